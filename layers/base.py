@@ -1,0 +1,36 @@
+"""What a layer kind declares: schema, Chinese/English titles, which fields the public may see, and map style."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from twin.schema import Schema
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """A kind of layer (buildings, grids, ...): everything the twin and the web need to know about it."""
+
+    name: str
+    title_zh: str
+    title_en: str
+    schema: Schema
+    load_order: int = 100  # layers load in this order (a building needs its grids for derived columns)
+    file_stem: str = ""  # file name under the data dir without extension; defaults to `name`
+    live: bool = False  # kept in the incident store and changed at run time, not read from files
+    time_field: str | None = None  # the field that OGC `datetime` filters on
+    public: bool = True  # False: only staff and admin may list its records
+    styles: dict = field(default_factory=dict)  # colour tables keyed by field, each value -> [r, g, b] and labels
+
+    @property
+    def stem(self) -> str:
+        """File name stem of the layer under the data directory."""
+        return self.file_stem or self.name
+
+    @property
+    def personal_fields(self) -> list[str]:
+        """Fields that are personal data and never reach a public or planner caller."""
+        return self.schema.personal
+
+    def title(self, lang: str = "zh") -> str:
+        """The layer's title in `lang` (zh or en)."""
+        return self.title_zh if lang == "zh" else self.title_en

@@ -1,0 +1,42 @@
+"""Who is asking, and what they may see: roles, grid limits, and small-count suppression. No web code here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ROLES = ("public", "planner", "staff", "admin")
+SUPPRESS_BELOW = 3  # counts of 1 or 2 people/households are hidden from public and planner callers
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A caller: a role, and for staff optionally the grid codes they are limited to (None = all grids)."""
+
+    role: str = "public"
+    grids: frozenset | None = None
+    name: str = "anonymous"
+
+    @property
+    def sees_personal(self) -> bool:
+        """Whether this caller may see personal fields at all (in some grids)."""
+        return self.role in ("staff", "admin")
+
+    def may_see_grid(self, grid_code) -> bool:
+        """Whether this caller may see personal data of households in `grid_code`."""
+        if self.role == "admin":
+            return True
+        if self.role != "staff":
+            return False
+        return self.grids is None or grid_code in self.grids
+
+
+PUBLIC = Principal()
+
+
+def suppress(count: int | None):
+    """A count as a public or planner caller may see it: None (suppressed) for 1 or 2, else unchanged.
+
+    Zero is shown: it discloses no one, and hiding it would make empty areas look like suppressed ones.
+    """
+    if count is None:
+        return None
+    return None if 0 < int(count) < SUPPRESS_BELOW else int(count)

@@ -1,0 +1,7 @@
+"""`twin query` (being built)."""
+
+
+def register(sub) -> None:
+    """Add the subcommand (not yet available)."""
+    p = sub.add_parser("query", help="(being built)")
+    p.set_defaults(func=lambda args: print("not built yet") or 1)

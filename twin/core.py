@@ -1,0 +1,190 @@
+"""The twin: every layer loaded once, indexed once, with the street's metric CRS; no web code here."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .crs import MetricCRS
+from .errors import InvalidInput, NotFound, SchemaError
+from .spatial import StaticIndex
+from .store import FileStore, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Layer:
+    """One static layer: its kind, its rows (WGS84, RangeIndex), its spatial index and content version."""
+
+    kind: object
+    frame: gpd.GeoDataFrame
+    index: StaticIndex
+    version: str
+    _pos: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.kind.name
+
+    def position(self, item_id) -> int:
+        """Row position of the record with id `item_id`; NotFound if there is none."""
+        if not self._pos:
+            self._pos = {v: i for i, v in enumerate(self.frame[self.kind.schema.id_field].tolist())}
+        try:
+            return self._pos[item_id]
+        except (KeyError, TypeError):
+            raise NotFound(f"{self.kind.title_en.lower()} {item_id!r} does not exist",
+                           layer=self.name, id=str(item_id)) from None
+
+    def get(self, item_id) -> pd.Series:
+        """The record with id `item_id`."""
+        return self.frame.iloc[self.position(item_id)]
+
+
+class Twin:
+    """A street (or district) loaded into memory: static layers, their indexes, and the live incident service."""
+
+    def __init__(self, layers: dict[str, Layer], kinds: dict, crs: MetricCRS, store: Store | None = None):
+        self.layers = layers
+        self.kinds = kinds
+        self.crs = crs
+        self.store = store
+        self.incidents = None  # the live incident service, attached by twin.incidents when a store is present
+        boundary = layers["communities"].frame.geometry if "communities" in layers else None
+        self.boundary = shapely.union_all(boundary.values) if boundary is not None and len(boundary) else None
+
+    # --- construction -------------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, data_dir=None, kinds: dict | None = None, *, store: Store | None = None, live: bool = True,
+             state_dir=None) -> "Twin":
+        """Load every static layer of `kinds` from `store` (a FileStore on `data_dir` by default) and index it."""
+        if kinds is None:
+            raise InvalidInput("Twin.open needs the layer kinds (use layers.open_twin for the registered ones)")
+        store = store or FileStore(data_dir, state_dir=state_dir)
+        t0 = time.perf_counter()
+        frames = {k.name: store.read_layer(k) for k in kinds.values() if not k.live}
+        twin = cls.from_frames(frames, kinds, store=store)
+        log.info("loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()),
+                 time.perf_counter() - t0)
+        if live and any(k.live for k in kinds.values()):
+            from .incidents import attach_incidents
+            attach_incidents(twin, store)
+        return twin
+
+    @classmethod
+    def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], kinds: dict, *, store: Store | None = None,
+                    crs: MetricCRS | None = None) -> "Twin":
+        """Build a twin from validated WGS84 frames (tests and importers use this directly)."""
+        frames = dict(frames)
+        if crs is None:
+            allb = np.array([f.total_bounds for f in frames.values() if len(f) and f.geometry.notna().any()])
+            if not len(allb):
+                raise InvalidInput("cannot choose a metric CRS: no layer has geometries")
+            crs = MetricCRS.for_lonlat((allb[:, 0].min() + allb[:, 2].max()) / 2,
+                                       (allb[:, 1].min() + allb[:, 3].max()) / 2)
+        derive_columns(frames)
+        layers = {}
+        for name, frame in frames.items():
+            kind = kinds[name]
+            version = store.layer_version(kind) if store is not None else _frame_version(frame)
+            layers[name] = Layer(kind, frame, StaticIndex(frame.geometry.values, crs), version)
+        return cls(layers, kinds, crs, store)
+
+    # --- access ---------------------------------------------------------------------------------------------
+    def layer(self, name: str) -> Layer:
+        """The static layer called `name`."""
+        try:
+            return self.layers[name]
+        except KeyError:
+            raise NotFound(f"no layer {name!r}; layers are {', '.join(self.layers)}", layer=name) from None
+
+    def frame(self, name: str) -> gpd.GeoDataFrame:
+        """The rows of the static layer `name` (do not modify)."""
+        return self.layer(name).frame
+
+    def contains_point(self, lon: float, lat: float, margin_m: float = 0.0) -> bool:
+        """Whether (lon, lat) lies inside the street (its communities), optionally widened by `margin_m` metres."""
+        if self.boundary is None:
+            return True
+        p = shapely.Point(lon, lat)
+        if margin_m <= 0:
+            return bool(self.boundary.intersects(p))
+        return bool(self.crs.to_metric(self.boundary).distance(self.crs.to_metric(p)) <= margin_m)
+
+    # --- queries (positions into the layer's frame) ------------------------------------------------------------
+    def query_bbox(self, name: str, minx, miny, maxx, maxy) -> gpd.GeoDataFrame:
+        """Rows of `name` intersecting the WGS84 box."""
+        layer = self.layer(name)
+        return layer.frame.iloc[layer.index.bbox(minx, miny, maxx, maxy)]
+
+    def query_polygon(self, name: str, geom, predicate: str = "intersects") -> gpd.GeoDataFrame:
+        """Rows of `name` that intersect (or lie `within`) the WGS84 geometry."""
+        layer = self.layer(name)
+        if predicate == "intersects":
+            pos = layer.index.intersects(geom)
+        elif predicate == "within":
+            pos = layer.index.within(geom)
+        else:
+            raise InvalidInput(f"predicate must be 'intersects' or 'within', not {predicate!r}")
+        return layer.frame.iloc[pos]
+
+    def query_radius(self, name: str, lon: float, lat: float, metres: float) -> gpd.GeoDataFrame:
+        """Rows of `name` within `metres` of (lon, lat)."""
+        layer = self.layer(name)
+        return layer.frame.iloc[layer.index.radius(lon, lat, metres)]
+
+    def query_nearest(self, name: str, lon: float, lat: float, k: int = 1) -> gpd.GeoDataFrame:
+        """The `k` rows of `name` nearest to (lon, lat), nearest first."""
+        layer = self.layer(name)
+        return layer.frame.iloc[layer.index.nearest(lon, lat, k)]
+
+
+def _frame_version(frame: gpd.GeoDataFrame) -> str:
+    h = pd.util.hash_pandas_object(pd.DataFrame(frame.drop(columns=frame.geometry.name)).astype(str), index=False)
+    g = shapely.to_wkb(frame.geometry.values)
+    return f"{int(h.sum()) & 0xFFFFFFFFFFFF:x}-{hash(tuple(g)) & 0xFFFFFF:x}"
+
+
+def derive_columns(frames: dict[str, gpd.GeoDataFrame]) -> None:
+    """Fill columns derived by place: a building's grid, and a household's position, grid, community, compound."""
+    b = frames.get("buildings")
+    g = frames.get("grids")
+    if b is not None and g is not None:
+        b = b.copy()
+        b["grid_code"] = grid_of_points(b.geometry.representative_point().values, b["community_id"].to_numpy(), g)
+        frames["buildings"] = b
+    h = frames.get("households")
+    if h is not None and b is not None:
+        pos = pd.Index(b["building_id"]).get_indexer(h["building_id"])
+        if (pos < 0).any():
+            i = int(np.flatnonzero(pos < 0)[0])
+            raise SchemaError(f"building {h['building_id'].iloc[i]!r} does not exist", file="households",
+                              row=i + 1, column="building_id")
+        h = h.copy()
+        for col in ("grid_code", "community_id", "compound_id"):
+            if col in b.columns:
+                h[col] = b[col].to_numpy()[pos]
+        if h.geometry.isna().all():
+            h = h.set_geometry(b.geometry.representative_point().values[pos])
+            h = h.set_crs(b.crs, allow_override=True)
+        frames["households"] = h
+
+
+def grid_of_points(points, community_ids, grids: gpd.GeoDataFrame) -> np.ndarray:
+    """Grid code holding each point, preferring a grid of the point's own community; None where none does."""
+    tree = shapely.STRtree(grids.geometry.values)
+    pt_idx, grid_idx = tree.query(points, predicate="intersects")
+    out = np.full(len(points), None, dtype=object)
+    codes = grids["grid_code"].to_numpy()
+    gcomm = grids["community_id"].to_numpy()
+    for p, gi in zip(pt_idx, grid_idx):
+        if out[p] is None or gcomm[gi] == community_ids[p]:
+            out[p] = codes[gi]
+    return out

@@ -1,0 +1,93 @@
+"""Every setting of the service, declared once with its default and help text (env var TWIN_<NAME>)."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its name (as in Flask config), default, type and what it is for."""
+
+    name: str
+    default: object
+    type: type
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"TWIN_{self.name}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATA_DIR", None, str, "Directory of the layer files; the built-in demo street (data/demo) when unset."),
+    Setting("STATE_DIR", None, str, "Directory of the SQLite database of live data; DATA_DIR when unset."),
+    Setting("HOST", "127.0.0.1", str, "Address `twin serve` listens on."),
+    Setting("PORT", 8000, int, "Port `twin serve` listens on."),
+    Setting("THREADS", 8, int, "Worker threads of the WSGI server."),
+    Setting("TOKENS", "", str,
+            "Bearer tokens as JSON: a list of {\"role\": public|staff|planner|admin, \"sha256\": hex digest of the "
+            "token (or \"token\": plain, hashed at start-up), \"grids\": [grid codes] for staff limited to grids, "
+            "\"name\": who}."),
+    Setting("SENSOR_KEYS", "", str, "Comma-separated API keys (or sha256:HEX digests) accepted by the sensor endpoint."),
+    Setting("DEADLINES", "", str,
+            "JSON overriding incident time limits in seconds per category: {\"*\": {\"accept\": 60, \"on_site\": "
+            "3600, \"resolve\": 86400}, \"sos\": {\"on_site\": 120}}."),
+    Setting("RISK_WEIGHTS", "", str, "JSON overriding the risk model's factor weights (see twin/risk.py for defaults)."),
+    Setting("REFRESH_SECONDS", 30, int, "How often the wall dashboard refreshes its data, in seconds."),
+    Setting("TILE_URL", "", str, "Optional base-map tile URL template ({z}/{x}/{y}); no base map when empty."),
+    Setting("TILE_CRS", "wgs84", str, "Datum of the base-map tiles: wgs84 or gcj02 (GCJ-02 offset applied)."),
+    Setting("DEFAULT_LANG", "zh", str, "Language of pages when no ?lang= is given: zh or en."),
+    Setting("REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."),
+    Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def defaults() -> dict:
+    """Every setting at its default value."""
+    return {s.name: s.default for s in SETTINGS}
+
+
+def load(overrides: dict | None = None, environ: dict | None = None, config_file: str | Path | None = None) -> dict:
+    """Settings from defaults, then a JSON config file, then TWIN_* environment variables, then `overrides`."""
+    values = defaults()
+    environ = os.environ if environ is None else environ
+    config_file = config_file or environ.get("TWIN_CONFIG")
+    if config_file:
+        try:
+            data = json.loads(Path(config_file).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"cannot read config file {config_file}: {exc}") from exc
+        for k, v in data.items():
+            values[_known(k)] = _cast(_BY_NAME[k.upper()], v)
+    for s in SETTINGS:
+        if s.env in environ:
+            values[s.name] = _cast(s, environ[s.env])
+    for k, v in (overrides or {}).items():
+        name = k.upper()
+        values[name] = _cast(_BY_NAME[name], v) if name in _BY_NAME and v is not None else v
+    return values
+
+
+def _known(key: str) -> str:
+    name = key.upper()
+    if name not in _BY_NAME:
+        raise InvalidInput(f"unknown setting {key!r}; known: {', '.join(_BY_NAME)}")
+    return name
+
+
+def _cast(s: Setting, v):
+    if v is None or isinstance(v, s.type):
+        return v
+    if s.type is str and isinstance(v, (dict, list)):
+        return json.dumps(v)
+    try:
+        return s.type(v)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"setting {s.name} must be a {s.type.__name__}, not {v!r}") from None

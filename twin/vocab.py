@@ -1,0 +1,93 @@
+"""The domain's fixed vocabularies (codes with Chinese and English labels), from DOMAIN.md."""
+from __future__ import annotations
+
+# Property-management state of a compound (物业状态): the colour that matters most.
+PROPERTY_STATES = {
+    "company": ("物业公司", "Property company"),
+    "fallback": ("国企托底", "State fallback (red property)"),
+    "welfare": ("公益性物业", "Public-welfare property"),
+    "self": ("自管自治", "Self-governed"),
+    "unmanaged": ("失管弃管", "Unmanaged / abandoned"),
+}
+
+BUILDING_USES = {
+    "residential": ("住宅", "Residential"),
+    "mixed": ("商住", "Mixed use"),
+    "commercial": ("商业", "Commercial"),
+    "public": ("公共服务", "Public service"),
+}
+
+# Functional type of a grid (Xilin's five types).
+GRID_TYPES = {
+    "dispute": ("矛盾调解型", "Dispute resolution"),
+    "renewal": ("城市更新型", "Urban renewal"),
+    "community": ("社区营造型", "Community building"),
+    "environment": ("环境整治型", "Environment"),
+    "enterprise": ("企业服务型", "Enterprise service"),
+}
+
+INCIDENT_SOURCES = {
+    "hotline_12345": ("12345热线", "12345 hotline"),
+    "hotline_local": ("本地热线", "Local hotline"),
+    "patrol": ("网格巡查", "Grid patrol"),
+    "app": ("居民随手拍", "Resident app / QR"),
+    "camera": ("AI摄像头", "AI camera"),
+    "sensor": ("物联感知", "Sensor"),
+    "visit": ("入户走访", "Door-knocking visit"),
+}
+
+# Stages of the work-order lifecycle, in order.
+INCIDENT_STAGES = {
+    "reported": ("已上报", "Reported"),
+    "accepted": ("已受理", "Accepted"),
+    "on_site": ("已到场", "On site"),
+    "resolved": ("已办结", "Resolved"),
+    "closed": ("已关闭", "Closed"),
+}
+
+# Escalation levels: small matters stay in the grid, big ones the community discusses, hard ones go to departments.
+ESCALATION_LEVELS = {
+    "grid": ("网格", "Grid"),
+    "community": ("社区", "Community"),
+    "department": ("部门", "Department"),
+}
+
+# Incident categories: code -> (zh, en, group, six-nos item or None).
+INCIDENT_CATEGORIES = {
+    "garbage": ("垃圾杂物堆放", "Garbage and clutter", "environment", "no_garbage"),
+    "illegal_structure": ("私搭乱建", "Illegal structure", "environment", "no_illegal_structure"),
+    "flying_line_charging": ("飞线充电", "Flying-line e-bike charging", "safety", "no_fire_hazard"),
+    "fire_hazard": ("消防隐患", "Fire hazard", "safety", "no_fire_hazard"),
+    "subsidence": ("地面塌陷", "Ground subsidence", "facility", None),
+    "roof_leak": ("屋顶漏水", "Roof leak", "facility", None),
+    "heating_pipe": ("暖气管道损坏", "Heating pipe damage", "facility", None),
+    "elevator": ("电梯故障", "Elevator failure", "facility", None),
+    "water_leak": ("供水管网漏水", "Water leak", "facility", None),
+    "drain": ("下水道堵塞", "Blocked drain", "facility", None),
+    "manhole": ("井盖缺损", "Damaged manhole cover", "facility", None),
+    "lighting": ("路灯照明", "Lighting", "facility", None),
+    "parking": ("停车秩序", "Parking", "order", None),
+    "neighbour_dispute": ("邻里纠纷", "Neighbour dispute", "dispute", None),
+    "fee_arrears": ("物业欠费投诉", "Fee arrears complaint", "property", "no_fee_arrears"),
+    "security": ("治安事件", "Security incident", "safety", "no_security_incident"),
+    "petition": ("信访", "Petition", "dispute", "no_petition"),
+    "sos": ("紧急呼救", "SOS alarm", "care", None),
+    "care_visit": ("独居老人上门探视", "Visit to elderly living alone", "care", None),
+}
+
+SIX_NOS = {
+    "no_garbage": ("无垃圾杂物", "No garbage or clutter"),
+    "no_illegal_structure": ("无私搭乱建", "No illegal structures"),
+    "no_fee_arrears": ("无欠费投诉", "No fee-arrears complaints"),
+    "no_security_incident": ("无治安事件", "No security incidents"),
+    "no_petition": ("无信访", "No petitions"),
+    "no_fire_hazard": ("无消防隐患", "No fire hazards"),
+}
+
+
+def label(table: dict, code: str, lang: str = "zh") -> str:
+    """The Chinese or English label of `code` in a vocabulary table."""
+    entry = table.get(code)
+    if entry is None:
+        return code
+    return entry[0] if lang == "zh" else entry[1]

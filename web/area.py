@@ -1,0 +1,4 @@
+"""Blueprint 'area' (being built)."""
+from flask import Blueprint
+
+bp = Blueprint("area", __name__)

@@ -1,0 +1,4 @@
+"""Blueprint 'dashboard' (being built)."""
+from flask import Blueprint
+
+bp = Blueprint("dashboard", __name__)

@@ -1,0 +1,61 @@
+"""One error shape for the whole API: domain exceptions mapped to HTTP statuses here and nowhere else."""
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+from twin.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, TwinError, Unauthorized
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    TooLarge: 413,
+    InvalidInput: 400,
+    NotFound: 404,
+    Conflict: 409,
+    Unauthorized: 401,
+    Forbidden: 403,
+}
+
+
+def status_of(exc: TwinError) -> int:
+    """The HTTP status for a domain exception (most specific class first)."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 500
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    """The single JSON error body: {"code", "message", "status"[, "details"]}."""
+    body = {"code": code, "message": message, "status": status}
+    if details:
+        body["details"] = details
+    resp = jsonify(body)
+    resp.status_code = status
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="twin"'
+    return resp
+
+
+def register(app) -> None:
+    """Install the handlers that turn every error into the single JSON body."""
+
+    @app.errorhandler(TwinError)
+    def _domain(exc: TwinError):
+        status = status_of(exc)
+        if status in (401, 403):
+            log.warning("refused %s: %s", status, exc.message)
+        return error_response(status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        return error_response(exc.code or 500, code, exc.description or exc.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error")
+        return error_response(500, "internal_error", "the server failed to answer; the error has been logged")

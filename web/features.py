@@ -1,0 +1,4 @@
+"""Blueprint 'features' (being built)."""
+from flask import Blueprint
+
+bp = Blueprint("features", __name__)

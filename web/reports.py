@@ -1,0 +1,4 @@
+"""Blueprint 'reports' (being built)."""
+from flask import Blueprint
+
+bp = Blueprint("reports", __name__)
