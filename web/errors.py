@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify
+from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from twin.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, TwinError, Unauthorized
@@ -47,7 +47,8 @@ def register(app) -> None:
     def _domain(exc: TwinError):
         status = status_of(exc)
         if status in (401, 403):
-            log.warning("refused %s: %s", status, exc.message)
+            who = getattr(g.get("principal"), "name", "anonymous")
+            log.warning("refused %s %s %s (%s): %s", status, request.method, request.path, who, exc.message)
         return error_response(status, exc.code, exc.message, exc.details)
 
     @app.errorhandler(HTTPException)
