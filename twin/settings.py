@@ -44,6 +44,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DEFAULT_LANG", "zh", str, "Language of pages when no ?lang= is given: zh or en."),
     Setting("REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."),
     Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
+    Setting("TIMEZONE", "Asia/Shanghai", str,
+            "Time zone of the street office: day boundaries of care checks and report periods (weeks, months)."),
+    Setting("DEMO_REBASE", 1, int,
+            "1: when the built-in demo's incidents are first imported, shift their times so the year ends at "
+            "start-up (the wall dashboard shows a live today); 0: keep the generated times."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,6 +1,40 @@
-"""Incidents: durable store, placement, lifecycle and time limits, reports, care checks (being built)."""
+"""Incidents: durable store, placement, lifecycle and time limits, reports, six-nos and care checks.
+
+`attach_incidents(twin, store)` (called by Twin.open) gives the twin its live IncidentService as `twin.incidents`.
+"""
+from __future__ import annotations
+
+import logging
+
+log = logging.getLogger(__name__)
 
 
-def attach_incidents(twin, store) -> None:
-    """Attach the live incident service to `twin` (placeholder until the incident store lands)."""
-    twin.incidents = None
+def attach_incidents(twin, store, clock=None, config: dict | None = None):
+    """Open the incident store beside `store`'s layers, import the seed file once, attach the live service."""
+    from twin import settings
+    from twin.store import default_data_dir
+
+    from .seed import import_seed, seed_file
+    from .service import IncidentService, utc_now
+    from .store import SqliteIncidentStore
+
+    if store is None:
+        twin.incidents = None
+        return None
+    cfg = settings.load(config)
+    db = SqliteIncidentStore(store.sqlite_path())
+    path = seed_file(twin, store)
+    if path is not None and db.count() == 0:
+        builtin = getattr(store, "data_dir", None) is not None and \
+            store.data_dir.resolve() == default_data_dir().resolve()
+        now = pd_now(clock or utc_now)
+        import_seed(twin, db, path, now=now, rebase=bool(cfg["DEMO_REBASE"]) and builtin)
+    twin.incidents = IncidentService(twin, db, clock=clock, deadlines=cfg["DEADLINES"], timezone=cfg["TIMEZONE"])
+    return twin.incidents
+
+
+def pd_now(clock):
+    """The clock's time as a tz-aware UTC Timestamp."""
+    import pandas as pd
+    ts = pd.Timestamp(clock())
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

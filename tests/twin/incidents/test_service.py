@@ -1,0 +1,181 @@
+"""The incident service: placement, lifecycle, durability across a reopen, live index, concurrency, care checks."""
+import threading
+
+import pandas as pd
+import pytest
+import shapely
+
+from tests.tiny import GA1, GA2, GB1
+from twin.errors import Conflict, InvalidInput, NotFound
+
+IN_B1 = {"lon": 114.8808, "lat": 40.8011}   # inside building B1 (compound C1, grid A1)
+IN_B4 = {"lon": 114.8851, "lat": 40.8011}   # inside building B4 (compound C3, grid B1)
+OPEN_GROUND = {"lon": 114.8830, "lat": 40.8029}  # grid A2, outside every compound, >50 m from buildings
+
+
+def test_create_places_the_incident(svc):
+    r = svc.create({"category": "garbage", "description": "楼道堆物", **IN_B1}, "resident")
+    assert (r["grid_code"], r["community_id"], r["compound_id"], r["building_id"]) == (GA1, GA1[:12], "C1", "B1")
+    assert r["stage"] == "reported" and r["level"] == "grid" and r["priority"] == 3
+    assert svc.worker(r["grid_code"])["worker"] == "李网格"
+    r2 = svc.create({"category": "sos", **OPEN_GROUND}, "wristband")
+    assert r2["grid_code"] == GA2 and r2["compound_id"] is None and r2["building_id"] is None
+    assert r2["priority"] == 9
+
+
+def test_household_incident_sits_at_its_building(svc):
+    r = svc.create({"category": "water_leak", "source": "sensor", "household_id": "H10"}, "meter")
+    assert r["building_id"] == "B4" and r["grid_code"] == GB1 and r["household_id"] == "H10"
+    with pytest.raises(NotFound):
+        svc.create({"category": "water_leak", "household_id": "H99"}, "meter")
+
+
+@pytest.mark.parametrize("fields", [
+    {"category": "garbage"},                                          # no position
+    {"category": "garbage", "lon": "east", "lat": 40.801},            # not a number
+    {"category": "garbage", "lon": 116.4, "lat": 39.9},               # outside the street
+    {"category": "nope", **IN_B1},                                    # unknown category
+    {"category": "garbage", "description": "x" * 4001, **IN_B1},      # too long
+    {"category": "garbage", "description": "<script>alert(1)</script>", **IN_B1},  # markup
+    {"category": "garbage", "media_url": "javascript:alert(1)", **IN_B1},
+    {"category": "garbage", "colour": "red", **IN_B1},                # unknown field
+])
+def test_bad_input_stores_nothing(svc, fields):
+    v = svc.version
+    with pytest.raises(InvalidInput):
+        svc.create(fields, "resident")
+    assert len(svc.frame()) == 0 and svc.version == v and svc.store.count() == 0
+
+
+def test_plain_text_with_angle_brackets_is_kept(svc):
+    r = svc.create({"category": "heating_pipe", "description": "室温 < 16 度 & 漏水", **IN_B1}, "resident")
+    assert r["description"] == "室温 < 16 度 & 漏水"
+
+
+def test_lifecycle_and_illegal_moves(svc, clock):
+    r = svc.create({"category": "garbage", **IN_B1}, "resident")
+    i = r["incident_id"]
+    with pytest.raises(Conflict):
+        svc.act(i, "resolve", "w")
+    clock.advance(seconds=30)
+    svc.act(i, "accept", "李网格")
+    svc.act(i, "escalate", "李网格", note="需社区协调")
+    assert svc.get(i)["level"] == "community"
+    svc.act(i, "escalate", "社区")
+    with pytest.raises(Conflict):
+        svc.act(i, "escalate", "部门")
+    clock.advance(minutes=20)
+    svc.act(i, "arrive", "李网格")
+    clock.advance(hours=2)
+    svc.act(i, "resolve", "李网格")
+    with pytest.raises(InvalidInput):
+        svc.act(i, "close", "热线", rating=6)
+    svc.act(i, "close", "热线", rating=4)
+    got = svc.get(i)
+    assert got["stage"] == "closed" and got["rating"] == 4
+    assert got["on_site_at"] - got["reported_at"] == pd.Timedelta(minutes=20, seconds=30)
+    svc.act(i, "reopen", "居民", note="又堆上了")
+    got = svc.get(i)
+    assert got["stage"] == "accepted" and got["rating"] is None and got["resolved_at"] is None
+    assert got["on_site_at"] is not None  # the first arrival still counts for the on-site limit
+    h = svc.history(i)
+    assert [e["action"] for e in h] == ["report", "accept", "escalate", "escalate", "arrive", "resolve", "close",
+                                        "reopen"]
+    assert h[2]["note"] == "需社区协调" and h[2]["detail"] == {"from_level": "grid", "to_level": "community"}
+    assert (h[1]["from_stage"], h[1]["to_stage"], h[1]["actor"]) == ("reported", "accepted", "李网格")
+    with pytest.raises(InvalidInput):
+        svc.act(i, "teleport", "w")
+    with pytest.raises(NotFound):
+        svc.act("GD0", "accept", "w")
+
+
+def test_overdue_comes_from_the_clock(svc, clock):
+    r = svc.create({"category": "sos", **IN_B4}, "wristband")
+    assert not svc.timeliness()["overdue"].any()
+    clock.advance(minutes=3)
+    t = svc.timeliness()
+    assert t["overdue"].tolist() == [True] and t["overdue_limit"].tolist() == ["accept"]
+    svc.act(r["incident_id"], "accept", "w")
+    assert svc.timeliness()["overdue_limit"].tolist() == ["on_site"]
+
+
+def test_everything_survives_a_restart(open_tiny, clock):
+    twin = open_tiny()
+    s = twin.incidents
+    a = s.create({"category": "garbage", **IN_B1}, "resident")
+    s.act(a["incident_id"], "accept", "w")
+    b = s.create({"category": "parking", **IN_B4}, "resident")
+    frame_before = s.frame()
+    s.close()
+    s2 = open_tiny().incidents
+    pd.testing.assert_frame_equal(s2.frame(), frame_before)
+    assert [e["action"] for e in s2.history(a["incident_id"])] == ["report", "accept"]
+    c = s2.create({"category": "garbage", **IN_B4}, "resident")
+    assert len({a["incident_id"], b["incident_id"], c["incident_id"]}) == 3
+    assert list(s2.select(bbox=(114.8845, 40.8005, 114.8875, 40.8025))["incident_id"]) == [b["incident_id"],
+                                                                                           c["incident_id"]]
+    s2.close()
+
+
+def test_select_uses_the_live_index_and_filters(svc, clock):
+    a = svc.create({"category": "garbage", **IN_B1}, "r")
+    clock.advance(days=1)
+    b = svc.create({"category": "garbage", **IN_B4}, "r")
+    c = svc.create({"category": "parking", **IN_B4}, "r")
+    v = svc.version
+    assert svc.frame() is svc.frame()  # cached per version
+    ids = lambda f: sorted(f["incident_id"])  # noqa: E731
+    assert ids(svc.select(bbox=(114.8845, 40.8, 114.888, 40.803))) == sorted([b["incident_id"], c["incident_id"]])
+    assert ids(svc.select(geom=shapely.box(114.880, 40.8, 114.882, 40.803))) == [a["incident_id"]]
+    assert ids(svc.select(category="garbage")) == sorted([a["incident_id"], b["incident_id"]])
+    assert ids(svc.select(start=clock.t - pd.Timedelta(hours=1), category=["parking", "sos"])) == [c["incident_id"]]
+    assert ids(svc.select(end=clock.t - pd.Timedelta(hours=1))) == [a["incident_id"]]
+    with pytest.raises(InvalidInput):
+        svc.select(colour="red")
+    svc.act(a["incident_id"], "accept", "w")
+    assert svc.version != v
+
+
+def test_concurrent_writers_neither_lose_nor_duplicate(svc):
+    made, errors = [], []
+
+    def worker(k):
+        try:
+            for j in range(10):
+                r = svc.create({"category": "garbage", "description": f"t{k}-{j}", **IN_B1}, f"w{k}")
+                made.append(r["incident_id"])
+                svc.act(r["incident_id"], "accept", f"w{k}")
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert not errors
+    f = svc.frame()
+    assert len(made) == 80 == len(set(made)) == len(f) == svc.store.count()
+    assert f["description"].nunique() == 80 and (f["stage"] == "accepted").all()
+    assert len(svc.index) == 80
+
+
+def test_care_checks_open_one_visit_on_the_third_miss(svc, clock):
+    r = svc.record_call("H1", answered=False, actor="caller")
+    assert r["missed_today"] == 1 and r["visit"] is None
+    clock.advance(minutes=10)
+    svc.record_call("H1", answered=True, actor="caller")   # an answered call does not count as a miss
+    svc.record_call("H1", answered=False, actor="caller")
+    clock.advance(minutes=10)
+    third = svc.record_call("H1", answered=False, actor="caller")
+    assert third["missed_today"] == 3
+    v = third["visit"]
+    assert v["category"] == "care_visit" and v["household_id"] == "H1" and v["building_id"] == "B1"
+    assert third["worker"]["worker"] == "李网格"
+    fourth = svc.record_call("H1", answered=False, actor="caller")
+    assert fourth["visit"] is None and len(svc.frame()) == 1   # once a day
+    clock.advance(days=1)
+    for _ in range(3):
+        last = svc.record_call("H1", answered=False, actor="caller")
+    assert last["visit"] is not None and len(svc.frame()) == 2
+    with pytest.raises(InvalidInput):
+        svc.record_call("H2", answered=False, actor="caller")   # not an elderly person living alone
+    assert len(svc.store.care_checks(household_id="H1")) == 8

@@ -1,0 +1,105 @@
+"""Validation of a new incident's fields: every problem is an InvalidInput naming the field; nothing is stored."""
+from __future__ import annotations
+
+import logging
+import math
+import re
+
+from twin.errors import InvalidInput
+from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_SOURCES
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION_MAX = 4000
+SHORT_MAX = 200
+URL_MAX = 2000
+# Markup is refused rather than stored: a tag, a comment/doctype, or a script-ish URL or handler.
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
+_EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
+_PHONE = re.compile(r"\+?[0-9][0-9 \-]{4,30}")
+_URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+
+# Higher is more urgent (0-9); SOS first. Categories not listed get DEFAULT_PRIORITY.
+PRIORITY = {"sos": 9, "care_visit": 8, "fire_hazard": 7, "flying_line_charging": 6, "security": 6,
+            "subsidence": 6, "water_leak": 5, "elevator": 5, "manhole": 5, "heating_pipe": 4}
+DEFAULT_PRIORITY = 3
+TEXT_FIELDS = ("description", "contact_name", "contact_phone", "contact_email", "media_url")
+
+
+def priority_of(category: str) -> int:
+    """Default priority of a category (SOS 9 … routine 3)."""
+    return PRIORITY.get(category, DEFAULT_PRIORITY)
+
+
+def coordinate(value, name: str, lo: float, hi: float) -> float:
+    """A finite number within [lo, hi] from `value` (text or number), else InvalidInput naming the field."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(f"{name} is required", field=name)
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a number, not {str(value)[:40]!r}", field=name) from None
+    if isinstance(value, bool) or not math.isfinite(x) or not lo <= x <= hi:
+        raise InvalidInput(f"{name} must be a number in [{lo:g}, {hi:g}]", field=name)
+    return x
+
+
+def text(value, name: str, limit: int) -> str | None:
+    """Stripped text of at most `limit` characters without markup; None when empty."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise InvalidInput(f"{name} must be text", field=name)
+    value = value.strip()
+    if not value:
+        return None
+    if len(value) > limit:
+        raise InvalidInput(f"{name} is {len(value)} characters; at most {limit} are accepted", field=name,
+                           limit=limit)
+    if _MARKUP.search(value):
+        raise InvalidInput(f"{name} contains HTML or script; send plain text", field=name)
+    if "\x00" in value:
+        raise InvalidInput(f"{name} contains a NUL character", field=name)
+    return value
+
+
+def clean(fields: dict) -> dict:
+    """The validated, normalised fields of a new incident (position not yet checked against the street)."""
+    unknown = set(fields) - {"category", "source", "description", "lon", "lat", "household_id", "media_url",
+                             "contact_name", "contact_phone", "contact_email", "priority", "level"}
+    if unknown:
+        raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
+    category = fields.get("category")
+    if category not in INCIDENT_CATEGORIES:
+        raise InvalidInput(f"unknown category {str(category)[:40]!r}; see the service list", field="category")
+    source = fields.get("source") or "app"
+    if source not in INCIDENT_SOURCES:
+        raise InvalidInput(f"unknown source {str(source)[:40]!r}", field="source")
+    level = fields.get("level") or "grid"
+    if level not in ESCALATION_LEVELS:
+        raise InvalidInput(f"unknown level {str(level)[:40]!r}", field="level")
+    out = {"category": category, "source": source, "level": level,
+           "description": text(fields.get("description"), "description", DESCRIPTION_MAX),
+           "contact_name": text(fields.get("contact_name"), "contact_name", SHORT_MAX),
+           "contact_phone": text(fields.get("contact_phone"), "contact_phone", SHORT_MAX),
+           "contact_email": text(fields.get("contact_email"), "contact_email", SHORT_MAX),
+           "media_url": text(fields.get("media_url"), "media_url", URL_MAX),
+           "household_id": text(fields.get("household_id"), "household_id", SHORT_MAX)}
+    if out["contact_email"] and not _EMAIL.fullmatch(out["contact_email"]):
+        raise InvalidInput("contact_email is not an e-mail address", field="contact_email")
+    if out["contact_phone"] and not _PHONE.fullmatch(out["contact_phone"]):
+        raise InvalidInput("contact_phone must be digits (with an optional leading +)", field="contact_phone")
+    if out["media_url"] and not _URL.fullmatch(out["media_url"]):
+        raise InvalidInput("media_url must be an http(s) URL", field="media_url")
+    p = fields.get("priority")
+    if p is None or p == "":
+        out["priority"] = priority_of(category)
+    else:
+        out["priority"] = int(coordinate(p, "priority", 0, 9))
+        if out["priority"] != float(p):
+            raise InvalidInput("priority must be a whole number from 0 to 9", field="priority")
+    has_point = fields.get("lon") is not None or fields.get("lat") is not None
+    if has_point or not out["household_id"]:
+        out["lon"] = coordinate(fields.get("lon"), "lon", -180, 180)
+        out["lat"] = coordinate(fields.get("lat"), "lat", -90, 90)
+    return out

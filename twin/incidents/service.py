@@ -1,0 +1,199 @@
+"""IncidentService: the live incident layer of a twin (durable store + in-memory table + live rtree index)."""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+
+import numpy as np
+import pandas as pd
+
+from twin.errors import InvalidInput, NotFound
+from twin.spatial import LiveIndex
+
+from . import lifecycle
+from .deadlines import Deadlines
+from .intake import clean
+from .placement import Placer
+from .store import COLUMNS, SqliteIncidentStore
+from .table import LiveTable
+from .timeliness import timeliness
+
+log = logging.getLogger(__name__)
+
+CARE_THRESHOLD = 3  # the third unanswered morning call of a day sends someone to the door
+
+
+def utc_now() -> pd.Timestamp:
+    """The current time, tz-aware UTC."""
+    return pd.Timestamp.now(tz="UTC")
+
+
+class IncidentService:
+    """Every incident of the twin: create, act, query; durable in `store`, indexed live, versioned per write."""
+
+    def __init__(self, twin, store: SqliteIncidentStore, clock=None, deadlines=None, timezone: str = "Asia/Shanghai",
+                 location_margin_m: float = 0.0):
+        self.twin = twin
+        self.store = store
+        self.clock = clock or utc_now
+        self.deadlines = Deadlines.parse(deadlines)
+        self.timezone = timezone
+        self.location_margin_m = location_margin_m
+        self.placer = Placer(twin)
+        self.care_threshold = CARE_THRESHOLD
+        self._lock = threading.RLock()
+        frame = store.load()
+        self.table = LiveTable(frame)
+        self.index = LiveIndex.bulk(np.arange(len(frame)), frame["lon"].to_numpy(), frame["lat"].to_numpy(), twin.crs)
+        self._boot = secrets.token_hex(3)
+        self._writes = 0
+        self._cache: tuple[str | None, pd.DataFrame | None] = (None, None)
+        log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
+
+    # --- state -------------------------------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """Changes on every write (and across restarts)."""
+        return f"{self._boot}-{self.table.n}-{self._writes}"
+
+    def now(self) -> pd.Timestamp:
+        """The service's clock, tz-aware UTC."""
+        return _utc(self.clock()).floor("ms")  # the store keeps milliseconds; memory must agree with it
+
+    def close(self) -> None:
+        """Close the durable store."""
+        self.store.close()
+
+    def __len__(self) -> int:
+        return self.table.n
+
+    # --- reads -------------------------------------------------------------------------------------------------
+    def frame(self) -> pd.DataFrame:
+        """Every incident (schema fields + lon, lat), index = position; cached per version; do not modify."""
+        with self._lock:
+            version, cached = self._cache
+            if version == self.version:
+                return cached
+            frame = self.table.frame()
+            self._cache = (self.version, frame)
+            return frame
+
+    def select(self, bbox=None, geom=None, start=None, end=None, **equals) -> pd.DataFrame:
+        """Incidents in `bbox` (minx, miny, maxx, maxy) and/or `geom`, reported in [start, end), with field equality.
+
+        A value in `equals` may be a list/tuple/set, meaning any of them.
+        """
+        frame = self.frame()
+        pos = None
+        if bbox is not None:
+            pos = self.index.bbox(*bbox)
+        if geom is not None:
+            gpos = self.index.intersects(geom)
+            pos = gpos if pos is None else np.intersect1d(pos, gpos)
+        if pos is not None:
+            pos = pos[pos < len(frame)]  # rows written after this snapshot was taken
+            frame = frame.iloc[pos]
+        mask = np.ones(len(frame), dtype=bool)
+        if start is not None:
+            mask &= (frame["reported_at"] >= _utc(start)).to_numpy()
+        if end is not None:
+            mask &= (frame["reported_at"] < _utc(end)).to_numpy()
+        for col, val in equals.items():
+            if col not in frame.columns:
+                raise InvalidInput(f"cannot filter incidents by {col!r}", field=col)
+            if val is None:
+                continue
+            if isinstance(val, (list, tuple, set, frozenset)):
+                mask &= frame[col].isin(list(val)).to_numpy()
+            else:
+                mask &= (frame[col] == val).to_numpy(dtype=bool, na_value=False)
+        return frame[mask] if not mask.all() else frame
+
+    def get(self, incident_id) -> dict:
+        """One incident as a dict (schema fields + lon, lat); NotFound when there is none."""
+        with self._lock:
+            if incident_id not in self.table.pos:
+                raise NotFound(f"incident {incident_id!r} does not exist", id=str(incident_id))
+            return self.table.row(incident_id)
+
+    def history(self, incident_id) -> list[dict]:
+        """Every stage change of one incident (who, when, action, from, to, note), oldest first."""
+        self.get(incident_id)
+        return self.store.history(incident_id)
+
+    def timeliness(self, frame: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Due times and overdue state of `frame` (all incidents by default) at the service's clock."""
+        return timeliness(self.frame() if frame is None else frame, self.deadlines, self.now())
+
+    def worker(self, grid_code) -> dict | None:
+        """The grid worker responsible for `grid_code` (name, grid name, phone), or None."""
+        return self.placer.worker(grid_code)
+
+    # --- writes ------------------------------------------------------------------------------------------------
+    def create(self, fields: dict, actor: str) -> dict:
+        """Validate, place, store durably and index one new incident; return it."""
+        rec = clean(fields)
+        if rec.get("household_id"):
+            home = self.placer.household(rec["household_id"])
+            rec.setdefault("lon", home["lon"])
+            rec.setdefault("lat", home["lat"])
+        else:
+            home = None
+        if not self.twin.contains_point(rec["lon"], rec["lat"], self.location_margin_m):
+            raise InvalidInput("the point is outside the street's communities", field="lat",
+                               lon=rec["lon"], lat=rec["lat"])
+        place = self.placer.place([rec["lon"]], [rec["lat"]]).iloc[0].to_dict()
+        if home is not None:  # a household's own building beats the nearest one
+            place.update({k: home[k] for k in place if home.get(k) is not None})
+        rec.update(place)
+        return self._insert(rec, actor, "report")
+
+    def _insert(self, rec: dict, actor: str, action: str, note: str | None = None) -> dict:
+        with self._lock:
+            now = self.now()
+
+            def make(seq: int):
+                record = {c: rec.get(c) for c in COLUMNS}
+                record.update(incident_id=new_id(now, seq), stage="reported", reported_at=now)
+                return record, {"at": now, "actor": actor, "action": action, "from_stage": None,
+                                "to_stage": "reported", "note": note}
+
+            record = self.store.insert(make)
+            self._added(record)
+        log.info("incident %s (%s) reported by %s in grid %s", record["incident_id"], record["category"], actor,
+                 record["grid_code"])
+        return self.get(record["incident_id"])
+
+    def _added(self, record: dict) -> None:
+        i = self.table.append(record)
+        self.index.insert(i, record["lon"], record["lat"])
+        self._writes += 1
+
+    def act(self, incident_id, action: str, actor: str, note: str | None = None, rating=None) -> dict:
+        """Move one incident through its lifecycle (accept/arrive/resolve/close/escalate/reopen); Conflict if illegal."""
+        self.get(incident_id)
+        with self._lock:
+            now = self.now()
+            row = self.store.update(incident_id,
+                                    lambda r: lifecycle.apply(r, action, actor, now, note=note, rating=rating))
+            self.table.update(incident_id, row)
+            self._writes += 1
+        log.info("incident %s: %s by %s", incident_id, action, actor)
+        return self.get(incident_id)
+
+    # --- care checks -------------------------------------------------------------------------------------------
+    def record_call(self, household_id: str, answered: bool, actor: str, note: str | None = None) -> dict:
+        """Record one morning call to an elderly person living alone; the third miss of a day opens a visit."""
+        from .care import record_call
+        return record_call(self, household_id, answered, actor, note)
+
+
+def new_id(now: pd.Timestamp, seq: int) -> str:
+    """A readable, unique work-order number: GD + report date + store sequence."""
+    return f"GD{now:%Y%m%d}{seq:07d}"
+
+
+def _utc(ts) -> pd.Timestamp:
+    ts = pd.Timestamp(ts)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -1,0 +1,265 @@
+"""Durable incident storage: SQLite in WAL mode, synchronous=FULL, one write transaction per change.
+
+Kept behind a small interface (IncidentStore) so a PostGIS store could replace it. Times are stored as
+integer milliseconds since the epoch (UTC); every stage change is a row of `history` written in the same
+transaction as the incident row it changes, so the two never disagree, even after `kill -9`.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterable, Protocol
+
+import numpy as np
+import pandas as pd
+
+from twin.errors import NotFound
+
+log = logging.getLogger(__name__)
+
+TIME_FIELDS = ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
+TEXT_FIELDS = ("incident_id", "category", "source", "description", "stage", "level", "grid_code", "community_id",
+               "compound_id", "building_id", "household_id", "media_url", "contact_name", "contact_phone",
+               "contact_email")
+INT_FIELDS = ("priority", "rating")
+COLUMNS = TEXT_FIELDS + INT_FIELDS + TIME_FIELDS + ("lon", "lat")
+HISTORY_FIELDS = ("incident_id", "at", "actor", "action", "from_stage", "to_stage", "note", "detail")
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS incidents (
+    seq INTEGER PRIMARY KEY,
+    {", ".join(f"{c} TEXT" for c in TEXT_FIELDS[1:])},
+    incident_id TEXT NOT NULL UNIQUE,
+    {", ".join(f"{c} INTEGER" for c in INT_FIELDS + TIME_FIELDS)},
+    lon REAL NOT NULL, lat REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY, incident_id TEXT NOT NULL, at INTEGER NOT NULL, actor TEXT NOT NULL,
+    action TEXT NOT NULL, from_stage TEXT, to_stage TEXT, note TEXT, detail TEXT
+);
+CREATE INDEX IF NOT EXISTS history_incident ON history (incident_id, id);
+CREATE TABLE IF NOT EXISTS care_checks (
+    id INTEGER PRIMARY KEY, household_id TEXT NOT NULL, day TEXT NOT NULL, at INTEGER NOT NULL,
+    answered INTEGER NOT NULL, actor TEXT NOT NULL, note TEXT
+);
+CREATE INDEX IF NOT EXISTS care_household_day ON care_checks (household_id, day);
+CREATE TABLE IF NOT EXISTS care_visits (
+    household_id TEXT NOT NULL, day TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (household_id, day)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+class IncidentStore(Protocol):
+    """What the incident service needs from storage."""
+
+    def load(self) -> pd.DataFrame:
+        """Every incident (COLUMNS, datetimes tz-aware UTC), in insertion order."""
+
+    def insert(self, make: Callable[[int], tuple[dict, dict]]) -> dict:
+        """Insert the record `make(seq)` returns with its history event, in one transaction; return it."""
+
+    def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
+        """Apply `change(current) -> (changes, event)` to one incident in one transaction; return the new row."""
+
+    def history(self, incident_id: str) -> list[dict]:
+        """Every recorded event of one incident, oldest first."""
+
+
+def to_ms(ts) -> int | None:
+    """Milliseconds since the epoch of a timestamp (None for missing)."""
+    if ts is None or ts is pd.NaT or (isinstance(ts, float) and np.isnan(ts)):
+        return None
+    return int(pd.Timestamp(ts).value // 1_000_000)
+
+
+def from_ms(ms) -> pd.Timestamp | None:
+    """A tz-aware UTC timestamp from milliseconds since the epoch (None for missing)."""
+    return None if ms is None else pd.Timestamp(int(ms), unit="ms", tz="UTC")
+
+
+class SqliteIncidentStore:
+    """Incidents, their history and care checks in one SQLite file (WAL, synchronous=FULL, one writer)."""
+
+    def __init__(self, path: str | Path, synchronous: str = "FULL"):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()  # one writer at a time in this process; BEGIN IMMEDIATE across processes
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("PRAGMA busy_timeout=30000")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection (checkpointing the WAL)."""
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def transaction(self):
+        """One write transaction holding the database's write lock; committed on success, rolled back on error."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # --- incidents -------------------------------------------------------------------------------------------
+    def count(self) -> int:
+        """Number of stored incidents."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM incidents").fetchone()[0])
+
+    def load(self) -> pd.DataFrame:
+        """Every incident in insertion order, datetimes tz-aware UTC."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents ORDER BY seq").fetchall()
+        cols = list(zip(*rows)) if rows else [()] * len(COLUMNS)
+        data = {}
+        for name, values in zip(COLUMNS, cols):
+            if name in TIME_FIELDS:
+                arr = np.array([np.iinfo("int64").min if v is None else v * 1_000_000 for v in values], dtype="int64")
+                data[name] = pd.Series(arr.view("M8[ns]")).dt.tz_localize("UTC")
+            elif name in ("lon", "lat"):
+                data[name] = pd.Series(np.array(values, dtype="float64"))
+            elif name in INT_FIELDS:
+                data[name] = pd.Series(pd.array([v for v in values], dtype="Int64"))
+            else:
+                data[name] = pd.Series(np.array(values, dtype=object), dtype=object)
+        return pd.DataFrame(data)
+
+    def _next_seq(self, db) -> int:
+        return int(db.execute("SELECT coalesce(max(seq), 0) + 1 FROM incidents").fetchone()[0])
+
+    def insert(self, make: Callable[[int], tuple[dict, dict]]) -> dict:
+        """Insert the record `make(seq)` builds, with its history event, in one transaction."""
+        with self.transaction() as db:
+            record, event = make(self._next_seq(db))
+            self._write_new(db, record, event)
+        return record
+
+    def insert_many(self, records: Iterable[dict], actor: str, action: str = "import",
+                    meta: dict | None = None) -> int:
+        """Insert many complete records (an import) and `meta` in one transaction; each gets one history row."""
+        n = 0
+        with self.transaction() as db:
+            for key, value in (meta or {}).items():
+                self.set_meta(db, key, value)
+            for record in records:
+                self._write_new(db, record, {"at": record.get("reported_at"), "actor": actor, "action": action,
+                                             "from_stage": None, "to_stage": record.get("stage")})
+                n += 1
+        return n
+
+    def _write_new(self, db, record: dict, event: dict) -> None:
+        db.execute(f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                   [_db_value(c, record.get(c)) for c in COLUMNS])
+        self._write_event(db, record["incident_id"], event)
+
+    def _write_event(self, db, incident_id: str, event: dict) -> None:
+        detail = event.get("detail")
+        db.execute(f"INSERT INTO history ({', '.join(HISTORY_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   (incident_id, to_ms(event["at"]), event["actor"], event["action"], event.get("from_stage"),
+                    event.get("to_stage"), event.get("note"),
+                    json.dumps(detail, ensure_ascii=False) if detail else None))
+
+    def _row(self, db, incident_id: str) -> dict:
+        row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents WHERE incident_id = ?",
+                         (incident_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"incident {incident_id!r} does not exist", id=str(incident_id))
+        return {c: from_ms(row[c]) if c in TIME_FIELDS else row[c] for c in COLUMNS}
+
+    def get(self, incident_id: str) -> dict:
+        """One stored incident as a dict."""
+        with self._lock:
+            return self._row(self._db, incident_id)
+
+    def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
+        """Read the row, apply `change(row) -> (changes, event)`, write both in one transaction, return the row."""
+        with self.transaction() as db:
+            row = self._row(db, incident_id)
+            changes, event = change(dict(row))
+            if changes:
+                db.execute(f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE incident_id = ?",
+                           [_db_value(c, v) for c, v in changes.items()] + [incident_id])
+            self._write_event(db, incident_id, event)
+            row.update(changes)
+        return row
+
+    def history(self, incident_id: str) -> list[dict]:
+        """Every recorded event of one incident, oldest first."""
+        with self._lock:
+            rows = self._db.execute(f"SELECT {', '.join(HISTORY_FIELDS)} FROM history WHERE incident_id = ? "
+                                    "ORDER BY id", (incident_id,)).fetchall()
+        return [{"at": from_ms(r["at"]), "actor": r["actor"], "action": r["action"], "from_stage": r["from_stage"],
+                 "to_stage": r["to_stage"], "note": r["note"],
+                 "detail": json.loads(r["detail"]) if r["detail"] else None} for r in rows]
+
+    # --- care checks ------------------------------------------------------------------------------------------
+    def record_call(self, household_id: str, day: str, at, answered: bool, actor: str, note: str | None,
+                    threshold: int, make_visit: Callable[[int], tuple[dict, dict]]) -> tuple[int, dict | None]:
+        """Store one morning call; at the `threshold`-th unanswered call of `day` insert `make_visit(seq)` once.
+
+        Returns the number of unanswered calls that day and the visit incident created by this call (or None).
+        """
+        with self.transaction() as db:
+            db.execute("INSERT INTO care_checks (household_id, day, at, answered, actor, note) VALUES (?,?,?,?,?,?)",
+                       (household_id, day, to_ms(at), int(bool(answered)), actor, note))
+            missed = int(db.execute("SELECT count(*) FROM care_checks WHERE household_id = ? AND day = ? "
+                                    "AND answered = 0", (household_id, day)).fetchone()[0])
+            if missed < threshold or db.execute("SELECT 1 FROM care_visits WHERE household_id = ? AND day = ?",
+                                                (household_id, day)).fetchone():
+                return missed, None
+            record, event = make_visit(self._next_seq(db))
+            self._write_new(db, record, event)
+            db.execute("INSERT INTO care_visits (household_id, day, incident_id) VALUES (?, ?, ?)",
+                       (household_id, day, record["incident_id"]))
+            return missed, record
+
+    def care_checks(self, day: str | None = None, household_id: str | None = None) -> list[dict]:
+        """Recorded calls, optionally of one day and/or one household, oldest first."""
+        where, args = [], []
+        for col, val in (("day", day), ("household_id", household_id)):
+            if val is not None:
+                where.append(f"c.{col} = ?")
+                args.append(val)
+        sql = ("SELECT c.household_id, c.day, c.at, c.answered, c.actor, c.note, v.incident_id FROM care_checks c "
+               "LEFT JOIN care_visits v ON v.household_id = c.household_id AND v.day = c.day"
+               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.id")
+        with self._lock:
+            rows = self._db.execute(sql, args).fetchall()
+        return [{"household_id": r[0], "day": r[1], "at": from_ms(r[2]), "answered": bool(r[3]), "actor": r[4],
+                 "note": r[5], "visit_incident_id": r[6]} for r in rows]
+
+    # --- meta --------------------------------------------------------------------------------------------------
+    def meta(self, key: str) -> str | None:
+        """A stored setting of the store itself (e.g. when the seed was imported)."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, db, key: str, value: str) -> None:
+        """Record `key` inside an open transaction `db`."""
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+def _db_value(column: str, v):
+    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if column in TIME_FIELDS:
+        return to_ms(v)
+    if column in INT_FIELDS:
+        return int(v)
+    if column in ("lon", "lat"):
+        return float(v)
+    return str(v)
