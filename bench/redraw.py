@@ -1,0 +1,231 @@
+"""Grid redraw bench: this project's redraw against PySAL spopt (Region-KMeans, SKATER, max-p with a load floor) and
+GerryChain ReCom started from today's plan, on the same instance and tessellation, in one run.
+
+    python bench/redraw.py --instance demo            # the demo street (data/demo)
+    python bench/redraw.py --instance district        # 10,000+ buildings, 500 grids
+    python bench/redraw.py --instance synthetic --buildings 500 --communities 4 --grids 40
+
+Every method gets the same communities, grid counts, cells and shared-edge graph; Polsby-Popper is computed on
+the union of the same cells for every method. Times: ours is the whole `redraw()` call (tessellation included);
+the others are timed on the prepared graph only.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+import warnings
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from twin.redraw import RedrawParams, prepare, redraw  # noqa: E402
+from twin.redraw.instance import footprints  # noqa: E402
+from twin.redraw.metrics import plan_metrics  # noqa: E402
+from twin.redraw.solver import start  # noqa: E402
+
+log = logging.getLogger("bench.redraw")
+COLUMNS = ("time_s", "max_deviation_pct", "in_band_share", "pp_mean", "pp_min", "moved_households_pct", "grids",
+           "contiguous")
+
+
+def load_instance(name: str, args):
+    """The twin to bench on."""
+    if name == "demo":
+        from layers import open_twin
+        return open_twin(None, state_dir=tempfile.mkdtemp(prefix="bench-redraw-"), live=False)
+    if name == "district":
+        try:
+            from twin.demo import generate
+            from layers import REGISTRY
+            from twin.core import Twin
+            frames = generate(seed=args.seed, preset="district", buildings=args.buildings, grids=args.grids)
+            frames = {k: v for k, v in frames.items() if k in REGISTRY and not REGISTRY[k].live}
+            return Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
+        except Exception as exc:  # the generator's overrides may differ; say so and use the synthetic district
+            log.warning("twin.demo district unavailable (%s); using the synthetic district", exc)
+            return _synthetic(args, communities=20, buildings=args.buildings // 20, grids=args.grids)
+    return _synthetic(args, communities=args.communities, buildings=args.buildings // args.communities,
+                      grids=args.grids)
+
+
+def _synthetic(args, **kw):
+    from bench.synthetic import twin
+    return twin(seed=args.seed, **kw)
+
+
+def prepared(twin, params):
+    """Communities (tessellated) and grid counts, as every method sees them."""
+    datas, counts = prepare(twin, params)
+    for d in datas:
+        d.prepare(footprints(twin, d.buildings))
+    return datas, counts
+
+
+def run_spopt(method: str, datas, counts, band: float, seed: int) -> dict:
+    """Building labels per community from one spopt regionaliser (coordinates as attributes)."""
+    import geopandas as gpd
+    import pandas as pd
+    from libpysal.weights import W
+    import spopt.region as sr
+    out = {}
+    for d in datas:
+        k = counts[d.community_id]
+        g = d.graph
+        n = g.n
+        neigh = {i: g.neighbours(i).tolist() for i in range(n)}
+        w = W(neigh, silence_warnings=True)
+        xy = (g.xy - g.xy.mean(axis=0)) / max(g.xy.std(), 1e-9)
+        gdf = gpd.GeoDataFrame(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "load": d.load}),
+                               geometry=gpd.GeoSeries(d.cells))
+        if k <= 1:
+            out[d.community_id] = np.zeros(n, int)
+            continue
+        if method == "region_kmeans":
+            m = sr.RegionKMeansHeuristic(xy, k, w, seed=seed)
+        elif method == "skater":
+            m = sr.Skater(gdf, w, ["x", "y"], n_clusters=k)
+        elif method == "maxp":
+            floor = (1 - band) * d.load.sum() / k
+            m = sr.MaxPHeuristic(gdf, w, ["x", "y"], "load", floor, top_n=2, max_iterations_construction=10,
+                                 max_iterations_sa=2)
+        else:
+            raise ValueError(method)
+        m.solve()
+        out[d.community_id] = np.asarray(m.labels_)
+    return out
+
+
+def run_recom(datas, counts, params, steps: int, seed: int) -> dict:
+    """Building labels per community after `steps` ReCom steps from today's plan (the start our search uses)."""
+    import networkx as nx
+    from gerrychain import Graph, MarkovChain, Partition
+    from gerrychain.accept import always_accept
+    from gerrychain.constraints import within_percent_of_ideal_population
+    from gerrychain.proposals import recom
+    from gerrychain.updaters import Tally
+    out = {}
+    for d in datas:
+        k = counts[d.community_id]
+        problem, unit_of = start(d, k, params, frozenset())
+        if k <= 1:
+            out[d.community_id] = problem.labels[unit_of]
+            continue
+        g = problem.graph
+        nxg = nx.Graph()
+        for i in range(g.n):
+            nxg.add_node(i, load=float(problem.load[i]))
+        i, j, _ = g.edges()
+        nxg.add_edges_from(zip(i.tolist(), j.tolist()))
+        graph = Graph.from_networkx(nxg)
+        init = Partition(graph, {v: int(problem.labels[v]) for v in range(g.n)},
+                         updaters={"population": Tally("load", alias="population")})
+        ideal = problem.load.sum() / k
+        dev0 = max(abs(p - ideal) / ideal for p in init["population"].values())
+        proposal = partial(recom, pop_col="load", pop_target=ideal, epsilon=params.band, node_repeats=2)
+        constraint = within_percent_of_ideal_population(init, max(params.band, dev0 + 1e-6))
+        chain = MarkovChain(proposal, [constraint], always_accept, init, total_steps=steps, rng=seed)
+        last = init
+        try:
+            for last in chain:
+                pass
+        except Exception as exc:  # ReCom gives up when no balanced cut exists; keep its last plan and say so
+            log.warning("ReCom stopped in community %s: %s", d.community_id, exc)
+        lab = np.array([last.assignment[v] for v in range(g.n)])
+        out[d.community_id] = lab[unit_of]
+    return out
+
+
+def measure(datas, labels, band) -> dict:
+    """The bench figures of a plan given per-community building labels."""
+    current = {d.community_id: np.array([c if c is not None else "" for c in d.current], dtype=object) for d in datas}
+    summary, _ = plan_metrics(datas, labels, band, current)
+    return summary
+
+
+def bench(instance: str, args) -> list[dict]:
+    """All methods on one instance; rows of figures."""
+    t0 = time.perf_counter()
+    twin = load_instance(instance, args)
+    nb = len(twin.frame("buildings"))
+    log.info("%s: %d buildings loaded in %.1f s", instance, nb, time.perf_counter() - t0)
+    base = dict(band=args.band, seed=args.seed, workers=args.workers, effort=args.effort)
+    if args.grids_total:
+        base["grids"] = args.grids_total
+    rows = []
+    datas, counts = prepared(twin, RedrawParams(**base))
+    cur = {d.community_id: np.array([c if c is not None else "" for c in d.current], dtype=object) for d in datas}
+    rows.append({"method": "current plan", "time_s": None, **measure(datas, cur, args.band)})
+    for keep in args.keep:
+        t = time.perf_counter()
+        plan = redraw(twin, RedrawParams(**base, keep=keep))
+        rows.append({"method": f"twin redraw keep={keep}", "time_s": round(time.perf_counter() - t, 2), **plan.after})
+        log.info("%s", rows[-1])
+    for method in args.methods:
+        t = time.perf_counter()
+        try:
+            if method == "recom":
+                labels = run_recom(datas, counts, RedrawParams(**base), args.recom_steps, args.seed)
+                name = f"GerryChain ReCom from current, {args.recom_steps} steps/community"
+            else:
+                labels = run_spopt(method, datas, counts, args.band, args.seed)
+                name = f"spopt {method}"
+        except Exception as exc:
+            rows.append({"method": method, "error": f"{type(exc).__name__}: {exc}"})
+            log.warning("%s failed: %s", method, exc)
+            continue
+        rows.append({"method": name, "time_s": round(time.perf_counter() - t, 2), **measure(datas, labels, args.band)})
+        log.info("%s", rows[-1])
+    for r in rows:
+        r["instance"], r["buildings"] = instance, nb
+    return rows
+
+
+def table(rows) -> str:
+    """A Markdown table of the rows."""
+    head = "| instance | method | " + " | ".join(COLUMNS) + " |"
+    lines = [head, "|" + "---|" * (len(COLUMNS) + 2)]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['instance']} | {r['method']} | failed: {r['error']} |")
+            continue
+        lines.append(f"| {r['instance']} | {r['method']} | " + " | ".join(str(r.get(c, "")) for c in COLUMNS) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    """Run the bench and print the table (and write JSON with --out)."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--instance", action="append", choices=("demo", "district", "synthetic"))
+    p.add_argument("--buildings", type=int, default=10_000)
+    p.add_argument("--communities", type=int, default=4)
+    p.add_argument("--grids", type=int, default=500, help="grids of today's plan in a generated instance")
+    p.add_argument("--grids-total", type=int, default=None, help="grids of the redraw (default: today's count)")
+    p.add_argument("--band", type=float, default=0.10)
+    p.add_argument("--keep", type=float, nargs="+", default=[0.5, 0.0])
+    p.add_argument("--effort", type=int, default=60)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--recom-steps", type=int, default=300)
+    p.add_argument("--methods", nargs="*", default=["region_kmeans", "skater", "maxp", "recom"])
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s: %(message)s")
+    warnings.filterwarnings("ignore")
+    rows = []
+    for inst in args.instance or ["demo"]:
+        rows.extend(bench(inst, args))
+    print(table(rows))
+    if args.out:
+        args.out.write_text(json.dumps(rows, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""The parts of the redraw: apportionment, tessellation cover, graph, metrics, code order."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+
+from twin.redraw.apportion import from_target, huntington_hill
+from twin.redraw.codes import reading_order
+from twin.redraw.graph import build_graph
+from twin.redraw.metrics import shape_scores
+from twin.redraw.tessellation import tessellate
+
+
+def test_huntington_hill_by_hand():
+    # priorities L/sqrt(n(n+1)): 100/√2=70.7, 50/√2=35.4, then 100/√6=40.8 → seats 3:1... worked by hand
+    assert huntington_hill({"a": 100, "b": 50}, 3) == {"a": 2, "b": 1}
+    assert huntington_hill({"a": 100, "b": 50, "c": 1}, 5) == {"a": 3, "b": 1, "c": 1}
+    assert from_target({"a": 1000, "b": 290}, 300) == {"a": 3, "b": 1}
+
+
+def test_huntington_hill_refuses_impossible_totals():
+    from twin.errors import InvalidInput
+    with pytest.raises(InvalidInput, match="too few"):
+        huntington_hill({"a": 1, "b": 1}, 1)
+
+
+def test_tessellation_covers_an_l_shaped_community_exactly():
+    area = shapely.Polygon([(0, 0), (100, 0), (100, 40), (40, 40), (40, 100), (0, 100)])
+    rng = np.random.default_rng(1)
+    lattice = [(x + rng.uniform(-3, 3), y + rng.uniform(-3, 3)) for x in range(8, 100, 15) for y in range(8, 100, 15)]
+    pts = [(x, y) for x, y in lattice if area.contains(shapely.Point(x, y).buffer(4))]
+    feet = np.array([shapely.box(x - 3, y - 2, x + 3, y + 2) for x, y in pts])
+    cells = tessellate(area, feet)
+    assert len(cells) == len(feet)
+    assert all(c.geom_type == "Polygon" for c in cells)
+    assert shapely.union_all(cells).symmetric_difference(area).area < 1e-6
+    assert abs(shapely.area(cells).sum() - area.area) < 1e-6
+    assert all(c.buffer(1e-6).contains(f) for c, f in zip(cells, feet))
+
+
+def test_graph_joins_edges_not_corners():
+    cells = [shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1), shapely.box(1, 1, 2, 2)]  # 0-1 edge, 0-2 corner
+    g = build_graph(np.array(cells))
+    assert g.neighbours(0).tolist() == [1]
+    assert sorted(g.neighbours(1).tolist()) == [0, 2]
+    assert g.shared[g.ptr[0]] == pytest.approx(1.0)
+
+
+def test_polsby_popper_and_reock_of_a_square():
+    pp, reock = shape_scores([shapely.box(0, 0, 10, 10)])
+    assert pp[0] == pytest.approx(math.pi / 4)
+    assert reock[0] == pytest.approx(100 / (math.pi * 50), rel=1e-3)
+
+
+def test_reading_order_rows_north_to_south_then_west_to_east():
+    xy = np.array([[10, 0], [0, 0], [10, 100], [0, 100]], float)
+    assert reading_order(xy, 50).tolist() == [3, 2, 1, 0]

@@ -1,0 +1,102 @@
+"""Bounded, validated parameters of a grid redraw (every field has a range; bad input raises InvalidInput)."""
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field, fields
+
+from twin.errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+LOAD_TERMS = ("households", "population", "special_care", "incidents")
+STARTS = ("current", "fresh")
+UNITS = ("building", "compound")
+
+
+@dataclass(frozen=True)
+class RedrawParams:
+    """What to balance, how many grids, how tight, how much to keep of today's plan, and the seed."""
+
+    grids: int | None = None  # total number of grids in the district (apportioned to communities) ...
+    target: float | None = None  # ... or a target load per grid worker (e.g. 300 households)
+    band: float = 0.10  # tolerance: every grid's load within ±band of its community's ideal (hard limit when feasible)
+    weights: dict = field(default_factory=lambda: {"households": 1.0})  # load = weighted mix of LOAD_TERMS
+    start: str = "current"  # "current": start from today's grids; "fresh": balanced start from scratch
+    keep: float = 0.5  # 0..1, how strongly to keep households in their current grid (0 = free, 1 = move little)
+    compactness: float = 1.0  # 0..10, weight of compactness (Polsby-Popper) against the other terms
+    locked: tuple = ()  # grid codes that must not change (their buildings stay, nothing joins them)
+    unit: str = "building"  # "building", or "compound" to never split a compound
+    communities: tuple = ()  # restrict to these community ids (others keep their grids); all when empty
+    effort: int = 60  # search sweeps per node (1..2000): more is slower and usually better
+    workers: int = 2  # processes used across communities (1..8)
+    seed: int = 1
+
+    def __post_init__(self):
+        self.validate()
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "RedrawParams":
+        """Parameters from a JSON-like dict (web/CLI); unknown keys are refused with the list of known ones."""
+        data = dict(data or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise InvalidInput(f"unknown redraw parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        for key in ("locked", "communities"):
+            if key in data and data[key] is not None:
+                v = data[key]
+                data[key] = tuple(v.split(",")) if isinstance(v, str) else tuple(v)
+        data = {k: v for k, v in data.items() if v is not None or k in ("grids", "target")}
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        """JSON-able form (for job records and plan metadata)."""
+        d = asdict(self)
+        d["locked"], d["communities"] = list(self.locked), list(self.communities)
+        return d
+
+    def validate(self) -> None:
+        """Raise InvalidInput naming the first parameter out of range."""
+        if self.grids is not None and self.target is not None:
+            raise InvalidInput("give either grids (number of grids) or target (load per grid), not both")
+        if self.grids is not None:
+            _int_in("grids", self.grids, 1, 100_000)
+        if self.target is not None:
+            _num_in("target", self.target, 1, 1_000_000)
+        _num_in("band", self.band, 0.005, 0.5)
+        _num_in("keep", self.keep, 0.0, 1.0)
+        _num_in("compactness", self.compactness, 0.0, 10.0)
+        _int_in("effort", self.effort, 1, 2000)
+        _int_in("workers", self.workers, 1, 8)
+        _int_in("seed", self.seed, 0, 2**31 - 1)
+        if self.start not in STARTS:
+            raise InvalidInput(f"start must be one of {', '.join(STARTS)}, not {self.start!r}")
+        if self.unit not in UNITS:
+            raise InvalidInput(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
+        if not isinstance(self.weights, dict) or not self.weights:
+            raise InvalidInput(f"weights must be a non-empty mapping of {', '.join(LOAD_TERMS)} to numbers")
+        for k, v in self.weights.items():
+            if k not in LOAD_TERMS:
+                raise InvalidInput(f"unknown load term {k!r} in weights; known: {', '.join(LOAD_TERMS)}")
+            _num_in(f"weights.{k}", v, 0.0, 100.0)
+        if sum(self.weights.values()) <= 0:
+            raise InvalidInput("weights must not all be zero")
+        for key in ("locked", "communities"):
+            v = getattr(self, key)
+            if not isinstance(v, (tuple, list)) or not all(isinstance(x, str) and x for x in v):
+                raise InvalidInput(f"{key} must be a list of codes (strings)")
+            if len(v) > 100_000:
+                raise InvalidInput(f"{key} lists too many codes ({len(v)})")
+
+
+def _num_in(name, value, lo, hi) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise InvalidInput(f"{name} must be a number between {lo} and {hi}, not {value!r}")
+    if not lo <= value <= hi:
+        raise InvalidInput(f"{name} must be between {lo} and {hi}, not {value}")
+
+
+def _int_in(name, value, lo, hi) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidInput(f"{name} must be a whole number between {lo} and {hi}, not {value!r}")
+    _num_in(name, value, lo, hi)

@@ -1,0 +1,359 @@
+"""Local search over contiguous plans of one community: move a building across a border, swap two across it, or
+merge two neighbouring grids and re-split them by a straight cut. Simulated annealing on
+    compactness Σ P²/(4πA)  +  balance Σ (d/band)² · 0.05  +  keep · households moved / ideal load,
+with the band as a hard limit (a move may never take the plan further out of band)."""
+from __future__ import annotations
+
+import logging
+import math
+import random
+from dataclasses import dataclass
+
+import numpy as np
+
+from .graph import CellGraph
+
+log = logging.getLogger(__name__)
+
+BALANCE_WEIGHT = 0.05  # balance inside the band only breaks ties; the band itself is hard
+EXCESS_WEIGHT = 200.0  # cost of each unit of relative load outside the band while the start is still infeasible
+P_SWAP, P_RESPLIT = 0.15, 0.04  # share of proposals that are swaps and merge-and-resplits
+RESPLIT_DIRECTIONS = 12
+
+
+@dataclass
+class Problem:
+    """One community's search problem (picklable, so it can run in a worker process)."""
+
+    graph: CellGraph
+    load: np.ndarray
+    households: np.ndarray
+    labels: np.ndarray  # start plan, contiguous, labels 0..k-1
+    origin: np.ndarray  # today's label of each node in the same label space, -1 if its grid is gone
+    fixed: np.ndarray  # nodes that may not move (locked grids)
+    k: int
+    band: float
+    keep: float
+    compactness: float
+    effort: int
+    seed: int
+
+
+def keep_weight(keep: float) -> float:
+    """Cost of moving one ideal grid's worth of households, from the 0..1 `keep` setting (steep near 1)."""
+    return 3.0 * keep / (1.05 - keep)
+
+
+class Search:
+    """The annealing state: labels, per-grid load/area/perimeter and members, updated incrementally."""
+
+    def __init__(self, p: Problem):
+        g = p.graph
+        self.p = p
+        self.rng = random.Random(p.seed)
+        self.nbr = [g.idx[g.ptr[i]:g.ptr[i + 1]].tolist() for i in range(g.n)]
+        self.nlen = [g.shared[g.ptr[i]:g.ptr[i + 1]].tolist() for i in range(g.n)]
+        self.perim, self.area = g.perimeter.tolist(), g.area.tolist()
+        self.load, self.hh = p.load.astype(float).tolist(), p.households.astype(float).tolist()
+        self.xy = g.xy
+        self.lab = p.labels.astype(int).tolist()
+        self.origin = p.origin.astype(int).tolist()
+        self.fixed = p.fixed.astype(bool).tolist()
+        k = p.k
+        fixed_labels = {self.lab[v] for v in range(g.n) if self.fixed[v]}
+        self.free_grid = [gi not in fixed_labels for gi in range(k)]
+        free_load = sum(self.load[v] for v in range(g.n) if not self.fixed[v])
+        nfree = max(1, sum(self.free_grid))
+        self.T = max(free_load / nfree, 1e-9)
+        self.band = p.band
+        self.wc = p.compactness
+        self.wk = keep_weight(p.keep) / self.T
+        self.L, self.A, self.P = [0.0] * k, [0.0] * k, [0.0] * k
+        self.members = [set() for _ in range(k)]
+        for v, gi in enumerate(self.lab):
+            self.L[gi] += self.load[v]
+            self.A[gi] += self.area[v]
+            self.P[gi] += self.perim[v]
+            self.members[gi].add(v)
+        for v in range(g.n):
+            for u, s in zip(self.nbr[v], self.nlen[v]):
+                if u > v and self.lab[u] == self.lab[v]:
+                    self.P[self.lab[v]] -= 2 * s
+        self.moves = 0
+
+    # --- costs --------------------------------------------------------------------------------------------------
+    def grid_cost(self, g: int) -> float:
+        """Compactness (1/Polsby-Popper, weighted) plus the small balance term of grid g."""
+        a = max(self.A[g], 1e-6)
+        d = (self.L[g] - self.T) / (self.T * self.band)
+        return self.wc * self.P[g] * self.P[g] / (4 * math.pi * a) + BALANCE_WEIGHT * d * d
+
+    def excess(self, g: int) -> float:
+        """How far grid g's load is outside the band, relative to the ideal (0 inside, always 0 for locked grids)."""
+        if not self.free_grid[g]:
+            return 0.0
+        return max(0.0, abs(self.L[g] - self.T) - self.band * self.T) / self.T
+
+    def node_cost(self, v: int) -> float:
+        """Keep term of node v: its households if it left today's grid."""
+        return self.wk * self.hh[v] if self.lab[v] != self.origin[v] else 0.0
+
+    def total(self) -> tuple[float, float]:
+        """(objective without band excess, total band excess) of the whole plan."""
+        k = len(self.L)
+        return (sum(self.grid_cost(g) for g in range(k)) + sum(self.node_cost(v) for v in range(len(self.lab))),
+                sum(self.excess(g) for g in range(k)))
+
+    # --- moves ------------------------------------------------------------------------------------------------
+    def connected_without(self, v: int, g: int) -> bool:
+        """Whether grid g stays non-empty and contiguous when node v leaves it."""
+        if len(self.members[g]) <= 1:
+            return False
+        lab, nbr = self.lab, self.nbr
+        gn = [u for u in nbr[v] if lab[u] == g]
+        if len(gn) <= 1:
+            return True
+        targets = set(gn[1:])
+        seen = {v, gn[0]}
+        stack = [gn[0]]
+        while stack:
+            x = stack.pop()
+            for u in nbr[x]:
+                if u not in seen and lab[u] == g:
+                    if u in targets:
+                        targets.discard(u)
+                        if not targets:
+                            return True
+                    seen.add(u)
+                    stack.append(u)
+        return False
+
+    def apply(self, v: int, h: int) -> None:
+        """Move node v into grid h, updating loads, areas, perimeters and members."""
+        g = self.lab[v]
+        sg = sh = 0.0
+        for u, s in zip(self.nbr[v], self.nlen[v]):
+            lu = self.lab[u]
+            if lu == g:
+                sg += s
+            elif lu == h:
+                sh += s
+        self.P[g] += 2 * sg - self.perim[v]
+        self.P[h] += self.perim[v] - 2 * sh
+        self.L[g] -= self.load[v]
+        self.L[h] += self.load[v]
+        self.A[g] -= self.area[v]
+        self.A[h] += self.area[v]
+        self.members[g].discard(v)
+        self.members[h].add(v)
+        self.lab[v] = h
+
+    def attempt(self, moves, temp: float) -> bool:
+        """Apply the moves [(node, grid), ...] in order if each keeps grids contiguous, then accept by annealing."""
+        grids = {self.lab[v] for v, _ in moves} | {h for _, h in moves}
+        nodes = [v for v, _ in moves]
+        before = sum(self.grid_cost(g) for g in grids) + sum(self.node_cost(v) for v in nodes)
+        ex_before = sum(self.excess(g) for g in grids)
+        done = []
+        for v, h in moves:
+            g = self.lab[v]
+            if g == h or not self.connected_without(v, g):
+                self._undo(done)
+                return False
+            self.apply(v, h)
+            done.append((v, g))
+        ex_after = sum(self.excess(g) for g in grids)
+        if ex_after > ex_before + 1e-12:
+            self._undo(done)
+            return False
+        delta = sum(self.grid_cost(g) for g in grids) + sum(self.node_cost(v) for v in nodes) - before
+        delta += EXCESS_WEIGHT * (ex_after - ex_before)
+        if delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp)):
+            self.moves += 1
+            return True
+        self._undo(done)
+        return False
+
+    def _undo(self, done) -> None:
+        for v, g in reversed(done):
+            self.apply(v, g)
+
+    def swap_partner(self, v: int, g: int, h: int):
+        """A node of grid h, next to v, that also borders grid g elsewhere (so the two can trade places)."""
+        cands = [u for u in self.nbr[v] if self.lab[u] == h and not self.fixed[u]
+                 and any(self.lab[w] == g and w != v for w in self.nbr[u])]
+        return self.rng.choice(cands) if cands else None
+
+    def resplit(self, g: int, h: int, temp: float) -> bool:
+        """Merge grids g and h and cut them again by the best straight line (both halves in band and contiguous)."""
+        nodes = np.fromiter(self.members[g] | self.members[h], int)
+        if any(self.fixed[v] for v in nodes):
+            return False
+        load = np.asarray([self.load[v] for v in nodes])
+        total = load.sum()
+        lo, hi = (1 - self.band) * self.T, (1 + self.band) * self.T
+        pts = self.xy[nodes]
+        pos = {v: i for i, v in enumerate(nodes.tolist())}
+        old = [self.lab[v] for v in nodes]
+        grids = (g, h)
+        before = self.grid_cost(g) + self.grid_cost(h) + sum(self.node_cost(v) for v in nodes)
+        ex_before = self.excess(g) + self.excess(h)
+        best, best_cost = None, math.inf
+        offset = self.rng.random() * math.pi
+        for t in range(RESPLIT_DIRECTIONS):
+            th = offset + math.pi * t / RESPLIT_DIRECTIONS
+            order = np.argsort(pts[:, 0] * math.cos(th) + pts[:, 1] * math.sin(th), kind="stable")
+            cum = np.cumsum(load[order])
+            ok = np.flatnonzero((cum >= lo) & (cum <= hi) & (total - cum >= lo) & (total - cum <= hi))
+            if not len(ok):
+                ok = np.array([int(np.argmin(np.abs(cum - total / 2)))])
+            for c in (ok[len(ok) // 2],):
+                side = np.zeros(len(nodes), bool)
+                side[order[:c + 1]] = True
+                if side.all() or not side.any():
+                    continue
+                cost = self._split_cost(nodes, side, pos, grids, ex_before)
+                if cost is not None and cost < best_cost:
+                    best, best_cost = side, cost
+        if best is None:
+            return False
+        delta = best_cost - before
+        if delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp)):
+            for v, s in zip(nodes.tolist(), best.tolist()):
+                self.lab[v] = -1
+            self._relabel(nodes, best, grids)
+            self.moves += 1
+            return True
+        for v, gl in zip(nodes.tolist(), old):
+            self.lab[v] = gl
+        return False
+
+    def _split_cost(self, nodes, side, pos, grids, ex_before):
+        """Cost of splitting `nodes` into side/~side (best label assignment), None if a part is not contiguous."""
+        nl = nodes.tolist()
+        sl = side.tolist()
+        for part in (True, False):
+            members = [v for v, s in zip(nl, sl) if s == part]
+            seen = {members[0]}
+            stack = [members[0]]
+            while stack:
+                x = stack.pop()
+                for u in self.nbr[x]:
+                    if u not in seen and u in pos and sl[pos[u]] == part:
+                        seen.add(u)
+                        stack.append(u)
+            if len(seen) != len(members):
+                return None
+        costs = []
+        for a, b in ((grids[0], grids[1]), (grids[1], grids[0])):
+            total = 0.0
+            ex = 0.0
+            for part, gl in ((True, a), (False, b)):
+                L = A = P = 0.0
+                for v, s in zip(nl, sl):
+                    if s != part:
+                        continue
+                    L += self.load[v]
+                    A += self.area[v]
+                    P += self.perim[v]
+                    for u, ln in zip(self.nbr[v], self.nlen[v]):
+                        if u in pos and sl[pos[u]] == part:
+                            P -= ln  # each inner edge seen from both ends
+                    if self.origin[v] != gl:
+                        total += self.wk * self.hh[v]
+                d = (L - self.T) / (self.T * self.band)
+                total += self.wc * P * P / (4 * math.pi * max(A, 1e-6)) + BALANCE_WEIGHT * d * d
+                ex += max(0.0, abs(L - self.T) - self.band * self.T) / self.T
+            if ex > ex_before + 1e-12:
+                continue
+            costs.append(total + EXCESS_WEIGHT * (ex - ex_before))
+        return min(costs) if costs else None
+
+    def _relabel(self, nodes, side, grids) -> None:
+        nl, sl = nodes.tolist(), side.tolist()
+        best = None
+        for a, b in ((grids[0], grids[1]), (grids[1], grids[0])):
+            moved = sum(self.hh[v] for v, s in zip(nl, sl) if self.origin[v] != (a if s else b))
+            if best is None or moved < best[0]:
+                best = (moved, a, b)
+        _, a, b = best
+        for gl in grids:
+            self.L[gl] = self.A[gl] = self.P[gl] = 0.0
+            self.members[gl] = set()
+        for v, s in zip(nl, sl):
+            gl = a if s else b
+            self.lab[v] = gl
+            self.L[gl] += self.load[v]
+            self.A[gl] += self.area[v]
+            self.P[gl] += self.perim[v]
+            self.members[gl].add(v)
+        for v in nl:
+            for u, ln in zip(self.nbr[v], self.nlen[v]):
+                if self.lab[u] == self.lab[v]:
+                    self.P[self.lab[v]] -= ln
+
+    # --- driver -----------------------------------------------------------------------------------------------
+    def propose(self, temp: float) -> bool:
+        """One random proposal at temperature `temp`; True if the plan changed."""
+        n = len(self.lab)
+        v = self.rng.randrange(n)
+        if self.fixed[v] or not self.nbr[v]:
+            return False
+        u = self.nbr[v][self.rng.randrange(len(self.nbr[v]))]
+        g, h = self.lab[v], self.lab[u]
+        if g == h or not self.free_grid[h] or not self.free_grid[g]:
+            return False
+        r = self.rng.random()
+        if r < P_RESPLIT:
+            return self.resplit(g, h, temp)
+        if r < P_RESPLIT + P_SWAP:
+            w = self.swap_partner(v, g, h)
+            if w is not None:
+                return self.attempt([(v, h), (w, g)], temp)
+        return self.attempt([(v, h)], temp)
+
+    def run(self, progress=None) -> np.ndarray:
+        """Anneal for effort × nodes proposals from a calibrated temperature down to zero; return the labels."""
+        n = len(self.lab)
+        if n < 2 or len(self.L) < 2:
+            return np.asarray(self.lab)
+        steps = self.p.effort * n
+        temp0 = self._calibrate()
+        temp_end = temp0 * 1e-3
+        chunk = max(1, steps // 20)
+        for s in range(steps):
+            frac = s / steps
+            temp = temp0 * (temp_end / temp0) ** frac if frac < 0.9 else 0.0
+            self.propose(temp)
+            if progress is not None and s % chunk == 0:
+                progress(frac)
+        return np.asarray(self.lab)
+
+    def _calibrate(self) -> float:
+        """A start temperature at which a typical worsening single move is accepted about half the time."""
+        deltas = []
+        for _ in range(min(300, 20 * len(self.lab))):
+            v = self.rng.randrange(len(self.lab))
+            if self.fixed[v] or not self.nbr[v]:
+                continue
+            u = self.nbr[v][self.rng.randrange(len(self.nbr[v]))]
+            g, h = self.lab[v], self.lab[u]
+            if g == h or not self.free_grid[h] or not self.free_grid[g] or not self.connected_without(v, g):
+                continue
+            before = self.grid_cost(g) + self.grid_cost(h) + self.node_cost(v)
+            self.apply(v, h)
+            d = self.grid_cost(g) + self.grid_cost(h) + self.node_cost(v) - before
+            self.apply(v, g)
+            if d > 0:
+                deltas.append(d)
+        return 0.3 * float(np.median(deltas)) if deltas else 1e-3
+
+
+def solve(problem: Problem, progress=None) -> np.ndarray:
+    """Improve the start plan of one community; returns the node labels."""
+    search = Search(problem)
+    c0, e0 = search.total()
+    labels = search.run(progress)
+    c1, e1 = search.total()
+    log.debug("search: cost %.3f→%.3f, excess %.3f→%.3f, %d accepted moves", c0, c1, e0, e1, search.moves)
+    return labels
