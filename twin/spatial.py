@@ -1,7 +1,14 @@
-"""Spatial indexes: shapely STRtree for static layers, rtree for the live incident layer; same query methods."""
+"""Spatial indexes: shapely STRtree for static layers, rtree for the live incident layer; same query methods.
+
+Both answer bbox / intersects / within in WGS84 and radius / nearest in metres of the twin's metric CRS.
+Static results are row positions, live results are item ids; both come back ascending, except `nearest`
+(nearest first, ties broken by the smaller position or id). See docs/spatial.md for the measured choice.
+"""
 from __future__ import annotations
 
+import logging
 import math
+import threading
 
 import numpy as np
 import shapely
@@ -10,14 +17,18 @@ from rtree import index as rtree_index
 from .crs import MetricCRS
 from .errors import InvalidInput
 
+log = logging.getLogger(__name__)
+
 # Metres per degree of latitude; longitude degrees shrink with cos(lat). Used only to widen candidate boxes.
 _M_PER_DEG = 111_320.0
+MAX_RADIUS_M = 50_000.0
+MAX_K = 10_000
 
 
 def radius_bbox(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
     """A WGS84 box surely containing the disc of `metres` around (lon, lat) (5% margin)."""
     dlat = metres * 1.05 / _M_PER_DEG
-    dlon = metres * 1.05 / (_M_PER_DEG * max(math.cos(math.radians(abs(lat) + dlat)), 1e-6))
+    dlon = metres * 1.05 / (_M_PER_DEG * max(math.cos(math.radians(min(abs(lat) + dlat, 89.9))), 1e-6))
     return lon - dlon, lat - dlat, lon + dlon, lat + dlat
 
 
@@ -28,8 +39,10 @@ class StaticIndex:
         self.geoms = np.asarray(geoms, dtype=object)
         self.crs = crs
         self.tree = shapely.STRtree(self.geoms)
+        self._present = int((~(shapely.is_missing(self.geoms) | shapely.is_empty(self.geoms))).sum())
         self._metric = None
         self._metric_tree = None
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.geoms)
@@ -38,24 +51,37 @@ class StaticIndex:
     def metric(self) -> np.ndarray:
         """The geometries in the twin's metric CRS (projected on first use, then kept)."""
         if self._metric is None:
-            self._metric = self.crs.to_metric(self.geoms)
+            with self._lock:
+                if self._metric is None:
+                    self._metric = self.crs.to_metric(self.geoms)
         return self._metric
+
+    @property
+    def metric_tree(self) -> shapely.STRtree:
+        """An STRtree over the metric geometries (built on the first nearest-neighbour query)."""
+        if self._metric_tree is None:
+            metric = self.metric
+            with self._lock:
+                if self._metric_tree is None:
+                    self._metric_tree = shapely.STRtree(metric)
+        return self._metric_tree
 
     def bbox(self, minx, miny, maxx, maxy) -> np.ndarray:
         """Positions of geometries intersecting the box, ascending."""
-        return np.sort(self.tree.query(shapely.box(minx, miny, maxx, maxy), predicate="intersects"))
+        return np.sort(self.tree.query(shapely.box(*check_bbox(minx, miny, maxx, maxy)), predicate="intersects"))
 
     def intersects(self, geom) -> np.ndarray:
         """Positions of geometries intersecting `geom`, ascending."""
-        return np.sort(self.tree.query(geom, predicate="intersects"))
+        return np.sort(self.tree.query(check_query_geometry(geom), predicate="intersects"))
 
     def within(self, geom) -> np.ndarray:
         """Positions of geometries lying within `geom`, ascending."""
         # STRtree predicates read "query geometry <predicate> tree geometry", so "contains" here.
-        return np.sort(self.tree.query(geom, predicate="contains"))
+        return np.sort(self.tree.query(check_query_geometry(geom), predicate="contains"))
 
     def radius(self, lon: float, lat: float, metres: float) -> np.ndarray:
         """Positions of geometries within `metres` of (lon, lat), measured in the metric CRS, ascending."""
+        _check_point(lon, lat)
         _check_radius(metres)
         cand = self.tree.query(shapely.box(*radius_bbox(lon, lat, metres)))
         if len(cand) == 0:
@@ -66,107 +92,207 @@ class StaticIndex:
 
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
         """Positions of the `k` geometries nearest to (lon, lat) in metres, nearest first (ties by position)."""
-        if k < 1:
-            raise InvalidInput("k must be at least 1", k=k)
-        k = min(k, len(self.geoms))
+        _check_point(lon, lat)
+        k = min(_check_k(k), self._present)
         if k == 0:
             return np.empty(0, dtype=np.int64)
-        if self._metric_tree is None:
-            self._metric_tree = shapely.STRtree(self.metric)
         centre = self.crs.to_metric(shapely.Point(lon, lat))
-        # Grow a search radius until it holds k geometries, then rank exactly.
-        first = self._metric_tree.query_nearest(centre, all_matches=False)
-        r = max(float(shapely.distance(self.metric[first[0]], centre)), 1.0)
+        cx, cy = centre.x, centre.y
+        tree, metric = self.metric_tree, self.metric
+        # Grow a search square until it holds k geometries within its half-side r: then every geometry
+        # nearer than the k-th lies in the square (its distance <= r means its envelope meets the square).
+        first = tree.query_nearest(centre, all_matches=False)
+        r = max(float(shapely.distance(metric[first[0]], centre)), 1.0)
         while True:
-            cand = self._metric_tree.query(shapely.buffer(centre, r, quad_segs=4).envelope)
-            if len(cand) >= k or len(cand) == len(self.geoms):
-                d = shapely.distance(self.metric[cand], centre)
+            cand = tree.query(shapely.box(cx - r, cy - r, cx + r, cy + r))
+            if len(cand) >= k:
+                d = shapely.distance(metric[cand], centre)
                 order = np.lexsort((cand, d))
-                ranked, dist = cand[order], d[order]
-                if len(cand) == len(self.geoms) or dist[k - 1] <= r:
-                    return ranked[:k]
+                if d[order[k - 1]] <= r or len(cand) == self._present:
+                    return cand[order[:k]]
             r *= 2
 
 
 class LiveIndex:
-    """An rtree index over points that takes insertions at run time (the incident layer)."""
+    """An rtree index over points that takes insertions at run time (the incident layer); thread-safe.
+
+    Items are named by integer ids; the rtree itself holds row positions into growing coordinate arrays, so
+    queries are vectorised and the metric coordinates are projected once, at insertion.
+    """
 
     def __init__(self, crs: MetricCRS):
         self.crs = crs
         self.tree = rtree_index.Index()
-        self.lon: dict[int, float] = {}
-        self.lat: dict[int, float] = {}
+        self._lock = threading.RLock()
+        self._n = 0
+        self._max_id = None
+        self._cols = {c: np.empty(0, dtype=np.int64 if c == "id" else float) for c in ("id", "lon", "lat", "x", "y")}
 
     @classmethod
     def bulk(cls, ids, lons, lats, crs: MetricCRS) -> "LiveIndex":
-        """Build from arrays in one pass (rtree's stream loading is much faster than repeated inserts)."""
-        self = cls.__new__(cls)
-        self.crs = crs
-        ids = [int(i) for i in ids]
-        lons = [float(x) for x in lons]
-        lats = [float(y) for y in lats]
-        if ids:
-            self.tree = rtree_index.Index(((i, (x, y, x, y), None) for i, x, y in zip(ids, lons, lats)))
-        else:
-            self.tree = rtree_index.Index()
-        self.lon = dict(zip(ids, lons))
-        self.lat = dict(zip(ids, lats))
+        """Build from arrays in one pass (rtree's array stream loading is much faster than repeated inserts)."""
+        self = cls(crs)
+        ids = np.asarray(ids, dtype=np.int64).ravel()
+        lon = np.asarray(lons, dtype=float).ravel()
+        lat = np.asarray(lats, dtype=float).ravel()
+        if not (len(ids) == len(lon) == len(lat)):
+            raise InvalidInput("ids, lons and lats must have the same length")
+        if len(ids) == 0:
+            return self
+        if not (np.isfinite(lon).all() and np.isfinite(lat).all()):
+            i = int(np.flatnonzero(~(np.isfinite(lon) & np.isfinite(lat)))[0])
+            raise InvalidInput(f"item {int(ids[i])} has no finite coordinates", id=int(ids[i]))
+        uniq, counts = np.unique(ids, return_counts=True)
+        if (counts > 1).any():
+            raise InvalidInput(f"id {int(uniq[counts > 1][0])} is given more than once")
+        x, y = crs.xy(lon, lat)
+        self._cols = {"id": ids.copy(), "lon": lon.copy(), "lat": lat.copy(), "x": np.asarray(x, float),
+                      "y": np.asarray(y, float)}
+        self._n = len(ids)
+        self._max_id = int(ids.max())
+        pts = np.column_stack([lon, lat])
+        self.tree = rtree_index.Index((np.arange(len(ids), dtype=np.int64), pts, pts))
         return self
 
     def __len__(self) -> int:
-        return len(self.lon)
+        return self._n
+
+    @property
+    def lon(self) -> dict[int, float]:
+        """Longitude of each id (a copy; for inspection, not for hot paths)."""
+        return dict(zip(self._cols["id"][:self._n].tolist(), self._cols["lon"][:self._n].tolist()))
+
+    @property
+    def lat(self) -> dict[int, float]:
+        """Latitude of each id (a copy; for inspection, not for hot paths)."""
+        return dict(zip(self._cols["id"][:self._n].tolist(), self._cols["lat"][:self._n].tolist()))
 
     def insert(self, item_id: int, lon: float, lat: float) -> None:
-        """Add one point."""
-        self.tree.insert(int(item_id), (lon, lat, lon, lat))
-        self.lon[int(item_id)] = lon
-        self.lat[int(item_id)] = lat
+        """Add one point, or move it when `item_id` is already indexed."""
+        item_id = int(item_id)
+        _check_point(lon, lat)
+        lon, lat = float(lon), float(lat)
+        x, y = self.crs.xy(lon, lat)
+        with self._lock:
+            pos = self._position(item_id)
+            if pos is None:
+                pos = self._n
+                self._grow(pos + 1)
+                self._n += 1
+            else:
+                old = (self._cols["lon"][pos], self._cols["lat"][pos])
+                self.tree.delete(pos, (*old, *old))
+            for c, v in (("id", item_id), ("lon", lon), ("lat", lat), ("x", float(x)), ("y", float(y))):
+                self._cols[c][pos] = v
+            self._max_id = item_id if self._max_id is None else max(self._max_id, item_id)
+            self.tree.insert(pos, (lon, lat, lon, lat))
 
     def bbox(self, minx, miny, maxx, maxy) -> np.ndarray:
-        """Ids of points in the box, ascending."""
-        return np.array(sorted(self.tree.intersection((minx, miny, maxx, maxy))), dtype=np.int64)
+        """Ids of points in the box (edges included), ascending."""
+        with self._lock:
+            return np.sort(self._cols["id"][self._box_positions(check_bbox(minx, miny, maxx, maxy))])
 
     def intersects(self, geom) -> np.ndarray:
         """Ids of points inside or on `geom`, ascending."""
-        cand = self.bbox(*geom.bounds)
-        if len(cand) == 0:
-            return cand
-        pts = shapely.points([self.lon[i] for i in cand], [self.lat[i] for i in cand])
-        return cand[shapely.intersects(geom, pts)]
+        return self._select(check_query_geometry(geom), shapely.intersects_xy)
+
+    def within(self, geom) -> np.ndarray:
+        """Ids of points strictly inside `geom` (not on its boundary), ascending."""
+        return self._select(check_query_geometry(geom), shapely.contains_xy)
 
     def radius(self, lon: float, lat: float, metres: float) -> np.ndarray:
         """Ids of points within `metres` of (lon, lat), ascending."""
+        _check_point(lon, lat)
         _check_radius(metres)
-        cand = self.bbox(*radius_bbox(lon, lat, metres))
-        if len(cand) == 0:
-            return cand
-        return cand[self._metres(cand, lon, lat) <= metres]
+        with self._lock:
+            pos = self._box_positions(radius_bbox(lon, lat, metres))
+            return np.sort(self._cols["id"][pos[self._metres(pos, lon, lat) <= metres]])
 
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
-        """Ids of the `k` points nearest to (lon, lat) in metres, nearest first."""
-        if k < 1:
-            raise InvalidInput("k must be at least 1", k=k)
-        # rtree ranks by degrees, which are not square; take its k nearest, then every point within the
-        # metric distance of the k-th of them, and rank those in metres.
-        cand = np.array(list(self.tree.nearest((lon, lat, lon, lat), k)), dtype=np.int64)
-        if len(cand) == 0:
-            return cand
-        r = float(self._metres(cand, lon, lat).max())
-        if r > 0:
-            cand = np.union1d(cand, self.bbox(*radius_bbox(lon, lat, r)))
-        d = self._metres(cand, lon, lat)
-        order = np.lexsort((cand, d))
-        return cand[order][:k]
+        """Ids of the `k` points nearest to (lon, lat) in metres, nearest first (ties by id)."""
+        _check_point(lon, lat)
+        k = _check_k(k)
+        with self._lock:
+            if self._n == 0:
+                return np.empty(0, dtype=np.int64)
+            # rtree ranks by degrees, which are not square; take its k nearest, then every point within the
+            # metric distance r of the farthest of them (a superset of the true k nearest), and rank in metres.
+            cand = np.fromiter(self.tree.nearest((lon, lat, lon, lat), k), dtype=np.int64)
+            r = float(self._metres(cand, lon, lat).max())
+            pos = np.union1d(cand, self._box_positions(radius_bbox(lon, lat, r)))
+            d = self._metres(pos, lon, lat)
+            ids = self._cols["id"][pos]
+            return ids[np.lexsort((ids, d))[:k]]
 
-    def _metres(self, ids, lon, lat) -> np.ndarray:
-        x, y = self.crs.xy([self.lon[i] for i in ids], [self.lat[i] for i in ids])
+    # --- internals -------------------------------------------------------------------------------------------
+    def _select(self, geom, predicate) -> np.ndarray:
+        with self._lock:
+            pos = self._box_positions(geom.bounds)
+            keep = predicate(geom, self._cols["lon"][pos], self._cols["lat"][pos])
+            return np.sort(self._cols["id"][pos[keep]])
+
+    def _box_positions(self, box) -> np.ndarray:
+        if self._n == 0:
+            return np.empty(0, dtype=np.int64)
+        return np.fromiter(self.tree.intersection(tuple(float(v) for v in box)), dtype=np.int64)
+
+    def _metres(self, pos, lon, lat) -> np.ndarray:
         cx, cy = self.crs.xy(lon, lat)
-        return np.hypot(x - cx, y - cy)
+        return np.hypot(self._cols["x"][pos] - cx, self._cols["y"][pos] - cy)
+
+    def _position(self, item_id: int):
+        if self._max_id is None or item_id > self._max_id:  # the usual case: new ids only grow
+            return None
+        hit = np.flatnonzero(self._cols["id"][:self._n] == item_id)
+        return int(hit[0]) if len(hit) else None
+
+    def _grow(self, need: int) -> None:
+        cap = len(self._cols["id"])
+        if need <= cap:
+            return
+        cap = max(need, 2 * cap, 64)
+        for c, a in self._cols.items():
+            grown = np.empty(cap, dtype=a.dtype)
+            grown[:len(a)] = a
+            self._cols[c] = grown
 
 
-MAX_RADIUS_M = 50_000.0
+def check_query_geometry(geom):
+    """The query geometry itself if it is a valid, non-empty shapely geometry; InvalidInput otherwise."""
+    if not isinstance(geom, shapely.Geometry):
+        raise InvalidInput(f"a query geometry must be a shapely geometry, not {type(geom).__name__}")
+    if geom.is_empty:
+        raise InvalidInput("the query geometry is empty")
+    if not geom.is_valid:
+        raise InvalidInput(f"the query geometry is invalid: {shapely.is_valid_reason(geom)}")
+    return geom
+
+
+def check_bbox(minx, miny, maxx, maxy) -> tuple[float, float, float, float]:
+    """The box as four floats if they are finite with min <= max; InvalidInput otherwise."""
+    try:
+        vals = tuple(float(v) for v in (minx, miny, maxx, maxy))
+    except (TypeError, ValueError):
+        vals = (math.nan,) * 4
+    if not all(math.isfinite(v) for v in vals) or vals[0] > vals[2] or vals[1] > vals[3]:
+        raise InvalidInput("a bbox is minx, miny, maxx, maxy: finite numbers with min <= max",
+                           bbox=",".join(map(str, (minx, miny, maxx, maxy))))
+    return vals
+
+
+def _check_point(lon, lat) -> None:
+    if not all(isinstance(v, (int, float, np.number)) and math.isfinite(v) for v in (lon, lat)) \
+            or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidInput("a point is a longitude in [-180, 180] and a latitude in [-90, 90]", lon=lon, lat=lat)
+
+
+def _check_k(k) -> int:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
+        raise InvalidInput(f"k must be a whole number from 1 to {MAX_K}", k=k)
+    return int(k)
 
 
 def _check_radius(metres: float) -> None:
-    if not (isinstance(metres, (int, float)) and math.isfinite(metres)) or metres <= 0 or metres > MAX_RADIUS_M:
+    if isinstance(metres, bool) or not (isinstance(metres, (int, float, np.number)) and math.isfinite(metres)) \
+            or metres <= 0 or metres > MAX_RADIUS_M:
         raise InvalidInput(f"radius must be a number of metres in (0, {MAX_RADIUS_M:g}]", radius=metres)
