@@ -247,9 +247,15 @@ class LiveSource(Source):
                             lambda: pd.Index(self.frame(twin)[self.id_field].astype(str)))
 
     def _select(self, twin, bbox, start, end, equals) -> np.ndarray:
+        # OGC intervals are closed; the service's end is exclusive, so ask for one microsecond more.
+        end = end + pd.Timedelta(microseconds=1) if end is not None else None
+        frame = self.frame(twin)
         sub = self.service(twin).select(bbox=bbox, start=start, end=end, **equals)
-        pos = self._ids(twin).get_indexer(sub[self.id_field].astype(str))
-        return np.sort(pos[pos >= 0])
+        if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
+            pos = sub.index.to_numpy(dtype=np.int64)  # the service's frame is indexed by position
+        else:
+            pos = self._ids(twin).get_indexer(sub[self.id_field].astype(str))
+        return np.sort(pos[(pos >= 0) & (pos < len(frame))])
 
     def position(self, twin, item_id: str) -> int:
         pos = self._ids(twin).get_indexer([str(item_id)])[0]
