@@ -1,4 +1,299 @@
-"""Blueprint 'open311' (being built)."""
-from flask import Blueprint
+"""Open311 GeoReport v2 intake under /open311/v2/, and staff actions on incidents under /api/incidents/."""
+from __future__ import annotations
+
+import logging
+
+import pandas as pd
+from flask import Blueprint, current_app, jsonify, request
+
+from twin.errors import Forbidden, InvalidInput
+from twin.incidents.intake import coordinate
+from twin.incidents.timeliness import DONE_STAGES
+from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
+
+from . import get_twin
+from .auth import current_principal, require
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("open311", __name__)
+
+INTERNAL = ("care_visit",)  # opened by the care checks, not by the public
+GROUPS = {"environment": ("环境卫生", "Environment"), "safety": ("安全隐患", "Safety"),
+          "facility": ("设施设备", "Facilities"), "order": ("秩序管理", "Public order"),
+          "dispute": ("矛盾纠纷", "Disputes"), "property": ("物业服务", "Property management"),
+          "care": ("民生关爱", "Care")}
+PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
+DEFAULT_WINDOW = pd.Timedelta(days=90)  # GeoReport v2: without dates, the most recent 90 days
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@bp.record_once
+def _configure(state) -> None:
+    """Apply the app's DEADLINES and TIMEZONE settings to the twin's incident service."""
+    from twin.incidents.deadlines import Deadlines
+    twin = state.app.extensions.get("twin")
+    service = getattr(twin, "incidents", None)
+    if service is not None:
+        service.deadlines = Deadlines.parse(state.app.config.get("DEADLINES"))
+        service.timezone = state.app.config.get("TIMEZONE") or service.timezone
+
+
+def service():
+    """The live incident service of the current app."""
+    s = get_twin().incidents
+    if s is None:
+        raise InvalidInput("this twin has no incident store")
+    return s
+
+
+def lang() -> str:
+    """Language of labels: ?lang=en|zh, else the DEFAULT_LANG setting."""
+    value = request.args.get("lang") or current_app.config.get("DEFAULT_LANG") or "zh"
+    return "en" if value == "en" else "zh"
+
+
+def body() -> dict:
+    """The request's fields from a form-encoded or JSON body; InvalidInput for anything else."""
+    if request.mimetype in FORM_TYPES:
+        return request.form.to_dict()
+    if request.mimetype == "application/json":
+        data = request.get_json(silent=True)
+        if not isinstance(data, dict):
+            raise InvalidInput("the body is not a JSON object")
+        return data
+    raise InvalidInput("send the fields form-encoded (application/x-www-form-urlencoded) or as JSON",
+                       content_type=request.mimetype or None)
+
+
+def iso(ts, tz: str) -> str | None:
+    """ISO 8601 with the office's UTC offset (GeoReport's w3 datetime format)."""
+    if ts is None or pd.isna(ts):
+        return None
+    return pd.Timestamp(ts).tz_convert(tz).isoformat(timespec="seconds")
+
+
+def may_see_contact(row: dict) -> bool:
+    """Whether the caller may see this incident's contact fields (staff of its grid, or admin)."""
+    p = current_principal()
+    return p.sees_personal and p.may_see_grid(row.get("grid_code"))
+
+
+# --- services ------------------------------------------------------------------------------------------------
+@bp.get("/open311/v2/services.json")
+def services():
+    """The category taxonomy as GeoReport services (Chinese names unless ?lang=en)."""
+    lg = lang()
+    i = 0 if lg == "zh" else 1
+    out = []
+    for code, (zh, en, group, six) in INCIDENT_CATEGORIES.items():
+        if code in INTERNAL:
+            continue
+        desc = (zh, en)[i]
+        if six:
+            desc += (f"（六无：{SIX_NOS[six][0]}）" if lg == "zh" else f" (six-nos: {SIX_NOS[six][1]})")
+        out.append({"service_code": code, "service_name": (zh, en)[i], "description": desc, "metadata": False,
+                    "type": "realtime", "keywords": code.replace("_", ","), "group": GROUPS[group][i]})
+    return jsonify(out)
+
+
+@bp.get("/open311/v2/services/<code>.json")
+def service_definition(code):
+    """GeoReport service definition: no extra attributes for any service."""
+    if code not in INCIDENT_CATEGORIES or code in INTERNAL:
+        raise InvalidInput(f"unknown service_code {code!r}", field="service_code")
+    return jsonify({"service_code": code, "attributes": []})
+
+
+# --- requests ------------------------------------------------------------------------------------------------
+@bp.post("/open311/v2/requests.json")
+def post_request():
+    """File a service request: lat, long, service_code, description (≤ 4,000), media_url, optional contact."""
+    f = body()
+    lat = coordinate(f.get("lat"), "lat", -90, 90)
+    lon = coordinate(f.get("long"), "long", -180, 180)
+    code = f.get("service_code")
+    if code not in INCIDENT_CATEGORIES or code in INTERNAL:
+        raise InvalidInput(f"unknown service_code {str(code)[:40]!r}; see services.json", field="service_code")
+    name = " ".join(str(f[k]).strip() for k in ("first_name", "last_name") if f.get(k) and str(f[k]).strip())
+    fields = {"category": code, "lon": lon, "lat": lat, "source": "app", "description": f.get("description"),
+              "media_url": f.get("media_url"), "contact_name": name or None,
+              "contact_phone": f.get("phone"), "contact_email": f.get("email")}
+    s = service()
+    row = s.create(fields, actor=current_principal().name)
+    lg = lang()
+    worker = s.worker(row["grid_code"])
+    due = s.timeliness(pd.DataFrame([row])).iloc[0]
+    where = worker["grid_name"] if worker else ("街道" if lg == "zh" else "the street office")
+    notice = (f"已派至{where}，{_minutes(due['accept_due'] - row['reported_at'])}分钟内受理" if lg == "zh" else
+              f"Sent to {where}; it will be accepted within {_minutes(due['accept_due'] - row['reported_at'])} min")
+    resp = jsonify([{"service_request_id": row["incident_id"], "service_notice": notice, "account_id": None}])
+    resp.status_code = 201
+    return resp
+
+
+def _minutes(td) -> str:
+    m = td.total_seconds() / 60
+    return f"{m:g}" if m < 10 else f"{round(m)}"
+
+
+@bp.get("/open311/v2/requests.json")
+def get_requests():
+    """Requests filtered by service_request_id, service_code, status, start_date/end_date; paged (page, page_size)."""
+    s = service()
+    a = request.args
+    ids = _csv(a.get("service_request_id"))
+    if ids:
+        frame = s.frame()
+        rows = frame[frame["incident_id"].isin(ids)]
+    else:
+        end = _date(a.get("end_date"), "end_date")
+        start = _date(a.get("start_date"), "start_date")
+        if start is None and end is None:
+            end = s.now() + pd.Timedelta(seconds=1)
+        if start is None:
+            start = end - DEFAULT_WINDOW
+        if end is None:
+            end = start + DEFAULT_WINDOW
+        codes = _csv(a.get("service_code"))
+        unknown = [c for c in codes if c not in INCIDENT_CATEGORIES]
+        if unknown:
+            raise InvalidInput(f"unknown service_code {unknown[0]!r}", field="service_code")
+        rows = s.select(start=start, end=end + pd.Timedelta(milliseconds=1), category=codes or None)
+        status = _csv(a.get("status"))
+        if set(status) - {"open", "closed"}:
+            raise InvalidInput("status must be open, closed or both (comma separated)", field="status")
+        if len(set(status)) == 1:
+            done = rows["stage"].isin(DONE_STAGES)
+            rows = rows[done if status[0] == "closed" else ~done]
+    page = _int(a.get("page"), "page", 1, 1, 10**9)
+    size = _int(a.get("page_size"), "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    rows = rows.sort_values(["reported_at", "incident_id"], ascending=False)
+    chunk = rows.iloc[(page - 1) * size: page * size]
+    resp = jsonify(to_requests(chunk, s))
+    resp.headers["X-Total-Count"] = str(len(rows))
+    return resp
+
+
+@bp.get("/open311/v2/requests/<incident_id>.json")
+def get_request(incident_id):
+    """One request, as an array of one (GeoReport v2)."""
+    s = service()
+    row = s.get(incident_id)
+    return jsonify(to_requests(pd.DataFrame([row]), s))
+
+
+def to_requests(frame: pd.DataFrame, s) -> list[dict]:
+    """GeoReport v2 request objects for the rows of `frame`, richer stages in status_notes and `extended_attributes`."""
+    if not len(frame):
+        return []
+    lg, tz = lang(), s.timezone
+    t = s.timeliness(frame)
+    out = []
+    for (_, r), (_, d) in zip(frame.iterrows(), t.iterrows()):
+        r = r.to_dict()
+        stage, level = r["stage"], r.get("level") or "grid"
+        worker = s.worker(r.get("grid_code"))
+        if level == "grid":
+            agency = worker["grid_name"] if worker else label(ESCALATION_LEVELS, level, lg)
+        else:
+            agency = label(ESCALATION_LEVELS, level, lg)
+        notes = label(INCIDENT_STAGES, stage, lg)
+        if level != "grid":
+            notes += f"；已升级至{label(ESCALATION_LEVELS, level, lg)}" if lg == "zh" else \
+                f"; escalated to {label(ESCALATION_LEVELS, level, lg).lower()}"
+        if bool(d["overdue"]):
+            notes += "；已超时" if lg == "zh" else "; overdue"
+        times = [r[c] for c in ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
+                 if r[c] is not None and not pd.isna(r[c])]
+        item = {
+            "service_request_id": r["incident_id"],
+            "status": "closed" if stage in DONE_STAGES else "open",
+            "status_notes": notes,
+            "service_name": label(INCIDENT_CATEGORIES, r["category"], lg),
+            "service_code": r["category"],
+            "description": r["description"],
+            "agency_responsible": agency,
+            "service_notice": None,
+            "requested_datetime": iso(r["reported_at"], tz),
+            "updated_datetime": iso(max(times), tz),
+            "expected_datetime": iso(d["next_due"], tz),
+            "address": None, "address_id": r.get("building_id"), "zipcode": None,
+            "lat": float(r["lat"]), "long": float(r["lon"]),
+            "media_url": r.get("media_url"),
+            "extended_attributes": {
+                "stage": stage, "stage_name": label(INCIDENT_STAGES, stage, lg), "level": level,
+                "priority": _num(r.get("priority")), "source": r.get("source"), "rating": _num(r.get("rating")),
+                "overdue": bool(d["overdue"]), "overdue_limit": d["overdue_limit"],
+                "grid_code": r.get("grid_code"), "community_id": r.get("community_id"),
+                "compound_id": r.get("compound_id"), "building_id": r.get("building_id"),
+                "worker": worker["worker"] if worker else None,
+                "accepted_datetime": iso(r.get("accepted_at"), tz), "on_site_datetime": iso(r.get("on_site_at"), tz),
+                "resolved_datetime": iso(r.get("resolved_at"), tz), "closed_datetime": iso(r.get("closed_at"), tz),
+            },
+        }
+        if may_see_contact(r):
+            item["extended_attributes"].update(contact_name=r.get("contact_name"),
+                                               contact_phone=r.get("contact_phone"),
+                                               contact_email=r.get("contact_email"),
+                                               household_id=r.get("household_id"))
+        out.append(item)
+    return out
+
+
+def _num(v):
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _csv(value) -> list[str]:
+    return [p.strip() for p in (value or "").split(",") if p.strip()]
+
+
+def _date(value, name: str):
+    if not value:
+        return None
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a W3C date-time such as 2026-01-01T00:00:00Z", field=name) from None
+    if ts is pd.NaT:
+        raise InvalidInput(f"{name} must be a W3C date-time", field=name)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _int(value, name: str, default: int, lo: int, hi: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        v = int(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{name} must be a whole number", field=name) from None
+    if not lo <= v <= hi:
+        raise InvalidInput(f"{name} must be in [{lo}, {hi}]", field=name)
+    return v
+
+
+# --- staff actions -------------------------------------------------------------------------------------------
+@bp.post("/api/incidents/<incident_id>/actions")
+@require("staff", "admin")
+def act(incident_id):
+    """Move an incident through its lifecycle: action = accept|arrive|resolve|close|escalate|reopen, note, rating."""
+    f = body()
+    s = service()
+    p = current_principal()
+    row = s.get(incident_id)
+    if not p.may_see_grid(row.get("grid_code")):
+        raise Forbidden(f"incident {incident_id} is outside your grids", id=incident_id)
+    rating = f.get("rating")
+    row = s.act(incident_id, str(f.get("action") or ""), actor=p.name, note=f.get("note") or None,
+                rating=None if rating in (None, "") else rating)
+    return jsonify(to_requests(pd.DataFrame([row]), s)[0])
+
+
+@bp.get("/api/incidents/<incident_id>/history")
+@require("staff", "admin")
+def history(incident_id):
+    """Every stage change of one incident: who, when, action, from, to, note."""
+    s = service()
+    tz = s.timezone
+    return jsonify([{**e, "at": iso(e["at"], tz)} for e in s.history(incident_id)])
