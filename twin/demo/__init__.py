@@ -12,9 +12,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.core import grid_of_points
 from twin.crs import WGS84
 
 from . import footprints, grids as gridding, incidents as incident_gen, layout, names, people
+from .coverage import exact_coverage
 from .writer import write
 
 log = logging.getLogger(__name__)
@@ -60,19 +62,23 @@ def generate(seed: int = 7, preset: str = "street", progress: bool = False, **ov
     steps("grids")
     inc = incident_gen.generate(
         rng, int(p["incidents"]), END,
-        gpd.GeoDataFrame(comp, geometry=comp_geoms), gpd.GeoDataFrame(bld, geometry=bld_geoms), hh,
-        gpd.GeoDataFrame(grid, geometry=grid_geoms))
+        gpd.GeoDataFrame(comp, geometry=comp_geoms), gpd.GeoDataFrame(bld, geometry=bld_geoms), hh)
     steps("incidents")
     o = p["origin"]
     inc_pts = layout.to_lonlat(shapely.points(inc.pop("x").to_numpy(), inc.pop("y").to_numpy()), o)
+    grid_ll = exact_coverage(layout.to_lonlat(grid_geoms, o, decimals=None))
+    comm_ll = np.array([shapely.coverage_union_all(grid_ll[(grid["community_id"] == c).to_numpy()])
+                        for c in comm["community_id"]], dtype=object)
     frames = {
-        "communities": _frame(comm.drop(columns="geometry"), comm["geometry"].to_numpy(), o),
+        "communities": _frame(comm.drop(columns="geometry"), comm_ll, None),
         "compounds": _frame(comp.drop(columns=["cpos", "old", "households"], errors="ignore"), comp_geoms, o),
         "buildings": _frame(bld.drop(columns=["cpos"]), bld_geoms, o),
-        "grids": _frame(grid, grid_geoms, o),
+        "grids": _frame(grid, grid_ll, None),
         "households": hh,
         "incidents": gpd.GeoDataFrame(inc, geometry=inc_pts, crs=WGS84),
     }
+    inc = frames["incidents"]
+    inc["grid_code"] = grid_of_points(inc_pts, inc["community_id"].to_numpy(), frames["grids"])
     log.info("demo %s seed %d: %s", preset, seed, ", ".join(f"{len(f)} {k}" for k, f in frames.items()))
     return frames
 
@@ -91,8 +97,10 @@ def _progress(enabled: bool):
     return step
 
 
-def _frame(df: pd.DataFrame, metric_geoms, origin) -> gpd.GeoDataFrame:
-    geoms = shapely.orient_polygons(layout.to_lonlat(np.asarray(metric_geoms), origin))
+def _frame(df: pd.DataFrame, geoms, origin) -> gpd.GeoDataFrame:
+    """A WGS84 frame; `geoms` are metric (mapped from `origin`) or already WGS84 when origin is None."""
+    geoms = np.asarray(geoms) if origin is None else layout.to_lonlat(np.asarray(geoms), origin)
+    geoms = shapely.orient_polygons(geoms)
     return gpd.GeoDataFrame(df.reset_index(drop=True), geometry=geoms, crs=WGS84)
 
 
@@ -117,7 +125,7 @@ def _compounds(rng, comm: pd.DataFrame, p):
     old = rng.random(n) < p["old_share"]
     year = np.where(old, rng.integers(1972, 2000, n), rng.integers(2000, 2022, n))
     state = _states(rng, old)
-    used: set = set()
+    used: dict = {}  # names are unique inside a community (a district repeats popular estate names)
     rows = []
     for i, (c, _) in enumerate(plots):
         st = state[i]
@@ -131,7 +139,7 @@ def _compounds(rng, comm: pd.DataFrame, p):
         score = round(float(np.clip(rng.normal(84 if st == "company" else 80, 7), 45, 99)), 1) \
             if st in ("company", "fallback") else None
         rows.append({
-            "compound_id": f"XQ{i + 1:05d}", "name": names.compound_name(rng, bool(old[i]), used),
+            "compound_id": f"XQ{i + 1:05d}", "name": names.compound_name(rng, bool(old[i]), used.setdefault(c, set())),
             "community_id": comm["community_id"].iloc[c], "state": st, "build_year": int(year[i]),
             "has_owners_committee": bool(st == "self" or rng.random() < {"company": 0.7}.get(st, 0.15)),
             "has_party_branch": bool(rng.random() < (0.85 if st == "fallback" else 0.45)),
@@ -156,25 +164,26 @@ def _states(rng, old: np.ndarray) -> np.ndarray:
 
 
 def _buildings(rng, comp_geoms, comp: pd.DataFrame, p):
-    parts, n = [], 0
-    for i, plot in enumerate(comp_geoms):
-        fp = footprints.layout(rng, plot, bool(comp["old"].iloc[i]), p["shed_rate"])
-        m = len(fp.boxes)
-        hh = footprints.households_of(fp)
-        parts.append(pd.DataFrame({
-            "geometry": fp.boxes,
-            "building_id": [f"LD{n + k + 1:06d}" for k in range(m)],
-            "name": [f"{k + 1}号楼" for k in range(m)],
-            "compound_id": comp["compound_id"].iloc[i], "community_id": comp["community_id"].iloc[i],
-            "floors": fp.floors, "height_m": np.round(fp.floors * rng.uniform(2.9, 3.1, m), 1),
-            "units": fp.units, "households": hh, "use": fp.use, "build_year": int(comp["build_year"].iloc[i]),
-            "cpos": i,
-        }))
-        n += m
-    bld = pd.concat(parts, ignore_index=True)
-    geoms = bld.pop("geometry").to_numpy()
-    old_b = comp["old"].to_numpy()[bld["cpos"].to_numpy()]
-    return geoms, bld, old_b
+    """Footprints of every compound, numbered compound by compound, north to south."""
+    olds = comp["old"].to_numpy()
+    fps = [footprints.layout(rng, plot, bool(olds[i]), p["shed_rate"]) for i, plot in enumerate(comp_geoms)]
+    counts = np.array([len(fp.boxes) for fp in fps])
+    cpos = np.repeat(np.arange(len(fps)), counts)
+    n = int(counts.sum())
+    seq = np.arange(n) - np.repeat(np.cumsum(counts) - counts, counts) + 1
+    floors = np.concatenate([fp.floors for fp in fps])
+    bld = pd.DataFrame({
+        "building_id": [f"LD{k:06d}" for k in range(1, n + 1)],
+        "name": [f"{k}号楼" for k in seq],
+        "compound_id": comp["compound_id"].to_numpy()[cpos], "community_id": comp["community_id"].to_numpy()[cpos],
+        "floors": floors, "height_m": np.round(floors * rng.uniform(2.9, 3.1, n), 1),
+        "units": np.concatenate([fp.units for fp in fps]),
+        "households": np.concatenate([footprints.households_of(fp) for fp in fps]),
+        "use": np.concatenate([fp.use for fp in fps]), "build_year": comp["build_year"].to_numpy()[cpos],
+        "cpos": cpos,
+    })
+    geoms = np.concatenate([fp.boxes for fp in fps])
+    return geoms, bld, olds[cpos]
 
 
 def _grids(rng, comm: pd.DataFrame, bld_geoms, bld: pd.DataFrame, p):

@@ -46,8 +46,29 @@ def tile(community, x: np.ndarray, y: np.ndarray, households: np.ndarray, per_gr
     cells = np.asarray(cells.geoms)
     grids = []
     for g in range(k):
-        merged = shapely.union_all(cells[labels == g])
+        merged = shapely.coverage_union_all(cells[labels == g])  # Voronoi cells share exact edges
         grids.append(shapely.intersection(merged, community))
+    grids = _absorb_stray_parts(grids)
     c = shapely.centroid(np.asarray(grids))
     band = math.sqrt(community.area / k)
     return [grids[i] for i in reading_order(shapely.get_x(c), shapely.get_y(c), band)]
+
+
+def _absorb_stray_parts(grids: list) -> list:
+    """Give every piece of a grid but its largest to the neighbour sharing most border, so grids are contiguous."""
+    grids = list(grids)
+    for i, g in enumerate(grids):
+        if g.geom_type != "MultiPolygon":
+            continue
+        parts = sorted(g.geoms, key=lambda p: -p.area)
+        keep = [parts[0]]
+        for part in parts[1:]:
+            shared = [shapely.length(shapely.intersection(part.boundary, o.boundary)) if j != i else -1.0
+                      for j, o in enumerate(grids)]
+            j = int(np.argmax(shared))
+            if shared[j] > 0:
+                grids[j] = shapely.union(grids[j], part)
+            else:
+                keep.append(part)
+        grids[i] = shapely.union_all(keep)
+    return grids

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from twin.core import grid_of_points
 from twin.vocab import INCIDENT_CATEGORIES
 
 from .names import person_names, phones
@@ -40,11 +39,12 @@ LOCAL = "Asia/Shanghai"
 
 
 def generate(rng: np.random.Generator, n: int, end: pd.Timestamp, compounds: pd.DataFrame, buildings: pd.DataFrame,
-             households: pd.DataFrame, grids: pd.DataFrame) -> pd.DataFrame:
+             households: pd.DataFrame) -> pd.DataFrame:
     """`n` incidents in the year before `end` (metric x/y columns plus the incidents schema fields).
 
     compounds: metric geometry, state, old, households; buildings (sorted by compound): metric geometry,
-    compound position `cpos`, households, floors, building_id, name; grids: metric geometry, grid_code, community_id.
+    compound position `cpos`, households, floors, building_id, name. grid_code is left for the caller to fill
+    from the final (rounded) grids.
     """
     comp_w = compounds["households"].to_numpy() * compounds["state"].map(STATE_RATE).to_numpy() \
         * np.where(compounds["old"].to_numpy(), OLD_RATE, 1.0)
@@ -69,9 +69,7 @@ def generate(rng: np.random.Generator, n: int, end: pd.Timestamp, compounds: pd.
     stage = np.select([times[k].notna().to_numpy() for k in ("closed_at", "resolved_at", "on_site_at", "accepted_at")],
                       ["closed", "resolved", "on_site", "accepted"], "reported").astype(object)
     rating = _ratings(rng, times, stage)
-    pts = shapely.points(x, y)
     comm = compounds["community_id"].to_numpy()[ci]
-    grid = grid_of_points(pts, comm, grids)
     hh_id, contact_name, contact_phone = _contacts(rng, cat, source, bi, buildings, households)
     priority = np.array([PRIORITY.get(c, 2) for c in cat]) + (level != "grid")
     labels = np.array([INCIDENT_CATEGORIES[c][0] for c in CATEGORIES], dtype=object)
@@ -79,11 +77,11 @@ def generate(rng: np.random.Generator, n: int, end: pd.Timestamp, compounds: pd.
     desc = where + "：" + labels[pd.Index(CATEGORIES).get_indexer(cat)]
     frame = pd.DataFrame({
         "x": x, "y": y,
-        "incident_id": np.char.add("GD", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object),
+        "incident_id": [f"GD{k:07d}" for k in range(1, n + 1)],
         "category": cat, "source": source, "description": desc, "stage": stage, "level": level,
         "priority": np.minimum(priority, 9).astype(int), "reported_at": reported,
         **{k: times[k] for k in ("accepted_at", "on_site_at", "resolved_at", "closed_at")},
-        "rating": rating, "grid_code": grid, "community_id": comm,
+        "rating": rating, "grid_code": None, "community_id": comm,
         "compound_id": compounds["compound_id"].to_numpy()[ci], "building_id": buildings["building_id"].to_numpy()[bi],
         "household_id": hh_id, "media_url": None, "contact_name": contact_name, "contact_phone": contact_phone,
         "contact_email": None,

@@ -13,13 +13,14 @@ log = logging.getLogger(__name__)
 EARTH_M_PER_DEG = 111_320.0  # metres per degree of latitude (and of longitude at the equator)
 
 
-def to_lonlat(geoms, origin: tuple[float, float]):
-    """Map local metric geometries (x east, y north, metres from `origin`) to WGS84, rounded to 7 decimals."""
+def to_lonlat(geoms, origin: tuple[float, float], decimals: int | None = 7):
+    """Map local metric geometries (x east, y north, metres from `origin`) to WGS84, rounded to `decimals`."""
     lon0, lat0 = origin
     kx = EARTH_M_PER_DEG * math.cos(math.radians(lat0))
 
     def f(c):
-        return np.round(np.column_stack((lon0 + c[:, 0] / kx, lat0 + c[:, 1] / EARTH_M_PER_DEG)), 7)
+        out = np.column_stack((lon0 + c[:, 0] / kx, lat0 + c[:, 1] / EARTH_M_PER_DEG))
+        return out if decimals is None else np.round(out, decimals)
 
     return shapely.transform(geoms, f)
 

@@ -32,20 +32,19 @@ NUMERALS = "一二三四五六七八九十"
 def person_names(rng: np.random.Generator, n: int) -> np.ndarray:
     """`n` fake Chinese names: a frequency-weighted common surname and one or two given-name characters."""
     w = 1.0 / np.arange(1, len(SURNAMES) + 1) ** 0.8
-    sur = np.array(SURNAMES)[rng.choice(len(SURNAMES), n, p=w / w.sum())]
-    g = np.array(GIVEN)
-    first = g[rng.integers(0, len(g), n)]
-    second = g[rng.integers(0, len(g), n)]
-    two = rng.random(n) < 0.7
-    given = np.where(two, np.char.add(first, second), first)
-    return np.char.add(sur, given).astype(object)
+    sur = rng.choice(len(SURNAMES), n, p=w / w.sum())
+    first = rng.integers(0, len(GIVEN), n)
+    second = rng.integers(-len(GIVEN) // 2, len(GIVEN), n)  # negative: a one-character given name (about a third)
+    g = GIVEN
+    return np.array([SURNAMES[s] + g[a] + (g[b] if b >= 0 else "") for s, a, b in
+                     zip(sur.tolist(), first.tolist(), second.tolist())], dtype=object)
 
 
 def phones(rng: np.random.Generator, n: int) -> np.ndarray:
-    """`n` well-formed but fake 11-digit mobile numbers."""
-    prefix = PHONE_PREFIXES[rng.integers(0, len(PHONE_PREFIXES), n)]
-    rest = rng.integers(0, 100_000_000, n)
-    return np.char.add(prefix.astype(str), np.char.zfill(rest.astype(str), 8)).astype(object)
+    """`n` well-formed but fake 11-digit mobile numbers (a real operator prefix and eight digits)."""
+    prefix = PHONE_PREFIXES[rng.integers(0, len(PHONE_PREFIXES), n)].astype(np.int64)
+    number = prefix * 100_000_000 + rng.integers(0, 100_000_000, n)
+    return np.array([str(v) for v in number.tolist()], dtype=object)
 
 
 def chinese_numeral(k: int) -> str:

@@ -31,7 +31,7 @@ def households(rng: np.random.Generator, buildings: pd.DataFrame, old_building: 
     unit = k // per_unit + 1
     within = k % per_unit
     floor = within // per_floor + 1 + mixed[b]
-    room = np.char.add(floor.astype(str), np.char.zfill((within % per_floor + 1).astype(str), 2))
+    room = [f"{f}{r:02d}" for f, r in zip(floor.tolist(), (within % per_floor + 1).tolist())]
     old = old_building[b]
     size = rng.choice(np.arange(1, 6), n, p=SIZE_P)
     r = rng.random(n)
@@ -41,9 +41,9 @@ def households(rng: np.random.Generator, buildings: pd.DataFrame, old_building: 
     floating &= ~elderly
     key = rng.random(n) < KEY_GROUP
     return pd.DataFrame({
-        "household_id": np.char.add("H", np.char.zfill(np.arange(1, n + 1).astype(str), 7)).astype(object),
+        "household_id": [f"H{k:07d}" for k in range(1, n + 1)],
         "building_id": buildings["building_id"].to_numpy()[b],
-        "unit": unit.astype(int), "floor": floor.astype(int), "room": room.astype(object),
+        "unit": unit.astype(int), "floor": floor.astype(int), "room": room,
         "size": size.astype(int), "elderly_alone": elderly, "floating": floating, "key_group": key,
         "name": person_names(rng, n), "phone": phones(rng, n),
     })
