@@ -1,0 +1,399 @@
+"""What is in an area: buildings, floor area, people, special care, property states, build decades, compounds,
+incidents and risk — answered from the spatial indexes, with edge-straddling buildings counted by a rule.
+
+Straddle rules (parameter `rule`):
+  centroid  a building counts wholly when its representative point (shapely point_on_surface, the point its
+            households and grid are placed at) lies in the area (boundary included), else not at all;
+  area      a building counts by the share of its footprint area inside the area, computed in the metric CRS;
+            its floor area, households, people and special-care counts are weighted by the same share.
+Incidents are points and count when they lie in the area (boundary included), reported within [start, end].
+`query` returns an AreaAnswer holding every figure unsuppressed; `figures(answer, principal)` is what a caller
+may see (counts of 1-2 suppressed for public and planner callers; household detail for staff in their grids).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import shapely
+
+from .access import PUBLIC, SUPPRESS_BELOW, Principal, suppress
+from .area_input import Area
+from .errors import InvalidInput
+
+log = logging.getLogger(__name__)
+
+RULES = ("centroid", "area")
+WHOLE_SHARE = 0.9999  # a compound this much inside counts as wholly inside (rounding of projected areas)
+TOP_RISK = 10
+PEOPLE = ("households", "population", "elderly_alone", "floating", "key_group")
+HOUSEHOLD_DETAIL = ("household_id", "building_id", "unit", "floor", "room", "size", "elderly_alone", "floating",
+                    "key_group", "name", "phone", "grid_code", "compound_id", "community_id")
+OVERDUE_FIELDS = ("incident_id", "category", "stage", "level", "reported_at", "overdue_limit", "next_due",
+                  "grid_code", "compound_id", "building_id")
+
+
+# --- per-twin arrays built once (keyed by layer versions) -----------------------------------------------------
+@dataclass
+class AreaIndex:
+    """Arrays over the twin's buildings and households that every area query reuses."""
+
+    key: tuple
+    points_tree: shapely.STRtree  # buildings' representative points
+    footprint_m2: np.ndarray
+    floors: np.ndarray
+    people: dict  # name -> per-building sums over its households (PEOPLE)
+    hh_order: np.ndarray  # household positions grouped by building position
+    hh_start: np.ndarray  # hh_order[hh_start[b]:hh_start[b + 1]] are building b's households
+    state: np.ndarray  # property state of each building's compound ("none" when it has none)
+    decade: np.ndarray  # "1980s" etc. ("unknown" when no build year)
+    boundary_metric: object  # the street's outline in the metric CRS (None when it has no communities)
+
+
+_CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_LOCK = threading.Lock()
+
+
+def area_index(twin) -> AreaIndex:
+    """The AreaIndex of `twin`, built on first use and rebuilt when a static layer's version changes."""
+    key = tuple(twin.layers[n].version for n in ("buildings", "households", "compounds") if n in twin.layers)
+    with _LOCK:
+        idx = _CACHE.get(twin)
+        if idx is None or idx.key != key:
+            idx = _build_index(twin, key)
+            _CACHE[twin] = idx
+        return idx
+
+
+def _build_index(twin, key) -> AreaIndex:
+    b = twin.frame("buildings")
+    layer = twin.layer("buildings")
+    n = len(b)
+    rep = shapely.point_on_surface(b.geometry.values)
+    floors = pd.to_numeric(b["floors"], errors="coerce").fillna(1).to_numpy(dtype=float)
+    people = {k: np.zeros(n) for k in PEOPLE}
+    hh_order, hh_start = np.zeros(0, dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
+    if "households" in twin.layers and len(twin.frame("households")):
+        h = twin.frame("households")
+        bpos = pd.Index(b["building_id"]).get_indexer(h["building_id"])
+        people["households"] = np.bincount(bpos, minlength=n).astype(float)
+        people["population"] = np.bincount(bpos, weights=_num(h, "size"), minlength=n)
+        for flag in ("elderly_alone", "floating", "key_group"):
+            people[flag] = np.bincount(bpos, weights=_flag(h, flag), minlength=n)
+        hh_order = np.argsort(bpos, kind="stable")
+        hh_start = np.searchsorted(bpos[hh_order], np.arange(n + 1))
+    state = np.full(n, "none", dtype=object)
+    if "compounds" in twin.layers and "compound_id" in b.columns:
+        c = twin.frame("compounds")
+        states = dict(zip(c["compound_id"], c["state"]))
+        state = np.array([states.get(cid, "none") if isinstance(cid, str) else "none" for cid in b["compound_id"]],
+                         dtype=object)
+    years = pd.to_numeric(b["build_year"], errors="coerce")
+    decade = np.where(years.notna(), (years.fillna(0) // 10 * 10).astype(int).astype(str) + "s", "unknown")
+    log.info("area index built over %d buildings", n)
+    boundary = twin.crs.to_metric(twin.boundary) if twin.boundary is not None else None
+    if boundary is not None:
+        shapely.prepare(boundary)
+    return AreaIndex(key, shapely.STRtree(rep), shapely.area(layer.index.metric), floors, people,
+                     hh_order, hh_start, state, decade.astype(object), boundary)
+
+
+def _num(frame, col) -> np.ndarray:
+    return pd.to_numeric(frame[col], errors="coerce").fillna(0).to_numpy(dtype=float)
+
+
+def _flag(frame, col) -> np.ndarray:
+    if col not in frame.columns:
+        return np.zeros(len(frame))
+    return frame[col].fillna(False).astype(bool).to_numpy(dtype=float)
+
+
+# --- the straddle rule ----------------------------------------------------------------------------------------
+def building_weights(twin, area: Area, rule: str = "centroid") -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the buildings counted in `area` and the weight of each (1 under `centroid`, share under `area`)."""
+    if rule not in RULES:
+        raise InvalidInput(f"rule must be one of {', '.join(RULES)}, not {rule!r}", parameter="rule")
+    idx = area_index(twin)
+    if rule == "centroid":
+        pos = np.sort(idx.points_tree.query(area.geom, predicate="intersects"))
+        return pos, np.ones(len(pos))
+    layer = twin.layer("buildings")
+    cand = layer.index.intersects(area.geom)
+    if not len(cand):
+        return cand, np.zeros(0)
+    metric = layer.index.metric[cand]
+    shapely.prepare(area.metric)
+    inside = shapely.contains(area.metric, metric)
+    w = np.ones(len(cand))
+    edge = ~inside
+    if edge.any():
+        part = shapely.area(shapely.intersection(metric[edge], area.metric))
+        fp = idx.footprint_m2[cand[edge]]
+        w[edge] = np.divide(part, fp, out=np.zeros_like(part), where=fp > 0)
+    w = np.clip(w, 0.0, 1.0)
+    keep = w > 0
+    return cand[keep], w[keep]
+
+
+# --- the answer ---------------------------------------------------------------------------------------------
+@dataclass
+class AreaAnswer:
+    """Every figure of one area query, unsuppressed, plus the rows behind them (positions into the layers)."""
+
+    area: Area
+    rule: str
+    start: pd.Timestamp | None
+    end: pd.Timestamp | None
+    summary: dict
+    building_pos: np.ndarray
+    weights: np.ndarray
+    household_pos: np.ndarray
+    household_weights: np.ndarray
+    compounds: list = field(default_factory=list)
+    incidents: pd.DataFrame | None = None
+    overdue: pd.DataFrame | None = None
+    risk_top: list = field(default_factory=list)
+
+
+def query(twin, area: Area, *, rule: str = "centroid", start=None, end=None, now=None) -> AreaAnswer:
+    """Everything in `area`: buildings, people, property states, decades, compounds, incidents and risk."""
+    start, end = _period(start, end)
+    idx = area_index(twin)
+    pos, w = building_weights(twin, area, rule)
+    counts = np.diff(idx.hh_start)[pos]
+    hpos = idx.hh_order[_ranges(idx.hh_start[pos], counts)] if len(idx.hh_order) else np.zeros(0, dtype=np.int64)
+    hw = np.repeat(w, counts) if len(idx.hh_order) else np.zeros(0)
+    summary = {
+        "area": {**area.describe(), "area_m2": _area_m2(area), "in_street_m2": _in_street_m2(idx, area),
+                 "bbox": [round(v, 7) for v in area.geom.bounds] if not area.geom.is_empty else None},
+        "rule": rule,
+        "period": {"start": _iso(start), "end": _iso(end)},
+        "buildings": {"count": _r(w.sum()), "footprint_m2": _r((idx.footprint_m2[pos] * w).sum(), 1),
+                      "floor_area_m2": _r((idx.footprint_m2[pos] * idx.floors[pos] * w).sum(), 1)},
+        "people": {k: _r((idx.people[k][pos] * w).sum()) for k in PEOPLE},
+        "property_states": _mix(idx.state[pos], w, idx.people["households"][pos]),
+        "build_decades": _mix(idx.decade[pos], w, idx.people["households"][pos], sort=True),
+    }
+    answer = AreaAnswer(area, rule, start, end, summary, pos, w, hpos, hw)
+    answer.compounds = compounds_touched(twin, area)
+    summary["compounds"] = {"count": len(answer.compounds),
+                            "whole": sum(1 for c in answer.compounds if c["whole"]),
+                            "partly": sum(1 for c in answer.compounds if not c["whole"])}
+    _add_incidents(twin, answer, now)
+    _add_risk(twin, answer, now)
+    return answer
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated aranges [starts[i], starts[i] + counts[i]) without a Python loop."""
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.cumsum(counts) + counts, counts)
+    return offsets + np.arange(total)
+
+
+def _mix(codes: np.ndarray, w: np.ndarray, households: np.ndarray, sort: bool = False) -> dict:
+    """code → {"buildings": weighted count, "households": weighted households} over the counted buildings."""
+    out: dict = {}
+    for code in (sorted(set(codes)) if sort else dict.fromkeys(codes)):
+        m = codes == code
+        out[str(code)] = {"buildings": _r(w[m].sum()), "households": _r((households[m] * w[m]).sum())}
+    return out
+
+
+def compounds_touched(twin, area: Area) -> list[dict]:
+    """Compounds sharing area with `area`: id, name, state, the share of the compound inside, whether whole."""
+    if "compounds" not in twin.layers:
+        return []
+    layer = twin.layer("compounds")
+    cand = layer.index.intersects(area.geom)
+    if not len(cand):
+        return []
+    metric = layer.index.metric[cand]
+    whole_m2 = shapely.area(metric)
+    part_m2 = shapely.area(shapely.intersection(metric, area.metric))
+    share = np.divide(part_m2, whole_m2, out=np.zeros_like(part_m2), where=whole_m2 > 0)
+    frame = layer.frame
+    out = []
+    for i, p in enumerate(cand):
+        if share[i] <= 0:
+            continue  # touches the edge only
+        row = frame.iloc[p]
+        out.append({"compound_id": row["compound_id"], "name": row.get("name"), "state": row.get("state"),
+                    "community_id": row.get("community_id"), "build_year": _int(row.get("build_year")),
+                    "share": round(float(min(share[i], 1.0)), 4), "whole": bool(share[i] >= WHOLE_SHARE),
+                    "area_inside_m2": round(float(part_m2[i]), 1)})
+    out.sort(key=lambda c: (-c["share"], str(c["compound_id"])))
+    return out
+
+
+def _add_incidents(twin, answer: AreaAnswer, now) -> None:
+    service = twin.incidents
+    if service is None:
+        answer.summary["incidents"] = None
+        return
+    from .incidents.reports import summarize
+    from .incidents.timeliness import timeliness
+    now = service.now() if now is None else pd.Timestamp(now)
+    frame = service.select(geom=answer.area.geom, start=answer.start, end=answer.end)
+    answer.incidents = frame
+    s = summarize(frame, service.deadlines, now)
+    if len(frame):
+        t = timeliness(frame, service.deadlines, now)
+        late = frame[t["overdue"].to_numpy()]
+        od = late[[c for c in OVERDUE_FIELDS if c in late.columns]].copy()
+        od["overdue_limit"] = t.loc[late.index, "overdue_limit"]
+        od["next_due"] = t.loc[late.index, "next_due"]
+        answer.overdue = od.sort_values("reported_at")
+    s["now"] = _iso(now)
+    answer.summary["incidents"] = s
+
+
+def _add_risk(twin, answer: AreaAnswer, now) -> None:
+    try:
+        from . import risk
+    except ImportError:  # the risk model is optional for a twin without it
+        answer.summary["risk"] = None
+        return
+    scores = risk.score(twin, now=now)
+    b = twin.frame("buildings")
+    ids = b["building_id"].to_numpy()[answer.building_pos]
+    table = scores.buildings.reindex(ids)
+    levels = table["level"].to_numpy()
+    by_level = {lv: _r(answer.weights[levels == lv].sum()) for lv in risk.LEVELS}
+    order = np.lexsort((ids, -table["score"].fillna(-1).to_numpy()))[:TOP_RISK]
+    top = []
+    for i in order:
+        if pd.isna(table["score"].iloc[i]):
+            continue
+        top.append({"building_id": ids[i], "name": b["name"].iloc[answer.building_pos[i]],
+                    "compound_id": b["compound_id"].iloc[answer.building_pos[i]],
+                    "score": round(float(table["score"].iloc[i]), 1), "level": levels[i],
+                    "factors": list(table["factors"].iloc[i])[:4], "weight": round(float(answer.weights[i]), 4)})
+    answer.risk_top = top
+    answer.summary["risk"] = {"by_level": by_level, "top": top}
+
+
+# --- what a caller may see -------------------------------------------------------------------------------------
+def figures(twin, answer: AreaAnswer, principal: Principal = PUBLIC, *, households: bool = True) -> dict:
+    """The answer as `principal` may see it: suppressed people counts for public/planner, household detail for
+    staff (households in their grids) and admin (all); `households=False` leaves the list out."""
+    out = _copy(answer.summary)
+    hide = not principal.sees_personal
+    out["suppressed"] = hide
+    out["compounds_list"] = answer.compounds
+    if hide:
+        out["people"] = {k: _suppress(v) for k, v in out["people"].items()}
+        for mix in ("property_states", "build_decades"):
+            for v in out[mix].values():
+                v["households"] = _suppress(v["households"])
+    if households and principal.sees_personal:
+        out["households"] = household_rows(twin, answer, principal)
+    out["overdue_incidents"] = overdue_rows(answer)
+    return out
+
+
+def household_rows(twin, answer: AreaAnswer, principal: Principal) -> list[dict]:
+    """Households counted in the area that `principal` may see in detail (their grids), with their weight."""
+    if not principal.sees_personal or not len(answer.household_pos):
+        return []
+    h = twin.frame("households").iloc[answer.household_pos]
+    allowed = np.array([principal.may_see_grid(g) for g in h["grid_code"]], dtype=bool) \
+        if "grid_code" in h.columns else np.full(len(h), principal.role == "admin")
+    cols = [c for c in HOUSEHOLD_DETAIL if c in h.columns]
+    rows = pd.DataFrame(h.loc[allowed, cols]).astype(object).where(lambda d: d.notna(), None)
+    rows["weight"] = np.round(answer.household_weights[allowed], 4)
+    return rows.to_dict("records")
+
+
+def overdue_rows(answer: AreaAnswer) -> list[dict]:
+    """The overdue incidents in the area (no personal fields), oldest first."""
+    if answer.overdue is None or not len(answer.overdue):
+        return []
+    od = answer.overdue.copy()
+    for c in ("reported_at", "next_due"):
+        if c in od.columns:
+            od[c] = [_iso(v) for v in od[c]]
+    return od.astype(object).where(od.notna(), None).to_dict("records")
+
+
+def _suppress(v):
+    """suppress() for possibly fractional counts (the area rule): values in (0, SUPPRESS_BELOW) hidden."""
+    if v is None or v == int(v):
+        return suppress(None if v is None else int(v))
+    return None if 0 < v < SUPPRESS_BELOW else v
+
+
+def _copy(d):
+    if isinstance(d, dict):
+        return {k: _copy(v) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_copy(v) for v in d]
+    return d
+
+
+# --- small helpers ---------------------------------------------------------------------------------------------
+def parse_period(start: str | None, end: str | None) -> tuple:
+    """The period [start, end) of `from`/`to` texts (dates or RFC 3339 times, UTC); a date `to` includes its day."""
+    s = _utc(start) if start else None
+    e = _utc(end) if end else None
+    if e is not None and len(str(end).strip()) == 10:  # a whole day: up to the next midnight
+        e = e + pd.Timedelta(days=1)
+    return _period(s, e)
+
+
+def _period(start, end):
+    s = None if start is None else _utc(start)
+    e = None if end is None else _utc(end)
+    if s is not None and e is not None and s > e:
+        raise InvalidInput("the period ends before it starts", start=_iso(s), end=_iso(e))
+    return s, e
+
+
+def _utc(ts) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(ts)
+    except (ValueError, TypeError):
+        raise InvalidInput(f"{ts!r} is not a date or time (use 2026-03-01 or 2026-03-01T08:00:00Z)") from None
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _iso(ts):
+    if ts is None or pd.isna(ts):
+        return None
+    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _r(v, nd: int = 4):
+    """A count as an int when whole, else rounded to `nd` places (the area rule gives fractions)."""
+    v = float(v)
+    return int(round(v)) if abs(v - round(v)) < 1e-9 else round(v, nd)
+
+
+def _int(v):
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _area_m2(area: Area) -> float:
+    """Area of `area` in m² in the metric CRS (geodesic when the projection breaks down far from the street)."""
+    a = float(shapely.area(area.metric))
+    if not np.isfinite(a):
+        from pyproj import Geod
+        a = abs(Geod(ellps="WGS84").geometry_area_perimeter(area.geom)[0])
+    return round(a, 1)
+
+
+def _in_street_m2(idx: AreaIndex, area: Area) -> float:
+    """Area of the part of `area` inside the street, in m²."""
+    if idx.boundary_metric is None:
+        return _area_m2(area)
+    if not idx.boundary_metric.intersects(area.metric):
+        return 0.0
+    if idx.boundary_metric.contains(area.metric):
+        return _area_m2(area)
+    return round(float(shapely.area(shapely.intersection(idx.boundary_metric, area.metric))), 1)
