@@ -1,7 +1,89 @@
-"""`twin redraw` (being built)."""
+"""`twin redraw`: re-divide the grids (fair load, compact, contiguous, few changes) and write the plan."""
+from __future__ import annotations
+
+import json
+import logging
+
+from twin.errors import InvalidInput
+
+log = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
-    """Add the subcommand (not yet available)."""
-    p = sub.add_parser("redraw", help="(being built)")
-    p.set_defaults(func=lambda args: print("not built yet") or 1)
+    """Add `twin redraw --out plan.geojson [--gpkg plan.gpkg] [--grids N | --target 300] [--band 0.1] ...`."""
+    p = sub.add_parser("redraw", help="redraw the grids and write the plan as GeoJSON (and GeoPackage)",
+                       description="Redraw grids so every worker carries a fair load: contiguous, compact grids "
+                                   "inside one community each, with the fewest changes from today's plan.")
+    p.add_argument("--out", required=True, help="GeoJSON file for the proposed grids (one feature per grid)")
+    p.add_argument("--gpkg", help="also write a GeoPackage (grids, current_grids, assignment)")
+    p.add_argument("--data", default=None, help="data directory (default: TWIN_DATA_DIR or the demo street)")
+    count = p.add_mutually_exclusive_group()
+    count.add_argument("--grids", type=int, help="total number of grids (apportioned to communities)")
+    count.add_argument("--target", type=float, help="target load per grid worker, e.g. 300 households")
+    p.add_argument("--band", type=float, default=None, help="tolerance band as a fraction (default REDRAW_BAND, 0.1)")
+    p.add_argument("--keep", type=float, default=0.5, help="0..1: how strongly to keep today's grids (default 0.5)")
+    p.add_argument("--start", choices=("current", "fresh"), default="current", help="start plan (default current)")
+    p.add_argument("--compactness", type=float, default=1.0, help="0..10: weight of compact shapes (default 1)")
+    p.add_argument("--locked", default="", help="comma-separated grid codes that must not change")
+    p.add_argument("--communities", default="", help="comma-separated community ids to redraw (default all)")
+    p.add_argument("--unit", choices=("building", "compound"), default="building",
+                   help="smallest unit moved between grids (compound: never split a compound)")
+    p.add_argument("--weights", default="households=1",
+                   help="load mix, e.g. households=1,population=0.5,special_care=0.5,incidents=0.2")
+    p.add_argument("--effort", type=int, default=60, help="search sweeps per building (1..2000, default 60)")
+    p.add_argument("--workers", type=int, default=2, help="processes across communities (default 2)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--json", action="store_true", help="print the before/after summary as JSON")
+    p.set_defaults(func=run)
+
+
+def parse_weights(text: str) -> dict:
+    """{"households": 1.0, ...} from "households=1,population=0.5"."""
+    out = {}
+    for part in filter(None, (s.strip() for s in text.split(","))):
+        name, sep, value = part.partition("=")
+        try:
+            out[name.strip()] = float(value) if sep else 1.0
+        except ValueError:
+            raise InvalidInput(f"--weights: {part!r} is not name=number") from None
+    return out
+
+
+def run(args) -> int:
+    """Load the twin, redraw with a progress bar, write the plan files, print the summary."""
+    from tqdm import tqdm
+
+    from layers import open_twin
+    from twin import settings
+    from twin.redraw import RedrawParams, redraw
+
+    cfg = settings.load({"DATA_DIR": args.data} if args.data else None)
+    weights = parse_weights(args.weights)
+    params = RedrawParams(
+        grids=args.grids, target=args.target, band=args.band if args.band is not None else cfg["REDRAW_BAND"],
+        weights=weights, start=args.start, keep=args.keep, compactness=args.compactness,
+        locked=tuple(filter(None, args.locked.split(","))), unit=args.unit,
+        communities=tuple(filter(None, args.communities.split(","))), effort=args.effort, workers=args.workers,
+        seed=args.seed)
+    twin = open_twin(cfg["DATA_DIR"], state_dir=cfg.get("STATE_DIR"), live=bool(weights.get("incidents")))
+    with tqdm(total=100, desc="redraw", unit="%", bar_format="{l_bar}{bar}| {n:.0f}% {postfix}") as bar:
+        def progress(fraction, message=""):
+            bar.n = round(100 * fraction, 1)
+            bar.set_postfix_str(message, refresh=False)
+            bar.refresh()
+
+        plan = redraw(twin, params, progress=progress)
+    plan.write_geojson(args.out)
+    if args.gpkg:
+        plan.write_gpkg(args.gpkg)
+    if args.json:
+        print(json.dumps(plan.summary(), ensure_ascii=False, indent=1))
+    else:
+        b, a = plan.before, plan.after
+        print(f"wrote {a['grids']} grids to {args.out}" + (f" and {args.gpkg}" if args.gpkg else "") +
+              f" in {plan.elapsed_s:.1f} s")
+        for label, key in (("largest deviation %", "max_deviation_pct"), ("inside the band", "in_band_share"),
+                           ("mean Polsby-Popper", "pp_mean"), ("min Polsby-Popper", "pp_min"),
+                           ("households moved %", "moved_households_pct")):
+            print(f"  {label:<22} {b.get(key)!s:>8} → {a.get(key)!s:>8}")
+    return 0
