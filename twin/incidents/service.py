@@ -133,6 +133,17 @@ class IncidentService:
     # --- writes ------------------------------------------------------------------------------------------------
     def create(self, fields: dict, actor: str) -> dict:
         """Validate, place, store durably and index one new incident; return it."""
+        return self._insert(self.prepare(fields), actor, "report")
+
+    def create_many(self, items: list[dict], actor: str) -> list[dict]:
+        """Validate every item first (one bad item stores none), then store them most urgent first."""
+        recs = [self.prepare(f) for f in items]
+        order = sorted(range(len(recs)), key=lambda i: -recs[i]["priority"])
+        made = {i: self._insert(recs[i], actor, "report") for i in order}
+        return [made[i] for i in order]
+
+    def prepare(self, fields: dict) -> dict:
+        """The validated, placed record of a new incident (nothing stored); InvalidInput naming the bad field."""
         rec = clean(fields)
         if rec.get("household_id"):
             home = self.placer.household(rec["household_id"])
@@ -147,7 +158,7 @@ class IncidentService:
         if home is not None:  # a household's own building beats the nearest one
             place.update({k: home[k] for k in place if home.get(k) is not None})
         rec.update(place)
-        return self._insert(rec, actor, "report")
+        return rec
 
     def _insert(self, rec: dict, actor: str, action: str, note: str | None = None) -> dict:
         with self._lock:
