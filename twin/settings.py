@@ -43,6 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TILE_CRS", "wgs84", str, "Datum of the base-map tiles: wgs84 or gcj02 (GCJ-02 offset applied)."),
     Setting("DEFAULT_LANG", "zh", str, "Language of pages when no ?lang= is given: zh or en."),
     Setting("REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."),
+    Setting("REDRAW_WORKERS", 2, int, "Processes one grid redraw may use across communities (1 keeps it in-process)."),
+    Setting("REDRAW_QUEUE", 4, int, "Most redraw jobs waiting or running at once; more are refused with 409."),
     Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
     Setting("TIMEZONE", "Asia/Shanghai", str,
             "Time zone of the street office: day boundaries of care checks and report periods (weeks, months)."),
