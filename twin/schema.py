@@ -97,39 +97,112 @@ _FALSE = {"false", "0", "no", "n", "f", "否"}
 
 
 def _coerce(col: pd.Series, f: Field, source: str) -> pd.Series:
-    values = col.tolist()
-    out = []
-    rx = re.compile(f.pattern) if f.pattern else None
-    for i, v in enumerate(values):
-        row = i + 1
-        if _is_blank(v):
-            if f.required:
-                raise SchemaError("value is required", file=source, row=row, column=f.name)
-            out.append(None)
-            continue
+    """Convert one column to the field's type, checking every value; the first bad row (1-based) is reported.
+
+    Vectorised: blanks, conversion, choices, range and pattern are computed as masks over the whole column; only
+    values the fast paths cannot read (rare spellings) go through the per-value converter.
+    """
+    col = col.reset_index(drop=True)
+    blank = _blank_mask(col)
+    conv, bad_type = _convert_column(col, blank, f.dtype)
+    ok = ~blank & ~bad_type
+    checks = [("required", blank if f.required else np.zeros(len(col), bool)), ("type", bad_type)]
+    if f.choices:
+        checks.append(("choices", ok & ~conv.isin(f.choices).to_numpy()))
+    if f.min is not None or f.max is not None:
+        num = pd.to_numeric(conv.where(ok), errors="coerce")
+        low = (num < f.min).to_numpy(dtype=bool, na_value=False) if f.min is not None else False
+        high = (num > f.max).to_numpy(dtype=bool, na_value=False) if f.max is not None else False
+        checks.append(("range", ok & (low | high)))
+    if f.pattern:
+        match = conv.where(ok).astype(object).map(re.compile(f.pattern).fullmatch, na_action="ignore").notna()
+        checks.append(("pattern", ok & ~match.to_numpy()))
+    first = min((int(np.argmax(m)) for _, m in checks if np.any(m)), default=None)
+    if first is not None:
+        what = next(name for name, m in checks if np.any(m) and m[first])
+        value = col.iloc[[first]].tolist()[0]  # a plain Python value, so the message shows 'x' or 5
+        raise SchemaError(_problem(what, value, f), file=source, row=first + 1, column=f.name)
+    return _typed(conv, blank, f.dtype)
+
+
+def _problem(what: str, v, f: Field) -> str:
+    if what == "required":
+        return "value is required"
+    if what == "type":
+        return f"{v!r} is not a valid {f.dtype}"
+    if what == "choices":
+        return f"{v!r} is not one of {', '.join(map(str, f.choices))}"
+    if what == "range":
+        return f"{v!r} is outside [{f.min}, {f.max}]"
+    return f"{v!r} does not match {f.pattern}"
+
+
+def _blank_mask(col: pd.Series) -> np.ndarray:
+    blank = np.array(col.isna(), dtype=bool)
+    if isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) == "string":
+        blank |= np.array((col.astype(object).str.strip() == "").fillna(False), dtype=bool)
+    elif col.dtype == object:  # mixed values: only the strings can be blank
+        blank |= np.fromiter((isinstance(v, str) and not v.strip() for v in col), dtype=bool, count=len(col))
+    return blank
+
+
+def _convert_column(col: pd.Series, blank: np.ndarray, dtype: str) -> tuple[pd.Series, np.ndarray]:
+    """Converted values (anything where blank) and a mask of values that are not valid for `dtype`."""
+    inferred = pd.api.types.infer_dtype(col, skipna=True)
+    texts = inferred in ("string", "empty") and not pd.api.types.is_numeric_dtype(col.dtype)
+    whole_numbers = inferred == "integer" and col.dtype.kind in "iu"  # no missing values, no bools
+    conv, unread, bad = None, np.zeros(len(col), bool), np.zeros(len(col), bool)
+    if dtype == "str" and (texts or whole_numbers):
+        conv = (col.astype(str) if whole_numbers else col).str.strip().astype(object)
+    elif dtype in ("int", "float") and (texts or inferred in ("integer", "floating")):
+        num = pd.to_numeric(col, errors="coerce") if texts else col.astype(float)
+        arr = num.to_numpy(dtype=float, na_value=np.nan)
+        unread = ~blank & np.isnan(arr)  # e.g. "1_000": left to the per-value converter
+        finite = np.isfinite(arr)
+        if dtype == "int":
+            safe = np.where(finite & (np.abs(np.nan_to_num(arr)) < 2.0 ** 53), arr, 0.5)
+            whole = np.floor(safe) == safe
+            bad = ~blank & ~unread & ~whole
+            conv = pd.Series(np.where(whole, arr, 0).astype(np.int64), dtype=object).where(whole)
+        else:
+            bad = ~blank & ~unread & ~finite
+            conv = pd.Series(arr, dtype=object).where(finite)
+        conv = conv.astype(object)
+    elif dtype == "bool" and (texts or inferred == "boolean"):
+        low = col.astype(object).where(blank, col.astype(str).str.strip().str.lower())
+        conv = pd.Series(np.where(low.isin(_TRUE), True, np.where(low.isin(_FALSE), False, None)), dtype=object)
+        bad = ~blank & conv.isna().to_numpy()
+    elif dtype == "datetime" and (texts or pd.api.types.is_datetime64_any_dtype(col.dtype)):
+        parsed = pd.to_datetime(col.where(~blank), utc=True, errors="coerce",
+                                **({"format": "ISO8601"} if texts else {}))
+        conv = pd.Series(parsed, dtype=object)
+        unread = ~blank & parsed.isna().to_numpy()
+    if conv is None:  # an unusual column type: read value by value
+        conv, unread = pd.Series([None] * len(col), dtype=object), ~blank
+    bad = np.array(bad, dtype=bool)  # writable
+    for i in np.flatnonzero(unread):
         try:
-            c = _convert(v, f.dtype)
+            value = _convert(col.iat[i], dtype)
+            if dtype == "int" and not -2 ** 63 <= value < 2 ** 63:
+                raise ValueError
+            conv.iat[i] = value
         except (TypeError, ValueError):
-            raise SchemaError(f"{v!r} is not a valid {f.dtype}", file=source, row=row, column=f.name) from None
-        if f.choices and c not in f.choices:
-            raise SchemaError(f"{v!r} is not one of {', '.join(map(str, f.choices))}",
-                              file=source, row=row, column=f.name)
-        if f.min is not None and c < f.min or f.max is not None and c > f.max:
-            raise SchemaError(f"{v!r} is outside [{f.min}, {f.max}]", file=source, row=row, column=f.name)
-        if rx is not None and not rx.fullmatch(c):
-            raise SchemaError(f"{v!r} does not match {f.pattern}", file=source, row=row, column=f.name)
-        out.append(c)
-    if f.dtype == "float":
-        return pd.Series([np.nan if v is None else v for v in out], index=col.index, dtype="float64")
-    if f.dtype == "int" and None not in out:
-        return pd.Series(out, index=col.index, dtype="int64")
-    if f.dtype == "int":
-        return pd.Series(out, index=col.index, dtype="Int64")
-    if f.dtype == "bool" and None not in out:
-        return pd.Series(out, index=col.index, dtype="bool")
-    if f.dtype == "datetime":
-        return pd.to_datetime(pd.Series(out, index=col.index, dtype="object"), utc=True)
-    return pd.Series(out, index=col.index, dtype="object")
+            bad[i] = True
+    return conv, bad
+
+
+def _typed(conv: pd.Series, blank: np.ndarray, dtype: str) -> pd.Series:
+    """The column in its final dtype (nullable where the column has blanks)."""
+    conv = conv.astype(object).where(~blank, None)
+    if dtype == "float":
+        return pd.Series(conv.to_numpy(dtype=float, na_value=np.nan), dtype="float64")
+    if dtype == "int":
+        return pd.Series(conv, dtype="Int64" if blank.any() else "int64")
+    if dtype == "bool" and not blank.any():
+        return pd.Series(conv, dtype="bool")
+    if dtype == "datetime":
+        return pd.to_datetime(conv, utc=True)
+    return pd.Series(conv, dtype="object")
 
 
 def _convert(v, dtype: str):

@@ -1,0 +1,56 @@
+"""Footprint checks and repair: missing or non-polygonal geometries are problems; invalid ones are made valid."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import shapely
+
+log = logging.getLogger(__name__)
+
+POLYGONAL = {shapely.GeometryType.POLYGON.value, shapely.GeometryType.MULTIPOLYGON.value}
+POINT = {shapely.GeometryType.POINT.value}
+
+
+def polygonal_part(geom):
+    """The polygons of `geom` (e.g. of a GeometryCollection that make_valid returned) as one geometry, or None."""
+    parts = [g for g in shapely.get_parts(geom) if shapely.get_type_id(g) in POLYGONAL]
+    if not parts:
+        return None
+    merged = shapely.union_all(parts)
+    return merged if not merged.is_empty else None
+
+
+def check_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Repair invalid polygons; return (geometries, positions repaired, {position: reason} for unusable ones)."""
+    geoms = shapely.force_2d(np.asarray(geoms, dtype=object))
+    problems: dict[int, str] = {}
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    for i in np.flatnonzero(missing):
+        problems[int(i)] = "geometry is missing or empty"
+    types = shapely.get_type_id(geoms)
+    wrong = ~missing & ~np.isin(types, list(POLYGONAL))
+    for i in np.flatnonzero(wrong):
+        problems[int(i)] = f"geometry is a {geoms[i].geom_type}, expected a polygon"
+    usable = ~missing & ~wrong
+    invalid = np.zeros(len(geoms), dtype=bool)
+    invalid[usable] = ~shapely.is_valid(geoms[usable])
+    repaired = []
+    for i in np.flatnonzero(invalid):
+        fixed = polygonal_part(shapely.make_valid(geoms[i]))
+        if fixed is None or fixed.area == 0:
+            problems[int(i)] = f"invalid geometry ({shapely.is_valid_reason(geoms[i])}) has no area once repaired"
+            continue
+        geoms[i] = fixed
+        repaired.append(int(i))
+    return geoms, np.asarray(repaired, dtype=int), problems
+
+
+def check_points(geoms: np.ndarray) -> dict[int, str]:
+    """{position: reason} for missing, empty or non-point geometries."""
+    geoms = np.asarray(geoms, dtype=object)
+    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    problems = {int(i): "coordinates are missing" for i in np.flatnonzero(missing)}
+    wrong = ~missing & ~np.isin(shapely.get_type_id(geoms), list(POINT))
+    problems.update({int(i): f"geometry is a {geoms[i].geom_type}, expected a point" for i in np.flatnonzero(wrong)})
+    return problems

@@ -1,0 +1,123 @@
+"""Writing an imported layer: validated against its schema in chunks, then written to a temp file and swapped in."""
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from tqdm import tqdm
+
+from twin.crs import WGS84
+from twin.errors import SchemaError
+from twin.store import READ_ORDER, FileStore, to_layer_frame
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 20_000
+PROGRESS_MIN_ROWS = 20_000  # smaller imports finish before a bar is worth drawing
+
+
+def progress(total: int, desc: str, show: bool | None = None) -> tqdm:
+    """A tqdm bar on stderr; shown for long imports on a terminal (`show` forces it on or off)."""
+    disable = (not show) if show is not None else (True if total < PROGRESS_MIN_ROWS else None)
+    return tqdm(total=total, desc=desc, unit="row", unit_scale=True, leave=False, disable=disable)
+
+
+def existing_layer(out_dir: Path, kind) -> gpd.GeoDataFrame | None:
+    """The target directory's validated `kind` layer, or None when it has no file for it."""
+    if not out_dir.is_dir():
+        return None
+    store = FileStore(out_dir)
+    return store.read_layer(kind) if store.path_of(kind) is not None else None
+
+
+def target_path(out_dir: Path, kind) -> Path:
+    """Where `kind` goes: over the file the store reads first when one exists, else the default format."""
+    for ext in READ_ORDER:
+        p = out_dir / f"{kind.stem}{ext}"
+        if p.exists():
+            return p
+    polygons = kind.schema.geometry == "Polygon"
+    return out_dir / f"{kind.stem}{'.geojson' if polygons else '.csv'}"
+
+
+def _shifted(exc: SchemaError, rows: np.ndarray) -> SchemaError:
+    """The same error with its chunk-relative row turned into the source file's row number."""
+    prefix = SchemaError("", file=exc.file, row=exc.row, column=exc.column).message
+    core = exc.message[len(prefix):] if exc.message.startswith(prefix) else exc.message
+    row = int(rows[exc.row - 1]) if exc.row is not None else None
+    return SchemaError(core, file=exc.file, row=row, column=exc.column)
+
+
+def validate(frame: pd.DataFrame, kind, source: str, rows: np.ndarray, show: bool | None = None
+             ) -> gpd.GeoDataFrame:
+    """`to_layer_frame` chunk by chunk under a progress bar; errors give the source file's row numbers."""
+    parts = []
+    with progress(len(frame), f"validating {kind.name}", show) as bar:
+        for start in range(0, max(len(frame), 1), CHUNK_ROWS):
+            chunk = frame.iloc[start:start + CHUNK_ROWS]
+            try:
+                parts.append(to_layer_frame(chunk, kind, source))
+            except SchemaError as exc:
+                raise _shifted(exc, rows[start:start + CHUNK_ROWS]) from None
+            bar.update(len(chunk))
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    ids = out[kind.schema.id_field]
+    dup = ids.duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise SchemaError(f"duplicate id {ids.iloc[i]!r}", file=source, row=int(rows[i]), column=kind.schema.id_field)
+    return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=WGS84)
+
+
+def write_atomic(frame: gpd.GeoDataFrame, kind, path: Path) -> Path:
+    """Write the validated layer to a temp file beside `path`, then os.replace it in (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
+    try:
+        _write(frame, kind, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    log.info("wrote %d %s to %s", len(frame), kind.name, path)
+    return path
+
+
+def _write(frame: gpd.GeoDataFrame, kind, tmp: Path) -> None:
+    cols = [c for c in kind.schema.names if c in frame.columns]
+    placed = kind.schema.placed_by is not None
+    if tmp.suffix == ".csv":
+        table = pd.DataFrame({c: csv_text(frame[c]) for c in cols})
+        if not placed and kind.schema.geometry == "Point":
+            table.insert(0, "lat", np.round(shapely.get_y(frame.geometry.values), 7))
+            table.insert(0, "lon", np.round(shapely.get_x(frame.geometry.values), 7))
+        table.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+    elif tmp.suffix == ".parquet":
+        if placed:
+            pd.DataFrame(frame[cols]).to_parquet(tmp, index=False)
+        else:
+            gpd.GeoDataFrame(frame[cols], geometry=frame.geometry.values, crs=WGS84).to_parquet(tmp, index=False)
+    else:
+        out = gpd.GeoDataFrame(frame[cols], geometry=frame.geometry.values, crs=WGS84)
+        if tmp.suffix == ".gpkg":
+            out.to_file(tmp, driver="GPKG", layer=kind.stem, engine="pyogrio")
+        else:
+            out.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 7})
+
+
+def csv_text(s: pd.Series) -> pd.Series:
+    """A column as CSV text: true/false booleans, UTC ISO-8601 times, integers without a decimal point."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        return s.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+    if s.dtype == bool:
+        return s.map({True: "true", False: "false"})
+    if str(s.dtype) == "Int64":
+        return s.astype("string").fillna("")
+    return s.map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else (
+        ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v)))
