@@ -61,6 +61,16 @@ def defaults() -> dict:
     return {s.name: s.default for s in SETTINGS}
 
 
+def markdown_table() -> str:
+    """Every setting as a Markdown table (name, environment variable, default, meaning), as the README shows it."""
+    rows = ["| setting | environment | default | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        default = "" if s.default in (None, "") else f"`{s.default}`"
+        meaning = s.help.replace("|", r"\|")
+        rows.append(f"| `{s.name}` | `{s.env}` | {default} | {meaning} |")
+    return "\n".join(rows)
+
+
 def load(overrides: dict | None = None, environ: dict | None = None, config_file: str | Path | None = None) -> dict:
     """Settings from defaults, then a JSON config file, then TWIN_* environment variables, then `overrides`."""
     values = defaults()
@@ -72,7 +82,8 @@ def load(overrides: dict | None = None, environ: dict | None = None, config_file
         except (OSError, ValueError) as exc:
             raise InvalidInput(f"cannot read config file {config_file}: {exc}") from exc
         for k, v in data.items():
-            values[_known(k)] = _cast(_BY_NAME[k.upper()], v)
+            name = _known(k)
+            values[name] = _cast(_BY_NAME[name], v)
     for s in SETTINGS:
         if s.env in environ:
             values[s.name] = _cast(s, environ[s.env])
