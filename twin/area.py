@@ -340,11 +340,10 @@ def _copy(d):
 # --- small helpers ---------------------------------------------------------------------------------------------
 def parse_period(start: str | None, end: str | None) -> tuple:
     """The period [start, end) of `from`/`to` texts (dates or RFC 3339 times, UTC); a date `to` includes its day."""
-    s = _utc(start) if start else None
-    e = _utc(end) if end else None
+    s, e = _period(start or None, end or None)
     if e is not None and len(str(end).strip()) == 10:  # a whole day: up to the next midnight
         e = e + pd.Timedelta(days=1)
-    return _period(s, e)
+    return s, e
 
 
 def _period(start, end):

@@ -20,7 +20,8 @@ LABELS = {
     "floor_area_m2": ("建筑面积(平方米)", "Floor area (m²)"), "households": ("户数", "Households"),
     "population": ("人口", "Population"), "elderly_alone": ("独居老人", "Elderly living alone"),
     "floating": ("流动人口户", "Floating households"), "key_group": ("重点人群户", "Key-group households"),
-    "whole": ("完全在内的小区", "Compounds wholly inside"), "partly": ("部分在内的小区", "Compounds partly inside"),
+    "touched": ("涉及小区", "Compounds touched"), "whole": ("完全在内的小区", "Compounds wholly inside"),
+    "partly": ("部分在内的小区", "Compounds partly inside"),
     "total": ("事件总数", "Incidents"), "open": ("未办结", "Open"), "overdue": ("超时", "Overdue"),
     "closure_rate": ("办结率", "Closure rate"), "mean_rating": ("平均评价", "Mean rating"),
     "accept": ("按时受理率", "Accepted on time"), "on_site": ("按时到场率", "On site on time"),
@@ -71,7 +72,7 @@ def figure_rows(fig: dict, lang: str = "zh") -> list[dict]:
         for code, v in fig[mix].items():
             add(mix, code, v["buildings"], VOCABS.get(mix))
     for k in ("count", "whole", "partly"):
-        add("compounds", k if k != "count" else "total", fig["compounds"][k])
+        add("compounds", k if k != "count" else "touched", fig["compounds"][k])
     inc = fig.get("incidents")
     if inc:
         for k in ("total", "open", "overdue", "closure_rate", "mean_rating"):
