@@ -40,17 +40,8 @@ def load_instance(name: str, args):
     if name == "demo":
         from layers import open_twin
         return open_twin(None, state_dir=tempfile.mkdtemp(prefix="bench-redraw-"), live=False)
-    if name == "district":
-        try:
-            from twin.demo import generate
-            from layers import REGISTRY
-            from twin.core import Twin
-            frames = generate(seed=args.seed, preset="district", buildings=args.buildings, grids=args.grids)
-            frames = {k: v for k, v in frames.items() if k in REGISTRY and not REGISTRY[k].live}
-            return Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
-        except Exception as exc:  # the generator's overrides may differ; say so and use the synthetic district
-            log.warning("twin.demo district unavailable (%s); using the synthetic district", exc)
-            return _synthetic(args, communities=20, buildings=args.buildings // 20, grids=args.grids)
+    if name == "district":  # 20 square communities of args.buildings/20 buildings, today's args.grids grids
+        return _synthetic(args, communities=20, buildings=args.buildings // 20, grids=args.grids)
     return _synthetic(args, communities=args.communities, buildings=args.buildings // args.communities,
                       grids=args.grids)
 

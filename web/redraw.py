@@ -1,14 +1,17 @@
 """Grid redraw over HTTP: POST /api/redraw starts a background job (202 + job URL), GET /api/jobs/{id} shows its
-progress, GET /api/jobs/{id}/result returns the plan as GeoJSON; /redraw is the before/after map page."""
+state and progress, GET /api/jobs/{id}/result returns the plan (GeoJSON, or ?f=gpkg for a GeoPackage) with the
+before/after metrics; /redraw is the before/after map page."""
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from twin.errors import InvalidInput, NotFound
 from twin.jobs import JobRunner
-from twin.redraw import RedrawParams, redraw
+from twin.redraw import RedrawParams, prepare, redraw
 
 from . import get_twin
 from .auth import require
@@ -17,7 +20,9 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("redraw", __name__)
 
-ROLES = ("planner", "staff", "admin")  # a redraw is heavy and office-internal: no anonymous calls
+ROLES = ("staff", "admin")  # a redraw is heavy and office-internal: street-office staff and admins only
+FORMATS = ("geojson", "gpkg")
+GPKG_MIME = "application/geopackage+sqlite3"
 
 
 def runner() -> JobRunner:
@@ -28,21 +33,28 @@ def runner() -> JobRunner:
     return ext["jobs"]
 
 
+def read_params(body) -> RedrawParams:
+    """Validated parameters from a JSON body, with the band and worker defaults from the settings."""
+    if not isinstance(body, dict):
+        raise InvalidInput("the body must be a JSON object of redraw parameters")
+    body = dict(body)
+    body.setdefault("band", current_app.config.get("REDRAW_BAND", 0.10))
+    body.setdefault("workers", current_app.config.get("REDRAW_WORKERS", 2))
+    return RedrawParams.from_dict(body)
+
+
 @bp.post("/api/redraw")
 @require(*ROLES)
 def start():
     """Validate the parameters now (400 at once if bad), then queue the redraw; 202 with the job's URL."""
     body = request.get_json(silent=True)
-    if body is None and request.data:
+    if body is None and request.get_data():
         raise InvalidInput("the body must be a JSON object of redraw parameters")
-    body = dict(body or {})
-    if not isinstance(body, dict):
-        raise InvalidInput("the body must be a JSON object of redraw parameters")
-    body.setdefault("band", current_app.config.get("REDRAW_BAND", 0.10))
-    body.setdefault("workers", current_app.config.get("REDRAW_WORKERS", 2))
-    params = RedrawParams.from_dict(body)
+    params = read_params(body if body is not None else {})
     twin = get_twin()
+    prepare(twin, params)  # cheap checks against the data (locked grids, grid counts) before queueing
     job = runner().submit("redraw", lambda progress: redraw(twin, params, progress=progress), params.to_dict())
+    log.info("redraw job %s queued: %s", job.id, params.to_dict())
     url = url_for("redraw.job", job_id=job.id)
     resp = jsonify({**job.to_dict(), "url": url, "result_url": url_for("redraw.result", job_id=job.id)})
     resp.status_code = 202
@@ -53,7 +65,7 @@ def start():
 @bp.get("/api/jobs/<job_id>")
 @require(*ROLES)
 def job(job_id: str):
-    """Status and progress of a job; when done, the before/after summary and the result URL."""
+    """State and progress (0-1 and a message) of a job; when done, the before/after summary and the result URL."""
     j = runner().get(job_id)
     body = j.to_dict()
     if j.status == "done":
@@ -65,19 +77,37 @@ def job(job_id: str):
 @bp.get("/api/jobs/<job_id>/result")
 @require(*ROLES)
 def result(job_id: str):
-    """The plan as GeoJSON: proposed grids (?which=after, default) or today's grids on the same cells (before)."""
+    """The plan: proposed grids (?which=after, default) or today's grids on the same cells (?which=before) as
+    GeoJSON with the before/after metrics in `metadata`; ?f=gpkg downloads a GeoPackage of both and the assignment."""
     j = runner().get(job_id)
-    if j.status != "done":
-        raise NotFound(f"job {job_id} has no result yet (status {j.status})", status=j.status)
+    fmt = request.args.get("f", "geojson")
+    if fmt not in FORMATS:
+        raise InvalidInput(f"f must be one of {', '.join(FORMATS)}, not {fmt!r}", field="f")
     which = request.args.get("which", "after")
     if which not in ("after", "before"):
-        raise InvalidInput("which must be 'after' or 'before'")
+        raise InvalidInput("which must be 'after' or 'before'", field="which")
+    if j.status != "done":
+        raise NotFound(f"job {job_id} has no result (status {j.status})", status=j.status, error=j.error)
+    if fmt == "gpkg":
+        return _gpkg(j)
     resp = jsonify(j.result.to_geojson(which))
     resp.mimetype = "application/geo+json"
     return resp
 
 
+def _gpkg(j) -> Response:
+    with tempfile.TemporaryDirectory(prefix="twin-redraw-") as tmp:
+        data = j.result.write_gpkg(Path(tmp) / "plan.gpkg").read_bytes()
+    return Response(data, mimetype=GPKG_MIME,
+                    headers={"Content-Disposition": f'attachment; filename="redraw-{j.id[:8]}.gpkg"'})
+
+
 @bp.get("/redraw")
 def page():
-    """The before/after map page with the metrics table (data comes from the API with the caller's token)."""
-    return render_template("redraw.html", page_extra={"redrawBand": current_app.config.get("REDRAW_BAND", 0.10)})
+    """The before/after map page: parameters, progress, two maps and the metrics table (calls the API with the
+    token typed into the page)."""
+    twin = get_twin()
+    bounds = twin.frame("communities").total_bounds if "communities" in twin.layers else \
+        twin.frame("buildings").total_bounds
+    return render_template("redraw.html", page_extra={
+        "redrawBand": current_app.config.get("REDRAW_BAND", 0.10), "bounds": [float(v) for v in bounds]})

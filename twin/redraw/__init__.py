@@ -63,7 +63,7 @@ def prepare(twin, params: RedrawParams):
     known = set(twin.frame("grids")["grid_code"]) if "grids" in twin.layers else set()
     unknown = sorted(set(params.locked) - known)
     if unknown:
-        raise InvalidInput(f"locked grids do not exist: {', '.join(unknown)}")
+        raise InvalidInput(f"locked grids do not exist: {', '.join(unknown)}", field="locked")
     return datas, grid_counts(datas, params)
 
 

@@ -16,10 +16,10 @@ def huntington_hill(loads: dict, total: int, minimum: dict | None = None, maximu
     maximum = {c: (maximum or {}).get(c, 999) for c in loads}
     if total < sum(minimum.values()):
         raise InvalidInput(f"{total} grids are too few: the {len(loads)} communities need at least "
-                           f"{sum(minimum.values())} (one each, plus locked grids)")
+                           f"{sum(minimum.values())} (one each, plus locked grids)", field="grids")
     if total > sum(maximum.values()):
         raise InvalidInput(f"{total} grids are too many: the communities can hold at most {sum(maximum.values())} "
-                           "(one building or compound at least per grid, 999 per community)")
+                           "(one building or compound at least per grid, 999 per community)", field="grids")
     seats = dict(minimum)
     heap = [(-_priority(loads[c], seats[c]), c) for c in loads if seats[c] < maximum[c]]
     heapq.heapify(heap)

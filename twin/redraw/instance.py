@@ -91,7 +91,7 @@ def community_data(twin, params: RedrawParams, load: np.ndarray, households: np.
     if params.communities:
         unknown = sorted(set(params.communities) - set(wanted))
         if unknown:
-            raise InvalidInput(f"unknown communities {', '.join(unknown)}")
+            raise InvalidInput(f"unknown communities {', '.join(unknown)}", field="communities")
         wanted = [c for c in wanted if c in set(params.communities)]
     grid_comm = {}
     if "grids" in twin.layers:

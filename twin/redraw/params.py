@@ -41,11 +41,14 @@ class RedrawParams:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise InvalidInput(f"unknown redraw parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            raise InvalidInput(f"unknown redraw parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
+                               field=unknown[0])
         for key in ("locked", "communities"):
-            if key in data and data[key] is not None:
-                v = data[key]
-                data[key] = tuple(v.split(",")) if isinstance(v, str) else tuple(v)
+            v = data.get(key)
+            if isinstance(v, str):
+                data[key] = tuple(filter(None, (c.strip() for c in v.split(","))))
+            elif isinstance(v, list):
+                data[key] = tuple(v)
         data = {k: v for k, v in data.items() if v is not None or k in ("grids", "target")}
         return cls(**data)
 
@@ -58,7 +61,8 @@ class RedrawParams:
     def validate(self) -> None:
         """Raise InvalidInput naming the first parameter out of range."""
         if self.grids is not None and self.target is not None:
-            raise InvalidInput("give either grids (number of grids) or target (load per grid), not both")
+            raise InvalidInput("give either grids (number of grids) or target (load per grid), not both",
+                               field="grids")
         if self.grids is not None:
             _int_in("grids", self.grids, 1, 100_000)
         if self.target is not None:
@@ -70,33 +74,35 @@ class RedrawParams:
         _int_in("workers", self.workers, 1, 8)
         _int_in("seed", self.seed, 0, 2**31 - 1)
         if self.start not in STARTS:
-            raise InvalidInput(f"start must be one of {', '.join(STARTS)}, not {self.start!r}")
+            raise InvalidInput(f"start must be one of {', '.join(STARTS)}, not {self.start!r}", field="start")
         if self.unit not in UNITS:
-            raise InvalidInput(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}")
+            raise InvalidInput(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}", field="unit")
         if not isinstance(self.weights, dict) or not self.weights:
-            raise InvalidInput(f"weights must be a non-empty mapping of {', '.join(LOAD_TERMS)} to numbers")
+            raise InvalidInput(f"weights must be a non-empty mapping of {', '.join(LOAD_TERMS)} to numbers",
+                               field="weights")
         for k, v in self.weights.items():
             if k not in LOAD_TERMS:
-                raise InvalidInput(f"unknown load term {k!r} in weights; known: {', '.join(LOAD_TERMS)}")
+                raise InvalidInput(f"unknown load term {k!r} in weights; known: {', '.join(LOAD_TERMS)}",
+                                   field="weights")
             _num_in(f"weights.{k}", v, 0.0, 100.0)
         if sum(self.weights.values()) <= 0:
-            raise InvalidInput("weights must not all be zero")
+            raise InvalidInput("weights must not all be zero", field="weights")
         for key in ("locked", "communities"):
             v = getattr(self, key)
             if not isinstance(v, (tuple, list)) or not all(isinstance(x, str) and x for x in v):
-                raise InvalidInput(f"{key} must be a list of codes (strings)")
+                raise InvalidInput(f"{key} must be a list of codes (strings)", field=key)
             if len(v) > 100_000:
-                raise InvalidInput(f"{key} lists too many codes ({len(v)})")
+                raise InvalidInput(f"{key} lists too many codes ({len(v)})", field=key)
 
 
 def _num_in(name, value, lo, hi) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise InvalidInput(f"{name} must be a number between {lo} and {hi}, not {value!r}")
+        raise InvalidInput(f"{name} must be a number between {lo} and {hi}, not {value!r}", field=name)
     if not lo <= value <= hi:
-        raise InvalidInput(f"{name} must be between {lo} and {hi}, not {value}")
+        raise InvalidInput(f"{name} must be between {lo} and {hi}, not {value}", field=name)
 
 
 def _int_in(name, value, lo, hi) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidInput(f"{name} must be a whole number between {lo} and {hi}, not {value!r}")
+        raise InvalidInput(f"{name} must be a whole number between {lo} and {hi}, not {value!r}", field=name)
     _num_in(name, value, lo, hi)

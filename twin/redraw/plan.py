@@ -9,6 +9,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,12 @@ class Plan:
                 "after": self.after}
 
     def to_geojson(self, which: str = "after") -> dict:
-        """The proposed ("after") or today's ("before") grids as a GeoJSON FeatureCollection with the summary."""
-        frame = self.grids if which == "after" else self.current
-        fc = json.loads(_clean(frame).to_json(drop_id=True))
+        """The proposed ("after") or today's ("before") grids as a GeoJSON FeatureCollection with the summary
+        (each feature also has `label_point`, a [lon, lat] inside the grid for its label)."""
+        frame = _clean(self.grids if which == "after" else self.current)
+        frame["label_point"] = [[round(x, 7), round(y, 7)] for x, y in
+                                shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values))]
+        fc = json.loads(frame.to_json(drop_id=True))
         fc["metadata"] = self.summary()
         return fc
 
