@@ -34,6 +34,10 @@ SOURCE_P = np.array([0.30, 0.10, 0.25, 0.20, 0.08, 0.02, 0.05])
 CAMERA_SEEN = {"garbage", "parking", "illegal_structure", "flying_line_charging"}
 LEVELS = np.array(["grid", "community", "department"], dtype=object)
 HARD = {"subsidence", "heating_pipe", "petition", "water_leak"}  # often need a department
+# Share of the last PENDING_DAYS' work orders still unresolved at the year's end, by level: hard matters handed to
+# departments wait weeks for works or funds, so the dashboard opens on a few open and overdue orders.
+PENDING_DAYS = 60
+PENDING_P = {"department": 0.35, "community": 0.05, "grid": 0.0}
 HOUR_P = np.array([1, 0.5, 0.3, 0.3, 0.4, 1, 3, 6, 9, 10, 9, 7, 5, 6, 8, 9, 9, 8, 7, 6, 5, 4, 3, 2], float)
 LOCAL = "Asia/Shanghai"
 
@@ -173,7 +177,9 @@ def _levels(rng, cat):
 
 
 def _stage_times(rng, reported, level, end):
-    """Accepted ≤ 1 min, on site ≤ 1 h, resolved ≤ 1 day for most; a few stall. Times after `end` stay empty."""
+    """Accepted ≤ 1 min, on site ≤ 1 h, resolved ≤ 1 day for most; a few stall, a few recent hard ones still wait.
+
+    Times after `end` stay empty."""
     n = len(reported)
     slow = np.select([level == "department", level == "community"], [4.0, 2.0], 1.0)
     accept = rng.lognormal(np.log(20), 0.7, n)
@@ -188,9 +194,11 @@ def _stage_times(rng, reported, level, end):
     t0 = reported.as_unit("s").asi8
     cum = np.cumsum(np.column_stack((accept, on_site, resolve, close)).round(), axis=1).astype("int64")
     end_s = int(end.timestamp())
+    recent = t0 > end_s - PENDING_DAYS * 86400
+    pending = recent & (rng.random(n) < np.array([PENDING_P[lv] for lv in level]))
     out = {}
     for j, name in enumerate(("accepted_at", "on_site_at", "resolved_at", "closed_at")):
-        t = t0 + cum[:, j]
+        t = np.where(pending, end_s + 1, t0 + cum[:, j]) if j >= 2 else t0 + cum[:, j]
         ts = pd.to_datetime(t, unit="s", utc=True)
         out[name] = pd.Series(ts).where(t <= end_s)
     return out
