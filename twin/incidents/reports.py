@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import logging
 
-import numpy as np
 import pandas as pd
 
-from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES
+from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
 
 from .deadlines import LIMITS
+from .hotspots import MIN_COUNT, RADIUS_M, hotspots
+from .periods import Period
 from .timeliness import DONE_STAGES, timeliness
 
 log = logging.getLogger(__name__)
@@ -53,3 +54,72 @@ def rate(met: pd.Series):
     if not len(decided):
         return None
     return round(float(decided.astype(bool).sum()) / len(decided), 4)
+
+
+# --- period reports ----------------------------------------------------------------------------------------------
+PLACES = (("grid", "grids", "grid_code"), ("community", "communities", "community_id"),
+          ("compound", "compounds", "compound_id"))
+
+
+def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
+    """The report of the incidents reported in `period`: summarize() figures, counts per place, repeat hotspots.
+
+    Time limits are judged at the service's clock (`as_of`), so an incident reported near the end of the period
+    and handled in time just after it counts as on time. Every grid, community and compound of the twin is listed
+    in by_grid/by_community/by_compound (zero included); incidents outside every compound are not in by_compound.
+    """
+    now = service.now()
+    frame = service.select(start=period.start_utc, end=period.end_utc)
+    out = {"period": period.to_dict(), "as_of": iso(now, period.start.tz), "complete": bool(period.end_utc <= now)}
+    out.update(summarize(frame, service.deadlines, now))
+    twin = service.twin
+    for dim, layer, column in PLACES:
+        codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
+        out[f"by_{dim}"] = counts(frame, column, codes)
+    out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
+    out["hotspots"] = [{**h, "first_reported": iso(h["first_reported"], period.start.tz),
+                        "last_reported": iso(h["last_reported"], period.start.tz)}
+                       for h in hotspots(frame, twin.crs, radius_m, min_count)]
+    return out
+
+
+def place_names(twin) -> dict:
+    """dimension (grid, community, compound) → {code: name} from the twin's layers."""
+    out = {}
+    for dim, layer, column in PLACES:
+        frame = twin.layers[layer].frame if layer in twin.layers else None
+        out[dim] = dict(zip(frame[column], frame["name"])) if frame is not None and "name" in frame else {}
+    return out
+
+
+CSV_COLUMNS = ("period", "dimension", "code", "name", "metric", "value")
+_VOCABS = {"stage": INCIDENT_STAGES, "category": INCIDENT_CATEGORIES, "source": INCIDENT_SOURCES}
+_LIMIT_NAMES = {"accept": ("受理", "Accepted"), "on_site": ("到场", "On site"), "resolve": ("办结", "Resolved")}
+_TOTALS = {"total": ("事件总数", "Incidents"), "open": ("未办结", "Open"), "overdue": ("超时", "Overdue"),
+           "closure_rate": ("办结率", "Closure rate"), "mean_rating": ("平均满意度", "Mean rating")}
+
+
+def report_rows(report: dict, names: dict | None = None, lang: str = "zh") -> pd.DataFrame:
+    """The report as one tidy table: period, dimension, code, name, metric, value (one figure per row)."""
+    names = names or {}
+    tag = report["period"]["label"]
+    rows = [(tag, "all", key, label(_TOTALS, key, lang), key, report[key]) for key in _TOTALS]
+    rows += [(tag, "limit", lim, label(_LIMIT_NAMES, lim, lang), "on_time_rate", report["on_time"][lim])
+             for lim in LIMITS]
+    for dim, vocab in _VOCABS.items():
+        rows += [(tag, dim, code, label(vocab, code, lang), "count", n) for code, n in report[f"by_{dim}"].items()]
+    for dim, _, _ in PLACES:
+        rows += [(tag, dim, code, names.get(dim, {}).get(code, code), "count", n)
+                 for code, n in report[f"by_{dim}"].items()]
+    for h in report["hotspots"]:
+        place = h["building_id"] or f"{h['lon']:.6f},{h['lat']:.6f}"
+        rows.append((tag, "hotspot", f"{h['category']}@{place}", label(INCIDENT_CATEGORIES, h["category"], lang),
+                     "count", h["count"]))
+    return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+
+
+def iso(ts, tz) -> str | None:
+    """ISO 8601 with the office's UTC offset; None for a missing time."""
+    if ts is None or pd.isna(ts):
+        return None
+    return pd.Timestamp(ts).tz_convert(tz).isoformat()
