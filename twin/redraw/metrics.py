@@ -13,6 +13,23 @@ from .graph import components
 
 log = logging.getLogger(__name__)
 
+# The summary figures shown before/after (CLI table, docs): key, English label, kind of number.
+METRIC_ROWS = (
+    ("grids", "grids", "int"),
+    ("max_deviation_pct", "largest deviation from ideal", "pct"),
+    ("mean_deviation_pct", "mean deviation from ideal", "pct"),
+    ("in_band_share", "grids inside the band", "share"),
+    ("district_max_deviation_pct", "largest deviation, district-wide", "pct"),
+    ("pp_mean", "mean Polsby-Popper", "pp"),
+    ("pp_min", "min Polsby-Popper", "pp"),
+    ("contiguous", "all grids contiguous", "bool"),
+    ("cut_edges", "cut edges", "int"),
+    ("moved_buildings", "buildings moved", "int"),
+    ("moved_households", "households moved", "int"),
+    ("moved_households_pct", "households moved %", "pct"),
+    ("worker_load_change_mean_pct", "mean grid-worker load change", "pct"),
+)
+
 
 def grid_polygons(cells, labels) -> dict:
     """{label: polygon}: the union of the cells of each grid (cells cover the community, so grids do too)."""
