@@ -7,7 +7,7 @@ import pandas as pd
 from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import Forbidden, InvalidInput
-from twin.incidents.intake import coordinate
+from twin.incidents.intake import SHORT_MAX, coordinate, text
 from twin.incidents.timeliness import DONE_STAGES
 from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
 
@@ -113,9 +113,9 @@ def post_request():
     lat = coordinate(f.get("lat"), "lat", -90, 90)
     lon = coordinate(f.get("long"), "long", -180, 180)
     code = f.get("service_code")
-    if code not in INCIDENT_CATEGORIES or code in INTERNAL:
+    if not isinstance(code, str) or code not in INCIDENT_CATEGORIES or code in INTERNAL:
         raise InvalidInput(f"unknown service_code {str(code)[:40]!r}; see services.json", field="service_code")
-    name = " ".join(str(f[k]).strip() for k in ("first_name", "last_name") if f.get(k) and str(f[k]).strip())
+    name = " ".join(filter(None, (text(f.get(k), k, SHORT_MAX) for k in ("first_name", "last_name"))))
     fields = {"category": code, "lon": lon, "lat": lat, "source": "app", "description": f.get("description"),
               "media_url": f.get("media_url"), "contact_name": name or None,
               "contact_phone": f.get("phone"), "contact_email": f.get("email")}

@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import logging
 
+import pandas as pd
 from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import InvalidInput, Unauthorized
@@ -53,7 +54,7 @@ def to_fields(event, i: int) -> dict:
     if not isinstance(event, dict):
         raise InvalidInput(f"event {i} is not a JSON object", event=i)
     kind = event.get("type")
-    if kind not in EVENT_TYPES:
+    if not isinstance(kind, str) or kind not in EVENT_TYPES:
         raise InvalidInput(f"event {i}: type must be one of {', '.join(EVENT_TYPES)}", event=i, field="type")
     category, source = EVENT_TYPES[kind]
     device = text(event.get("device_id"), "device_id", 100)
@@ -90,7 +91,6 @@ def events():
         raise InvalidInput(f"at most {MAX_EVENTS} events per request", field="events")
     s = service()
     made = s.create_many([to_fields(e, i) for i, e in enumerate(items)], actor=f"sensor:{request.remote_addr}")
-    import pandas as pd
     t = s.timeliness(pd.DataFrame(made))
     out = []
     for r, (_, d) in zip(made, t.iterrows()):

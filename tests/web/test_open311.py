@@ -1,5 +1,7 @@
 """Open311 GeoReport v2 intake and staff actions over HTTP, on the tiny street; bad input stores nothing."""
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -117,7 +119,7 @@ BAD = [
     ("internal service_code", dict(GOOD, service_code="care_visit"), "service_code"),
     ("description too long", dict(GOOD, description="长" * 4001), "description"),
     ("script in description", dict(GOOD, description="<script>alert('x')</script>"), "description"),
-    ("html in name", dict(GOOD, first_name='<img src=x onerror="alert(1)">'), "contact_name"),
+    ("html in name", dict(GOOD, first_name='<img src=x onerror="alert(1)">'), "first_name"),
     ("javascript media_url", dict(GOOD, media_url="javascript:alert(1)"), "media_url"),
     ("bad email", dict(GOOD, email="not-an-address"), "contact_email"),
 ]
@@ -143,3 +145,104 @@ def test_body_that_is_not_form_or_json(client, app, kwargs):
     r = client.post("/open311/v2/requests.json", **kwargs)
     assert r.status_code == 400 and r.get_json()["code"] == "invalid_input"
     assert app.extensions["twin"].incidents.store.count() == 0
+
+
+def stored(app):
+    return app.extensions["twin"].incidents.store.count()
+
+
+@pytest.mark.parametrize("case,data,field", [
+    ("lat true", dict(GOOD, lat=True), "lat"),
+    ("lat null", dict(GOOD, lat=None), "lat"),
+    ("long NaN", dict(GOOD, long="NaN"), "long"),
+    ("description a number", dict(GOOD, description=12345), "description"),
+    ("description a list", dict(GOOD, description=["a", "b"]), "description"),
+    ("service_code an object", dict(GOOD, service_code={"x": 1}), "service_code"),
+])
+def test_bad_json_fields_are_400_and_store_nothing(client, app, case, data, field):
+    r = client.post("/open311/v2/requests.json", json=data)
+    assert r.status_code == 400 and r.mimetype == "application/json"
+    assert r.get_json()["details"]["field"] == field
+    assert stored(app) == 0
+
+
+def test_description_limit_is_4000_characters(client, app):
+    assert post(client, dict(GOOD, description="长" * 4001)).status_code == 400
+    assert stored(app) == 0
+    r = post(client, dict(GOOD, description="长" * 4000))
+    assert r.status_code == 201 and stored(app) == 1
+    [got] = client.get(f"/open311/v2/requests/{r.get_json()[0]['service_request_id']}.json").get_json()
+    assert got["description"] == "长" * 4000
+
+
+def test_text_with_markup_characters_is_stored_and_returned_as_plain_text(client, app):
+    text = "水温<5度 & 管道 \"冻裂\" 'a>b' 1<2"          # angle brackets and quotes that are not markup
+    r = post(client, dict(GOOD, description=text))
+    assert r.status_code == 201
+    rid = r.get_json()[0]["service_request_id"]
+    got = client.get(f"/open311/v2/requests/{rid}.json")
+    assert got.mimetype == "application/json"                      # a JSON string, never an HTML page
+    assert got.get_json()[0]["description"] == text
+    assert "&lt;" not in got.get_data(as_text=True)                 # stored as typed, not entity-encoded
+    assert app.extensions["twin"].incidents.get(rid)["description"] == text
+
+
+def test_errors_that_echo_input_are_json_not_html(client, app):
+    r = post(client, dict(GOOD, service_code="<script>alert(1)</script>"))
+    assert r.status_code == 400 and r.mimetype == "application/json"
+    assert r.get_json()["details"]["field"] == "service_code" and stored(app) == 0
+
+
+ILLEGAL = [  # (actions done first, illegal action, stage it is refused in)
+    ((), "arrive", "reported"), ((), "resolve", "reported"), ((), "close", "reported"), ((), "reopen", "reported"),
+    (("accept",), "accept", "accepted"), (("accept",), "close", "accepted"),
+    (("accept", "arrive", "resolve", "close"), "escalate", "closed"),
+    (("accept", "arrive", "resolve", "close"), "resolve", "closed"),
+    (("escalate", "escalate"), "escalate", "reported"),              # already with the departments
+]
+
+
+@pytest.mark.parametrize("done,action,stage", ILLEGAL, ids=[f"{a}-when-{s}-after-{'+'.join(d) or 'report'}"
+                                                             for d, a, s in ILLEGAL])
+def test_illegal_transition_is_409_and_changes_nothing(client, app, done, action, stage):
+    rid = post(client).get_json()[0]["service_request_id"]
+    for a in done:
+        assert client.post(f"/api/incidents/{rid}/actions", data={"action": a}, headers=auth(STAFF)).status_code == 200
+    before = client.get(f"/open311/v2/requests/{rid}.json", headers=auth(STAFF)).get_json()
+    n_events = len(app.extensions["twin"].incidents.history(rid))
+    r = client.post(f"/api/incidents/{rid}/actions", data={"action": action, "note": "试试"}, headers=auth(STAFF))
+    assert r.status_code == 409
+    err = r.get_json()
+    assert err["code"] == "conflict" and err["status"] == 409 and action in err["message"]
+    assert err["details"]["id"] == rid
+    assert client.get(f"/open311/v2/requests/{rid}.json", headers=auth(STAFF)).get_json() == before
+    assert before[0]["extended_attributes"]["stage"] == stage
+    assert len(app.extensions["twin"].incidents.history(rid)) == n_events
+
+
+# Writing HTML from data is how a stored description would be rendered as markup: pages set textContent. The DOM's
+# HTML sinks are refused outright (clearing with innerHTML = "" is harmless); deck.gl {html} tooltips are built
+# with template strings, so an incident's free text interpolated into one must go through an esc() helper.
+DOM_SINKS = re.compile(r"\.(?:inner|outer)HTML\s*[+]?=(?!\s*(?:\"\"|''|``)\s*;)|insertAdjacentHTML|document\.write"
+                       r"|\|\s*safe\b")
+FREE_TEXT = re.compile(r"\$\{(?!\s*(?:Twin\.)?esc\()[^}]*\b(?:description|status_notes|service_notice|contact_\w+|note)\b")
+
+
+def test_pages_never_write_incident_text_as_html():
+    web = Path(__file__).resolve().parents[2] / "web"
+    files = [p for p in (web / "static").rglob("*") if p.suffix in (".js", ".html")]
+    files += list((web / "templates").rglob("*.html"))
+    assert files, "no page sources found"
+    hits = [f"{p.relative_to(web)}:{n}: {line.strip()}" for p in files
+            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+            if DOM_SINKS.search(line) or FREE_TEXT.search(line)]
+    assert hits == []
+
+
+@pytest.mark.parametrize("line,bad", [
+    ('el.innerHTML = item.description;', True), ('el.innerHTML = "";', False), ("{{ row.description | safe }}", True),
+    ("html: `<b>${p.description}</b>`", True), ("html: `<b>${esc(p.description)}</b>`", False),
+    ("el.textContent = p.description;", False), ("node.insertAdjacentHTML('beforeend', s)", True),
+])
+def test_the_page_scan_recognises_html_sinks(line, bad):
+    assert bool(DOM_SINKS.search(line) or FREE_TEXT.search(line)) is bad

@@ -44,6 +44,13 @@ def coordinate(value, name: str, lo: float, hi: float) -> float:
     return x
 
 
+def choice(value, allowed, name: str, hint: str = "") -> str:
+    """`value` if it is one of the codes in `allowed`, else InvalidInput naming the field (never a TypeError)."""
+    if not isinstance(value, str) or value not in allowed:
+        raise InvalidInput(f"unknown {name} {str(value)[:40]!r}{hint}", field=name)
+    return value
+
+
 def text(value, name: str, limit: int) -> str | None:
     """Stripped text of at most `limit` characters without markup; None when empty."""
     if value is None:
@@ -69,15 +76,9 @@ def clean(fields: dict) -> dict:
                              "contact_name", "contact_phone", "contact_email", "priority", "level"}
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
-    category = fields.get("category")
-    if category not in INCIDENT_CATEGORIES:
-        raise InvalidInput(f"unknown category {str(category)[:40]!r}; see the service list", field="category")
-    source = fields.get("source") or "app"
-    if source not in INCIDENT_SOURCES:
-        raise InvalidInput(f"unknown source {str(source)[:40]!r}", field="source")
-    level = fields.get("level") or "grid"
-    if level not in ESCALATION_LEVELS:
-        raise InvalidInput(f"unknown level {str(level)[:40]!r}", field="level")
+    category = choice(fields.get("category"), INCIDENT_CATEGORIES, "category", "; see the service list")
+    source = choice(fields.get("source") or "app", INCIDENT_SOURCES, "source")
+    level = choice(fields.get("level") or "grid", ESCALATION_LEVELS, "level")
     out = {"category": category, "source": source, "level": level,
            "description": text(fields.get("description"), "description", DESCRIPTION_MAX),
            "contact_name": text(fields.get("contact_name"), "contact_name", SHORT_MAX),
