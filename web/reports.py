@@ -1,4 +1,76 @@
-"""Blueprint 'reports' (being built)."""
-from flask import Blueprint
+"""Incident reports: weekly/monthly/quarterly figures and the quarterly six-nos rating, as JSON or one CSV table.
+
+For planner, staff and admin callers. The public gets no report: small-count suppression cannot protect per-place
+counts printed beside their totals (a hidden 1 or 2 is the total minus the rest), and the care categories (SOS,
+visits to elderly people living alone) would point at households.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from twin.errors import InvalidInput
+from twin.incidents.hotspots import check_params
+from twin.incidents.periods import PERIODS, parse_date, parse_quarter, period_of
+from twin.incidents.reports import period_report, place_names, report_rows
+from twin.incidents.sixnos import six_nos, six_nos_rows
+
+from . import get_twin
+from .auth import require
+from .open311 import lang, service
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("reports", __name__)
+
+READERS = ("planner", "staff", "admin")
+FORMATS = ("json", "csv")
+
+
+def out_format() -> str:
+    """`f=json|csv` (json when absent); InvalidInput for anything else."""
+    f = request.args.get("f") or "json"
+    if f not in FORMATS:
+        raise InvalidInput(f"f must be json or csv, not {f[:20]!r}", parameter="f")
+    return f
+
+
+def csv_response(table, name: str) -> Response:
+    """A table as a UTF-8 CSV download (with a byte-order mark, so spreadsheet programs read the Chinese right)."""
+    resp = Response(table.to_csv(index=False), mimetype="text/csv")
+    resp.set_data(b"\xef\xbb\xbf" + resp.get_data())
+    resp.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return resp
+
+
+@bp.get("/api/reports/sixnos")
+@require(*READERS)
+def sixnos():
+    """The six-nos rating of every compound for ?quarter=2026Q3 (the current quarter when absent)."""
+    f = out_format()
+    s = service()
+    quarter = parse_quarter(request.args.get("quarter"), s.timezone, s.now())
+    rating = six_nos(s, quarter)
+    if f == "csv":
+        return csv_response(six_nos_rows(rating, lang()), f"sixnos-{quarter.label}")
+    return jsonify(rating)
+
+
+@bp.get("/api/reports/<period>")
+@require(*READERS)
+def report(period):
+    """The weekly, monthly or quarterly report of the period holding ?date=YYYY-MM-DD (today when absent)."""
+    if period not in PERIODS:
+        raise InvalidInput(f"period must be one of {', '.join(PERIODS)} (or sixnos), not {period[:40]!r}",
+                           parameter="period")
+    f = out_format()
+    s = service()
+    p = period_of(period, parse_date(request.args.get("date"), s.timezone, s.now()), s.timezone)
+    cfg = current_app.config
+    radius, count = check_params(request.args.get("radius_m", cfg.get("HOTSPOT_RADIUS_M")),
+                                 request.args.get("min_count", cfg.get("HOTSPOT_MIN_COUNT")))
+    rep = period_report(s, p, radius, count)
+    if f == "csv":
+        return csv_response(report_rows(rep, place_names(get_twin()), lang()), f"report-{p.label}")
+    return jsonify(rep)

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 import logging
 
-from twin.errors import InvalidInput
+from twin.errors import InvalidInput, NotFound
 
 from .intake import priority_of, text
 from .store import COLUMNS
 
 log = logging.getLogger(__name__)
+
+_TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 VISIT_NOTE = "独居老人早间电话连续三次未接听，请网格员上门探视 (three unanswered morning calls: visit in person)"
 
@@ -44,7 +46,38 @@ def record_call(service, household_id: str, answered: bool, actor: str, note: st
     if visit is not None:
         log.info("care visit %s opened for household %s (grid %s)", visit["incident_id"], household_id,
                  visit["grid_code"])
-    return {"household_id": household_id, "day": day, "answered": answered, "missed_today": missed,
+    return {"household_id": household_id, "day": day, "at": now, "answered": answered, "note": note,
+            "actor": actor, "missed_today": missed,
             "visit": service.get(visit["incident_id"]) if visit is not None else None,
             "worker": service.worker(home["grid_code"]) if visit is not None else None}
 
+
+
+def answered_of(value) -> bool:
+    """`answered` from JSON (true/false) or a form ("true"/"false", "1"/"0", "yes"/"no"); InvalidInput otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise InvalidInput("answered is required: true (the person answered) or false", field="answered")
+
+
+def calls_of_day(service, day: str, grids=None, household_id: str | None = None) -> list[dict]:
+    """The calls recorded on `day` (YYYY-MM-DD, office time), each with its household's grid and building.
+
+    `grids` (a set of grid codes, None = all) keeps only households in those grids.
+    """
+    homes: dict = {}
+    out = []
+    for call in service.store.care_checks(day=day, household_id=household_id):
+        hid = call["household_id"]
+        if hid not in homes:
+            try:
+                homes[hid] = service.placer.household(hid)
+            except NotFound:  # the household left the register after the call was made
+                homes[hid] = {}
+        grid = homes[hid].get("grid_code")
+        if grids is not None and grid not in grids:
+            continue
+        out.append({**call, "grid_code": grid, "building_id": homes[hid].get("building_id")})
+    return out

@@ -1,0 +1,117 @@
+"""GET /api/reports/<period> and /api/reports/sixnos on the hand-worked month of tests/twin/incidents/report_fixture."""
+import io
+import json
+
+import pandas as pd
+import pytest
+
+from tests.tiny import GA2
+from tests.twin.incidents.conftest import Clock
+from tests.twin.incidents.report_fixture import fill
+from web import create_app
+
+TOKENS = [{"role": "planner", "token": "plan-t"}, {"role": "staff", "token": "staff-t"},
+          {"role": "admin", "token": "admin-t"}]
+PLANNER, STAFF = {"Authorization": "Bearer plan-t"}, {"Authorization": "Bearer staff-t"}
+
+
+@pytest.fixture
+def filled(tiny_dir):
+    from layers import REGISTRY
+    from twin.core import Twin
+    from twin.incidents import attach_incidents
+    clock = Clock()
+    twin = Twin.open(tiny_dir, REGISTRY, live=False)
+    attach_incidents(twin, twin.store, clock=clock)
+    ids = fill(twin.incidents, clock)
+    app = create_app({"TESTING": True, "TWIN": twin, "TOKENS": json.dumps(TOKENS)})
+    yield app.test_client(), ids
+    twin.incidents.close()
+
+
+def csv_of(resp) -> pd.DataFrame:
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    assert resp.data.startswith(b"\xef\xbb\xbf") and "attachment" in resp.headers["Content-Disposition"]
+    return pd.read_csv(io.BytesIO(resp.data), encoding="utf-8-sig", dtype={"code": str})
+
+
+def test_weekly_report_json(filled):
+    client, ids = filled
+    r = client.get("/api/reports/weekly?date=2026-03-04", headers=PLANNER)
+    assert r.status_code == 200
+    rep = r.get_json()
+    assert rep["period"]["label"] == "2026-W10" and rep["period"]["start"] == "2026-03-02T00:00:00+08:00"
+    assert rep["total"] == 9 and rep["by_grid"][GA2] == 4 and rep["closure_rate"] == 0.4444
+    assert rep["on_time"] == {"accept": 0.4444, "on_site": 0.3333, "resolve": 0.3333}
+    assert [(h["category"], h["count"]) for h in rep["hotspots"]] == [("garbage", 3), ("parking", 3)]
+    assert rep["hotspot_rule"] == {"radius_m": 50.0, "min_count": 3}
+    assert rep["hotspots"][0]["incident_ids"] == [ids["a"], ids["b"], ids["c"]]
+
+
+def test_hotspot_parameters_from_the_query(filled):
+    client, _ = filled
+    rep = client.get("/api/reports/weekly?date=2026-03-04&radius_m=100&min_count=4", headers=STAFF).get_json()
+    assert [(h["category"], h["count"]) for h in rep["hotspots"]] == [("parking", 4)]
+
+
+def test_monthly_report_csv(filled):
+    client, _ = filled
+    t = csv_of(client.get("/api/reports/monthly?date=2026-03-31&f=csv", headers=STAFF))
+    assert list(t.columns) == ["period", "dimension", "code", "name", "metric", "value"]
+    assert (t["period"] == "2026-03").all()
+    total = t[(t["dimension"] == "all") & (t["code"] == "total")]["value"]
+    assert total.astype(float).tolist() == [12.0]
+    garbage = t[(t["dimension"] == "category") & (t["code"] == "garbage")].iloc[0]
+    assert garbage["name"] == "垃圾杂物堆放" and float(garbage["value"]) == 5
+    en = csv_of(client.get("/api/reports/monthly?date=2026-03-31&f=csv&lang=en", headers=STAFF))
+    assert en[en["code"] == "garbage"]["name"].iloc[0] == "Garbage and clutter"
+
+
+def test_quarterly_report_and_the_default_date(filled):
+    client, _ = filled
+    q1 = client.get("/api/reports/quarterly?date=2026-02-01", headers=PLANNER).get_json()
+    assert q1["period"]["label"] == "2026Q1" and q1["total"] == 12
+    # no date: the week holding today at the service's clock (2 Apr): g (31 Mar 23:00 local) and f (1 Apr 00:30)
+    now = client.get("/api/reports/weekly", headers=PLANNER).get_json()
+    assert now["period"]["label"] == "2026-W14" and now["total"] == 2 and now["complete"] is False
+
+
+def test_six_nos_json_and_csv(filled):
+    client, ids = filled
+    r = client.get("/api/reports/sixnos?quarter=2026Q1", headers=PLANNER).get_json()
+    by = {c["compound_id"]: c for c in r["compounds"]}
+    assert by["C1"]["failed"] == ["no_garbage", "no_petition"] and by["C3"]["passed"] is True
+    assert by["C2"]["nos"]["no_fire_hazard"]["incident_ids"] == [ids["d"]]
+    t = csv_of(client.get("/api/reports/sixnos?quarter=2026Q1&f=csv", headers=PLANNER))
+    assert len(t) == 18 and t[t["compound_id"] == "C3"]["passed"].tolist() == [1] * 6
+    # no quarter: the quarter holding today (2 Apr) → Q2, where only f counts
+    q2 = client.get("/api/reports/sixnos", headers=PLANNER).get_json()
+    assert q2["quarter"]["label"] == "2026Q2" and q2["summary"]["passed"] == 2
+
+
+@pytest.mark.parametrize("url, parameter", [
+    ("/api/reports/daily", "period"),
+    ("/api/reports/weekly?date=2026-13-01", "date"),
+    ("/api/reports/weekly?date=2026-02-30", "date"),
+    ("/api/reports/monthly?date=March", "date"),
+    ("/api/reports/weekly?f=xml", "f"),
+    ("/api/reports/weekly?radius_m=far", "radius_m"),
+    ("/api/reports/weekly?radius_m=5000", "radius_m"),
+    ("/api/reports/weekly?min_count=1", "min_count"),
+    ("/api/reports/sixnos?quarter=2026Q5", "quarter"),
+    ("/api/reports/sixnos?quarter=2026Q1&f=pdf", "f"),
+])
+def test_bad_requests_are_400(filled, url, parameter):
+    client, _ = filled
+    r = client.get(url, headers=PLANNER)
+    assert r.status_code == 400
+    body = r.get_json()
+    assert body["code"] == "invalid_input" and body["details"]["parameter"] == parameter
+
+
+def test_reports_are_for_planner_staff_admin(filled):
+    client, _ = filled
+    for url in ("/api/reports/weekly?date=2026-03-04", "/api/reports/sixnos?quarter=2026Q1"):
+        r = client.get(url)
+        assert r.status_code == 401 and r.get_json()["code"] == "unauthorized"
+        assert client.get(url, headers={"Authorization": "Bearer admin-t"}).status_code == 200
