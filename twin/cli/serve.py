@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,19 @@ def run(args) -> int:
     server = waitress.create_server(app, host=host, port=port, threads=cfg["THREADS"], ident="twin")
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Serving the community twin on http://{shown}:{server.effective_port}/  (Ctrl-C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a Ctrl-C: same clean shutdown
     try:
-        server.run()
+        server.run()  # returns when interrupted: waitress catches KeyboardInterrupt itself and closes
     except KeyboardInterrupt:
-        print("Stopping.", flush=True)
+        pass
     finally:
         server.close()
         twin = app.extensions.get("twin")
         if twin is not None and getattr(twin, "incidents", None) is not None and hasattr(twin.incidents, "close"):
             twin.incidents.close()
+    print("Stopped.", flush=True)
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
