@@ -21,7 +21,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request
 
 from twin import risk, vocab
 from twin.access import SUPPRESS_BELOW
+from twin.incidents.periods import parse_quarter
 from twin.incidents.reports import summarize
+from twin.incidents.sixnos import six_nos
 from twin.incidents.timeliness import DONE_STAGES, timeliness
 
 from . import get_twin, http
@@ -344,7 +346,6 @@ def kpis(twin, now: pd.Timestamp) -> dict:
     local = now.tz_convert(tz)
     day0 = local.normalize().tz_convert("UTC")
     month0 = local.replace(day=1).normalize().tz_convert("UTC")
-    quarter0 = local.replace(month=3 * ((local.month - 1) // 3) + 1, day=1).normalize().tz_convert("UTC")
     frame = service.frame() if service is not None else None
     empty = frame is None or not len(frame)
     deadlines = service.deadlines if service is not None else None
@@ -367,23 +368,19 @@ def kpis(twin, now: pd.Timestamp) -> dict:
     out["reported_month"] = month["total"]
     out["closure_rate_month"] = month["closure_rate"]
     out["mean_rating_month"] = month["mean_rating"]
-    out["six_nos"] = six_nos_quarter(twin, frame, quarter0, now)
+    out["six_nos"] = six_nos_quarter(service, now)
     out["care_unanswered_today"] = unanswered_care_today(service, local.strftime("%Y-%m-%d"))
     return out
 
 
-def six_nos_quarter(twin, frame, start, now) -> dict:
-    """Compounds with no incident of any six-nos category reported this quarter: {met, total, rate}."""
-    total = len(twin.frame("compounds"))
-    items = {code for code, entry in vocab.INCIDENT_CATEGORIES.items() if entry[3]}
-    if frame is None or not len(frame):
-        failed = 0
-    else:
-        q = frame[(frame["reported_at"] >= start).to_numpy() & (frame["reported_at"] <= now).to_numpy()]
-        failed = q.loc[q["category"].isin(items), "compound_id"].dropna().nunique()
-    met = total - int(failed)
-    return {"met": met, "total": total, "rate": round(met / total, 4) if total else None,
-            "since": start.isoformat()}
+def six_nos_quarter(service, now) -> dict:
+    """Compounds passing this quarter's six-nos rating (twin.incidents.sixnos, as /api/reports/sixnos): {met, total, rate}."""
+    if service is None:
+        return {"met": None, "total": None, "rate": None, "quarter": None}
+    quarter = parse_quarter(None, service.timezone, now)
+    summary = six_nos(service, quarter)["summary"]
+    met, total = summary["passed"], summary["compounds"]
+    return {"met": met, "total": total, "rate": round(met / total, 4) if total else None, "quarter": quarter.label}
 
 
 def unanswered_care_today(service, day: str) -> int | None:
