@@ -176,6 +176,7 @@
     try {
       const job = await Twin.fetchJSON("/api/redraw", { method: "POST", body: params, headers: authHeaders() });
       band = params.band;
+      document.body.dataset.job = job.id;
       setProgress(job);
       Twin.setStatus(t("rd_running"));
       polling = poll(job);

@@ -1,0 +1,79 @@
+"""The /redraw page in headless Chromium: start a job from the form on the hand-made street, watch the progress
+bar, then the two maps and a metrics table showing the same figures as the API, with no console errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import requests
+
+from tests.live import chromium_page, live_server
+from tests.twin.redraw.fixture import street
+from web import create_app
+
+pytestmark = pytest.mark.browser
+
+TOKEN = "page-staff-token"
+FORMATS = {  # the page's formats (web/static/redraw.js FORMAT), in Chinese
+    "grids": lambda v: f"{v:,}", "max_deviation_pct": lambda v: f"{v:.1f}%",
+    "mean_deviation_pct": lambda v: f"{v:.1f}%", "in_band_share": lambda v: f"{100 * v:.1f}%",
+    "district_max_deviation_pct": lambda v: f"{v:.1f}%", "pp_mean": lambda v: f"{v:.3f}",
+    "pp_min": lambda v: f"{v:.3f}", "contiguous": lambda v: "是" if v else "否", "cut_edges": lambda v: f"{v:,}",
+    "moved_buildings": lambda v: f"{v:,}", "moved_households": lambda v: f"{v:,}",
+    "moved_households_pct": lambda v: f"{v:.1f}%",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    app = create_app({"TESTING": True, "TWIN": street(), "STATE_DIR": str(tmp_path_factory.mktemp("state")),
+                      "TOKENS": json.dumps([{"role": "staff", "token": TOKEN}]), "REDRAW_WORKERS": 1})
+    with live_server(app) as base:
+        yield base
+
+
+def test_start_a_job_and_see_the_same_metrics_as_the_api(server):
+    with chromium_page() as page:
+        page.goto(f"{server}/redraw")
+        assert page.locator("h1").inner_text() == "网格重划"
+        page.fill("#rd-token", TOKEN)
+        page.check("input[name=count_mode][value=grids]")
+        page.fill("#rd-count", "5")
+        page.fill("#rd-band", "5")
+        page.select_option("#rd-start", "fresh")
+        page.click("#rd-start-btn")
+        page.wait_for_selector("body[data-redraw=done]", timeout=60_000)
+        assert page.locator(".progress-bar").get_attribute("aria-valuenow") == "100"
+        job_id = page.evaluate("document.body.dataset.job")
+        api = requests.get(f"{server}/api/jobs/{job_id}", headers={"Authorization": f"Bearer {TOKEN}"},
+                           timeout=10).json()
+        assert api["status"] == "done" and api["params"]["grids"] == 5 and api["params"]["band"] == 0.05
+        summary = api["summary"]
+        assert summary["after"]["max_deviation_pct"] <= 5.0
+        shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#rd-table tbody tr')]
+            .map(tr => [tr.dataset.key, [tr.querySelector('td.before').textContent,
+                                         tr.querySelector('td.after').textContent]]))""")
+        assert set(shown) == set(FORMATS)
+        for key, fmt in FORMATS.items():
+            assert shown[key] == [fmt(summary["before"][key]), fmt(summary["after"][key])], key
+        assert page.locator("#map-before canvas").count() == 1 and page.locator("#map-after canvas").count() == 1
+        assert page.locator("#rd-legend .legend-ramp").count() == 1
+        assert page.locator("#rd-downloads").is_visible()
+        page.wait_for_timeout(500)  # let deck.gl draw a frame
+        assert page.errors == []
+
+
+def test_bad_band_and_missing_token_are_shown_not_thrown(server):
+    with chromium_page(locale="en-GB") as page:
+        page.goto(f"{server}/redraw?lang=en")
+        assert page.locator("h1").inner_text() == "Grid redraw"
+        page.click("#rd-start-btn")
+        assert page.locator("#twin-toast").inner_text() == "Enter an access token"
+        page.fill("#rd-token", TOKEN)
+        page.fill("#rd-band", "80")
+        page.click("#rd-start-btn")
+        page.wait_for_function("document.getElementById('twin-toast').textContent.includes('band')")
+        assert "band must be between" in page.locator("#twin-toast").inner_text()
+        assert page.locator("#rd-start-btn").is_enabled()
+        errors = [e for e in page.errors if "400" not in e]  # the refused POST itself is logged by Chromium
+        assert errors == []
