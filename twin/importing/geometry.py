@@ -5,9 +5,13 @@ import logging
 
 import numpy as np
 import shapely
+from tqdm import tqdm
 
 log = logging.getLogger(__name__)
 
+DECIMALS = 7  # of the stored degrees (about 1 cm)
+GRID_DEG = 10.0 ** -DECIMALS
+REPAIR_BAR_MIN = 2_000  # fewer repairs finish before a bar is worth drawing
 POLYGONAL = {shapely.GeometryType.POLYGON.value, shapely.GeometryType.MULTIPOLYGON.value}
 POINT = {shapely.GeometryType.POINT.value}
 
@@ -21,8 +25,16 @@ def polygonal_part(geom):
     return merged if not merged.is_empty else None
 
 
-def check_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Repair invalid polygons; return (geometries, positions repaired, {position: reason} for unusable ones)."""
+def on_grid(geoms: np.ndarray) -> np.ndarray:
+    """Coordinates rounded to GRID_DEG, as they will be written, so validity is judged on what is stored."""
+    return shapely.transform(np.asarray(geoms, dtype=object), lambda c: np.round(c, DECIMALS))
+
+
+def check_polygons(geoms: np.ndarray, show: bool | None = None) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """Repair invalid polygons; return (geometries, positions repaired, {position: reason} for unusable ones).
+
+    Repaired polygons are snapped to the 7-decimal grid (keeping them valid) so they stay valid once written.
+    """
     geoms = shapely.force_2d(np.asarray(geoms, dtype=object))
     problems: dict[int, str] = {}
     missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -36,8 +48,12 @@ def check_polygons(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int,
     invalid = np.zeros(len(geoms), dtype=bool)
     invalid[usable] = ~shapely.is_valid(geoms[usable])
     repaired = []
-    for i in np.flatnonzero(invalid):
+    bad = np.flatnonzero(invalid)
+    for i in tqdm(bad, desc="repairing geometries", unit="geom", leave=False,
+                  disable=(not show) if show is not None else (True if len(bad) < REPAIR_BAR_MIN else None)):
         fixed = polygonal_part(shapely.make_valid(geoms[i]))
+        if fixed is not None:
+            fixed = polygonal_part(shapely.set_precision(fixed, GRID_DEG))
         if fixed is None or fixed.area == 0:
             problems[int(i)] = f"invalid geometry ({shapely.is_valid_reason(geoms[i])}) has no area once repaired"
             continue

@@ -35,7 +35,7 @@ def number(s: pd.Series | None, n: int) -> pd.Series:
     text = s.astype("string").str.strip().str.lower()
     value = pd.to_numeric(text.str.extract(r"^(-?\d+(?:\.\d+)?)", expand=False), errors="coerce")
     feet = text.str.contains(r"ft|'", regex=True, na=False).to_numpy()
-    value = value.astype("float64").to_numpy()
+    value = np.array(value.astype("float64").to_numpy(), dtype=float)  # writable
     value[feet] *= 0.3048
     value[value <= 0] = np.nan
     return pd.Series(value, index=s.index)
@@ -72,8 +72,8 @@ def floors_and_height(df: pd.DataFrame, default_floors: int = DEFAULT_FLOORS,
     `how` counts rows by rule: "floors from height", "height from floors", "floors and height defaulted".
     """
     n = len(df)
-    levels = number(column(df, "floors", "building:levels", "levels"), n).to_numpy()
-    height = number(column(df, "height_m", "height", "building:height"), n).to_numpy()
+    levels = np.array(number(column(df, "floors", "building:levels", "levels"), n), dtype=float)
+    height = np.array(number(column(df, "height_m", "height", "building:height"), n), dtype=float)
     floors = np.where(np.isnan(levels), np.nan, np.maximum(1, np.round(levels)))
     only_h = np.isnan(floors) & ~np.isnan(height)
     only_f = ~np.isnan(floors) & np.isnan(height)

@@ -108,7 +108,8 @@ def _write(frame: gpd.GeoDataFrame, kind, tmp: Path) -> None:
         if tmp.suffix == ".gpkg":
             out.to_file(tmp, driver="GPKG", layer=kind.stem, engine="pyogrio")
         else:
-            out.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer_options={"COORDINATE_PRECISION": 7})
+            out.to_file(tmp, driver="GeoJSON", engine="pyogrio", layer=kind.stem,
+                        layer_options={"COORDINATE_PRECISION": 7})
 
 
 def csv_text(s: pd.Series) -> pd.Series:

@@ -24,6 +24,7 @@ OFFSET_DATUMS = {"gcj02": "gcj02", "gcj": "gcj02", "bd09": "bd09", "bd09ll": "bd
 CRS_HINT = "use wgs84, cgcs2000, gcj02, bd09 or an EPSG code such as EPSG:4549 (CGCS2000 / 3-degree GK CM 120E)"
 XY_COLUMNS = (("lon", "lat"), ("lng", "lat"), ("longitude", "latitude"), ("x", "y"))
 WKT_COLUMNS = ("geometry", "wkt", "geom")
+SHAPEFILE_NAMES = ("building_id", "compound_id", "community_id", "building:levels", "building:height")
 
 
 @dataclass(frozen=True)
@@ -86,14 +87,47 @@ def choose_crs(override, declared, source) -> SourceCRS:
     return from_pyproj(CRS.from_user_input(declared), source)
 
 
-def check_lonlat(lon, lat, crs: SourceCRS, source, rows) -> None:
+def check_lonlat(lon, lat, crs: SourceCRS, source, rows, column: str = "geometry") -> None:
     """Refuse coordinates that do not land on the globe after conversion: a sign of a wrong CRS."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise SchemaError(f"coordinates do not fit CRS {crs.label} (are they in another CRS? say which with --crs)",
-                          file=str(source), row=int(rows[i]), column="geometry")
+                          file=str(source), row=int(rows[i]), column=column)
+
+
+def csv_crs(spec, source) -> SourceCRS:
+    """The --crs of a CSV's coordinate columns; WGS84 (labelled as assumed) when none is given."""
+    if spec:
+        return resolve_crs(spec, source)
+    return SourceCRS("EPSG:4326 (assumed; say otherwise with --crs)", CRS.from_user_input(WGS84))
+
+
+def csv_points(df: pd.DataFrame, xy: tuple[str, str], crs: SourceCRS, source, rows: np.ndarray) -> np.ndarray:
+    """WGS84 points from a CSV's x/y columns (None where both are blank); a non-number is a SchemaError."""
+    values = []
+    for col in xy:
+        text = df[col]
+        num = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+        bad = text.notna().to_numpy() & np.isnan(num)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise SchemaError(f"{text.iloc[i]!r} is not a number", file=str(source), row=int(rows[i]), column=col)
+        values.append(num)
+    x, y = values
+    half = np.isnan(x) != np.isnan(y)
+    if half.any():
+        i = int(np.flatnonzero(half)[0])
+        raise SchemaError("only one of the two coordinates is given", file=str(source), row=int(rows[i]),
+                          column=xy[int(np.isnan(x[i]))])
+    have = ~np.isnan(x)
+    out = np.full(len(df), None, dtype=object)
+    if have.any():
+        lon, lat = crs.to_wgs84_xy(x[have], y[have])
+        check_lonlat(lon, lat, crs, source, rows[have], column=xy[0])
+        out[have] = shapely.points(np.round(lon, 7), np.round(lat, 7))
+    return out
 
 
 def require_file(path) -> Path:
@@ -131,7 +165,13 @@ def read_vector(path, layer: str | None = None) -> gpd.GeoDataFrame:
     if len(frame) and shapely.is_missing(frame.geometry.values).all():
         raise SchemaError("no feature of the file has a geometry (no geometry column?)", file=str(path),
                           column="geometry")
-    return frame
+    return untruncated(frame) if path.suffix.lower() == ".shp" else frame
+
+
+def untruncated(frame: pd.DataFrame) -> pd.DataFrame:
+    """Shapefile columns cut to 10 characters (building_i, building_l) given back their full names."""
+    names = {n.replace(":", "_")[:10]: n for n in SHAPEFILE_NAMES if len(n) > 10}
+    return frame.rename(columns={c: names[c] for c in frame.columns if c in names and names[c] not in frame.columns})
 
 
 def _read_wkt_csv(path: Path) -> gpd.GeoDataFrame:
