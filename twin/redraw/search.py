@@ -19,6 +19,7 @@ BALANCE_WEIGHT = 0.05  # balance inside the band only breaks ties; the band itse
 EXCESS_WEIGHT = 200.0  # cost of each unit of relative load outside the band while the start is still infeasible
 P_SWAP, P_RESPLIT = 0.15, 0.04  # share of proposals that are swaps and merge-and-resplits
 RESPLIT_DIRECTIONS = 12
+REPAIR_TRIES = 20  # band-repair proposals per node before and after the annealing (stops once all are in band)
 
 
 @dataclass
@@ -312,11 +313,61 @@ class Search:
                 return self.attempt([(v, h), (w, g)], temp)
         return self.attempt([(v, h)], temp)
 
+    # --- band repair ------------------------------------------------------------------------------------------
+    def out_of_band(self) -> list[int]:
+        """Free grids whose load is outside the band."""
+        return [g for g in range(len(self.L)) if self.excess(g) > 1e-12]
+
+    def border(self, g: int, other=None) -> list[tuple[int, int]]:
+        """(node of grid g, neighbouring grid) pairs along g's border (only towards `other` when given)."""
+        out = []
+        for v in self.members[g]:
+            if self.fixed[v]:
+                continue
+            for u in self.nbr[v]:
+                h = self.lab[u]
+                if h != g and self.free_grid[h] and (other is None or h == other):
+                    out.append((v, h))
+        return out
+
+    def repair_band(self, tries: int) -> int:
+        """Greedy moves, and chains of two, that reduce the load outside the band; returns grids still outside."""
+        rng = self.rng
+        for _ in range(tries):
+            bad = self.out_of_band()
+            if not bad:
+                return 0
+            g = rng.choice(bad)
+            if self.L[g] > self.T:  # over: hand a border node to a neighbour, which may pass one on
+                pairs = self.border(g)
+                if not pairs:
+                    continue
+                v, h = rng.choice(pairs)
+                moves = [(v, h)]
+            else:  # under: take a node from a neighbour, which may take one from its own neighbour
+                pairs = [(u, g) for v, h in self.border(g) for u in self.nbr[v] if self.lab[u] == h
+                         and not self.fixed[u]]
+                if not pairs:
+                    continue
+                u, _ = rng.choice(pairs)
+                h = self.lab[u]
+                moves = [(u, g)]
+            if self.attempt(moves, 0.0):
+                continue
+            chain = [(w, q) for w, q in self.border(h) if q != g and w != moves[0][0]] if self.L[g] > self.T else \
+                [(w, h) for x, q in self.border(h) if q != g for w in self.nbr[x] if self.lab[w] == q
+                 and not self.fixed[w]]
+            if chain:
+                self.attempt(moves + [rng.choice(chain)], 0.0)
+        return len(self.out_of_band())
+
     def run(self, progress=None) -> np.ndarray:
-        """Anneal for effort × nodes proposals from a calibrated temperature down to zero; return the labels."""
+        """Repair the band, anneal for effort × nodes proposals from a calibrated temperature down to zero, repair
+        again; return the labels."""
         n = len(self.lab)
         if n < 2 or len(self.L) < 2:
             return np.asarray(self.lab)
+        self.repair_band(REPAIR_TRIES * n)
         steps = self.p.effort * n
         temp0 = self._calibrate()
         temp_end = temp0 * 1e-3
@@ -327,6 +378,9 @@ class Search:
             self.propose(temp)
             if progress is not None and s % chunk == 0:
                 progress(frac)
+        left = self.repair_band(REPAIR_TRIES * n)
+        if left:
+            log.info("search: %d grids still outside the band (whole buildings may make it infeasible)", left)
         return np.asarray(self.lab)
 
     def _calibrate(self) -> float:

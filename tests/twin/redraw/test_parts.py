@@ -58,3 +58,20 @@ def test_polsby_popper_and_reock_of_a_square():
 def test_reading_order_rows_north_to_south_then_west_to_east():
     xy = np.array([[10, 0], [0, 0], [10, 100], [0, 100]], float)
     assert reading_order(xy, 50).tolist() == [3, 2, 1, 0]
+
+
+def test_band_repair_uses_chains_to_reach_the_band():
+    # six 10-household cells in a row, today 0-1-2-3 | 4 | 5 (40/10/10 against an ideal 20): only moves that pass
+    # load along the row (3 → grid 1, then 4 → grid 2, 2 → grid 1) reach 20/20/20.
+    from twin.redraw.graph import _csr
+    from twin.redraw.search import Problem, Search
+    n = 6
+    i, j = np.arange(n - 1), np.arange(1, n)
+    graph = _csr(n, i, j, np.ones(n - 1), np.ones(n), np.full(n, 4.0), np.column_stack([np.arange(n), np.zeros(n)]))
+    labels = np.array([0, 0, 0, 0, 1, 2])
+    p = Problem(graph=graph, load=np.full(n, 10.0), households=np.full(n, 10.0), labels=labels, origin=labels.copy(),
+                fixed=np.zeros(n, bool), k=3, band=0.1, keep=0.0, compactness=1.0, effort=1, seed=1)
+    search = Search(p)
+    assert search.out_of_band() == [0, 1, 2]
+    assert search.repair_band(200) == 0
+    assert search.L == [20.0, 20.0, 20.0] and search.lab == [0, 0, 1, 1, 2, 2]
