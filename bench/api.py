@@ -21,25 +21,11 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
+from bench.common import district_twin, table
+
 log = logging.getLogger(__name__)
 
 M_PER_DEG_LAT = 111_320.0
-
-
-def district_twin(seed: int = 7):
-    """The 50,000-building district: bench.common's if present, else twin.demo's district preset (no incidents)."""
-    try:
-        from bench.common import district_twin as shared
-    except ImportError:
-        shared = None
-    if shared is not None:
-        return shared()
-    from layers import REGISTRY
-    from twin.core import Twin
-    from twin.demo import generate
-    frames = generate(seed=seed, preset="district", incidents=1000)
-    frames = {k: v for k, v in frames.items() if not REGISTRY[k].live}
-    return Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
 
 
 def baseline_app(frame):
@@ -160,9 +146,7 @@ def main(argv=None) -> dict:
     a, b = results["api"], results["baseline"]
     print(f"items?bbox= ({args.side:.0f} m boxes, limit {args.limit}), {args.concurrency} concurrent clients, "
           f"{args.requests} requests each")
-    print(f"{'':10} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    for name, r in results.items():
-        print(f"{name:10} {r['rps']:8.1f} {r['p50']:8.1f} {r['p95']:8.1f}")
+    print(table(["", "req/s", "p50 ms", "p95 ms"], [[k, r["rps"], r["p50"], r["p95"]] for k, r in results.items()]))
     print(f"ratio api/baseline: throughput x{a['rps'] / b['rps']:.1f}, p95 latency x{a['p95'] / b['p95']:.2f}")
     return results
 

@@ -16,7 +16,7 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, default=7, help="random seed (default 7, the committed data/demo)")
     p.add_argument("--out", required=True, help="directory to write the layer files into")
     p.add_argument("--preset", choices=("street", "district"), default="street",
-                   help="street: ~5 communities, 400+ buildings; district: ~50,000 buildings, 500,000 households")
+                   help="street: ~5 communities, 400+ buildings; district: ~51,000 buildings, ~980,000 households")
     p.add_argument("--incidents", type=int, default=None, help="number of incidents (default: the preset's)")
     p.set_defaults(func=run)
 

@@ -28,7 +28,8 @@ PRESETS = {
     "street": dict(origin=(114.88, 40.77), width=2300.0, height=1700.0, streets=1, communities=5,
                    compounds=30, old_share=0.6, per_grid=380.0, incidents=6000, shed_rate=0.0,
                    street_names=("清河湾街道",)),
-    "district": dict(origin=(114.93, 40.80), width=17000.0, height=13000.0, streets=10, communities=120,
+    # 10 streets, 100 communities, every block that fits a compound (~1,160), ~51,000 buildings (sheds included)
+    "district": dict(origin=(114.93, 40.80), width=10600.0, height=8200.0, streets=10, communities=100,
                      compounds=3000, old_share=0.6, per_grid=340.0, incidents=100_000, shed_rate=0.6,
                      street_names=("清河湾街道", "东风街道", "长青街道", "五一路街道", "新华街道", "锦泉街道",
                                    "南站街道", "胜利街道", "惠泉街道", "明德街道")),
