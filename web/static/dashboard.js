@@ -9,7 +9,8 @@
  * the layer list always has the same ids, so deck.gl reuses its layers and GPU buffers.
  *
  * window.twinDashboard exposes counters for tests and benchmarks: refreshes, drawnAt (ms since navigation of the
- * first frame with buildings drawn), layerIds, kpis (the figures shown), changes (how many data updates arrived).
+ * first frame with buildings drawn), layerIds, kpis (the figures shown), changes (how many data updates arrived),
+ * incidents (points shown), view() (the camera), deckLayers() (layers deck holds), refreshNow().
  * URL options: ?mode=property|risk|decade|care, ?hex=1, ?grids=0, ?pulse=0, ?transport=geojson.
  */
 (function () {
@@ -536,7 +537,7 @@
     ]);
     if (b) S.buildings = geojson ? buildingsFromGeoJSON(b) : buildingsFromBinary(b);
     if (r) S.risk = riskFromBinary(r);
-    if (i) S.incidents = incidentsFromBinary(i);
+    if (i) { S.incidents = incidentsFromBinary(i); stats.incidents = S.incidents.n; }
     if (g) S.grids_data = gridsFromJSON(g);
     if (k) renderKpis(k);
     if (r) renderRiskKpi();
@@ -624,6 +625,9 @@
     setMode(S.mode);
     Twin.setStatus(t("loading"));
     Twin.every(C.refreshSeconds, refresh);
+    stats.refreshNow = refresh; // tests: many refresh cycles without waiting for the timer
+    stats.view = () => { const v = map.getViewports()[0]; return v ? [v.longitude, v.latitude, v.zoom, v.pitch, v.bearing] : null; };
+    stats.deckLayers = () => map.layerManager ? map.layerManager.getLayers().length : null;
   }
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
