@@ -62,11 +62,11 @@ def area_by_id():
 
 @bp.get("/api/area/places")
 def places():
-    """Grids and communities (id and name) the planner page offers in its list."""
+    """Grids, communities and compounds (id and name) the planner page offers in its list."""
     twin = get_twin()
     out = {}
     for kind, (layer, id_field) in area_input.ID_KINDS.items():
-        if layer in twin.layers and kind != "compound":
+        if layer in twin.layers:
             f = twin.frame(layer)
             out[kind] = [{"id": i, "name": n} for i, n in zip(f[id_field].astype(str), f["name"].astype(str))]
     return Response(dumps(out), mimetype="application/json")
@@ -75,8 +75,11 @@ def places():
 @bp.get("/planner")
 def planner_page():
     """The planner's page: draw an area, pick a grid or community, or a point and radius; compare two areas."""
+    twin = get_twin()
+    bounds = twin.boundary.bounds if twin.boundary is not None else twin.frame("buildings").total_bounds
     return render_template("planner.html", page_extra={"maxVertices": _max_vertices(),
-                                                       "maxRadius": area_input.MAX_RADIUS_M})
+                                                       "maxRadius": area_input.MAX_RADIUS_M,
+                                                       "bbox": [round(float(v), 6) for v in bounds]})
 
 
 def _answer(area):
