@@ -255,16 +255,29 @@ def random_polygons(twin, n, seed=11):
     return out
 
 
+def demo_areas(twin):
+    """Six random polygons, a grid, a community, a compound and a disc of the demo street (seeded picks)."""
+    rng = np.random.default_rng(5)
+    areas = [ai.from_geojson(twin, g) for g in random_polygons(twin, 6)]
+    for kind, layer, field in (("grid", "grids", "grid_code"), ("community", "communities", "community_id"),
+                               ("compound", "compounds", "compound_id")):
+        ids = twin.frame(layer)[field].to_numpy()
+        areas.append(ai.from_id(twin, kind, ids[rng.integers(len(ids))]))
+    b = twin.frame("buildings").geometry.values[rng.integers(len(twin.frame("buildings")))].centroid
+    areas.append(ai.from_point(twin, b.x, b.y, 350))
+    return areas
+
+
 @pytest.mark.parametrize("rule", ar.RULES)
 def test_demo_matches_brute_force(demo_twin, rule):
     from twin.area_check import brute_force
-    for geom in random_polygons(demo_twin, 6):
-        area = ai.from_geojson(demo_twin, geom)
+    for area in demo_areas(demo_twin):
         ans = ar.query(demo_twin, area, rule=rule)
         ref = brute_force(demo_twin, area, rule)
         s = ans.summary
         ids = demo_twin.frame("buildings")["building_id"].to_numpy()[ans.building_pos]
-        assert sorted(ids) == ref["building_ids"]
+        assert sorted(ids) == ref["building_ids"], area.kind
+        assert len(ids) > 0 or area.kind == "polygon"  # the named areas and the disc hold buildings
         assert s["buildings"]["count"] == pytest.approx(ref["buildings"], abs=1e-3)
         assert s["buildings"]["floor_area_m2"] == pytest.approx(ref["floor_area_m2"], rel=1e-6, abs=0.5)
         for k, v in ref["people"].items():
