@@ -13,7 +13,6 @@ DECIMALS = 7  # of the stored degrees (about 1 cm)
 GRID_DEG = 10.0 ** -DECIMALS
 REPAIR_BAR_MIN = 2_000  # fewer repairs finish before a bar is worth drawing
 POLYGONAL = {shapely.GeometryType.POLYGON.value, shapely.GeometryType.MULTIPOLYGON.value}
-POINT = {shapely.GeometryType.POINT.value}
 
 
 def polygonal_part(geom):
@@ -61,12 +60,3 @@ def check_polygons(geoms: np.ndarray, show: bool | None = None) -> tuple[np.ndar
         repaired.append(int(i))
     return geoms, np.asarray(repaired, dtype=int), problems
 
-
-def check_points(geoms: np.ndarray) -> dict[int, str]:
-    """{position: reason} for missing, empty or non-point geometries."""
-    geoms = np.asarray(geoms, dtype=object)
-    missing = shapely.is_missing(geoms) | shapely.is_empty(geoms)
-    problems = {int(i): "coordinates are missing" for i in np.flatnonzero(missing)}
-    wrong = ~missing & ~np.isin(shapely.get_type_id(geoms), list(POINT))
-    problems.update({int(i): f"geometry is a {geoms[i].geom_type}, expected a point" for i in np.flatnonzero(wrong)})
-    return problems

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from twin.crs import WGS84
 from twin.errors import SchemaError
-from twin.store import READ_ORDER, FileStore, to_layer_frame
+from twin.store import READ_ORDER, to_layer_frame
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,6 @@ def progress(total: int, desc: str, show: bool | None = None) -> tqdm:
     """A tqdm bar on stderr; shown for long imports on a terminal (`show` forces it on or off)."""
     disable = (not show) if show is not None else (True if total < PROGRESS_MIN_ROWS else None)
     return tqdm(total=total, desc=desc, unit="row", unit_scale=True, leave=False, disable=disable)
-
-
-def existing_layer(out_dir: Path, kind) -> gpd.GeoDataFrame | None:
-    """The target directory's validated `kind` layer, or None when it has no file for it."""
-    if not out_dir.is_dir():
-        return None
-    store = FileStore(out_dir)
-    return store.read_layer(kind) if store.path_of(kind) is not None else None
 
 
 def target_path(out_dir: Path, kind) -> Path:
