@@ -31,7 +31,7 @@ def register(sub) -> None:
                    help="leave out rows that cannot be imported (listed in the report) instead of stopping")
     p.add_argument("--snap-m", type=float, default=None,
                    help="households given by coordinates belong to the building within this many metres (30)")
-    p.add_argument("--quiet", action="store_true", help="no progress bars and no report on stdout")
+    p.add_argument("--quiet", action="store_true", help="no progress bars, log lines or report on stdout")
     p.add_argument("--json", action="store_true", help="print the report (or an error) as JSON")
     p.set_defaults(func=run)
 
@@ -43,7 +43,14 @@ def run(args) -> int:
 
     opts = Options(crs=args.crs, layer=args.source_layer, skip_bad=args.skip_bad,
                    snap_m=SNAP_M if args.snap_m is None else args.snap_m, show=False if args.quiet else None)
-    report = import_layer(args.layer, args.file, args.out, args.data, opts)
+    quiet = logging.getLogger("twin.importing")
+    level = quiet.level
+    if args.quiet:
+        quiet.setLevel(logging.WARNING)
+    try:
+        report = import_layer(args.layer, args.file, args.out, args.data, opts)
+    finally:
+        quiet.setLevel(level)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     elif not args.quiet:
