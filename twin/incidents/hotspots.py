@@ -12,6 +12,7 @@ import logging
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 from scipy.spatial import cKDTree
 
 from twin.errors import InvalidInput
@@ -40,64 +41,87 @@ def check_params(radius_m, min_count) -> tuple[float, int]:
 def hotspots(frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> list[dict]:
     """The repeat hotspots among the incidents of `frame` (see the module rule), largest first."""
     radius_m, min_count = check_params(radius_m, min_count)
-    out = []
     if not len(frame):
-        return out
-    for category, group in frame.groupby("category", sort=True):
-        if len(group) < min_count:
+        return []
+    frame = frame.sort_values(["category", "reported_at", "incident_id"], kind="stable").reset_index(drop=True)
+    label = np.full(len(frame), -1, dtype=np.int64)
+    found = 0
+    cats = frame["category"].to_numpy(dtype=object)
+    xy = np.column_stack(crs.xy(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)))
+    building, _ = pd.factorize(frame["building_id"], use_na_sentinel=True)
+    cuts = np.flatnonzero(cats[1:] != cats[:-1]) + 1
+    for rows in np.split(np.arange(len(frame)), cuts):
+        if len(rows) < min_count:
             continue
-        group = group.sort_values(["reported_at", "incident_id"], kind="stable")
-        for members in _clusters(group, crs, radius_m, min_count):
-            out.append(_describe(category, group.iloc[members]))
-    out.sort(key=lambda h: (-h["count"], h["category"], h["first_reported"]))
-    return out
+        for members in _clusters(xy[rows], building[rows], radius_m, min_count):
+            label[rows[members]] = found
+            found += 1
+    if not found:
+        return []
+    return _describe(frame[label >= 0].assign(hotspot=label[label >= 0]))
 
 
-def _clusters(group: pd.DataFrame, crs, radius_m: float, min_count: int) -> list[np.ndarray]:
-    x, y = crs.xy(group["lon"].to_numpy(dtype=float), group["lat"].to_numpy(dtype=float))
-    near = cKDTree(np.column_stack([x, y])).query_ball_point(np.column_stack([x, y]), r=radius_m)
-    buildings = group["building_id"].to_numpy(dtype=object)
-    same_building: dict = {}
-    for i, b in enumerate(buildings):
-        if b is not None and not pd.isna(b):
-            same_building.setdefault(b, []).append(i)
-    neighbours = []
-    for i, b in enumerate(buildings):
-        extra = same_building.get(b, []) if b is not None and not pd.isna(b) else []
-        neighbours.append(np.unique(np.asarray(list(near[i]) + extra, dtype=np.int64)))
-    sizes = np.array([len(n) for n in neighbours])
-    order = np.lexsort((np.arange(len(group)), -sizes))  # group is already in report order
-    taken = np.zeros(len(group), dtype=bool)
+def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> list[np.ndarray]:
+    n = len(xy)
+    same = _same_place(xy, building, radius_m)
+    sizes = np.diff(same.indptr)  # same-place incidents of each, itself included
+    order = np.lexsort((np.arange(n), -sizes))  # rows are in report order
+    taken = np.zeros(n, dtype=bool)
     clusters = []
     for seed in order:
-        if taken[seed] or sizes[seed] < min_count:
+        if sizes[seed] < min_count:
+            break
+        if taken[seed]:
             continue
-        members = neighbours[seed][~taken[neighbours[seed]]]
+        near = same.indices[same.indptr[seed]:same.indptr[seed + 1]]
+        members = np.sort(near[~taken[near]])
         if len(members) >= min_count:
             taken[members] = True
             clusters.append(members)
     return clusters
 
 
-def _describe(category: str, rows: pd.DataFrame) -> dict:
-    return {
-        "category": category,
-        "count": int(len(rows)),
-        "building_id": _mode(rows["building_id"]),
-        "compound_id": _mode(rows["compound_id"]),
-        "grid_code": _mode(rows["grid_code"]),
-        "community_id": _mode(rows["community_id"]),
-        "lon": round(float(rows["lon"].mean()), 6),
-        "lat": round(float(rows["lat"].mean()), 6),
-        "first_reported": rows["reported_at"].min(),
-        "last_reported": rows["reported_at"].max(),
-        "incident_ids": [str(v) for v in rows["incident_id"]],
-    }
+def _same_place(xy: np.ndarray, codes: np.ndarray, radius_m: float) -> sparse.csr_matrix:
+    """Symmetric 0/1 matrix: i and j lie within `radius_m` or share a building code (≥ 0); diagonal set."""
+    n = len(xy)
+    pairs = [cKDTree(xy).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2)]
+    by_code = np.argsort(codes, kind="stable")
+    bounds = np.flatnonzero(np.diff(codes[by_code])) + 1
+    for members in np.split(by_code, bounds):
+        if len(members) > 1 and codes[members[0]] >= 0:
+            i, j = np.triu_indices(len(members), k=1)
+            pairs.append(np.column_stack([members[i], members[j]]))
+    p = np.concatenate(pairs)
+    rows = np.concatenate([p[:, 0], p[:, 1], np.arange(n)])
+    cols = np.concatenate([p[:, 1], p[:, 0], np.arange(n)])
+    m = sparse.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
+    m.sum_duplicates()
+    return m
 
 
-def _mode(values: pd.Series):
-    """The most frequent non-null value (the first seen among ties), or None."""
-    vc = values.dropna().value_counts(sort=False)
-    if not len(vc):
-        return None
-    return str(vc.index[int(np.argmax(vc.to_numpy()))])
+def _describe(members: pd.DataFrame) -> list[dict]:
+    g = members.groupby("hotspot", sort=True)
+    first = g.first()
+    out = pd.DataFrame({"category": first["category"], "count": g.size(), "lon": g["lon"].mean().round(6),
+                        "lat": g["lat"].mean().round(6), "first_reported": g["reported_at"].min(),
+                        "last_reported": g["reported_at"].max(),
+                        "incident_ids": g["incident_id"].agg(lambda v: [str(x) for x in v])})
+    for column in PLACE_COLUMNS:
+        out[column] = _mode(members, column).reindex(out.index)
+    out = out.sort_values(["count", "category", "first_reported"], ascending=[False, True, True], kind="stable")
+    cols = ["category", "count", "building_id", "compound_id", "grid_code", "community_id", "lon", "lat",
+            "first_reported", "last_reported", "incident_ids"]
+    return [{c: (None if c in PLACE_COLUMNS and pd.isna(r[c]) else r[c]) for c in cols}
+            | {"count": int(r["count"]), "lon": float(r["lon"]), "lat": float(r["lat"])}
+            for r in out[cols].to_dict("records")]
+
+
+PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
+
+
+def _mode(members: pd.DataFrame, column: str) -> pd.Series:
+    """Per hotspot, the most frequent non-null value of `column` (ties: the smallest), as text."""
+    n = members.dropna(subset=[column]).groupby(["hotspot", column]).size().rename("n").reset_index()
+    n = n.sort_values(["hotspot", "n", column], ascending=[True, False, True], kind="stable")
+    top = n.drop_duplicates("hotspot").set_index("hotspot")[column]
+    return top.astype(str)
