@@ -115,3 +115,18 @@ def test_reports_are_for_planner_staff_admin(filled):
         r = client.get(url)
         assert r.status_code == 401 and r.get_json()["code"] == "unauthorized"
         assert client.get(url, headers={"Authorization": "Bearer admin-t"}).status_code == 200
+
+
+def test_reports_carry_no_household_data(filled):
+    client, _ = filled
+    svc = client.application.extensions["twin"].incidents
+    for _ in range(3):  # a care visit: an incident that names household H1
+        visit = svc.record_call("H1", answered=False, actor="caller")["visit"]
+    assert visit["household_id"] == "H1"
+    assert client.get("/api/reports/weekly", headers=PLANNER).get_json()["by_category"]["care_visit"] == 1
+    for url in ("/api/reports/weekly", "/api/reports/weekly?f=csv", "/api/reports/quarterly",
+                "/api/reports/sixnos", "/api/reports/sixnos?f=csv"):
+        r = client.get(url, headers=PLANNER)
+        text = r.get_data(as_text=True)
+        assert r.status_code == 200
+        assert "H1" not in text and "1380000" not in text and "住户" not in text  # no household id, phone or name
