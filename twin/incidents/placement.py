@@ -51,24 +51,32 @@ class Placer:
 
     def place(self, lons, lats) -> pd.DataFrame:
         """grid_code, community_id, compound_id, building_id (None where nothing fits) for each point."""
+        return pd.DataFrame(self._columns(lons, lats), columns=list(PLACE_FIELDS), dtype=object)
+
+    def place_one(self, lon: float, lat: float) -> dict:
+        """`place` for one point as a dict, without building a DataFrame (the per-request path of intake)."""
+        return {k: v[0] for k, v in self._columns([lon], [lat]).items()}
+
+    def _columns(self, lons, lats) -> dict:
         lons = np.asarray(lons, dtype=float)
         lats = np.asarray(lats, dtype=float)
         points = shapely.points(lons, lats)
-        out = pd.DataFrame({"grid_code": self._first_hit("grids", points, "grid_code")})
+        grid = self._first_hit("grids", points, "grid_code")
         grid_comm = self._first_hit("grids", points, "community_id")
         comm = self._first_hit("communities", points, "community_id")
-        out["community_id"] = np.where(pd.isna(comm), grid_comm, comm)
-        out["compound_id"] = self._first_hit("compounds", points, "compound_id")
+        comm = np.where(pd.isna(comm), grid_comm, comm)
+        compound = self._first_hit("compounds", points, "compound_id")
+        building = np.full(len(lons), None, dtype=object)
         b = self._nearest_building(lons, lats)
-        out["building_id"] = None
-        if (b >= 0).any():
+        hit = b >= 0
+        if hit.any():
             frame = self._layer("buildings").frame
-            hit = b >= 0
-            out.loc[hit, "building_id"] = frame["building_id"].to_numpy()[b[hit]]
+            building[hit] = frame["building_id"].to_numpy()[b[hit]]
             if "compound_id" in frame:  # outside every compound polygon: the nearest building's compound
-                fill = hit & pd.isna(out["compound_id"]).to_numpy()
-                out.loc[fill, "compound_id"] = frame["compound_id"].to_numpy()[b[fill]]
-        return out.astype(object).where(out.notna(), None)
+                fill = hit & pd.isna(compound)
+                compound[fill] = frame["compound_id"].to_numpy()[b[fill]]
+        cols = {"grid_code": grid, "community_id": comm, "compound_id": compound, "building_id": building}
+        return {k: np.array([None if pd.isna(x) else x for x in v], dtype=object) for k, v in cols.items()}
 
     def household(self, household_id: str) -> dict:
         """Placement and position of a household (at its building); NotFound when it does not exist."""

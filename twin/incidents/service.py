@@ -154,7 +154,7 @@ class IncidentService:
         if not self.twin.contains_point(rec["lon"], rec["lat"], self.location_margin_m):
             raise InvalidInput("the point is outside the street's communities", field="lat",
                                lon=rec["lon"], lat=rec["lat"])
-        place = self.placer.place([rec["lon"]], [rec["lat"]]).iloc[0].to_dict()
+        place = self.placer.place_one(rec["lon"], rec["lat"])
         if home is not None:  # a household's own building beats the nearest one
             place.update({k: home[k] for k in place if home.get(k) is not None})
         rec.update(place)

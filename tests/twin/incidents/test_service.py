@@ -179,3 +179,16 @@ def test_care_checks_open_one_visit_on_the_third_miss(svc, clock):
     with pytest.raises(InvalidInput):
         svc.record_call("H2", answered=False, actor="caller")   # not an elderly person living alone
     assert len(svc.store.care_checks(household_id="H1")) == 8
+
+
+def test_place_one_agrees_with_the_vectorised_place(svc):
+    near_b3 = (114.8823, 40.8011)   # grid A2, west of compound C2, ~42 m from building B3
+    pts = [(IN_B1["lon"], IN_B1["lat"]), (IN_B4["lon"], IN_B4["lat"]), (OPEN_GROUND["lon"], OPEN_GROUND["lat"]),
+           near_b3, (116.4, 39.9)]
+    many = svc.placer.place([p[0] for p in pts], [p[1] for p in pts])
+    ones = [svc.placer.place_one(*p) for p in pts]
+    assert many.to_dict("records") == ones
+    assert ones[0] == {"grid_code": GA1, "community_id": GA1[:12], "compound_id": "C1", "building_id": "B1"}
+    assert ones[2]["grid_code"] == GA2 and ones[2]["compound_id"] is None and ones[2]["building_id"] is None
+    assert ones[4] == dict.fromkeys(("grid_code", "community_id", "compound_id", "building_id"))
+    assert ones[3] == {"grid_code": GA2, "community_id": GA2[:12], "compound_id": "C2", "building_id": "B3"}

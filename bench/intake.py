@@ -1,0 +1,181 @@
+"""Bench: sustained Open311 POSTs per second with 8 concurrent clients, and their p95 latency, on real waitress.
+
+Three servers run in this process on waitress (8 threads each) on 127.0.0.1, one after the other, each with its
+SQLite state in a fresh temporary directory; the clients run in a separate process (so they do not share the
+servers' GIL), each on a keep-alive connection, all sending the same seeded requests:
+
+- `open311`: our POST /open311/v2/requests.json on the demo street (validate, place in grid/community/compound/
+  nearest building, durable insert with its history row, live index, deadline notice);
+- `bare insert`: the baseline, a plain Flask view that inserts the form into SQLite (WAL, synchronous=FULL, one
+  transaction per request, like ours) with no validation, placement or index;
+- `services.json`: GET of our service list, a read with no database at all (the server's floor).
+
+    python -m bench.intake                    # 2,000 POSTs per server
+    python -m bench.intake --requests 5000 --concurrency 8
+
+Reports requests per second and p50/p95 latency of each, and the ratios open311 / bare insert from the same run.
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import logging
+import multiprocessing
+import sqlite3
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+import numpy as np
+
+from bench.api import serve
+
+log = logging.getLogger(__name__)
+
+POST_PATH = "/open311/v2/requests.json"
+CATEGORIES = ("garbage", "parking", "lighting", "drain", "elevator", "roof_leak", "flying_line_charging")
+
+
+def bodies(points: np.ndarray, n: int, seed: int) -> list[bytes]:
+    """`n` seeded form-encoded GeoReport requests at points jittered ≤ 5 m around `points` (lon, lat rows)."""
+    rng = np.random.default_rng(seed)
+    pick = points[rng.integers(0, len(points), n)] + rng.uniform(-4.5e-5, 4.5e-5, (n, 2)) * [1.3, 1.0]
+    codes = rng.choice(CATEGORIES, n)
+    return [urlencode({"service_code": c, "lat": f"{y:.6f}", "long": f"{x:.6f}",
+                       "description": f"压测工单 {i}：楼道堆放杂物，请尽快处理", "first_name": "测试",
+                       "phone": "13800000000"}).encode() for i, (c, (x, y)) in enumerate(zip(codes, pick))]
+
+
+def baseline_app(db_path: Path):
+    """A plain Flask view: one INSERT of the form fields into SQLite (WAL, synchronous=FULL), nothing else."""
+    from flask import Flask, jsonify, request
+
+    db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute("CREATE TABLE requests (id INTEGER PRIMARY KEY, code TEXT, lat REAL, lon REAL, description TEXT, "
+               "name TEXT, phone TEXT, at REAL)")
+    lock = threading.Lock()
+    app = Flask("baseline")
+
+    @app.post(POST_PATH)
+    def post():
+        f = request.form
+        with lock:
+            cur = db.execute("INSERT INTO requests (code, lat, lon, description, name, phone, at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (f["service_code"], float(f["lat"]), float(f["long"]),
+                                                               f["description"], f["first_name"], f["phone"],
+                                                               time.time()))
+        resp = jsonify([{"service_request_id": str(cur.lastrowid)}])
+        resp.status_code = 201
+        return resp
+
+    return app
+
+
+def _client_run(base: str, method: str, path: str, payloads: list, concurrency: int, out):
+    """Child process: `concurrency` threads on keep-alive connections, each sending its share of `payloads`."""
+    host = urlsplit(base)
+    lat: list[float] = []
+    errors: list = []
+    lock = threading.Lock()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {}
+    want = 201 if method == "POST" else 200
+
+    def work(share):
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
+        mine = []
+        for body in share:
+            t = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers)
+            r = conn.getresponse()
+            data = r.read()
+            mine.append(time.perf_counter() - t)
+            if r.status != want:
+                errors.append((r.status, data[:200]))
+        conn.close()
+        with lock:
+            lat.extend(mine)
+
+    threads = [threading.Thread(target=work, args=(payloads[i::concurrency],)) for i in range(concurrency)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    out.put({"wall": time.perf_counter() - t0, "latencies": lat, "errors": errors})
+
+
+def measure(base: str, method: str, path: str, payloads: list, concurrency: int) -> dict:
+    """Requests per second and latency percentiles (ms) of sending `payloads` to `base` from a separate process."""
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    proc = ctx.Process(target=_client_run, args=(base, method, path, payloads, concurrency, q))
+    proc.start()
+    res = q.get()
+    proc.join()
+    if res["errors"]:
+        raise RuntimeError(f"{len(res['errors'])} failed requests against {base}: {res['errors'][:3]}")
+    ms = np.array(res["latencies"]) * 1000
+    return {"rps": len(payloads) / res["wall"], "p50": float(np.percentile(ms, 50)),
+            "p95": float(np.percentile(ms, 95)), "n": len(payloads)}
+
+
+def main(argv=None) -> dict:
+    """Run the three servers one after the other and print the figures."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--requests", type=int, default=2000, help="requests per server (default 2000)")
+    p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
+    p.add_argument("--data", default=None, help="data directory (default: the built-in demo street)")
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "task queue depth" is the point of the load
+
+    from twin.store import default_data_dir
+    from web import create_app
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="twin-bench-intake-") as tmp:
+        tmp = Path(tmp)
+        t0 = time.perf_counter()
+        app = create_app({"DATA_DIR": args.data or str(default_data_dir()), "STATE_DIR": str(tmp / "state")})
+        twin = app.extensions["twin"]
+        before = twin.incidents.store.count()
+        centroids = twin.frame("buildings").geometry.representative_point()
+        points = np.column_stack([centroids.x, centroids.y])
+        print(f"street: {len(points)} buildings, {before:,} incidents already stored; "
+              f"loaded in {time.perf_counter() - t0:.1f} s")
+        warm = bodies(points, 200, args.seed + 1)
+        test = bodies(points, args.requests, args.seed)
+
+        ours_url, ours = serve(app, threads=8)
+        measure(ours_url, "POST", POST_PATH, warm, args.concurrency)
+        results["open311"] = measure(ours_url, "POST", POST_PATH, test, args.concurrency)
+        results["services.json"] = measure(ours_url, "GET", "/open311/v2/services.json", [None] * args.requests,
+                                           args.concurrency)
+        ours.close()
+        stored = twin.incidents.store.count() - before
+        assert stored == len(warm) + len(test), f"{stored} stored for {len(warm) + len(test)} acknowledged"
+        twin.incidents.close()
+
+        base_url, base = serve(baseline_app(tmp / "baseline.sqlite"), threads=8)
+        measure(base_url, "POST", POST_PATH, warm, args.concurrency)
+        results["bare insert"] = measure(base_url, "POST", POST_PATH, test, args.concurrency)
+        base.close()
+
+    print(f"Open311 POST requests.json, {args.concurrency} concurrent clients, {args.requests} requests per server "
+          f"(after 200 warm-up)")
+    print(f"{'':14} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for name in ("open311", "bare insert", "services.json"):
+        r = results[name]
+        print(f"{name:14} {r['rps']:8.1f} {r['p50']:8.1f} {r['p95']:8.1f}")
+    a, b = results["open311"], results["bare insert"]
+    print(f"ratio open311/bare insert: throughput x{a['rps'] / b['rps']:.2f}, p95 latency x{a['p95'] / b['p95']:.2f}")
+    return results
+
+
+if __name__ == "__main__":
+    main()
