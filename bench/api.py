@@ -58,8 +58,14 @@ def boxes(bounds, n: int, side_m: float, seed: int) -> list[str]:
     return [f"{x:.6f},{y:.6f},{x + dlon:.6f},{y + dlat:.6f}" for x, y in zip(xs, ys)]
 
 
-def _client_run(base: str, paths: list[str], concurrency: int, out):
-    """Child process: `concurrency` threads, keep-alive connections, each fetching its share of `paths`."""
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _client_run(base: str, paths: list, concurrency: int, out):
+    """Child process: `concurrency` threads, keep-alive connections, each sending its share of `paths`.
+
+    An item is a path to GET, or (method, path, form-encoded body bytes); any 2xx with a body counts as success.
+    """
     host = urlsplit(base)
     lat: list[float] = []
     errors = []
@@ -69,12 +75,13 @@ def _client_run(base: str, paths: list[str], concurrency: int, out):
         conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
         mine = []
         for p in share:
+            method, path, data = ("GET", p, None) if isinstance(p, str) else p
             t = time.perf_counter()
-            conn.request("GET", p)
+            conn.request(method, path, body=data, headers=FORM if data is not None else {})
             r = conn.getresponse()
             body = r.read()
             mine.append(time.perf_counter() - t)
-            if r.status != 200 or not body:
+            if r.status // 100 != 2 or not body:
                 errors.append(r.status)
         conn.close()
         with lock:
@@ -89,8 +96,8 @@ def _client_run(base: str, paths: list[str], concurrency: int, out):
     out.put({"wall": time.perf_counter() - t0, "latencies": lat, "errors": errors})
 
 
-def measure(base: str, paths: list[str], concurrency: int) -> dict:
-    """Requests per second and latency percentiles of `paths` against `base` from a separate process."""
+def measure(base: str, paths: list, concurrency: int) -> dict:
+    """Requests per second and latency percentiles of `paths` (see _client_run) against `base` from a separate process."""
     ctx = multiprocessing.get_context("spawn")
     q = ctx.Queue()
     proc = ctx.Process(target=_client_run, args=(base, paths, concurrency, q))
