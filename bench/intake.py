@@ -18,19 +18,17 @@ Reports requests per second and p50/p95 latency of each, and the ratios open311 
 from __future__ import annotations
 
 import argparse
-import http.client
 import logging
-import multiprocessing
 import sqlite3
 import tempfile
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 import numpy as np
 
-from bench.api import serve
+from bench.api import measure, serve
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +36,14 @@ POST_PATH = "/open311/v2/requests.json"
 CATEGORIES = ("garbage", "parking", "lighting", "drain", "elevator", "roof_leak", "flying_line_charging")
 
 
-def bodies(points: np.ndarray, n: int, seed: int) -> list[bytes]:
-    """`n` seeded form-encoded GeoReport requests at points jittered ≤ 5 m around `points` (lon, lat rows)."""
+def bodies(points: np.ndarray, n: int, seed: int) -> list[tuple]:
+    """`n` seeded form-encoded GeoReport POSTs (for bench.api.measure) ≤ 5 m around `points` (lon, lat rows)."""
     rng = np.random.default_rng(seed)
     pick = points[rng.integers(0, len(points), n)] + rng.uniform(-4.5e-5, 4.5e-5, (n, 2)) * [1.3, 1.0]
     codes = rng.choice(CATEGORIES, n)
-    return [urlencode({"service_code": c, "lat": f"{y:.6f}", "long": f"{x:.6f}",
-                       "description": f"压测工单 {i}：楼道堆放杂物，请尽快处理", "first_name": "测试",
-                       "phone": "13800000000"}).encode() for i, (c, (x, y)) in enumerate(zip(codes, pick))]
+    forms = ({"service_code": c, "lat": f"{y:.6f}", "long": f"{x:.6f}", "first_name": "测试", "phone": "13800000000",
+              "description": f"压测工单 {i}：楼道堆放杂物，请尽快处理"} for i, (c, (x, y)) in enumerate(zip(codes, pick)))
+    return [("POST", POST_PATH, urlencode(f).encode()) for f in forms]
 
 
 def baseline_app(db_path: Path):
@@ -73,54 +71,6 @@ def baseline_app(db_path: Path):
         return resp
 
     return app
-
-
-def _client_run(base: str, method: str, path: str, payloads: list, concurrency: int, out):
-    """Child process: `concurrency` threads on keep-alive connections, each sending its share of `payloads`."""
-    host = urlsplit(base)
-    lat: list[float] = []
-    errors: list = []
-    lock = threading.Lock()
-    headers = {"Content-Type": "application/x-www-form-urlencoded"} if method == "POST" else {}
-    want = 201 if method == "POST" else 200
-
-    def work(share):
-        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
-        mine = []
-        for body in share:
-            t = time.perf_counter()
-            conn.request(method, path, body=body, headers=headers)
-            r = conn.getresponse()
-            data = r.read()
-            mine.append(time.perf_counter() - t)
-            if r.status != want:
-                errors.append((r.status, data[:200]))
-        conn.close()
-        with lock:
-            lat.extend(mine)
-
-    threads = [threading.Thread(target=work, args=(payloads[i::concurrency],)) for i in range(concurrency)]
-    t0 = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    out.put({"wall": time.perf_counter() - t0, "latencies": lat, "errors": errors})
-
-
-def measure(base: str, method: str, path: str, payloads: list, concurrency: int) -> dict:
-    """Requests per second and latency percentiles (ms) of sending `payloads` to `base` from a separate process."""
-    ctx = multiprocessing.get_context("spawn")
-    q = ctx.Queue()
-    proc = ctx.Process(target=_client_run, args=(base, method, path, payloads, concurrency, q))
-    proc.start()
-    res = q.get()
-    proc.join()
-    if res["errors"]:
-        raise RuntimeError(f"{len(res['errors'])} failed requests against {base}: {res['errors'][:3]}")
-    ms = np.array(res["latencies"]) * 1000
-    return {"rps": len(payloads) / res["wall"], "p50": float(np.percentile(ms, 50)),
-            "p95": float(np.percentile(ms, 95)), "n": len(payloads)}
 
 
 def main(argv=None) -> dict:
@@ -152,9 +102,9 @@ def main(argv=None) -> dict:
         test = bodies(points, args.requests, args.seed)
 
         ours_url, ours = serve(app, threads=8)
-        measure(ours_url, "POST", POST_PATH, warm, args.concurrency)
-        results["open311"] = measure(ours_url, "POST", POST_PATH, test, args.concurrency)
-        results["services.json"] = measure(ours_url, "GET", "/open311/v2/services.json", [None] * args.requests,
+        measure(ours_url, warm, args.concurrency)
+        results["open311"] = measure(ours_url, test, args.concurrency)
+        results["services.json"] = measure(ours_url, ["/open311/v2/services.json"] * args.requests,
                                            args.concurrency)
         ours.close()
         stored = twin.incidents.store.count() - before
@@ -162,8 +112,8 @@ def main(argv=None) -> dict:
         twin.incidents.close()
 
         base_url, base = serve(baseline_app(tmp / "baseline.sqlite"), threads=8)
-        measure(base_url, "POST", POST_PATH, warm, args.concurrency)
-        results["bare insert"] = measure(base_url, "POST", POST_PATH, test, args.concurrency)
+        measure(base_url, warm, args.concurrency)
+        results["bare insert"] = measure(base_url, test, args.concurrency)
         base.close()
 
     print(f"Open311 POST requests.json, {args.concurrency} concurrent clients, {args.requests} requests per server "
