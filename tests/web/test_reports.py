@@ -94,6 +94,7 @@ def test_six_nos_json_and_csv(filled):
     ("/api/reports/weekly?date=2026-13-01", "date"),
     ("/api/reports/weekly?date=2026-02-30", "date"),
     ("/api/reports/monthly?date=March", "date"),
+    ("/api/reports/weekly?date=2262-04-10", "date"),
     ("/api/reports/weekly?f=xml", "f"),
     ("/api/reports/weekly?radius_m=far", "radius_m"),
     ("/api/reports/weekly?radius_m=5000", "radius_m"),

@@ -15,6 +15,7 @@ PERIODS = {
 }
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _QUARTER = re.compile(r"(\d{4})-?[Qq]([1-4])")
+YEARS = (1900, 2200)  # well inside what pandas timestamps can hold, with room for a period's end
 
 
 @dataclass(frozen=True)
@@ -48,9 +49,11 @@ def parse_date(raw: str | None, tz: str, now=None) -> pd.Timestamp:
     if not _DATE.fullmatch(raw):
         raise InvalidInput(f"date must be a day YYYY-MM-DD such as 2026-03-02, not {raw[:40]!r}", parameter="date")
     try:
-        return pd.Timestamp(raw)
+        day = pd.Timestamp(raw)
     except ValueError:
         raise InvalidInput(f"date {raw!r} is not a day of the calendar", parameter="date") from None
+    _check_year(day.year, "date")
+    return day
 
 
 def period_of(kind: str, day: pd.Timestamp, tz: str) -> Period:
@@ -85,7 +88,13 @@ def parse_quarter(raw: str | None, tz: str, now=None) -> Period:
     if not m:
         raise InvalidInput(f"quarter must look like 2026Q3 (year, Q, 1-4), not {raw[:40]!r}", parameter="quarter")
     year, q = int(m.group(1)), int(m.group(2))
+    _check_year(year, "quarter")
     return period_of("quarterly", pd.Timestamp(year=year, month=3 * q - 2, day=1), tz)
+
+
+def _check_year(year: int, parameter: str) -> None:
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise InvalidInput(f"{parameter} must fall in the years {YEARS[0]}-{YEARS[1]}", parameter=parameter)
 
 
 def _local(ts: pd.Timestamp, tz: str) -> pd.Timestamp:

@@ -38,13 +38,13 @@ def test_periods_are_local_weeks_months_quarters():
     assert parse_date(None, TZ, now=pd.Timestamp("2026-03-08 16:10", tz="UTC")) == pd.Timestamp("2026-03-09")
 
 
-@pytest.mark.parametrize("raw", ["2026-3-4", "2026-02-30", "yesterday", "2026-03-04T00:00"])
+@pytest.mark.parametrize("raw", ["2026-3-4", "2026-02-30", "yesterday", "2026-03-04T00:00", "2262-04-10", "0000-01-01"])
 def test_bad_dates_are_refused(raw):
     with pytest.raises(InvalidInput):
         parse_date(raw, TZ)
 
 
-@pytest.mark.parametrize("raw", ["2026Q5", "2026", "Q3", "2026Q3x"])
+@pytest.mark.parametrize("raw", ["2026Q5", "2026", "Q3", "2026Q3x", "9999Q4"])
 def test_bad_quarters_are_refused(raw):
     with pytest.raises(InvalidInput):
         parse_quarter(raw, TZ)
