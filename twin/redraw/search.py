@@ -57,6 +57,9 @@ class Search:
         self.perim, self.area = g.perimeter.tolist(), g.area.tolist()
         self.load, self.hh = p.load.astype(float).tolist(), p.households.astype(float).tolist()
         self.xy = g.xy
+        self.load_np, self.area_np, self.perim_np = p.load.astype(float), g.area, g.perimeter
+        self.hh_np, self.origin_np = p.households.astype(float), p.origin.astype(int)
+        self.fixed_np, self.pos_np = p.fixed.astype(bool), np.full(g.n, -1)
         self.lab = p.labels.astype(int).tolist()
         self.origin = p.origin.astype(int).tolist()
         self.fixed = p.fixed.astype(bool).tolist()
@@ -149,8 +152,9 @@ class Search:
         self.members[h].add(v)
         self.lab[v] = h
 
-    def attempt(self, moves, temp: float) -> bool:
-        """Apply the moves [(node, grid), ...] in order if each keeps grids contiguous, then accept by annealing."""
+    def attempt(self, moves, temp: float, repair: bool = False) -> bool:
+        """Apply the moves [(node, grid), ...] in order if each keeps grids contiguous, then accept by annealing
+        (with `repair`: accept exactly when the load outside the band falls, whatever the other costs)."""
         grids = {self.lab[v] for v, _ in moves} | {h for _, h in moves}
         nodes = [v for v, _ in moves]
         before = sum(self.grid_cost(g) for g in grids) + sum(self.node_cost(v) for v in nodes)
@@ -164,9 +168,12 @@ class Search:
             self.apply(v, h)
             done.append((v, g))
         ex_after = sum(self.excess(g) for g in grids)
-        if ex_after > ex_before + 1e-12:
+        if ex_after > ex_before + 1e-12 or (repair and ex_after > ex_before - 1e-12):
             self._undo(done)
             return False
+        if repair:
+            self.moves += 1
+            return True
         delta = sum(self.grid_cost(g) for g in grids) + sum(self.node_cost(v) for v in nodes) - before
         delta += EXCESS_WEIGHT * (ex_after - ex_before)
         if delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp)):
@@ -186,109 +193,94 @@ class Search:
         return self.rng.choice(cands) if cands else None
 
     def resplit(self, g: int, h: int, temp: float) -> bool:
-        """Merge grids g and h and cut them again by the best straight line (both halves in band and contiguous)."""
+        """Merge grids g and h and cut them again by the best straight line (both halves contiguous, the band no
+        worse); a few cut points along each of RESPLIT_DIRECTIONS directions are tried."""
         nodes = np.fromiter(self.members[g] | self.members[h], int)
-        if any(self.fixed[v] for v in nodes):
+        if len(nodes) < 2 or self.fixed_np[nodes].any():
             return False
-        load = np.asarray([self.load[v] for v in nodes])
+        m = len(nodes)
+        local = self._local(nodes)
+        load = self.load_np[nodes]
         total = load.sum()
         lo, hi = (1 - self.band) * self.T, (1 + self.band) * self.T
-        pts = self.xy[nodes]
-        pos = {v: i for i, v in enumerate(nodes.tolist())}
-        old = [self.lab[v] for v in nodes]
-        grids = (g, h)
-        before = self.grid_cost(g) + self.grid_cost(h) + sum(self.node_cost(v) for v in nodes)
+        before = self.grid_cost(g) + self.grid_cost(h) + sum(self.node_cost(v) for v in nodes.tolist())
         ex_before = self.excess(g) + self.excess(h)
+        th = self.rng.random() * math.pi + math.pi * np.arange(RESPLIT_DIRECTIONS) / RESPLIT_DIRECTIONS
+        pts = self.xy[nodes]
+        orders = np.argsort(pts[:, :1] * np.cos(th) + pts[:, 1:] * np.sin(th), axis=0, kind="stable")
         best, best_cost = None, math.inf
-        offset = self.rng.random() * math.pi
         for t in range(RESPLIT_DIRECTIONS):
-            th = offset + math.pi * t / RESPLIT_DIRECTIONS
-            order = np.argsort(pts[:, 0] * math.cos(th) + pts[:, 1] * math.sin(th), kind="stable")
-            cum = np.cumsum(load[order])
+            order = orders[:, t]
+            cum = np.cumsum(load[order])[:-1]  # cut after position c: both sides non-empty
             ok = np.flatnonzero((cum >= lo) & (cum <= hi) & (total - cum >= lo) & (total - cum <= hi))
-            if not len(ok):
-                ok = np.array([int(np.argmin(np.abs(cum - total / 2)))])
-            for c in (ok[len(ok) // 2],):
-                side = np.zeros(len(nodes), bool)
+            cuts = {int(ok[0]), int(ok[len(ok) // 2]), int(ok[-1])} if len(ok) else \
+                {int(np.argmin(np.abs(cum - total / 2)))} if len(cum) else set()
+            for c in cuts:
+                side = np.zeros(m, bool)
                 side[order[:c + 1]] = True
-                if side.all() or not side.any():
-                    continue
-                cost = self._split_cost(nodes, side, pos, grids, ex_before)
-                if cost is not None and cost < best_cost:
-                    best, best_cost = side, cost
+                cost = self._split_cost(side, local, (g, h), ex_before)
+                if cost is not None and cost[0] < best_cost:
+                    best, best_cost = (side, cost[1]), cost[0]
         if best is None:
             return False
         delta = best_cost - before
         if delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp)):
-            for v, s in zip(nodes.tolist(), best.tolist()):
-                self.lab[v] = -1
-            self._relabel(nodes, best, grids)
+            self._relabel(nodes, best[0], best[1])
             self.moves += 1
             return True
-        for v, gl in zip(nodes.tolist(), old):
-            self.lab[v] = gl
         return False
 
-    def _split_cost(self, nodes, side, pos, grids, ex_before):
-        """Cost of splitting `nodes` into side/~side (best label assignment), None if a part is not contiguous."""
-        nl = nodes.tolist()
-        sl = side.tolist()
-        for part in (True, False):
-            members = [v for v, s in zip(nl, sl) if s == part]
-            seen = {members[0]}
-            stack = [members[0]]
-            while stack:
-                x = stack.pop()
-                for u in self.nbr[x]:
-                    if u not in seen and u in pos and sl[pos[u]] == part:
-                        seen.add(u)
-                        stack.append(u)
-            if len(seen) != len(members):
-                return None
-        costs = []
-        for a, b in ((grids[0], grids[1]), (grids[1], grids[0])):
-            total = 0.0
-            ex = 0.0
-            for part, gl in ((True, a), (False, b)):
-                L = A = P = 0.0
-                for v, s in zip(nl, sl):
-                    if s != part:
-                        continue
-                    L += self.load[v]
-                    A += self.area[v]
-                    P += self.perim[v]
-                    for u, ln in zip(self.nbr[v], self.nlen[v]):
-                        if u in pos and sl[pos[u]] == part:
-                            P -= ln  # each inner edge seen from both ends
-                    if self.origin[v] != gl:
-                        total += self.wk * self.hh[v]
-                d = (L - self.T) / (self.T * self.band)
-                total += self.wc * P * P / (4 * math.pi * max(A, 1e-6)) + BALANCE_WEIGHT * d * d
-                ex += max(0.0, abs(L - self.T) - self.band * self.T) / self.T
-            if ex > ex_before + 1e-12:
-                continue
-            costs.append(total + EXCESS_WEIGHT * (ex - ex_before))
-        return min(costs) if costs else None
+    def _local(self, nodes):
+        """The subgraph of `nodes`: edges (a, b, shared length) in local numbering, and the nodes' figures."""
+        g = self.p.graph
+        self.pos_np[nodes] = np.arange(len(nodes))
+        starts, deg = g.ptr[nodes], g.ptr[nodes + 1] - g.ptr[nodes]
+        offsets = np.cumsum(deg) - deg
+        flat = np.arange(deg.sum()) - np.repeat(offsets, deg) + np.repeat(starts, deg)
+        rows = np.repeat(np.arange(len(nodes)), deg)
+        cols = self.pos_np[g.idx[flat]]
+        self.pos_np[nodes] = -1
+        keep = cols > rows
+        return (rows[keep], cols[keep], g.shared[flat][keep], self.load_np[nodes], self.area_np[nodes],
+                self.perim_np[nodes], self.hh_np[nodes], self.origin_np[nodes])
 
-    def _relabel(self, nodes, side, grids) -> None:
-        nl, sl = nodes.tolist(), side.tolist()
-        best = None
-        for a, b in ((grids[0], grids[1]), (grids[1], grids[0])):
-            moved = sum(self.hh[v] for v, s in zip(nl, sl) if self.origin[v] != (a if s else b))
-            if best is None or moved < best[0]:
-                best = (moved, a, b)
-        _, a, b = best
-        for gl in grids:
+    def _split_cost(self, side, local, grids, ex_before):
+        """(cost, (label of side, label of the rest)) of splitting a merged pair, the cheaper labelling; None when a
+        part is not contiguous or the split puts more load outside the band."""
+        ea, eb, el, load, area, perim, hh, origin = local
+        m = len(side)
+        same = side[ea] == side[eb]
+        if _count_parts(m, ea[same].tolist(), eb[same].tolist()) != 2:
+            return None
+        base, ex = 0.0, 0.0
+        for part in (side, ~side):
+            L, A = float(load[part].sum()), float(area[part].sum())
+            P = float(perim[part].sum()) - 2 * float(el[same & part[ea]].sum())
+            d = (L - self.T) / (self.T * self.band)
+            base += self.wc * P * P / (4 * math.pi * max(A, 1e-6)) + BALANCE_WEIGHT * d * d
+            ex += max(0.0, abs(L - self.T) - self.band * self.T) / self.T
+        if ex > ex_before + 1e-12:
+            return None
+        g, h = grids
+        moved_gh = float(hh[side & (origin != g)].sum() + hh[~side & (origin != h)].sum())
+        moved_hg = float(hh[side & (origin != h)].sum() + hh[~side & (origin != g)].sum())
+        labels = (g, h) if moved_gh <= moved_hg else (h, g)
+        return base + self.wk * min(moved_gh, moved_hg) + EXCESS_WEIGHT * (ex - ex_before), labels
+
+    def _relabel(self, nodes, side, labels) -> None:
+        """Give the nodes on `side` label labels[0] and the others labels[1], recomputing both grids' figures."""
+        a, b = labels
+        for gl in labels:
             self.L[gl] = self.A[gl] = self.P[gl] = 0.0
             self.members[gl] = set()
-        for v, s in zip(nl, sl):
+        for v, s in zip(nodes.tolist(), side.tolist()):
             gl = a if s else b
             self.lab[v] = gl
             self.L[gl] += self.load[v]
             self.A[gl] += self.area[v]
             self.P[gl] += self.perim[v]
             self.members[gl].add(v)
-        for v in nl:
+        for v in nodes.tolist():
             for u, ln in zip(self.nbr[v], self.nlen[v]):
                 if self.lab[u] == self.lab[v]:
                     self.P[self.lab[v]] -= ln
@@ -352,13 +344,13 @@ class Search:
                 u, _ = rng.choice(pairs)
                 h = self.lab[u]
                 moves = [(u, g)]
-            if self.attempt(moves, 0.0):
+            if self.attempt(moves, 0.0, repair=True):
                 continue
             chain = [(w, q) for w, q in self.border(h) if q != g and w != moves[0][0]] if self.L[g] > self.T else \
                 [(w, h) for x, q in self.border(h) if q != g for w in self.nbr[x] if self.lab[w] == q
                  and not self.fixed[w]]
             if chain:
-                self.attempt(moves + [rng.choice(chain)], 0.0)
+                self.attempt(moves + [rng.choice(chain)], 0.0, repair=True)
         return len(self.out_of_band())
 
     def run(self, progress=None) -> np.ndarray:
@@ -401,6 +393,23 @@ class Search:
             if d > 0:
                 deltas.append(d)
         return 0.3 * float(np.median(deltas)) if deltas else 1e-3
+
+
+def _count_parts(m: int, a: list, b: list) -> int:
+    """Connected components of m nodes and edges (a[i], b[i]): union-find, fast for the small graphs of a resplit."""
+    parent = list(range(m))
+    parts = m
+    for x, y in zip(a, b):
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        while parent[y] != y:
+            parent[y] = parent[parent[y]]
+            y = parent[y]
+        if x != y:
+            parent[x] = y
+            parts -= 1
+    return parts
 
 
 def solve(problem: Problem, progress=None) -> np.ndarray:

@@ -61,9 +61,10 @@ def test_grids_cover_their_community_exactly(twin, plan, community):
         assert p.intersection(q).area < 1e-6
 
 
-def test_band_is_respected_when_feasible(twin):
-    # 12 buildings of 10 households in 4 grids: 30 each is possible
-    plan = redraw(twin, RedrawParams(grids=5, band=0.05, seed=1, workers=1))
+@pytest.mark.parametrize("keep", [0.0, 0.5, 1.0])
+def test_band_is_respected_when_feasible(twin, keep):
+    # 12 buildings of 10 households in 4 grids: 30 each is possible; the band holds however strongly we keep
+    plan = redraw(twin, RedrawParams(grids=5, band=0.05, seed=1, workers=1, keep=keep))
     a = plan.grids[plan.grids["community_id"] == A]
     assert len(a) == 4
     assert a["households"].tolist() == [30, 30, 30, 30]
