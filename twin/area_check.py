@@ -1,11 +1,14 @@
-"""A brute-force reference of the area query with geopandas over whole frames (no indexes), for tests and bench.
+"""A brute-force reference of the area query with geopandas over whole frames (no index), for tests and bench.
 
-Slow on purpose: it joins every building, household and compound against the area with geopandas sjoin and
-overlay, so that the indexed answer of twin.area can be checked against an independent computation.
+`prepare(twin)` projects the frames once (as loading a twin does); `brute_force(...)` then tests every building
+and compound against the area with geopandas' vectorised predicates and intersections — no spatial index, no
+precomputed per-building sums — and sums households with pandas, so that the indexed answer of twin.area can be
+checked against an independent computation and timed against it.
 """
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -16,62 +19,72 @@ from .area import PEOPLE
 log = logging.getLogger(__name__)
 
 
-def brute_force(twin, area, rule: str = "centroid") -> dict:
-    """Buildings, floor area, people, property-state mix and compound shares in `area`, by whole-frame joins."""
-    b = twin.frame("buildings")
+@dataclass
+class Frames:
+    """The twin's frames as the brute force reads them: buildings in the metric CRS with their footprint area
+    and property state, their representative points (WGS84), households, and compounds in the metric CRS."""
+
+    buildings: gpd.GeoDataFrame
+    points: gpd.GeoSeries
+    households: pd.DataFrame
+    compounds: gpd.GeoDataFrame
+
+
+def prepare(twin) -> Frames:
+    """Project and join the frames once (what loading costs, not what a query costs)."""
     metric_crs = twin.crs.crs
-    zone = gpd.GeoDataFrame({"zone": [1]}, geometry=[area.geom], crs=b.crs)
-    zone_m = gpd.GeoDataFrame({"zone": [1]}, geometry=[area.metric], crs=metric_crs)
-    bm = b[["building_id", "floors", "compound_id"]].copy()
-    bm = gpd.GeoDataFrame(bm, geometry=b.geometry.to_crs(metric_crs).values, crs=metric_crs)
+    b = twin.frame("buildings")
+    bm = gpd.GeoDataFrame(b[["building_id", "compound_id"]].copy(), geometry=b.geometry.to_crs(metric_crs).values,
+                          crs=metric_crs)
+    bm["floors"] = pd.to_numeric(b["floors"], errors="coerce").fillna(1).to_numpy(dtype=float)
     bm["footprint"] = bm.geometry.area
+    c = twin.frame("compounds")
+    bm["state"] = bm["compound_id"].map(c.set_index("compound_id")["state"]).fillna("none")
+    cm = gpd.GeoDataFrame(c[["compound_id"]].copy(), geometry=c.geometry.to_crs(metric_crs).values, crs=metric_crs)
+    cm["whole"] = cm.geometry.area
+    h = pd.DataFrame(twin.frame("households")).drop(columns="geometry", errors="ignore")
+    hh = pd.DataFrame({"building_id": h["building_id"], "size": pd.to_numeric(h["size"], errors="coerce").fillna(0)})
+    for flag in PEOPLE[2:]:
+        hh[flag] = h[flag].fillna(False).astype(bool) if flag in h.columns else False
+    return Frames(bm, b.geometry.representative_point(), hh, cm)
+
+
+def brute_force(twin, area, rule: str = "centroid", frames: Frames | None = None) -> dict:
+    """Buildings, floor area, people, property-state mix and compound shares in `area`, testing every row."""
+    f = frames or prepare(twin)
+    bm = f.buildings
     if rule == "centroid":
-        pts = gpd.GeoDataFrame(bm.drop(columns="geometry"), geometry=b.geometry.representative_point().values,
-                               crs=b.crs)
-        hit = gpd.sjoin(pts, zone, predicate="intersects", how="inner")
-        weights = pd.Series(1.0, index=hit["building_id"].to_numpy())
+        hit = f.points.intersects(area.geom).to_numpy()
+        weights = pd.Series(1.0, index=bm["building_id"].to_numpy()[hit])
     else:
-        cut = gpd.overlay(bm, zone_m, how="intersection", keep_geom_type=True)
-        cut["part"] = cut.geometry.area
-        part = cut.groupby("building_id")["part"].sum()
-        fp = bm.set_index("building_id")["footprint"].reindex(part.index)
-        weights = (part / fp).clip(0, 1)
-        weights = weights[weights > 0]
+        part = bm.geometry.intersection(area.metric).area.to_numpy()
+        share = np.clip(np.divide(part, bm["footprint"].to_numpy(), out=np.zeros_like(part),
+                                  where=bm["footprint"].to_numpy() > 0), 0, 1)
+        keep = share > 0
+        weights = pd.Series(share[keep], index=bm["building_id"].to_numpy()[keep])
     sel = bm.set_index("building_id").loc[weights.index]
     w = weights.to_numpy()
-    people = _people(twin, weights)
-    states = _states(twin, sel, w)
+    states = pd.Series(w, index=sel["state"].to_numpy()).groupby(level=0).sum()
     return {
         "building_ids": sorted(weights.index),
         "buildings": float(w.sum()),
-        "floor_area_m2": float((sel["footprint"] * sel["floors"].astype(float) * w).sum()),
-        "people": people,
-        "property_states": states,
-        "compounds": _compound_shares(twin, zone_m),
+        "floor_area_m2": float((sel["footprint"] * sel["floors"] * w).sum()),
+        "people": _people(f.households, weights),
+        "property_states": {k: float(v) for k, v in states.items()},
+        "compounds": _compound_shares(f.compounds, area),
     }
 
 
-def _people(twin, weights: pd.Series) -> dict:
-    h = twin.frame("households")
+def _people(h: pd.DataFrame, weights: pd.Series) -> dict:
     hw = h["building_id"].map(weights).fillna(0.0).to_numpy()
-    out = {"households": float(hw.sum()), "population": float((h["size"].astype(float) * hw).sum())}
+    out = {"households": float(hw.sum()), "population": float((h["size"].to_numpy(dtype=float) * hw).sum())}
     for flag in PEOPLE[2:]:
-        col = h[flag].fillna(False).astype(bool) if flag in h.columns else pd.Series(False, index=h.index)
-        out[flag] = float((col.to_numpy(dtype=float) * hw).sum())
+        out[flag] = float((h[flag].to_numpy(dtype=float) * hw).sum())
     return out
 
 
-def _states(twin, sel: pd.DataFrame, w: np.ndarray) -> dict:
-    c = twin.frame("compounds").set_index("compound_id")["state"]
-    state = sel["compound_id"].map(c).fillna("none")
-    return {k: float(v) for k, v in pd.Series(w, index=state.to_numpy()).groupby(level=0).sum().items()}
-
-
-def _compound_shares(twin, zone_m: gpd.GeoDataFrame) -> dict:
-    c = twin.frame("compounds")
-    cm = gpd.GeoDataFrame(c[["compound_id"]], geometry=c.geometry.to_crs(zone_m.crs).values, crs=zone_m.crs)
-    cm["whole"] = cm.geometry.area
-    cut = gpd.overlay(cm, zone_m, how="intersection", keep_geom_type=True)
-    cut["part"] = cut.geometry.area
-    share = (cut.groupby("compound_id")["part"].sum() / cm.set_index("compound_id")["whole"]).dropna()
-    return {k: float(min(v, 1.0)) for k, v in share.items() if v > 0}
+def _compound_shares(cm: gpd.GeoDataFrame, area) -> dict:
+    part = cm.geometry.intersection(area.metric).area.to_numpy()
+    whole = cm["whole"].to_numpy()
+    share = np.divide(part, whole, out=np.zeros_like(part), where=whole > 0)
+    return {k: float(min(v, 1.0)) for k, v in zip(cm["compound_id"], share) if v > 0}

@@ -270,10 +270,11 @@ def demo_areas(twin):
 
 @pytest.mark.parametrize("rule", ar.RULES)
 def test_demo_matches_brute_force(demo_twin, rule):
-    from twin.area_check import brute_force
+    from twin.area_check import brute_force, prepare
+    frames = prepare(demo_twin)
     for area in demo_areas(demo_twin):
         ans = ar.query(demo_twin, area, rule=rule)
-        ref = brute_force(demo_twin, area, rule)
+        ref = brute_force(demo_twin, area, rule, frames)
         s = ans.summary
         ids = demo_twin.frame("buildings")["building_id"].to_numpy()[ans.building_pos]
         assert sorted(ids) == ref["building_ids"], area.kind

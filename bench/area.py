@@ -1,0 +1,142 @@
+"""Bench: 1,000 random area queries on the 50,000-building district, twin.area.query vs a brute-force geopandas
+computation of the same figures (twin.area_check: every building and compound tested, no index), in one run.
+
+    python -m bench.area                     # 1,000 areas, both straddle rules, brute force on every one
+    python -m bench.area --queries 200 --brute 50
+
+The areas (seeded): 70% irregular polygons 100–800 m across (bench.query.polygons), 10% grids, 10% compounds,
+10% discs of 100–800 m around a building; the rule alternates centroid / area. Both sides get what loading costs
+once (the twin's indexes and area index; the brute force's projected frames) outside the timings. The indexed
+query computes more than the brute force (incidents, risk, the decade mix) and is still timed whole.
+Every answer is checked: the same buildings, and counts, floor area, people, property states and compound
+shares equal within rounding. Reports median / p95 / mean per query and the ratios brute / indexed.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+
+import numpy as np
+import shapely
+from tqdm import tqdm
+
+from bench.common import clock, district_frames, stats_ms, table
+from bench.query import polygons
+
+log = logging.getLogger(__name__)
+
+
+def areas(twin, n: int, seed: int) -> list:
+    """`n` seeded areas of every kind (see the module docstring), as twin.area_input.Area objects."""
+    from twin import area_input as ai
+
+    rng = np.random.default_rng(seed)
+    kinds = rng.choice(["polygon", "grid", "compound", "point"], size=n, p=[0.7, 0.1, 0.1, 0.1])
+    polys = iter(polygons(twin.boundary.bounds, int((kinds == "polygon").sum()), (100.0, 800.0), seed))
+    grids = twin.frame("grids")["grid_code"].to_numpy()
+    compounds = twin.frame("compounds")["compound_id"].to_numpy()
+    points = shapely.get_coordinates(shapely.point_on_surface(twin.frame("buildings").geometry.values))
+    out = []
+    for kind in kinds:
+        if kind == "polygon":
+            out.append(ai.from_geojson(twin, json.loads(shapely.to_geojson(next(polys)))))
+        elif kind == "grid":
+            out.append(ai.from_id(twin, "grid", grids[rng.integers(len(grids))]))
+        elif kind == "compound":
+            out.append(ai.from_id(twin, "compound", compounds[rng.integers(len(compounds))]))
+        else:
+            x, y = points[rng.integers(len(points))]
+            out.append(ai.from_point(twin, x, y, rng.uniform(50, 400)))
+    return out
+
+
+def district_with_households(seed: int):
+    """The district preset as a Twin with its households (a layer without geometry, as the store reads it)."""
+    import geopandas as gpd
+
+    from layers import REGISTRY
+    from twin.core import Twin
+
+    frames = district_frames(seed, households=True)
+    h = frames["households"]
+    frames["households"] = gpd.GeoDataFrame(h, geometry=gpd.GeoSeries([None] * len(h), index=h.index,
+                                                                        crs="EPSG:4326"))
+    return Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
+
+
+def disagreement(ans, ref, ids) -> str | None:
+    """Why the indexed answer differs from the brute-force one (None when they agree)."""
+    s = ans.summary
+    if sorted(ids) != ref["building_ids"]:
+        return "buildings"
+    checks = [(s["buildings"]["count"], ref["buildings"], 1e-3), (s["buildings"]["floor_area_m2"],
+                                                                  ref["floor_area_m2"], 0.5 + 1e-6 * ref["floor_area_m2"])]
+    checks += [(s["people"][k], v, 1e-3) for k, v in ref["people"].items()]
+    got_states = {k: v["buildings"] for k, v in s["property_states"].items()}
+    checks += [(got_states.get(k, 0), v, 1e-3) for k, v in ref["property_states"].items()]
+    shares = {c["compound_id"]: c["share"] for c in ans.compounds}
+    if set(shares) != set(ref["compounds"]):
+        return "compounds"
+    checks += [(shares[k], v, 1e-4) for k, v in ref["compounds"].items()]
+    bad = [f"{g} != {w}" for g, w, tol in checks if abs(g - w) > tol]
+    return bad[0] if bad else None
+
+
+def main(argv=None) -> dict:
+    """Build the district twin, time the indexed and brute-force answers of the same areas, check they agree."""
+    from twin import area as ar
+    from twin.area_check import brute_force, prepare
+
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--queries", type=int, default=1000, help="areas queried by the twin (default 1000)")
+    p.add_argument("--brute", type=int, default=None, help="of those, how many the brute force answers too "
+                                                             "(default all)")
+    p.add_argument("--seed", type=int, default=7)
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    t0 = time.perf_counter()
+    twin = district_with_households(args.seed)
+    n_b, n_h = len(twin.frame("buildings")), len(twin.frame("households"))
+    print(f"district twin: {n_b:,} buildings, {n_h:,} households, generated and indexed in "
+          f"{time.perf_counter() - t0:.0f} s")
+    (index_s,), _ = clock(ar.area_index, [twin])
+    (prepare_s,), (frames,) = clock(prepare, [twin])
+    todo = areas(twin, args.queries, args.seed)
+    rules = ["centroid" if i % 2 == 0 else "area" for i in range(len(todo))]
+    for a, r in zip(todo[:10], rules):  # warm-up (risk scores, caches)
+        ar.query(twin, a, rule=r)
+
+    ours, answers = clock(lambda ar_: ar.query(twin, ar_[0], rule=ar_[1]),
+                          tqdm(list(zip(todo, rules)), desc="indexed", unit="area"))
+    n_brute = len(todo) if args.brute is None else min(args.brute, len(todo))
+    brute, bad = [], []
+    ids_all = twin.frame("buildings")["building_id"].to_numpy()
+    for i in tqdm(range(n_brute), desc="brute force", unit="area"):
+        t = time.perf_counter()
+        ref = brute_force(twin, todo[i], rules[i], frames)
+        brute.append(time.perf_counter() - t)
+        why = disagreement(answers[i], ref, ids_all[answers[i].building_pos])
+        if why:
+            bad.append((i, todo[i].kind, rules[i], why))
+
+    o, b = stats_ms(ours), stats_ms(brute)
+    o_same = stats_ms(ours[:n_brute])
+    hits = np.array([a.summary["buildings"]["count"] for a in answers], dtype=float)
+    print(f"{len(todo):,} areas ({', '.join(f'{k} {sum(a.kind == k for a in todo)}' for k in ('polygon', 'grid', 'compound', 'point'))}), "
+          f"rules centroid/area alternating; buildings per answer: median {np.median(hits):.0f}, max {hits.max():.0f}")
+    print(table(["method", "areas", "median ms", "p95 ms", "mean ms"],
+                [["twin.area.query (indexed)", len(ours), o["median"], o["p95"], o["mean"]],
+                 ["brute force (geopandas, no index)", n_brute, b["median"], b["p95"], b["mean"]]]))
+    print(f"ratio brute / indexed on the same {n_brute:,} areas: median x{b['median'] / o_same['median']:.0f}, "
+          f"p95 x{b['p95'] / o_same['p95']:.0f}")
+    print(f"one-off costs: area index {index_s * 1000:.0f} ms; brute force's projected frames {prepare_s * 1000:.0f} ms")
+    print(f"answers checked: {n_brute - len(bad):,} of {n_brute:,} agree" +
+          ("" if not bad else f"; first disagreements: {bad[:5]}"))
+    return {"indexed": o, "brute": b, "disagree": len(bad)}
+
+
+if __name__ == "__main__":
+    main()
