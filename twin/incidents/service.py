@@ -133,14 +133,12 @@ class IncidentService:
     # --- writes ------------------------------------------------------------------------------------------------
     def create(self, fields: dict, actor: str) -> dict:
         """Validate, place, store durably and index one new incident; return it."""
-        return self._insert(self.prepare(fields), actor, "report")
+        return self._insert([self.prepare(fields)], actor, "report")[0]
 
     def create_many(self, items: list[dict], actor: str) -> list[dict]:
-        """Validate every item first (one bad item stores none), then store them most urgent first."""
+        """Validate every item first, then store them all in one transaction (all or none), most urgent first."""
         recs = [self.prepare(f) for f in items]
-        order = sorted(range(len(recs)), key=lambda i: -recs[i]["priority"])
-        made = {i: self._insert(recs[i], actor, "report") for i in order}
-        return [made[i] for i in order]
+        return self._insert(sorted(recs, key=lambda r: -r["priority"]), actor, "report")
 
     def prepare(self, fields: dict) -> dict:
         """The validated, placed record of a new incident (nothing stored); InvalidInput naming the bad field."""
@@ -160,21 +158,25 @@ class IncidentService:
         rec.update(place)
         return rec
 
-    def _insert(self, rec: dict, actor: str, action: str, note: str | None = None) -> dict:
+    def _insert(self, recs: list[dict], actor: str, action: str, note: str | None = None) -> list[dict]:
         with self._lock:
             now = self.now()
 
-            def make(seq: int):
-                record = {c: rec.get(c) for c in COLUMNS}
-                record.update(incident_id=new_id(now, seq), stage="reported", reported_at=now)
-                return record, {"at": now, "actor": actor, "action": action, "from_stage": None,
-                                "to_stage": "reported", "note": note}
+            def maker(rec: dict):
+                def make(seq: int):
+                    record = {c: rec.get(c) for c in COLUMNS}
+                    record.update(incident_id=new_id(now, seq), stage="reported", reported_at=now)
+                    return record, {"at": now, "actor": actor, "action": action, "from_stage": None,
+                                    "to_stage": "reported", "note": note}
+                return make
 
-            record = self.store.insert(make)
-            self._added(record)
-        log.info("incident %s (%s) reported by %s in grid %s", record["incident_id"], record["category"], actor,
-                 record["grid_code"])
-        return self.get(record["incident_id"])
+            records = self.store.insert_all([maker(r) for r in recs])
+            for record in records:
+                self._added(record)
+        for record in records:
+            log.info("incident %s (%s) reported by %s in grid %s", record["incident_id"], record["category"], actor,
+                     record["grid_code"])
+        return [self.get(r["incident_id"]) for r in records]
 
     def _added(self, record: dict) -> None:
         i = self.table.append(record)

@@ -63,6 +63,9 @@ class IncidentStore(Protocol):
     def insert(self, make: Callable[[int], tuple[dict, dict]]) -> dict:
         """Insert the record `make(seq)` returns with its history event, in one transaction; return it."""
 
+    def insert_all(self, makes: list[Callable[[int], tuple[dict, dict]]]) -> list[dict]:
+        """Insert every record the `makes` build in one transaction (all or none); return them."""
+
     def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Apply `change(current) -> (changes, event)` to one incident in one transaction; return the new row."""
 
@@ -142,10 +145,17 @@ class SqliteIncidentStore:
 
     def insert(self, make: Callable[[int], tuple[dict, dict]]) -> dict:
         """Insert the record `make(seq)` builds, with its history event, in one transaction."""
+        return self.insert_all([make])[0]
+
+    def insert_all(self, makes: list[Callable[[int], tuple[dict, dict]]]) -> list[dict]:
+        """Insert the records the `makes` build (each given its own seq) in one transaction: all or none."""
+        records = []
         with self.transaction() as db:
-            record, event = make(self._next_seq(db))
-            self._write_new(db, record, event)
-        return record
+            for make in makes:
+                record, event = make(self._next_seq(db))
+                self._write_new(db, record, event)
+                records.append(record)
+        return records
 
     def insert_many(self, records: Iterable[dict], actor: str, action: str = "import",
                     meta: dict | None = None) -> int:

@@ -192,3 +192,17 @@ def test_place_one_agrees_with_the_vectorised_place(svc):
     assert ones[2]["grid_code"] == GA2 and ones[2]["compound_id"] is None and ones[2]["building_id"] is None
     assert ones[4] == dict.fromkeys(("grid_code", "community_id", "compound_id", "building_id"))
     assert ones[3] == {"grid_code": GA2, "community_id": GA2[:12], "compound_id": "C2", "building_id": "B3"}
+
+
+def test_a_batch_is_stored_all_or_none(svc, monkeypatch):
+    import sqlite3
+
+    from twin.incidents import service as service_module
+    batch = [{"category": "sos", **IN_B1}, {"category": "garbage", **IN_B4}]
+    monkeypatch.setattr(service_module, "new_id", lambda now, seq: "GD-SAME")   # the second insert must fail
+    with pytest.raises(sqlite3.IntegrityError):
+        svc.create_many(batch, "gateway")
+    assert svc.store.count() == 0 and len(svc) == 0 and svc.store.history("GD-SAME") == []
+    monkeypatch.undo()
+    made = svc.create_many(batch[::-1], "gateway")
+    assert [m["category"] for m in made] == ["sos", "garbage"] and svc.store.count() == 2 and len(svc) == 2
