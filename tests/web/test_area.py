@@ -218,3 +218,20 @@ def test_xlsx_lists_households_only_for_staff_in_their_grid(api):
     header = [c.value for c in ws[1]]
     ids = sorted(row[header.index("household_id")] for row in ws.iter_rows(min_row=2, values_only=True))
     assert ids == ["H1", "H2", "H3", "H4", "H5"]
+
+
+# --- the page and its pick list --------------------------------------------------------------------------------
+def test_planner_page_in_chinese_and_english(api):
+    zh = api.get("/planner").get_data(as_text=True)
+    assert "区域查询 · 一图快查询" in zh and "画多边形" in zh and "planner.js" in zh
+    en = api.get("/planner?lang=en").get_data(as_text=True)
+    assert "Area query · what is in this area?" in en and "Draw a polygon" in en
+    config = json.loads(zh.split('<script id="twin-config" type="application/json">')[1].split("</script>")[0])
+    assert config["bbox"] == [114.88, 40.8, 114.888, 40.803] and config["maxVertices"] == 100_000
+
+
+def test_places_list_grids_communities_and_compounds(api):
+    places = api.get("/api/area/places").get_json()
+    assert [p["id"] for p in places["grid"]] == [GA1, A + "002", B + "001"]
+    assert [p["name"] for p in places["community"]] == ["东风社区", "西园社区"]
+    assert [p["id"] for p in places["compound"]] == ["C1", "C2", "C3"]
