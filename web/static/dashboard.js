@@ -335,6 +335,10 @@
     const g = S.grids_data;
     if (!S.grids || !g) return [];
     return [
+      new deck.SolidPolygonLayer({
+        id: "grid-fill", data: g.paths, getPolygon: (d) => d.path, getFillColor: [38, 62, 100, 70],
+        pickable: true, autoHighlight: true, highlightColor: [120, 180, 255, 50],
+      }),
       new deck.PathLayer({
         id: "grid-lines", data: g.paths, getPath: (d) => d.path, getColor: P.grid_line.concat(170),
         widthUnits: "pixels", getWidth: 1.6, pickable: false,
@@ -358,7 +362,8 @@
 
   function layers() {
     if (!S.buildings) return [];
-    return [buildingLayer(), hexLayer(), ...gridLayers(), ...incidentLayers(pulsePhase)].filter(Boolean);
+    const [fill, ...grid] = gridLayers();
+    return [fill, hexLayer(), buildingLayer(), ...grid, ...incidentLayers(pulsePhase)].filter(Boolean);
   }
 
   function draw() {
@@ -409,6 +414,11 @@
     return html;
   }
 
+  function gridTooltip(g) {
+    return `<div class="tt-title">${esc(g.name)}</div>` + row(t("tt_grid"), esc(g.code)) +
+      (g.type ? row("", esc(Twin.label("grid_types", g.type))) : "");
+  }
+
   const dtFmt = new Intl.DateTimeFormat(Twin.lang === "en" ? "en-GB" : "zh-CN",
     { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
   const dateTime = (sec) => dtFmt.format(new Date(sec * 1000));
@@ -418,6 +428,7 @@
     let html = null;
     if (info.layer.id === "buildings") html = buildingTooltip(info.index);
     else if (info.layer.id === "incidents") html = incidentTooltip(info.index);
+    else if (info.layer.id === "grid-fill" && info.object) html = gridTooltip(info.object.grid);
     else if (info.layer.id === "hex" && info.object) html = row(t("tt_count"), Twin.fmt.int(info.object.count ?? (info.object.points || []).length));
     return html ? { html, className: "twin-tooltip" } : null;
   }
@@ -609,7 +620,8 @@
     const panel = document.getElementById("kpis");
     const right = panel ? panel.offsetWidth + 24 : 0;
     const view = Twin.fitBounds(C.bbox, el, { pitch: 45, bearing: -8,
-      padding: { top: 30, bottom: 30, left: Math.round(el.clientWidth * 0.06), right: right + 20 } });
+      padding: { top: 30, bottom: 30, left: Math.round(el.clientWidth * 0.03), right: right + 10 } });
+    view.zoom += 0.1;
     // Under a 45° pitch the near (lower) edge looms larger: aim a little south so the street sits higher.
     view.latitude -= (C.bbox[3] - C.bbox[1]) * 0.08;
     map = Twin.createMap(el, {
