@@ -327,11 +327,24 @@
       Twin.setStatus(t("pl_done"));
       render();
       redraw();
+      if (spec.method === "GET") showArea(result.area.bbox);
     } catch (e) {
       th.dataset.state = "error";
       Twin.setStatus("");
       Twin.showError(e);
     }
+  }
+
+  // A picked area may lie off screen: fly to it (a drawn one is on screen already).
+  function showArea(bbox) {
+    const vp = map.getViewports()[0];
+    if (!bbox || !vp) return;
+    const [x0, y0, x1, y1] = vp.getBounds();
+    if (bbox[0] >= x0 && bbox[1] >= y0 && bbox[2] <= x1 && bbox[3] <= y1) return;
+    const el = $("map");
+    const view = Twin.fitBounds(bbox, el, { pitch: 0, padding: Math.round(Math.min(el.clientWidth, el.clientHeight) / 4) });
+    map.setProps({ initialViewState: Object.assign(view, {
+      transitionDuration: 700, transitionInterpolator: new deck.FlyToInterpolator() }) });
   }
 
   async function download(slot, format) {
