@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import logging
+import xml.etree.ElementTree as ET
 
 import pandas as pd
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from twin.errors import Forbidden, InvalidInput
 from twin.incidents.intake import SHORT_MAX, coordinate, text
@@ -272,6 +273,64 @@ def _int(value, name: str, default: int, lo: int, hi: int) -> int:
     if not lo <= v <= hi:
         raise InvalidInput(f"{name} must be in [{lo}, {hi}]", field=name)
     return v
+
+
+# --- XML, GeoReport v2's other format: each .xml route re-encodes its .json twin; errors stay the JSON body ---
+def as_xml(resp: Response, root: str, item: str | None) -> Response:
+    """The JSON response `resp` as GeoReport XML: <root><item>…</item>…</root> (or <root>…</root>), same status."""
+    data = resp.get_json()
+    top = ET.Element(root)
+    for d in (data if item else [data]):
+        _fill(ET.SubElement(top, item) if item else top, d)
+    out = Response(ET.tostring(top, encoding="utf-8", xml_declaration=True), status=resp.status_code,
+                   mimetype="text/xml")
+    if "X-Total-Count" in resp.headers:
+        out.headers["X-Total-Count"] = resp.headers["X-Total-Count"]
+    return out
+
+
+def _fill(el, d: dict) -> None:
+    for k, v in d.items():
+        sub = ET.SubElement(el, k)
+        if isinstance(v, dict):
+            _fill(sub, v)
+        elif isinstance(v, list):  # a service definition's attributes
+            for a in v:
+                _fill(ET.SubElement(sub, "attribute"), a)
+        elif isinstance(v, bool):
+            sub.text = "true" if v else "false"
+        elif v is not None:
+            sub.text = str(v)
+
+
+@bp.get("/open311/v2/services.xml")
+def services_xml():
+    """services.json as XML."""
+    return as_xml(services(), "services", "service")
+
+
+@bp.get("/open311/v2/services/<code>.xml")
+def service_definition_xml(code):
+    """A service definition as XML."""
+    return as_xml(service_definition(code), "service_definition", None)
+
+
+@bp.post("/open311/v2/requests.xml")
+def post_request_xml():
+    """File a request; the answer as XML."""
+    return as_xml(post_request(), "service_requests", "request")
+
+
+@bp.get("/open311/v2/requests.xml")
+def get_requests_xml():
+    """requests.json as XML."""
+    return as_xml(get_requests(), "service_requests", "request")
+
+
+@bp.get("/open311/v2/requests/<incident_id>.xml")
+def get_request_xml(incident_id):
+    """One request as XML."""
+    return as_xml(get_request(incident_id), "service_requests", "request")
 
 
 # --- staff actions -------------------------------------------------------------------------------------------

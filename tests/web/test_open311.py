@@ -122,6 +122,7 @@ BAD = [
     ("html in name", dict(GOOD, first_name='<img src=x onerror="alert(1)">'), "first_name"),
     ("javascript media_url", dict(GOOD, media_url="javascript:alert(1)"), "media_url"),
     ("bad email", dict(GOOD, email="not-an-address"), "contact_email"),
+    ("control character", dict(GOOD, description="漏水\x0b严重"), "description"),
 ]
 
 

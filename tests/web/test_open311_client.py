@@ -1,9 +1,11 @@
 """A real Open311 GeoReport v2 client from PyPI (`georeport`) against waitress on 127.0.0.1.
 
-`georeport` reads (services, service definitions, requests with filters, one request); it has no call that
-files a request, so the POST is the spec's plain form-encoded request, the way a 311 app sends it.
+`georeport` reads (services, service definitions, requests with filters, one request) in JSON and in XML; it has
+no call that files a request, so the POST is the spec's plain form-encoded request, the way a 311 app sends it.
 """
 from __future__ import annotations
+
+import xml.etree.ElementTree as ET
 
 import pytest
 import requests
@@ -77,3 +79,37 @@ def test_georeport_surfaces_errors_as_http_errors(served):
     with pytest.raises(requests.HTTPError) as e:
         client.get_service_requests(status="pending")
     assert e.value.response.status_code == 400 and e.value.response.json()["details"]["field"] == "status"
+
+
+def test_georeport_reads_the_xml_format(served):
+    from georeport import GeoReport
+
+    base, _ = served
+    client = GeoReport(f"{base}/open311/v2", output_format="xml")
+    services = client.get_service_list()
+    assert {"service_code": "garbage", "service_name": "垃圾杂物堆放"}.items() <= \
+        next(s for s in services if s["service_code"] == "garbage").items()
+    assert next(s for s in services if s["service_code"] == "sos")["metadata"] == "false"
+    assert client.get_service_definition("garbage") == {"service_code": "garbage", "attributes": None}
+
+    r = requests.post(f"{base}/open311/v2/requests.xml", timeout=30, data={
+        "service_code": "garbage", "lat": "40.8011", "long": "114.8808", "description": "水温<5度 & \"冻裂\""})
+    assert r.status_code == 201 and r.headers["Content-Type"].startswith("text/xml")
+    rid = ET.fromstring(r.content).findtext("request/service_request_id")
+    file_request(base, service_code="parking", lat="40.8015", long="114.8860", description="消防通道停车")
+
+    got = client.get_service_request(rid)           # a single <request> comes back as one dict
+    assert got["service_request_id"] == rid and got["description"] == "水温<5度 & \"冻裂\""
+    assert got["lat"] == "40.8011" and got["extended_attributes"]["grid_code"] == GA1
+    assert got["extended_attributes"]["overdue"] == "false" and got["media_url"] is None
+    listed = client.get_service_requests()
+    assert sorted(x["service_code"] for x in listed) == ["garbage", "parking"]
+
+
+def test_xml_errors_are_the_json_error_body(served):
+    base, app = served
+    r = requests.post(f"{base}/open311/v2/requests.xml", data={"service_code": "garbage", "lat": "north",
+                                                               "long": "114.8808"}, timeout=30)
+    assert r.status_code == 400 and r.json()["details"]["field"] == "lat"
+    assert requests.get(f"{base}/open311/v2/requests/GD0.xml", timeout=30).status_code == 404
+    assert app.extensions["twin"].incidents.store.count() == 0

@@ -15,6 +15,7 @@ SHORT_MAX = 200
 URL_MAX = 2000
 # Markup is refused rather than stored: a tag, a comment/doctype, or a script-ish URL or handler.
 _MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, newline, CR (XML 1.0 refuses them)
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 \-]{4,30}")
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
@@ -65,8 +66,8 @@ def text(value, name: str, limit: int) -> str | None:
                            limit=limit)
     if _MARKUP.search(value):
         raise InvalidInput(f"{name} contains HTML or script; send plain text", field=name)
-    if "\x00" in value:
-        raise InvalidInput(f"{name} contains a NUL character", field=name)
+    if _CONTROL.search(value):
+        raise InvalidInput(f"{name} contains control characters; send plain text", field=name)
     return value
 
 
