@@ -323,7 +323,7 @@ class Search:
         return out
 
     def repair_band(self, tries: int) -> int:
-        """Greedy moves, and chains of two, that reduce the load outside the band; returns grids still outside."""
+        """Greedy moves, chains of two and swaps that reduce the load outside the band; returns grids still outside."""
         rng = self.rng
         for _ in range(tries):
             bad = self.out_of_band()
@@ -349,8 +349,12 @@ class Search:
             chain = [(w, q) for w, q in self.border(h) if q != g and w != moves[0][0]] if self.L[g] > self.T else \
                 [(w, h) for x, q in self.border(h) if q != g for w in self.nbr[x] if self.lab[w] == q
                  and not self.fixed[w]]
-            if chain:
-                self.attempt(moves + [rng.choice(chain)], 0.0, repair=True)
+            if chain and self.attempt(moves + [rng.choice(chain)], 0.0, repair=True):
+                continue
+            v, to = moves[0]  # a swap across the border: a lighter node comes back
+            w = self.swap_partner(v, self.lab[v], to)
+            if w is not None:
+                self.attempt([(v, to), (w, self.lab[v])], 0.0, repair=True)
         return len(self.out_of_band())
 
     def run(self, progress=None) -> np.ndarray:
