@@ -139,7 +139,9 @@ def _problem(what: str, v, f: Field) -> str:
 
 def _blank_mask(col: pd.Series) -> np.ndarray:
     blank = np.array(col.isna(), dtype=bool)
-    if isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) == "string":
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":  # strip in Arrow, not per value
+        blank |= (col.str.strip() == "").to_numpy(dtype=bool, na_value=False)
+    elif isinstance(col.dtype, pd.StringDtype) or pd.api.types.infer_dtype(col, skipna=True) == "string":
         blank |= np.array((col.astype(object).str.strip() == "").fillna(False), dtype=bool)
     elif col.dtype == object:  # mixed values: only the strings can be blank
         blank |= np.fromiter((isinstance(v, str) and not v.strip() for v in col), dtype=bool, count=len(col))
