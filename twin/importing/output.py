@@ -108,9 +108,9 @@ def csv_text(s: pd.Series) -> pd.Series:
     """A column as CSV text: true/false booleans, UTC ISO-8601 times, integers without a decimal point."""
     if isinstance(s.dtype, pd.DatetimeTZDtype):
         return s.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
-    if s.dtype == bool:
-        return s.map({True: "true", False: "false"})
-    if str(s.dtype) == "Int64":
-        return s.astype("string").fillna("")
-    return s.map(lambda v: "" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) else (
-        ("true" if v else "false") if isinstance(v, (bool, np.bool_)) else str(v)))
+    blank = s.isna().to_numpy()
+    if s.dtype == bool or pd.api.types.infer_dtype(s, skipna=True) == "boolean":
+        text = s.map({True: "true", False: "false"}, na_action="ignore")
+    else:  # str, int64/Int64 and float64 columns: str() of each value, vectorised
+        text = s.astype("string" if str(s.dtype) == "Int64" else str)
+    return pd.Series(np.where(blank, "", text.astype(object)), index=s.index, dtype=object)
