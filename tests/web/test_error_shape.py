@@ -82,3 +82,31 @@ def test_incident_datetime_errors_share_the_shape_on_the_real_service(api):
               "datetime=2026-13-01"):
         r = api.get(f"/collections/incidents/items?{q}")
         assert r.status_code == 400 and r.json["code"] == "invalid_input" and "datetime" in r.json["message"]
+
+
+def _shape_ok(r) -> bool:
+    body = r.get_json(silent=True)
+    return (r.mimetype == "application/json" and isinstance(body, dict) and body.get("status") == r.status_code
+            and isinstance(body.get("code"), str) and isinstance(body.get("message"), str) and body["message"])
+
+
+def test_every_route_errs_in_the_one_shape(tiny_dir, tmp_path):
+    """Every route of the app (app.url_map): a method it does not take, bogus path values, a bad JSON body, and
+    callers without or with a wrong token. Whatever fails answers with the one JSON body and never a 5xx."""
+    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state")})
+    c = app.test_client()
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        path = rule.build({a: "nope-0" for a in rule.arguments}, append_unknown=False)[1]
+        methods = rule.methods - {"HEAD", "OPTIONS"}
+        other = "DELETE" if "DELETE" not in methods else "PATCH"
+        calls = [(other, {}, None), *((m, {}, None) for m in methods),
+                 *((m, {"Authorization": "Bearer wrong"}, None) for m in methods)]
+        calls += [("POST", {"Content-Type": "application/json"}, b"{not json")] if "POST" in methods else []
+        for method, headers, data in calls:
+            r = c.open(path, method=method, headers=headers, data=data)
+            assert r.status_code < 500, (method, path, r.status_code)
+            if r.status_code >= 400:
+                assert _shape_ok(r), (method, path, r.status_code, r.get_data(as_text=True)[:200])
+                checked += 1
+    assert checked > 2 * len(list(app.url_map.iter_rules()))

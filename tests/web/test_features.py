@@ -230,6 +230,21 @@ def test_etag_and_304(client, api):
     assert "Authorization" in r.headers["Vary"]
 
 
+def test_items_are_served_without_reading_files_again(api, monkeypatch):
+    from twin import store
+    api.get("/collections/buildings/items")  # encoders built once
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("a request read a layer file again")
+    for name in ("read_frame", "to_layer_frame"):
+        monkeypatch.setattr(store, name, no_reading)
+    monkeypatch.setattr(store.FileStore, "read_layer", no_reading)
+    for url in ("/collections/buildings/items", "/collections/buildings/items?limit=2&offset=1",
+                "/collections/household-counts-by-grid/items", "/collections/buildings/items/B1"):
+        assert api.get(url).status_code == 200, url
+    assert api.get("/collections/households/items", headers=bearer("admin-secret")).status_code == 200
+
+
 def test_gzip_for_large_bodies_only(client):
     r = client.get("/openapi", headers={"Accept-Encoding": "gzip, deflate"})
     assert r.headers["Content-Encoding"] == "gzip" and "Accept-Encoding" in r.headers["Vary"]
