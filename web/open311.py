@@ -26,6 +26,7 @@ GROUPS = {"environment": ("环境卫生", "Environment"), "safety": ("安全隐�
           "care": ("民生关爱", "Care")}
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 DEFAULT_WINDOW = pd.Timedelta(days=90)  # GeoReport v2: without dates, the most recent 90 days
+TIMES = ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -74,9 +75,9 @@ def iso(ts, tz: str) -> str | None:
     return pd.Timestamp(ts).tz_convert(tz).isoformat(timespec="seconds")
 
 
-def may_see_contact(row: dict) -> bool:
-    """Whether the caller may see this incident's contact fields (staff of its grid, or admin)."""
-    p = current_principal()
+def may_see_contact(row: dict, p=None) -> bool:
+    """Whether the caller (or principal `p`) may see this incident's contact fields (staff of its grid, or admin)."""
+    p = p or current_principal()
     return p.sees_personal and p.may_see_grid(row.get("grid_code"))
 
 
@@ -191,11 +192,17 @@ def to_requests(frame: pd.DataFrame, s) -> list[dict]:
         return []
     lg, tz = lang(), s.timezone
     t = s.timeliness(frame)
+    when = {c: iso_column(frame[c], tz) for c in TIMES}
+    updated = iso_column(frame[list(TIMES)].max(axis=1), tz)
+    expected = iso_column(t["next_due"], tz)
+    overdue, overdue_limit = t["overdue"].tolist(), t["overdue_limit"].tolist()
+    workers: dict = {}
+    caller = current_principal()
     out = []
-    for (_, r), (_, d) in zip(frame.iterrows(), t.iterrows()):
-        r = r.to_dict()
+    for i, r in enumerate(frame.to_dict("records")):
         stage, level = r["stage"], r.get("level") or "grid"
-        worker = s.worker(r.get("grid_code"))
+        gc = r.get("grid_code")
+        worker = workers[gc] if gc in workers else workers.setdefault(gc, s.worker(gc))
         if level == "grid":
             agency = worker["grid_name"] if worker else label(ESCALATION_LEVELS, level, lg)
         else:
@@ -204,10 +211,8 @@ def to_requests(frame: pd.DataFrame, s) -> list[dict]:
         if level != "grid":
             notes += f"；已升级至{label(ESCALATION_LEVELS, level, lg)}" if lg == "zh" else \
                 f"; escalated to {label(ESCALATION_LEVELS, level, lg).lower()}"
-        if bool(d["overdue"]):
+        if overdue[i]:
             notes += "；已超时" if lg == "zh" else "; overdue"
-        times = [r[c] for c in ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
-                 if r[c] is not None and not pd.isna(r[c])]
         item = {
             "service_request_id": r["incident_id"],
             "status": "closed" if stage in DONE_STAGES else "open",
@@ -217,30 +222,37 @@ def to_requests(frame: pd.DataFrame, s) -> list[dict]:
             "description": r["description"],
             "agency_responsible": agency,
             "service_notice": None,
-            "requested_datetime": iso(r["reported_at"], tz),
-            "updated_datetime": iso(max(times), tz),
-            "expected_datetime": iso(d["next_due"], tz),
+            "requested_datetime": when["reported_at"][i],
+            "updated_datetime": updated[i],
+            "expected_datetime": expected[i],
             "address": None, "address_id": r.get("building_id"), "zipcode": None,
             "lat": float(r["lat"]), "long": float(r["lon"]),
             "media_url": r.get("media_url"),
             "extended_attributes": {
                 "stage": stage, "stage_name": label(INCIDENT_STAGES, stage, lg), "level": level,
                 "priority": _num(r.get("priority")), "source": r.get("source"), "rating": _num(r.get("rating")),
-                "overdue": bool(d["overdue"]), "overdue_limit": d["overdue_limit"],
-                "grid_code": r.get("grid_code"), "community_id": r.get("community_id"),
+                "overdue": bool(overdue[i]), "overdue_limit": overdue_limit[i],
+                "grid_code": gc, "community_id": r.get("community_id"),
                 "compound_id": r.get("compound_id"), "building_id": r.get("building_id"),
                 "worker": worker["worker"] if worker else None,
-                "accepted_datetime": iso(r.get("accepted_at"), tz), "on_site_datetime": iso(r.get("on_site_at"), tz),
-                "resolved_datetime": iso(r.get("resolved_at"), tz), "closed_datetime": iso(r.get("closed_at"), tz),
+                "accepted_datetime": when["accepted_at"][i], "on_site_datetime": when["on_site_at"][i],
+                "resolved_datetime": when["resolved_at"][i], "closed_datetime": when["closed_at"][i],
             },
         }
-        if may_see_contact(r):
+        if may_see_contact(r, caller):
             item["extended_attributes"].update(contact_name=r.get("contact_name"),
                                                contact_phone=r.get("contact_phone"),
                                                contact_email=r.get("contact_email"),
                                                household_id=r.get("household_id"))
         out.append(item)
     return out
+
+
+def iso_column(values: pd.Series, tz: str) -> list:
+    """`iso` of every value of a datetime column at once (None where missing)."""
+    text = pd.to_datetime(values, utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
+    text = text.str[:-2] + ":" + text.str[-2:]  # +0800 -> +08:00, as isoformat() writes it
+    return [v if isinstance(v, str) else None for v in text.tolist()]
 
 
 def _num(v):
