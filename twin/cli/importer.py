@@ -40,6 +40,7 @@ def run(args) -> int:
     """Import the file, print the report (also written beside the layers) and return 0."""
     from twin.importing import Options, import_layer, report_path
     from twin.importing.run import SNAP_M
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     opts = Options(crs=args.crs, layer=args.source_layer, skip_bad=args.skip_bad,
                    snap_m=SNAP_M if args.snap_m is None else args.snap_m, show=False if args.quiet else None)
@@ -48,7 +49,8 @@ def run(args) -> int:
     if args.quiet:
         quiet.setLevel(logging.WARNING)
     try:
-        report = import_layer(args.layer, args.file, args.out, args.data, opts)
+        with logging_redirect_tqdm():  # log lines above the bars, not through them
+            report = import_layer(args.layer, args.file, args.out, args.data, opts)
     finally:
         quiet.setLevel(level)
     if args.json:

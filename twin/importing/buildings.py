@@ -18,11 +18,13 @@ from .sources import check_lonlat, choose_crs, read_vector
 log = logging.getLogger(__name__)
 
 
-def prepare(path, target, opts, report) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """The buildings of `path` in the schema's columns, placed in the target's communities; (frame, source rows)."""
     src = read_vector(path, opts.layer)
     rows = np.arange(1, len(src) + 1)
     report.rows_read = len(src)
+    steps.rows(len(src))
+    steps("converting coordinates")
     crs = choose_crs(opts.crs, src.crs, path)
     report.crs = crs.label
     if opts.crs and src.crs is not None and not (crs.datum == "wgs84" and src.crs.equals(crs.crs)):
@@ -30,6 +32,7 @@ def prepare(path, target, opts, report) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     geoms = crs.to_wgs84_geoms(src.geometry.values)
     coords, owner = shapely.get_coordinates(geoms, return_index=True)
     check_lonlat(coords[:, 0], coords[:, 1], crs, path, rows[owner])
+    steps("checking geometries")
     geoms, repaired, problems = check_polygons(on_grid(geoms), show=opts.show)
     problems = {i: (reason, "geometry") for i, reason in problems.items()}
     ids, generated = osm.ids(src, rows)
@@ -37,6 +40,7 @@ def prepare(path, target, opts, report) -> tuple[gpd.GeoDataFrame, np.ndarray]:
         report.defaults["building_id made from the row number"] = generated
     report.repaired = [str(ids[i]) for i in repaired]
 
+    steps("placing")
     log.info("placing %d buildings in %s", len(src), target.where("communities"))
     usable = np.array([i not in problems for i in range(len(src))], dtype=bool)
     reps = np.full(len(src), None, dtype=object)

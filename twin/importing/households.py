@@ -12,9 +12,10 @@ from .records import read_records, unknown_buildings
 log = logging.getLogger(__name__)
 
 
-def prepare(path, target, opts, report) -> tuple[pd.DataFrame, np.ndarray]:
+def prepare(path, target, opts, report, steps) -> tuple[pd.DataFrame, np.ndarray]:
     """The households of `path` with a building each; (frame, source rows)."""
-    rec = read_records(path, opts, report)
+    rec = read_records(path, opts, report, steps)
+    steps("placing")
     buildings = target.require("buildings")
     where = target.where("buildings")
     bids = rec.building_ids.copy()

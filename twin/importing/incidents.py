@@ -17,9 +17,10 @@ from .records import read_records, unknown_buildings
 log = logging.getLogger(__name__)
 
 
-def prepare(path, target, opts, report) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """The incidents of `path` as points with community, compound and grid; (frame, source rows)."""
-    rec = read_records(path, opts, report)
+    rec = read_records(path, opts, report, steps)
+    steps("placing")
     df, points = rec.df.copy(), rec.points.copy()
     problems: dict[int, tuple[str, str]] = {}
     at_building = pd.isna(points) & pd.notna(rec.building_ids)

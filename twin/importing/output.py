@@ -22,10 +22,46 @@ CHUNK_ROWS = 20_000
 PROGRESS_MIN_ROWS = 20_000  # smaller imports finish before a bar is worth drawing
 
 
+STEPS = ("reading", "converting coordinates", "checking geometries", "placing", "validating",
+         "checking the directory loads", "writing")
+
+
+def hidden(rows: int, show: bool | None) -> bool | None:
+    """tqdm's `disable` for an import of `rows` rows: `show` forces it; else None (on a terminal) for long ones."""
+    return (not show) if show is not None else (True if rows < PROGRESS_MIN_ROWS else None)
+
+
 def progress(total: int, desc: str, show: bool | None = None) -> tqdm:
-    """A tqdm bar on stderr; shown for long imports on a terminal (`show` forces it on or off)."""
-    disable = (not show) if show is not None else (True if total < PROGRESS_MIN_ROWS else None)
-    return tqdm(total=total, desc=desc, unit="row", unit_scale=True, leave=False, disable=disable)
+    """A row bar on stderr under the steps bar; shown for long imports on a terminal (`show` forces it)."""
+    return tqdm(total=total, desc=desc, unit="row", unit_scale=True, leave=False, disable=hidden(total, show),
+                position=1)
+
+
+class Steps:
+    """One bar on stderr over the steps of an import, drawn once the row count shows the import is long."""
+
+    def __init__(self, layer: str, show: bool | None = None):
+        self.layer, self.show, self.bar = layer, show, None
+
+    def rows(self, n: int) -> None:
+        """Say how many rows the source has (decides whether the bar is drawn)."""
+        if self.bar is None:
+            self.bar = tqdm(total=len(STEPS), desc=f"importing {self.layer}", unit="step", leave=False,
+                            disable=hidden(n, self.show), position=0,
+                            bar_format="{desc} {n}/{total} |{bar}| [{elapsed}]")
+            self("reading")
+
+    def __call__(self, step: str) -> None:
+        """Move the bar to the start of `step` (one of STEPS)."""
+        log.debug("import step: %s", step)
+        if self.bar is not None:
+            self.bar.n = STEPS.index(step)
+            self.bar.set_description(f"importing {self.layer}: {step}")  # also redraws
+
+    def close(self) -> None:
+        """Remove the bar."""
+        if self.bar is not None:
+            self.bar.close()
 
 
 def target_path(out_dir: Path, kind) -> Path:

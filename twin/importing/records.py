@@ -21,11 +21,12 @@ class Records:
     building_ids: np.ndarray
 
 
-def read_records(path, opts, report) -> Records:
+def read_records(path, opts, report, steps) -> Records:
     """Read a CSV that has coordinate columns, a building_id column or both; errors name the file."""
     df = read_csv(path)
     rows = np.arange(1, len(df) + 1)
     report.rows_read = len(df)
+    steps.rows(len(df))
     xy = xy_columns(df)
     if xy is None and "building_id" not in df.columns:
         pairs = ", ".join("/".join(p) for p in XY_COLUMNS)
@@ -33,6 +34,7 @@ def read_records(path, opts, report) -> Records:
                           column="building_id")
     points = np.full(len(df), None, dtype=object)
     if xy is not None:
+        steps("converting coordinates")
         crs = csv_crs(opts.crs, path)
         report.crs = crs.label
         points = csv_points(df, xy, crs, path, rows)

@@ -9,7 +9,7 @@ from pathlib import Path
 from twin.errors import InvalidInput
 
 from . import buildings, households, incidents
-from .output import validate
+from .output import Steps, validate
 from .report import ImportReport
 from .sources import require_file
 from .target import Target
@@ -48,13 +48,18 @@ def import_layer(layer: str, source, out, base=None, opts: Options = Options(), 
     t0 = time.perf_counter()
     target = Target(out, base, kinds)
     report = ImportReport(layer=layer, source=str(source), target=str(target.out))
-    frame, rows = PREPARE[layer](source, target, opts, report)
-    if not len(frame):
-        raise InvalidInput(f"file {source}: no row left to import ({report.rows_read} read, "
-                           f"{len(report.skipped)} skipped)", file=str(source))
-    kind = target.kinds[layer]
-    frame = validate(frame, kind, str(source), rows, opts.show)
-    path = target.finish(layer, frame, report)
+    steps = Steps(layer, opts.show)
+    try:
+        frame, rows = PREPARE[layer](source, target, opts, report, steps)
+        if not len(frame):
+            raise InvalidInput(f"file {source}: no row left to import ({report.rows_read} read, "
+                               f"{len(report.skipped)} skipped)", file=str(source))
+        kind = target.kinds[layer]
+        steps("validating")
+        frame = validate(frame, kind, str(source), rows, opts.show)
+        path = target.finish(layer, frame, report, steps)
+    finally:
+        steps.close()
     report.target = str(path)
     report.rows_written = len(frame)
     if kind.live and (target.out / "twin.sqlite").exists():

@@ -65,7 +65,7 @@ class Target:
                            layer=name)
         return frame
 
-    def finish(self, name: str, frame: gpd.GeoDataFrame, report) -> Path:
+    def finish(self, name: str, frame: gpd.GeoDataFrame, report, steps=None) -> Path:
         """Check the output directory loads with `frame` as layer `name`, then write it and any missing layers.
 
         Layers the output lacks are copied from the base, except households when buildings were imported (they
@@ -74,6 +74,8 @@ class Target:
         """
         from twin.core import Twin
 
+        steps = steps or (lambda step: None)
+        steps("checking the directory loads")
         frames, copies, empty = {}, [], []
         for kind in self.kinds.values():
             if kind.live:
@@ -93,6 +95,7 @@ class Target:
         except SchemaError as exc:
             raise SchemaError(f"{self.out} would not load with the imported {name} ({exc.message}); nothing was "
                               "written", file=report.source) from None
+        steps("writing")
         self.out.mkdir(parents=True, exist_ok=True)
         for kind in copies:
             src = self._store_with(kind.name).path_of(kind)

@@ -71,3 +71,16 @@ def test_progress_bar_on_stderr_when_shown_and_quiet_has_none(capsys, tmp_path, 
     code, out, err = run(capsys, "buildings", str(src), "--out", str(tmp_path / "b"), "--data", str(tiny_dir),
                          "--quiet")
     assert code == 0 and out == "" and "validating" not in err
+
+
+def test_the_web_app_serves_the_imported_directory(capsys, tmp_path, tiny_dir):
+    from web import create_app
+
+    out = tmp_path / "out"
+    src = write_geojson(tmp_path / "osm.geojson", OSM)
+    assert run(capsys, "buildings", str(src), "--out", str(out), "--data", str(tiny_dir), "--quiet")[0] == 0
+    client = create_app({"TESTING": True, "DATA_DIR": str(out), "STATE_DIR": str(tmp_path / "state")}).test_client()
+    assert client.get("/").status_code == 200
+    page = client.get("/collections/buildings/items?f=json")
+    assert page.status_code == 200
+    assert sorted(f["id"] for f in page.get_json()["features"]) == ["way/1", "way/2", "way/3"]
