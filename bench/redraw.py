@@ -2,7 +2,7 @@
 GerryChain ReCom started from today's plan, on the same instance and tessellation, in one run.
 
     python bench/redraw.py --instance demo            # the demo street (data/demo)
-    python bench/redraw.py --instance district        # 10,000+ buildings, 500 grids
+    python bench/redraw.py --instance district --grids-total 500   # 10,000 buildings in 20 communities, 500 grids
     python bench/redraw.py --instance synthetic --buildings 500 --communities 4 --grids 40
 
 Every method gets the same communities, grid counts, cells and shared-edge graph; Polsby-Popper is computed on
