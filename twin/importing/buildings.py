@@ -52,31 +52,36 @@ def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.nda
         problems[int(i)] = (f"lies outside every community of {target.where('communities')} (wrong --crs?)",
                             "geometry")
     keep = report.settle(problems, rows, ids, opts.skip_bad)
+    src, geoms, ids, community, compound = (src[keep].reset_index(drop=True), geoms[keep], ids[keep],
+                                            community[keep], compound[keep])
+    frame = attributes(src, geoms, compound, compounds, report)
+    frame.insert(0, "building_id", ids)
+    frame.insert(2, "compound_id", compound)
+    frame.insert(3, "community_id", community)
+    report.defaults = +report.defaults  # drop zero counts
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84), rows[keep]
 
+
+def attributes(src, geoms, compound, compounds, report) -> pd.DataFrame:
+    """Name, floors, height, units, households, use and build year of each building, defaults counted."""
     floors, height, how = osm.floors_and_height(src)
     use, unknown_use = osm.uses(src)
     report.defaults.update(how)
-    if unknown_use:
-        report.defaults["use defaulted to residential"] = unknown_use
+    report.defaults["use defaulted to residential"] = unknown_use
     year = osm.build_years(src)
     own_year = ~np.isnan(year)
     if compounds is not None and len(compounds):
         of_compound = compounds.set_index("compound_id")["build_year"]
         year = np.where(own_year, year, pd.Series(compound).map(of_compound).to_numpy(dtype=float))
-    report.defaults["build_year taken from the compound"] = int(np.sum(~own_year & ~np.isnan(year) & keep))
-    no_year = np.isnan(year) & keep
-    if no_year.any():
-        report.defaults[f"build_year defaulted to {osm.DEFAULT_BUILD_YEAR}"] = int(no_year.sum())
+    report.defaults["build_year taken from the compound"] = int(np.sum(~own_year & ~np.isnan(year)))
+    report.defaults[f"build_year defaulted to {osm.DEFAULT_BUILD_YEAR}"] = int(np.isnan(year).sum())
     year = np.where(np.isnan(year), osm.DEFAULT_BUILD_YEAR, year)
-    units, households = estimates(src, geoms, floors, use, keep, report)
+    units, households = estimates(src, geoms, floors, use, report)
     name_col = osm.column(src, "name", "addr:housenumber")
-    frame = pd.DataFrame({
-        "building_id": ids, "name": name_col.to_numpy(dtype=object) if name_col is not None else None,
-        "compound_id": compound, "community_id": community, "floors": floors, "height_m": np.round(height, 1),
-        "units": units, "households": households, "use": use, "build_year": year.astype(int)})
-    report.defaults = +report.defaults  # drop zero counts
-    return gpd.GeoDataFrame(frame[keep], geometry=geoms[keep], crs=WGS84), rows[keep]
-
+    return pd.DataFrame({
+        "name": name_col.to_numpy(dtype=object) if name_col is not None else None, "floors": floors,
+        "height_m": np.round(height, 1), "units": units, "households": households, "use": use,
+        "build_year": year.astype(int)})
 
 def given(src: pd.DataFrame, col: str, placed: np.ndarray) -> np.ndarray:
     """The file's own `col` where it has a value, else the placed value."""
@@ -88,21 +93,20 @@ def given(src: pd.DataFrame, col: str, placed: np.ndarray) -> np.ndarray:
                                              dtype=object))
 
 
-def estimates(src, geoms, floors, use, keep, report) -> tuple[np.ndarray, np.ndarray]:
+def estimates(src, geoms, floors, use, report) -> tuple[np.ndarray, np.ndarray]:
     """Units and households: the file's own columns where given, else estimated from the footprint (counted)."""
     n = len(src)
     units, households = np.ones(n, dtype=int), np.zeros(n, dtype=int)
-    if keep.any():
-        lon, lat = shapely.get_x(shapely.centroid(geoms[keep])), shapely.get_y(shapely.centroid(geoms[keep]))
-        metric = MetricCRS.for_lonlat(float(np.mean(lon)), float(np.mean(lat))).to_metric(geoms[keep])
-        units[keep], households[keep] = osm.units_and_households(metric, floors[keep], use[keep])
+    if n:
+        centre = shapely.centroid(geoms)
+        metric = MetricCRS.for_lonlat(float(np.mean(shapely.get_x(centre))), float(np.mean(shapely.get_y(centre))))
+        units, households = osm.units_and_households(metric.to_metric(geoms), floors, use)
     out = []
     for col, est in (("units", units), ("households", households)):
-        own = osm.number(osm.column(src, col), n).to_numpy() if col in src.columns else np.full(n, np.nan)
-        if col == "households":
-            own = np.where(pd.to_numeric(src.get(col), errors="coerce") == 0, 0, own) if col in src.columns else own
-        guessed = np.isnan(own) & keep
+        own = (pd.to_numeric(src[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+               if col in src.columns else np.full(n, np.nan))
+        guessed = np.isnan(own)
         if guessed.any():
             report.defaults[f"{col} estimated from the footprint and floors"] = int(guessed.sum())
-        out.append(np.where(np.isnan(own), est, own).astype(int))
+        out.append(np.round(np.where(np.isnan(own), est, own)).astype(int))
     return out[0], out[1]

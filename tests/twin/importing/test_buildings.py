@@ -133,3 +133,14 @@ def test_reimport_that_orphans_households_writes_nothing(tmp_path, tiny_dir):
         import_layer("buildings", src, tiny_dir)
     assert (tiny_dir / "buildings.geojson").read_bytes() == before
     assert not [p for p in tiny_dir.iterdir() if ".tmp" in p.name]
+
+
+def test_geopackage_with_several_layers_needs_layer(tmp_path, tiny_dir):
+    src = tmp_path / "two.gpkg"
+    for name, x in (("roads", 114.8807), ("buildings", 114.8850)):
+        gpd.GeoDataFrame({"building_id": [name]}, geometry=[shapely.box(x, 40.8010, x + 0.0003, 40.8013)],
+                         crs="EPSG:4326").to_file(src, layer=name, driver="GPKG", engine="pyogrio")
+    with pytest.raises(InvalidInput, match="has 2 layers .*choose one with --layer"):
+        import_layer("buildings", src, tmp_path / "out", tiny_dir)
+    import_layer("buildings", src, tmp_path / "out", tiny_dir, Options(layer="buildings"))
+    assert imported(tmp_path / "out")["community_id"].to_dict() == {"buildings": B}
