@@ -1,4 +1,5 @@
-"""Durability: SIGKILL the real server while 200 Open311 POSTs are in flight; every acknowledged one survives once.
+"""Durability: SIGKILL the real server while 200 Open311 POSTs (or 80 stage changes) are in flight; after a restart
+every acknowledged write is there exactly once, and each incident's row agrees with its history.
 
 The server is `twin serve` in a subprocess (waitress, the production setup) on the tiny street, its SQLite state
 in tmp_path. Each POST carries a unique token in its description, so after the restart we can count them.
@@ -22,6 +23,7 @@ pytestmark = pytest.mark.slow
 
 N = 200
 KILL_AFTER = 40            # acknowledged requests before the kill: the rest are queued or being served
+M = 80                     # incidents whose acceptance is in flight at the kill
 SERVING = re.compile(r"Serving the community twin on (http://\S+?)/? ")
 
 
@@ -44,29 +46,28 @@ def start_server(data_dir, state_dir, log_path):
     raise AssertionError(f"the server did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
 
 
-def fire(base, i, barrier, results):
-    """POST one request with token `crash-i` once every thread is ready; record (status, id) or the exception."""
-    data = {"service_code": "garbage", "lat": "40.8011", "long": "114.8808", "description": f"楼道杂物 crash-{i:03d}"}
-    barrier.wait()
-    try:
-        r = requests.post(f"{base}/open311/v2/requests.json", data=data, timeout=60)
-        rid = r.json()[0].get("service_request_id") if r.status_code == 201 else None
-        results[i] = (r.status_code, rid)
-    except (requests.RequestException, ValueError) as exc:
-        results[i] = ("error", type(exc).__name__)
+def kill_during(proc, calls, ok: int, kill_after: int) -> dict:
+    """Run every `calls[i]()` in its own thread at once; SIGKILL `proc` once `kill_after` answered `ok`.
 
-
-def test_sigkill_during_200_concurrent_posts_loses_and_duplicates_nothing(tiny_dir, tmp_path):
-    state = tmp_path / "state"
-    proc, base = start_server(tiny_dir, state, tmp_path / "server-1.log")
+    Returns {i: (status, json body)} or {i: ("error", exception name)} for calls the kill cut off.
+    """
     results: dict[int, tuple] = {}
-    barrier = threading.Barrier(N)
-    threads = [threading.Thread(target=fire, args=(base, i, barrier, results), daemon=True) for i in range(N)]
+    barrier = threading.Barrier(len(calls))
+
+    def run(i):
+        barrier.wait()
+        try:
+            r = calls[i]()
+            results[i] = (r.status_code, r.json())
+        except (requests.RequestException, ValueError) as exc:
+            results[i] = ("error", type(exc).__name__)
+
+    threads = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(len(calls))]
     try:
         for t in threads:
             t.start()
         deadline = time.monotonic() + 120
-        while sum(1 for s, _ in list(results.values()) if s == 201) < KILL_AFTER and time.monotonic() < deadline:
+        while sum(1 for s, _ in list(results.values()) if s == ok) < kill_after and time.monotonic() < deadline:
             time.sleep(0.002)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
@@ -75,11 +76,25 @@ def test_sigkill_during_200_concurrent_posts_loses_and_duplicates_nothing(tiny_d
             proc.kill()
     for t in threads:
         t.join(timeout=90)
-    assert len(results) == N
-    acked = {i: rid for i, (status, rid) in results.items() if status == 201}
-    failed = [i for i, (status, _) in results.items() if status != 201]
-    assert all(results[i][0] == "error" for i in failed), "only the kill may fail a request"
-    assert len(acked) >= KILL_AFTER and failed, "the kill must land while requests are in flight"
+    assert len(results) == len(calls)
+    failed = [i for i, (status, _) in results.items() if status != ok]
+    assert all(results[i][0] == "error" for i in failed), "only the kill may fail a call"
+    assert sum(1 for s, _ in results.values() if s == ok) >= kill_after and failed, \
+        "the kill must land while calls are in flight"
+    return results
+
+
+def post_call(base, i):
+    """A POST of request `crash-i` (a unique token in its description)."""
+    data = {"service_code": "garbage", "lat": "40.8011", "long": "114.8808", "description": f"楼道杂物 crash-{i:03d}"}
+    return lambda: requests.post(f"{base}/open311/v2/requests.json", data=data, timeout=60)
+
+
+def test_sigkill_during_200_concurrent_posts_loses_and_duplicates_nothing(tiny_dir, tmp_path):
+    state = tmp_path / "state"
+    proc, base = start_server(tiny_dir, state, tmp_path / "server-1.log")
+    results = kill_during(proc, [post_call(base, i) for i in range(N)], 201, KILL_AFTER)
+    acked = {i: body[0]["service_request_id"] for i, (status, body) in results.items() if status == 201}
     assert len(set(acked.values())) == len(acked)
 
     proc, base = start_server(tiny_dir, state, tmp_path / "server-2.log")
@@ -106,3 +121,30 @@ def test_sigkill_during_200_concurrent_posts_loses_and_duplicates_nothing(tiny_d
                          "GROUP BY h.incident_id").fetchall()
         n_hist = db.execute("SELECT count(*) FROM history").fetchone()[0]
     assert n_inc == len(listed) == len(per) == n_hist and all(c == 1 for _, c in per)
+
+
+def test_sigkill_during_concurrent_stage_changes_keeps_every_acknowledged_one(tiny_dir, tmp_path, monkeypatch):
+    state, staff = tmp_path / "state", {"Authorization": "Bearer crash-staff"}
+    monkeypatch.setenv("TWIN_TOKENS", '[{"role": "staff", "token": "crash-staff", "name": "李网格"}]')
+    proc, base = start_server(tiny_dir, state, tmp_path / "server-1.log")
+    with requests.Session() as http:
+        ids = [http.post(f"{base}/open311/v2/requests.json", timeout=30,
+                         data={"service_code": "garbage", "lat": "40.8011", "long": "114.8808"}).json()[0]
+               ["service_request_id"] for _ in range(M)]
+    accept = [(lambda rid=rid: requests.post(f"{base}/api/incidents/{rid}/actions", data={"action": "accept"},
+                                             headers=staff, timeout=60)) for rid in ids]
+    results = kill_during(proc, accept, 200, M // 4)
+    proc, base = start_server(tiny_dir, state, tmp_path / "server-2.log")
+    try:
+        stages = {rid: requests.get(f"{base}/open311/v2/requests/{rid}.json", timeout=30).json()[0]
+                  ["extended_attributes"]["stage"] for rid in ids}
+        history = {rid: [e["action"] for e in requests.get(f"{base}/api/incidents/{rid}/history",
+                                                           headers=staff, timeout=30).json()] for rid in ids}
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    for i, rid in enumerate(ids):
+        if results[i][0] == 200:
+            assert stages[rid] == "accepted" and history[rid] == ["report", "accept"], rid
+        else:  # cut off by the kill: committed or not, the row and its history agree
+            assert (stages[rid], history[rid]) in [("reported", ["report"]), ("accepted", ["report", "accept"])]
