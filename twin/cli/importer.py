@@ -18,14 +18,14 @@ def register(sub) -> None:
                     "households and incidents from CSV with coordinates (lon/lat or x/y) or building ids.")
     p.add_argument("layer", choices=LAYERS, help="which layer the file holds")
     p.add_argument("file", help="the source file")
-    p.add_argument("--out", required=True, help="data directory to write into (created if missing)")
+    p.add_argument("--out", required=True, metavar="DIR", help="data directory to write into (created if missing)")
     p.add_argument("--crs", default=None,
                    help="source coordinates: wgs84, cgcs2000 (EPSG:4490), a CGCS2000 Gauss-Krüger zone such as "
                         "EPSG:4549, gcj02 or bd09 (default: the file's own CRS; WGS84 for CSV)")
     p.add_argument("--data", default=None, metavar="BASE_DIR",
                    help="directory whose communities, compounds, grids (and buildings) place the rows where --out "
                         "has none; missing layers are copied from it")
-    p.add_argument("--layer", dest="source_layer", default=None,
+    p.add_argument("--layer", dest="source_layer", default=None, metavar="NAME",
                    help="layer of a multi-layer GeoPackage to read")
     p.add_argument("--skip-bad", action="store_true",
                    help="leave out rows that cannot be imported (listed in the report) instead of stopping")
