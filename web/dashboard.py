@@ -28,7 +28,7 @@ from twin.incidents.timeliness import DONE_STAGES, timeliness
 
 from . import get_twin, http
 from .geojson import VersionCache, dumps, feature_collection
-from .transport import Blob, offsets, origin_of, outer_rings, pack, send
+from .transport import QUANTUM, Blob, offsets, origin_of, outer_rings, pack, quantized_rings, send
 
 log = logging.getLogger(__name__)
 
@@ -218,26 +218,27 @@ def care_bins(twin, households: np.ndarray) -> np.ndarray:
 
 
 def encode_buildings(twin) -> bytes:
-    """buildings.bin: footprints (outer rings, LNGLAT_OFFSETS float32) + attributes + name/compound tables."""
+    """buildings.bin: footprints (outer rings, quantized: transport.quantized_rings) + attributes + name tables."""
     b = twin.frame("buildings")
     c = twin.frame("compounds")
     coords, starts = outer_rings(b.geometry.values)
     origin = origin_of(coords)
     a = building_attributes(twin)
     header = {
-        "layer": "buildings", "count": len(b), "origin": origin,
+        "layer": "buildings", "count": len(b), "origin": origin, "quantum": QUANTUM,
         "names": a["name"].tolist(), "compounds": c["name"].fillna(c["compound_id"]).astype(str).tolist(),
         "states": list(STATES), "decades": len(DECADE_EDGES) + 1, "care_edges": list(CARE_EDGES),
     }
+    rings = quantized_rings(coords, starts, origin)
     arrays = {
-        "positions": offsets(coords, origin), "starts": starts,
+        **(rings if rings is not None else {"positions": offsets(coords, origin)}), "starts": starts,
         "height": a["height"].to_numpy(dtype=np.float32),
         "floors": np.clip(a["floors"], 0, 65535).astype(np.uint16),
         "households": np.clip(a["households"], 0, 65535).astype(np.uint16),
         "state": a["state"].to_numpy().astype(np.uint8), "decade": a["decade"].astype(np.uint8),
         "care": a["care"].astype(np.uint8), "compound": a["compound"].astype(np.int32),
     }
-    return pack(header, arrays, {"positions": 2})
+    return pack(header, arrays, {"positions": 2, "ring_first": 2, "ring_steps": 2})
 
 
 def buildings_geojson_text(twin) -> str:

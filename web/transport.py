@@ -6,11 +6,13 @@ Format ("TWB1"), little-endian:
     H bytes  header: UTF-8 JSON {"arrays": {name: [dtype, byte_offset, length, size]}, ...layer metadata},
              padded with spaces so that the data section (at 8 + H) starts on an 8-byte boundary
     arrays   each at data section + byte_offset (8-byte aligned), `length` values of `dtype`
-             (float32, float64, uint8, uint16, uint32, int32), `size` values per feature (or per vertex)
+             (float32, float64, uint8, uint16, uint32, int16, int32), `size` values per feature (or per vertex)
 
-Polygons travel as deck.gl's binary polygon layout: `positions` (float32 x,y pairs as offsets in degrees from
-header "origin", drawn with COORDINATE_SYSTEM.LNGLAT_OFFSETS so float32 keeps centimetres) and
-`starts` (uint32 index of each polygon's first vertex, plus the total at the end). Only each footprint's
+Polygons travel as deck.gl's binary polygon layout: `starts` (uint32 index of each polygon's first vertex, plus
+the total at the end) and vertices as offsets in degrees from header "origin" (drawn with
+COORDINATE_SYSTEM.LNGLAT_OFFSETS so float32 keeps centimetres). Vertices are sent quantized (quantized_rings:
+int32 first vertex per ring, int16 steps between vertices, in 1e-7 degrees; gzip shrinks these far better than
+floats) and the page rebuilds the float32 offsets; or as float32 `positions` when an edge is too long for int16. Only each footprint's
 outer ring of its largest part is sent (holes and extra parts of building footprints do not change the wall
 view); rings are closed and clockwise, ready for SolidPolygonLayer with _normalize: false.
 
@@ -37,7 +39,7 @@ MAGIC = b"TWB1"
 MIMETYPE = "application/vnd.twin.binary"
 GZIP_LEVEL = 6
 DTYPES = {"float32": np.float32, "float64": np.float64, "uint8": np.uint8, "uint16": np.uint16,
-          "uint32": np.uint32, "int32": np.int32}
+          "uint32": np.uint32, "int16": np.int16, "int32": np.int32}
 _NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 
 
@@ -106,6 +108,43 @@ def largest_parts(geoms: np.ndarray) -> np.ndarray:
 def offsets(coords: np.ndarray, origin) -> np.ndarray:
     """float32 (lon, lat) offsets in degrees from `origin`, flattened x0, y0, x1, y1, ..."""
     return (np.asarray(coords, dtype=np.float64) - np.asarray(origin, dtype=np.float64)).astype(np.float32).ravel()
+
+
+QUANTUM = 1e-7  # degrees per unit of quantized ring coordinates (about 1 cm)
+
+
+def quantized_rings(coords: np.ndarray, starts: np.ndarray, origin) -> dict[str, np.ndarray] | None:
+    """Rings as integers of QUANTUM degrees: each ring's first vertex (int32, from `origin`) and the steps between
+    consecutive vertices (int16, first step 0) — small repeating integers that gzip well. None when a step is too
+    long for int16 (an edge of more than ~300 m): then send float32 offsets instead."""
+    q = np.round((np.asarray(coords, dtype=np.float64) - np.asarray(origin, dtype=np.float64)) / QUANTUM)
+    q = q.astype(np.int64)
+    steps = np.zeros_like(q)
+    if len(q):
+        steps[1:] = q[1:] - q[:-1]
+    first_ix = np.asarray(starts[:-1], dtype=np.int64)
+    nonempty = first_ix < np.asarray(starts[1:], dtype=np.int64)
+    steps[first_ix[nonempty]] = 0
+    if len(q) and np.abs(steps).max() > np.iinfo(np.int16).max:
+        return None
+    first = np.zeros((len(first_ix), 2), dtype=np.int64)
+    first[nonempty] = q[first_ix[nonempty]]
+    return {"ring_first": first.astype(np.int32).ravel(), "ring_steps": steps.astype(np.int16).ravel()}
+
+
+def ring_offsets(header: dict, arrays: dict) -> np.ndarray:
+    """The (V, 2) float64 offsets in degrees from header["origin"] of a blob made with quantized_rings (or with
+    float32 `positions`): the inverse the page's decoder also implements."""
+    if "positions" in arrays:
+        return arrays["positions"].reshape(-1, 2).astype(np.float64)
+    starts = arrays["starts"].astype(np.int64)
+    steps = arrays["ring_steps"].reshape(-1, 2).astype(np.int64)
+    first = arrays["ring_first"].reshape(-1, 2).astype(np.int64)
+    out = np.cumsum(steps, axis=0)
+    ring = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    before = np.vstack([np.zeros((1, 2), dtype=np.int64), out])[starts[:-1]]  # running sum before each ring
+    out = out - before[ring] + first[ring]
+    return out * QUANTUM
 
 
 def origin_of(coords: np.ndarray) -> list[float]:

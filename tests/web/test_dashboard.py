@@ -7,7 +7,7 @@ import pytest
 
 from tests.tiny import BUILDINGS, GA1
 from web import create_app
-from web.transport import pack, unpack
+from web.transport import QUANTUM, pack, quantized_rings, ring_offsets, unpack
 
 PLANNER = "planner-token"
 AT_B1 = {"lat": "40.8011", "long": "114.8808", "description": "楼道里有人飞线充电"}
@@ -39,6 +39,19 @@ def test_pack_unpack_round_trip_and_alignment():
         pack({}, {"bad": np.array([1], dtype=np.int64)})
 
 
+def test_quantized_rings_round_trip_and_fallback():
+    coords = np.array([[0.0, 0.0], [1e-4, 0.0], [1e-4, 2e-4], [0.0, 0.0],  # ring 0: 4 vertices
+                       [0.01, 0.02], [0.01003, 0.02], [0.01, 0.02]])  # ring 1: 3 vertices
+    starts = np.array([0, 4, 4, 7], dtype=np.uint32)  # ring 1 is empty
+    arrays = quantized_rings(coords, starts, [0.005, 0.01])
+    assert arrays["ring_first"].tolist() == [-50000, -100000, 0, 0, 50000, 100000]
+    assert arrays["ring_steps"].tolist() == [0, 0, 1000, 0, 0, 2000, -1000, -2000, 0, 0, 300, 0, -300, 0]
+    back = ring_offsets({"origin": [0.005, 0.01]}, {**arrays, "starts": starts}) + [0.005, 0.01]
+    assert np.allclose(back, coords, atol=QUANTUM / 2)
+    # an edge of 0.01° (~1 km) does not fit int16 steps of 1e-7°: the caller sends floats instead
+    assert quantized_rings(np.array([[0.0, 0.0], [0.01, 0.0]]), np.array([0, 2]), [0, 0]) is None
+
+
 def test_buildings_bin_carries_footprints_and_attributes(client):
     resp = client.get("/api/dashboard/buildings.bin")
     assert resp.status_code == 200 and resp.mimetype == "application/vnd.twin.binary"
@@ -46,7 +59,8 @@ def test_buildings_bin_carries_footprints_and_attributes(client):
     assert header["count"] == 5 and header["states"][0] == "company"
     # each tiny footprint is a closed 5-vertex box
     assert a["starts"].tolist() == [0, 5, 10, 15, 20, 25]
-    xy = a["positions"].reshape(-1, 2).astype(np.float64) + np.array(header["origin"])
+    assert "positions" not in a and a["ring_steps"].dtype == np.int16  # quantized rings
+    xy = ring_offsets(header, a) + np.array(header["origin"])
     b1 = xy[0:5]
     x0, y0 = 114.8807, 40.8010
     assert np.allclose(sorted(set(np.round(b1[:, 0], 6))), [x0, x0 + 0.0003], atol=1e-6)

@@ -9,7 +9,7 @@
  * the layer list always has the same ids, so deck.gl reuses its layers and GPU buffers.
  *
  * window.twinDashboard exposes counters for tests and benchmarks: refreshes, drawnAt (ms since navigation of the
- * first frame with buildings drawn), layerIds, kpis (the figures shown), changes (how many data updates arrived),
+ * first frame with buildings drawn), dataAt (ms since navigation when the buildings were fetched and decoded), layerIds, kpis (the figures shown), changes (how many data updates arrived),
  * incidents (points shown), view() (the camera), deckLayers() (layers deck holds), refreshNow().
  * URL options: ?mode=property|risk|decade|care, ?hex=1, ?grids=0, ?pulse=0, ?transport=geojson.
  */
@@ -74,12 +74,12 @@
     colorKey: 0, // bumps whenever building colours must be recomputed (mode or risk changed)
   };
   const stats = (window.twinDashboard = {
-    refreshes: 0, changes: 0, drawnAt: null, layerIds: [], kpis: null, transport: C.transport, counts: {},
+    refreshes: 0, changes: 0, drawnAt: null, dataAt: null, layerIds: [], kpis: null, transport: C.transport, counts: {},
   });
 
   // ---- TWB1 decoding (web/transport.py) --------------------------------------------------------------------
   const TYPES = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array, uint16: Uint16Array,
-                  uint32: Uint32Array, int32: Int32Array };
+                  uint32: Uint32Array, int32: Int32Array, int16: Int16Array };
 
   function decode(buf) {
     const dv = new DataView(buf);
@@ -98,9 +98,22 @@
     const { header: h, arrays: a } = decode(buf);
     return {
       n: h.count, origin: h.origin, names: h.names, compounds: h.compounds, states: h.states,
-      positions: a.positions, starts: a.starts, height: a.height, floors: a.floors, households: a.households,
+      positions: a.positions || ringOffsets(a.starts, a.ring_first, a.ring_steps, h.quantum), starts: a.starts, height: a.height, floors: a.floors, households: a.households,
       state: a.state, decade: a.decade, care: a.care, compound: a.compound,
     };
+  }
+
+  // Quantized rings (web/transport.py quantized_rings) back to float32 offsets in degrees from the origin.
+  function ringOffsets(starts, first, steps, quantum) {
+    const out = new Float32Array(steps.length);
+    for (let r = 0; r + 1 < starts.length; r++) {
+      let x = first[2 * r], y = first[2 * r + 1];
+      for (let v = starts[r]; v < starts[r + 1]; v++) {
+        x += steps[2 * v]; y += steps[2 * v + 1];
+        out[2 * v] = x * quantum; out[2 * v + 1] = y * quantum;
+      }
+    }
+    return out;
   }
 
   // The plain-GeoJSON baseline: the same model built from a FeatureCollection (outer ring of the largest part).
@@ -546,7 +559,10 @@
       Twin.fetchJSON(API + "grids.json", { conditional: true }),
       Twin.fetchJSON(API + "kpis", { conditional: true }),
     ]);
-    if (b) S.buildings = geojson ? buildingsFromGeoJSON(b) : buildingsFromBinary(b);
+    if (b) {
+      S.buildings = geojson ? buildingsFromGeoJSON(b) : buildingsFromBinary(b);
+      if (stats.dataAt == null) stats.dataAt = performance.now();
+    }
     if (r) S.risk = riskFromBinary(r);
     if (i) { S.incidents = incidentsFromBinary(i); stats.incidents = S.incidents.n; }
     if (g) S.grids_data = gridsFromJSON(g);
