@@ -188,13 +188,24 @@ def _read_wkt_csv(path: Path) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df.drop(columns=[col]), geometry=geoms, crs=None)
 
 
+CSV_ENCODINGS = ("utf-8-sig", "gb18030")  # UTF-8 (with or without BOM), else the GBK family Excel saves in China
+
+
 def read_csv(path) -> pd.DataFrame:
-    """A CSV as text columns (blank -> missing), UTF-8 with or without BOM; errors name the file."""
+    """A CSV as text columns (blank -> missing), in UTF-8 or GB18030/GBK; errors name the file."""
     path = require_file(path)
-    try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise SchemaError(f"cannot read CSV: {exc}", file=str(path)) from None
+    for encoding in CSV_ENCODINGS:
+        try:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise SchemaError(f"cannot read CSV: {exc}", file=str(path)) from None
+        if encoding != CSV_ENCODINGS[0]:
+            log.info("%s is not UTF-8: read as %s", path, encoding)
+        return df
+    raise SchemaError(f"cannot read CSV: it is neither {' nor '.join(CSV_ENCODINGS)} text (save it as UTF-8)",
+                      file=str(path))
 
 
 def xy_columns(df: pd.DataFrame) -> tuple[str, str] | None:

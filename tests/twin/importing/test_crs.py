@@ -54,11 +54,13 @@ def test_web_map_offsets_land_within_half_a_metre(tmp_path, tiny_dir, crs, forwa
     assert worst_error_m(tmp_path / "out", OSM) < 0.5
 
 
-def test_gauss_kruger_zone_declared_in_the_file(tmp_path, tiny_dir):
-    to_gk = Transformer.from_crs("EPSG:4326", "EPSG:4547", always_xy=True)  # CGCS2000 / 3-degree GK CM 114E
-    src = write_geojson(tmp_path / "gk.geojson", moved(OSM, to_gk.transform), crs="EPSG:4547")
+# CGCS2000 3-degree Gauss-Krüger around 114.88E: CM 114E, without (4547) and with (4526, zone 38) the zone prefix
+@pytest.mark.parametrize("epsg", ["EPSG:4547", "EPSG:4526"])
+def test_gauss_kruger_zone_declared_in_the_file(tmp_path, tiny_dir, epsg):
+    to_gk = Transformer.from_crs("EPSG:4326", epsg, always_xy=True)
+    src = write_geojson(tmp_path / "gk.geojson", moved(OSM, to_gk.transform), crs=epsg)
     report = import_layer("buildings", src, tmp_path / "out", tiny_dir)
-    assert report.crs == "EPSG:4547"
+    assert report.crs == epsg
     assert worst_error_m(tmp_path / "out", OSM) < 0.5
 
 

@@ -99,3 +99,19 @@ def test_buildings_then_households_into_a_new_directory(tmp_path, tiny_dir):
     import_layer("households", write_csv(tmp_path / "h.csv", [person("P1", building_id="way/3")]), out)
     h = open_twin(out).frame("households")
     assert h["building_id"].tolist() == ["way/3"] and h["community_id"].tolist() == [B]
+
+
+def test_a_gbk_csv_from_excel_is_read(tmp_path, tiny_dir):
+    src = write_csv(tmp_path / "h.csv", [person("P1", building_id="B1")])
+    src.write_bytes(src.read_text(encoding="utf-8").encode("gbk"))
+    import_layer("households", src, tiny_dir, tiny_dir)
+    h = open_twin(tiny_dir).frame("households").set_index("household_id")
+    assert h.loc["P1", "name"] == "张三" and bool(h.loc["P1", "elderly_alone"])
+
+
+def test_a_binary_file_is_not_a_csv(tmp_path, tiny_dir):
+    src = tmp_path / "h.csv"
+    src.write_bytes(b"household_id\n\xff\xfe\x00\x81\x30\n")
+    with pytest.raises(SchemaError, match="neither utf-8-sig nor gb18030") as err:
+        import_layer("households", src, tiny_dir, tiny_dir)
+    assert err.value.file == str(src)
