@@ -38,7 +38,6 @@ def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.nda
     ids, generated = osm.ids(src, rows)
     if generated:
         report.defaults["building_id made from the row number"] = generated
-    report.repaired = [str(ids[i]) for i in repaired]
 
     steps("placing")
     log.info("placing %d buildings in %s", len(src), target.where("communities"))
@@ -52,6 +51,7 @@ def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.nda
         problems[int(i)] = (f"lies outside every community of {target.where('communities')} (wrong --crs?)",
                             "geometry")
     keep = report.settle(problems, rows, ids, opts.skip_bad)
+    report.repaired = [str(ids[i]) for i in repaired if keep[i]]
     src, geoms, ids, community, compound = (src[keep].reset_index(drop=True), geoms[keep], ids[keep],
                                             community[keep], compound[keep])
     frame = attributes(src, geoms, compound, compounds, report)

@@ -144,3 +144,23 @@ def test_geopackage_with_several_layers_needs_layer(tmp_path, tiny_dir):
         import_layer("buildings", src, tmp_path / "out", tiny_dir)
     import_layer("buildings", src, tmp_path / "out", tiny_dir, Options(layer="buildings"))
     assert imported(tmp_path / "out")["community_id"].to_dict() == {"buildings": B}
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, tiny_dir, monkeypatch):
+    from twin.importing import output
+
+    before = (tiny_dir / "buildings.geojson").read_bytes()
+    src = write_geojson(tmp_path / "b.geojson", [feature({"building_id": b}, box(114.8807, 40.8010 + k * 0.0004,
+                                                                                  114.8810, 40.8013 + k * 0.0004))
+                                                 for k, b in enumerate(["B1", "B2", "B3", "B4", "B5"])])
+
+    def half_written(frame, kind, tmp):
+        tmp.write_text('{"type": "FeatureCollection", "features": [', encoding="utf-8")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(output, "_write", half_written)
+    with pytest.raises(OSError, match="disk full"):
+        import_layer("buildings", src, tiny_dir)
+    assert (tiny_dir / "buildings.geojson").read_bytes() == before
+    assert sorted(p.name for p in tiny_dir.iterdir()) == ["buildings.geojson", "communities.geojson",
+                                                          "compounds.geojson", "grids.geojson", "households.csv"]
