@@ -48,7 +48,7 @@ def check_polygons(geoms: np.ndarray, show: bool | None = None) -> tuple[np.ndar
     invalid[usable] = ~shapely.is_valid(geoms[usable])
     repaired = []
     bad = np.flatnonzero(invalid)
-    for i in tqdm(bad, desc="repairing geometries", unit="geom", leave=False,
+    for i in tqdm(bad, desc="repairing geometries", unit="geom", leave=False, position=1,
                   disable=(not show) if show is not None else (True if len(bad) < REPAIR_BAR_MIN else None)):
         fixed = polygonal_part(shapely.make_valid(geoms[i]))
         if fixed is not None:

@@ -24,10 +24,10 @@ def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.nda
     df, points = rec.df.copy(), rec.points.copy()
     problems: dict[int, tuple[str, str]] = {}
     at_building = pd.isna(points) & pd.notna(rec.building_ids)
-    if at_building.any():
+    if pd.notna(rec.building_ids).any():
         buildings = target.require("buildings")
-        problems.update(unknown_buildings(np.where(at_building, rec.building_ids, None), buildings,
-                                          target.where("buildings")))
+        problems.update(unknown_buildings(rec.building_ids, buildings, target.where("buildings")))
+    if at_building.any():
         pos = pd.Index(buildings["building_id"]).get_indexer(pd.Index(rec.building_ids[at_building]))
         spots = np.full(len(pos), None, dtype=object)
         spots[pos >= 0] = shapely.point_on_surface(buildings.geometry.values[pos[pos >= 0]])

@@ -115,3 +115,12 @@ def test_a_binary_file_is_not_a_csv(tmp_path, tiny_dir):
     with pytest.raises(SchemaError, match="neither utf-8-sig nor gb18030") as err:
         import_layer("households", src, tiny_dir, tiny_dir)
     assert err.value.file == str(src)
+
+
+def test_incident_naming_an_unknown_building_is_reported(tmp_path, tiny_dir):
+    rows = [{"incident_id": "GD1", "lon": "114.8808", "lat": "40.8011", "building_id": "B1", **INCIDENT},
+            {"incident_id": "GD2", "lon": "114.8808", "lat": "40.8011", "building_id": "B77", **INCIDENT}]
+    report = import_layer("incidents", write_csv(tmp_path / "i.csv", rows), tmp_path / "out", tiny_dir,
+                          Options(skip_bad=True))
+    assert [(p.row, p.id, p.column) for p in report.skipped] == [(2, "GD2", "building_id")]
+    assert "building 'B77' is not in" in report.skipped[0].reason
