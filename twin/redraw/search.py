@@ -353,9 +353,62 @@ class Search:
                 continue
             v, to = moves[0]  # a swap across the border: a lighter node comes back
             w = self.swap_partner(v, self.lab[v], to)
-            if w is not None:
-                self.attempt([(v, to), (w, self.lab[v])], 0.0, repair=True)
+            if w is not None and self.attempt([(v, to), (w, self.lab[v])], 0.0, repair=True):
+                continue
+            self.path_repair(g)
         return len(self.out_of_band())
+
+    def grid_neighbours(self, g: int) -> set:
+        """Free grids sharing an edge with grid g."""
+        return {self.lab[u] for v in self.members[g] for u in self.nbr[v]
+                if self.lab[u] != g and self.free_grid[self.lab[u]]}
+
+    def path_repair(self, g: int) -> bool:
+        """Pass load along the shortest chain of grids between out-of-band grid g and the nearest grid with room for
+        what g must shed (or with that much to spare), one border building per step; kept if the excess falls."""
+        over = self.L[g] > self.T
+        need = abs(self.L[g] - self.T) - self.band * self.T  # load to pass on (over) or to take in (under)
+        room = (lambda q: self.L[q] + need <= (1 + self.band) * self.T) if over else \
+            (lambda q: self.L[q] - need >= (1 - self.band) * self.T)
+        prev, frontier, found = {g: None}, [g], None
+        while frontier and found is None:
+            nxt = []
+            for a in frontier:
+                for b in self.grid_neighbours(a):
+                    if b not in prev:
+                        prev[b] = a
+                        if room(b):
+                            found = b
+                            break
+                        nxt.append(b)
+                if found is not None:
+                    break
+            frontier = nxt
+        if found is None:
+            return False
+        path = [found]
+        while prev[path[-1]] is not None:
+            path.append(prev[path[-1]])
+        path = path[::-1] if over else path  # load flows along `path`
+        grids = set(path)
+        ex_before = sum(self.excess(x) for x in grids)
+        done = []
+        for a, b in zip(path, path[1:]):
+            cands = [v for v in self.members[a] if not self.fixed[v] and any(self.lab[u] == b for u in self.nbr[v])]
+            cands.sort(key=lambda v: abs(self.load[v] - need))
+            for v in cands[:6]:
+                if self.connected_without(v, a):
+                    self.apply(v, b)
+                    done.append((v, a))
+                    break
+            else:
+                self._undo(done)
+                return False
+        if sum(self.excess(x) for x in grids) < ex_before - 1e-12:
+            self.moves += 1
+            return True
+        self._undo(done)
+        return False
 
     def run(self, progress=None) -> np.ndarray:
         """Repair the band, anneal for effort × nodes proposals from a calibrated temperature down to zero, repair

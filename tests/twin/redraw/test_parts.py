@@ -75,3 +75,19 @@ def test_band_repair_uses_chains_to_reach_the_band():
     assert search.out_of_band() == [0, 1, 2]
     assert search.repair_band(200) == 0
     assert search.L == [20.0, 20.0, 20.0] and search.lab == [0, 0, 1, 1, 2, 2]
+
+
+def test_band_repair_passes_load_along_a_path_of_grids():
+    # eight 10-household cells in a row as 30 | 20 | 20 | 10 (ideal 20, ±10%): no move, chain of two or swap helps;
+    # only passing one cell along all four grids reaches 20/20/20/20.
+    from twin.redraw.graph import _csr
+    from twin.redraw.search import Problem, Search
+    n = 8
+    graph = _csr(n, np.arange(n - 1), np.arange(1, n), np.ones(n - 1), np.ones(n), np.full(n, 4.0),
+                 np.column_stack([np.arange(n), np.zeros(n)]))
+    labels = np.array([0, 0, 0, 1, 1, 2, 2, 3])
+    p = Problem(graph=graph, load=np.full(n, 10.0), households=np.full(n, 10.0), labels=labels, origin=labels.copy(),
+                fixed=np.zeros(n, bool), k=4, band=0.1, keep=1.0, compactness=1.0, effort=1, seed=1)
+    search = Search(p)
+    assert search.repair_band(50) == 0
+    assert search.lab == [0, 0, 1, 1, 2, 2, 3, 3]
