@@ -238,14 +238,15 @@ def _add_incidents(twin, answer: AreaAnswer, now) -> None:
         answer.summary["incidents"] = None
         return
     from .incidents.reports import summarize
-    from .incidents.timeliness import timeliness
+    from .incidents.timeliness import DONE_STAGES, timeliness
     now = service.now() if now is None else pd.Timestamp(now)
     frame = service.select(geom=answer.area.geom, start=answer.start, end=answer.end)
     answer.incidents = frame
     s = summarize(frame, service.deadlines, now)
-    if len(frame):
-        t = timeliness(frame, service.deadlines, now)
-        late = frame[t["overdue"].to_numpy()]
+    open_ = frame[~frame["stage"].isin(DONE_STAGES).to_numpy()] if s["overdue"] else frame.iloc[:0]
+    if len(open_):  # only open incidents can be overdue: the list needs their due times alone
+        t = timeliness(open_, service.deadlines, now)
+        late = open_[t["overdue"].to_numpy()]
         od = late[[c for c in OVERDUE_FIELDS if c in late.columns]].copy()
         od["overdue_limit"] = t.loc[late.index, "overdue_limit"]
         od["next_due"] = t.loc[late.index, "next_due"]
