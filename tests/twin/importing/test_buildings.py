@@ -6,6 +6,8 @@ import warnings
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
+import pyogrio
 import pytest
 import shapely
 
@@ -109,6 +111,11 @@ def test_missing_geometry_column(tmp_path, tiny_dir):
     with pytest.raises(SchemaError, match="no geometry column") as err:
         import_layer("buildings", csv, tmp_path / "out", tiny_dir)
     assert err.value.file == str(csv) and err.value.column == "geometry"
+    table = tmp_path / "attributes.gpkg"  # a GeoPackage attribute table: rows, but no geometry column
+    pyogrio.write_dataframe(pd.DataFrame({"building_id": ["X"], "floors": [5]}), table, layer="b")
+    with pytest.raises(SchemaError, match="the file has no geometry column") as err:
+        import_layer("buildings", table, tmp_path / "out", tiny_dir)
+    assert err.value.file == str(table) and err.value.column == "geometry"
     nulls = write_geojson(tmp_path / "n.geojson", [feature({"building_id": "X"}, None)])
     with pytest.raises(SchemaError, match="no feature of the file has a geometry"):
         import_layer("buildings", nulls, tmp_path / "out", tiny_dir)
