@@ -16,7 +16,7 @@ from twin.schema import Field
 from . import get_twin, http
 from .auth import current_principal
 from .geojson import FeatureEncoder, VersionCache, dumps, feature_collection, geometry_json, iso, point_json
-from .http import parse_bbox, parse_datetime, parse_equals, parse_int
+from .http import CRS84, check_crs, parse_bbox, parse_datetime, parse_equals, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,6 @@ CONFORMANCE = [
 
 
 # --- the catalogue: every layer kind, the live incidents, and household counts ------------------------------------
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 FILTER_DTYPES = ("str", "int", "bool")
 
@@ -506,7 +505,8 @@ def items(collection_id: str):
     source = source_of(twin, collection_id)
     source.check_visible(p)
     filterable = source.filterable
-    check_params({"f", "bbox", "limit", "offset", "datetime", *filterable})
+    check_params({"f", "bbox", "limit", "offset", "datetime", "crs", "bbox-crs", *filterable})
+    check_crs(request.args, "crs", "bbox-crs")
     bbox = parse_bbox(request.args.get("bbox"))
     limit = parse_int(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = parse_int(request.args, "offset", 0, 0, None)
@@ -548,7 +548,8 @@ def items(collection_id: str):
 def item(collection_id: str, feature_id: str):
     """One feature."""
     wants((GEOJSON,))
-    check_params({"f"})
+    check_params({"f", "crs"})
+    check_crs(request.args, "crs")
     twin, p = get_twin(), current_principal()
     source = source_of(twin, collection_id)
     source.check_visible(p)

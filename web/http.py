@@ -128,6 +128,19 @@ def parse_datetime(raw: str) -> tuple:
     return start, end
 
 
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+_CRS84_FORMS = {CRS84, "https://www.opengis.net/def/crs/OGC/1.3/CRS84", "OGC:CRS84", "[OGC:CRS84]"}
+
+
+def check_crs(args, *names: str) -> None:
+    """`crs` / `bbox-crs` (OGC API – Features Part 2), which clients such as GDAL send: only CRS84 is served."""
+    for name in names:
+        raw = args.get(name)
+        if raw is not None and raw.strip() not in _CRS84_FORMS:
+            raise InvalidInput(f"{name} must be {CRS84} (WGS84 longitude/latitude, the only CRS served), "
+                               f"not {raw[:80]!r}", parameter=name)
+
+
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import logging
 
+from .http import CRS84
+
 log = logging.getLogger(__name__)
 
 _JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "datetime": "string"}
@@ -45,7 +47,7 @@ def _collection_paths(s) -> dict:
     base = f"/collections/{s.id}"
     tag = [s.id]
     params = [_ref("parameters", "bbox"), _ref("parameters", "limit"), _ref("parameters", "offset"),
-              _ref("parameters", "f")]
+              _ref("parameters", "f"), _ref("parameters", "crs"), _ref("parameters", "bbox-crs")]
     if s.time_field:
         params.append(_ref("parameters", "datetime"))
     params += [_filter_param(f) for f in s.filterable.values()]
@@ -71,7 +73,7 @@ def _collection_paths(s) -> dict:
                           **_errors(400, 401, 403, 404, 406)}}},
         f"{base}/items/{{featureId}}": {"get": {
             "tags": tag, "summary": f"{s.title_zh} {s.title_en}: one feature", "operationId": f"item-{s.id}",
-            "parameters": [_ref("parameters", "featureId"), _ref("parameters", "f")],
+            "parameters": [_ref("parameters", "featureId"), _ref("parameters", "f"), _ref("parameters", "crs")],
             "responses": {"200": _json("feature", "application/geo+json"),
                           "304": {"description": "not modified"}, **_errors(400, 401, 403, 404)}}},
     }
@@ -127,6 +129,10 @@ def _components(default_limit: int, max_limit: int) -> dict:
                          "schema": {"type": "string"}},
             "f": {"name": "f", "in": "query", "required": False, "style": "form", "explode": False,
                   "description": "format; JSON when absent", "schema": {"type": "string", "enum": ["json"]}},
+            **{name: {"name": name, "in": "query", "required": False, "style": "form", "explode": False,
+                      "description": f"{what} (OGC API – Features Part 2, as GDAL sends it); only CRS84 is served",
+                      "schema": {"type": "string", "enum": [CRS84]}}
+               for name, what in (("crs", "CRS of the response"), ("bbox-crs", "CRS of bbox"))},
             "featureId": {"name": "featureId", "in": "path", "required": True, "description": "id of the feature",
                           "schema": {"type": "string"}},
         },

@@ -155,6 +155,19 @@ def test_bad_items_queries_are_400_with_a_hint(client, query, word):
     assert r.json["code"] == "invalid_input" and word in r.json["message"]
 
 
+def test_crs84_is_accepted_as_gdal_sends_it_and_nothing_else(client):
+    crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    r = client.get(f"/collections/buildings/items?limit=2&crs={crs84}&bbox-crs={crs84}")
+    assert r.status_code == 200 and ids(r.json) == ["B1", "B2"]
+    assert crs84 in [link["href"] for link in r.json["links"] if link["rel"] == "next"][0].replace("%3A", ":") \
+        .replace("%2F", "/")
+    assert client.get(f"/collections/buildings/items/B1?crs={crs84}").status_code == 200
+    for url in ("/collections/buildings/items?crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+                "/collections/buildings/items?bbox-crs=EPSG:3857", "/collections/buildings/items/B1?crs=x"):
+        r = client.get(url)
+        assert r.status_code == 400 and "only CRS served" in r.json["message"], url
+
+
 def test_personal_fields_are_not_filterable(api):
     r = api.get("/collections/households/items?name=x", headers=bearer("admin-secret"))
     assert r.status_code == 400 and "unknown query parameter" in r.json["message"]

@@ -1,6 +1,8 @@
 """A real OGC API – Features client (OWSLib) against waitress on 127.0.0.1: list collections, page all buildings."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.live import live_server
@@ -47,3 +49,35 @@ def test_owslib_lists_collections_and_pages_through_every_building(demo_app):
         assert 0 < west["numberReturned"] == west["numberMatched"] < len(expected)
         one = api.collection_item("buildings", expected[0])
         assert one["id"] == expected[0] and one["geometry"]["type"] in ("Polygon", "MultiPolygon")
+
+
+GDAL_READ = """
+import json, sys
+import pyogrio
+base = "OAPIF:" + sys.argv[1]
+layers = [str(name) for name, _ in pyogrio.list_layers(base)]
+buildings = pyogrio.read_dataframe(base, layer="buildings")
+unmanaged = pyogrio.read_dataframe(base, layer="compounds", where="state = 'unmanaged'")
+print(json.dumps({"layers": layers, "ids": buildings["building_id"].tolist(), "crs": buildings.crs.to_string(),
+                  "floors": int(buildings["floors"].sum()), "unmanaged": sorted(unmanaged["compound_id"])}))
+"""
+
+
+def test_gdal_oapif_driver_reads_every_building(demo_app):
+    """GDAL's OAPIF driver (QGIS reads OGC API the same way), through pyogrio's bundled GDAL.
+
+    GDAL runs in a child process: it keeps the GIL while it fetches, which would stall a server thread of ours."""
+    import subprocess
+    import sys
+
+    twin = demo_app.extensions["twin"]
+    b, c = twin.frame("buildings"), twin.frame("compounds")
+    with live_server(demo_app) as base:
+        proc = subprocess.run([sys.executable, "-c", GDAL_READ, base], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    got = json.loads(proc.stdout)
+    assert {"communities", "compounds", "buildings", "grids", "household-counts-by-building"} <= set(got["layers"])
+    assert "households" not in got["layers"]
+    assert sorted(got["ids"]) == sorted(b["building_id"])  # GDAL pages through every one (its pages are 1,000)
+    assert got["crs"] in ("OGC:CRS84", "EPSG:4326") and got["floors"] == int(b["floors"].sum())
+    assert got["unmanaged"] == sorted(c.loc[c["state"] == "unmanaged", "compound_id"])
