@@ -15,7 +15,7 @@ from . import lifecycle
 from .deadlines import Deadlines
 from .intake import clean
 from .placement import Placer
-from .store import COLUMNS, SqliteIncidentStore
+from .store import COLUMNS, GroupCommit, SqliteIncidentStore
 from .table import LiveTable
 from .timeliness import timeliness
 
@@ -43,6 +43,7 @@ class IncidentService:
         self.placer = Placer(twin)
         self.care_threshold = CARE_THRESHOLD
         self._lock = threading.RLock()
+        self._commits = GroupCommit(store, after=self._added_all)  # concurrent reports share one fsync
         frame = store.load()
         self.table = LiveTable(frame)
         self.index = LiveIndex.bulk(np.arange(len(frame)), frame["lon"].to_numpy(), frame["lat"].to_numpy(), twin.crs)
@@ -159,24 +160,25 @@ class IncidentService:
         return rec
 
     def _insert(self, recs: list[dict], actor: str, action: str, note: str | None = None) -> list[dict]:
-        with self._lock:
-            now = self.now()
+        def maker(rec: dict):
+            def make(seq: int):
+                now = self.now()
+                record = {c: rec.get(c) for c in COLUMNS}
+                record.update(incident_id=new_id(now, seq), stage="reported", reported_at=now)
+                return record, {"at": now, "actor": actor, "action": action, "from_stage": None,
+                                "to_stage": "reported", "note": note}
+            return make
 
-            def maker(rec: dict):
-                def make(seq: int):
-                    record = {c: rec.get(c) for c in COLUMNS}
-                    record.update(incident_id=new_id(now, seq), stage="reported", reported_at=now)
-                    return record, {"at": now, "actor": actor, "action": action, "from_stage": None,
-                                    "to_stage": "reported", "note": note}
-                return make
-
-            records = self.store.insert_all([maker(r) for r in recs])
-            for record in records:
-                self._added(record)
+        records = self._commits.submit([maker(r) for r in recs])
         for record in records:
             log.info("incident %s (%s) reported by %s in grid %s", record["incident_id"], record["category"], actor,
                      record["grid_code"])
         return [self.get(r["incident_id"]) for r in records]
+
+    def _added_all(self, records: list[dict]) -> None:
+        with self._lock:
+            for record in records:
+                self._added(record)
 
     def _added(self, record: dict) -> None:
         i = self.table.append(record)

@@ -149,13 +149,32 @@ class SqliteIncidentStore:
 
     def insert_all(self, makes: list[Callable[[int], tuple[dict, dict]]]) -> list[dict]:
         """Insert the records the `makes` build (each given its own seq) in one transaction: all or none."""
-        records = []
+        [result] = self.insert_groups([makes])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def insert_groups(self, groups: list[list[Callable]]) -> list:
+        """Insert several callers' groups of records in one transaction, each group all or none (a savepoint).
+
+        Returns, per group, its records or the exception that rolled it back; one commit (one fsync) for all.
+        """
+        out: list = []
         with self.transaction() as db:
-            for make in makes:
-                record, event = make(self._next_seq(db))
-                self._write_new(db, record, event)
-                records.append(record)
-        return records
+            for makes in groups:
+                db.execute("SAVEPOINT grp")
+                try:
+                    records = []
+                    for make in makes:
+                        record, event = make(self._next_seq(db))
+                        self._write_new(db, record, event)
+                        records.append(record)
+                except Exception as exc:  # noqa: BLE001 - this group's failure is handed to its caller
+                    db.execute("ROLLBACK TO grp")
+                    records = exc
+                db.execute("RELEASE grp")
+                out.append(records)
+        return out
 
     def insert_many(self, records: Iterable[dict], actor: str, action: str = "import",
                     meta: dict | None = None) -> int:
@@ -261,6 +280,55 @@ class SqliteIncidentStore:
     def set_meta(self, db, key: str, value: str) -> None:
         """Record `key` inside an open transaction `db`."""
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+
+class GroupCommit:
+    """Inserts of concurrent callers committed together: one transaction, so one fsync, for all who are waiting.
+
+    submit() returns only once the transaction holding the caller's records has committed (an answer sent after
+    it is durable). One caller at a time leads: it commits every waiting group, runs `after(records)` in commit
+    order (the in-memory table and index), then hands over. A failing group fails alone (a savepoint).
+    """
+
+    def __init__(self, store: SqliteIncidentStore, after: Callable[[list[dict]], None] | None = None):
+        self.store = store
+        self.after = after
+        self._cv = threading.Condition()
+        self._pending: list[dict] = []
+        self._leading = False
+
+    def submit(self, makes: list[Callable[[int], tuple[dict, dict]]]) -> list[dict]:
+        """Store the records `makes` build, with whatever other callers are submitting; return them once durable."""
+        job = {"makes": makes, "done": False, "result": None}
+        with self._cv:
+            self._pending.append(job)
+            while not job["done"] and self._leading:
+                self._cv.wait()
+            lead = not job["done"]
+            if lead:
+                self._leading = True
+                batch, self._pending = self._pending, []
+        if lead:
+            try:
+                self._commit(batch)
+            finally:
+                with self._cv:
+                    self._leading = False
+                    self._cv.notify_all()
+        if isinstance(job["result"], BaseException):
+            raise job["result"]
+        return job["result"]
+
+    def _commit(self, batch: list[dict]) -> None:
+        try:
+            results = self.store.insert_groups([j["makes"] for j in batch])
+            if self.after:
+                self.after([r for res in results if not isinstance(res, Exception) for r in res])
+        except BaseException as exc:  # the commit failed, or memory could not follow it: every caller hears why
+            results = [exc] * len(batch)
+        with self._cv:
+            for job, res in zip(batch, results):
+                job["result"], job["done"] = res, True
 
 
 def _db_value(column: str, v):

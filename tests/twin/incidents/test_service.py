@@ -1,5 +1,6 @@
 """The incident service: placement, lifecycle, durability across a reopen, live index, concurrency, care checks."""
 import threading
+import time
 
 import pandas as pd
 import pytest
@@ -7,6 +8,7 @@ import shapely
 
 from tests.tiny import GA1, GA2, GB1
 from twin.errors import Conflict, InvalidInput, NotFound
+from twin.incidents.store import COLUMNS
 
 IN_B1 = {"lon": 114.8808, "lat": 40.8011}   # inside building B1 (compound C1, grid A1)
 IN_B4 = {"lon": 114.8851, "lat": 40.8011}   # inside building B4 (compound C3, grid B1)
@@ -206,3 +208,46 @@ def test_a_batch_is_stored_all_or_none(svc, monkeypatch):
     monkeypatch.undo()
     made = svc.create_many(batch[::-1], "gateway")
     assert [m["category"] for m in made] == ["sos", "garbage"] and svc.store.count() == 2 and len(svc) == 2
+
+
+def test_one_failing_group_of_a_shared_commit_fails_alone(svc):
+    def make(tag):
+        def build(seq):
+            if tag == "bad":
+                raise ValueError("cannot build this one")
+            rec = {c: None for c in COLUMNS}
+            rec.update(incident_id=f"GD-{tag}-{seq}", category="garbage", stage="reported", lon=114.8808, lat=40.8011,
+                       reported_at=pd.Timestamp("2026-03-02", tz="UTC"))
+            return rec, {"at": rec["reported_at"], "actor": "t", "action": "report", "to_stage": "reported"}
+        return build
+
+    a, bad, b = svc.store.insert_groups([[make("a"), make("a")], [make("a"), make("bad")], [make("b")]])
+    assert [r["incident_id"] for r in a] == ["GD-a-1", "GD-a-2"] and isinstance(bad, ValueError)
+    assert [r["incident_id"] for r in b] == ["GD-b-3"]          # the rolled-back group's seq 3 was given back
+    assert svc.store.count() == 3 and [h["action"] for h in svc.store.history("GD-b-3")] == ["report"]
+
+
+def test_concurrent_reports_share_commits(svc, monkeypatch):
+    real, groups = svc.store.insert_groups, []
+
+    def slow_insert_groups(batch):      # the first commit is slow, so the other callers queue up behind it
+        groups.append(len(batch))
+        if len(groups) == 1:
+            time.sleep(0.3)
+        return real(batch)
+
+    monkeypatch.setattr(svc.store, "insert_groups", slow_insert_groups)
+    start = threading.Barrier(8)
+    made = [None] * 8
+
+    def report(k):
+        start.wait()
+        made[k] = svc.create({"category": "garbage", "description": f"c{k}", **IN_B1}, f"w{k}")
+
+    threads = [threading.Thread(target=report, args=(k,)) for k in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert sum(groups) == 8 and len(groups) < 8 and max(groups) > 1
+    assert sorted(m["description"] for m in made) == [f"c{k}" for k in range(8)]
+    f = svc.frame()
+    assert list(f["incident_id"]) == sorted(f["incident_id"]) and len(svc.index) == 8 == svc.store.count()
