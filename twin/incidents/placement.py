@@ -22,6 +22,7 @@ class Placer:
         self.twin = twin
         self.max_building_m = max_building_m
         self._building_tree = None
+        self._arrays: dict = {}
 
     def _layer(self, name):
         return self.twin.layers.get(name)
@@ -33,8 +34,15 @@ class Placer:
             return out
         pt, pos = layer.index.tree.query(points, predicate="intersects")
         order = np.lexsort((pos, pt))[::-1]  # the lowest position per point is written last, so wins
-        out[pt[order]] = layer.frame[column].to_numpy()[pos[order]]
+        out[pt[order]] = self._column(layer.frame, column)[pos[order]]
         return out
+
+    def _column(self, frame, column: str) -> np.ndarray:
+        """frame[column] as an array, kept per frame: a GeoDataFrame column lookup costs more than the query."""
+        cached = self._arrays.get((id(frame), column))  # the frame is kept with its array, so its id is not reused
+        if cached is None or cached[0] is not frame:
+            cached = self._arrays[(id(frame), column)] = (frame, frame[column].to_numpy())
+        return cached[1]
 
     def _nearest_building(self, lons, lats) -> np.ndarray:
         out = np.full(len(lons), -1, dtype=np.int64)
@@ -71,10 +79,10 @@ class Placer:
         hit = b >= 0
         if hit.any():
             frame = self._layer("buildings").frame
-            building[hit] = frame["building_id"].to_numpy()[b[hit]]
+            building[hit] = self._column(frame, "building_id")[b[hit]]
             if "compound_id" in frame:  # outside every compound polygon: the nearest building's compound
                 fill = hit & pd.isna(compound)
-                compound[fill] = frame["compound_id"].to_numpy()[b[fill]]
+                compound[fill] = self._column(frame, "compound_id")[b[fill]]
         cols = {"grid_code": grid, "community_id": comm, "compound_id": compound, "building_id": building}
         return {k: np.array([None if pd.isna(x) else x for x in v], dtype=object) for k, v in cols.items()}
 
