@@ -129,6 +129,7 @@ def main(argv=None) -> dict:
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" is the point of the load test
 
     from web import create_app
     t0 = time.perf_counter()

@@ -77,6 +77,8 @@ class FeatureEncoder:
         self.fields = list(fields)
         self.geometry = geometry  # callable(positions) -> list of geometry JSON strings (or None)
         self._cache = np.full(len(frame), None, dtype=object)
+        self._columns = None  # plain values of the id and every field, converted once on first encoding
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._cache)
@@ -97,10 +99,17 @@ class FeatureEncoder:
         """Encode every row now (e.g. at start-up) so first requests are as fast as later ones."""
         self.features(np.arange(len(self)))
 
+    def _plain_columns(self) -> list[np.ndarray]:
+        """The id and field columns as arrays of plain Python values; one pandas pass per column, not per page."""
+        if self._columns is None:
+            with self._lock:
+                if self._columns is None:
+                    cols = [self.frame[self.id_field]] + [self.frame[f] for f in self.fields]
+                    self._columns = [np.array(column_values(c) + [None], dtype=object)[:-1] for c in cols]
+        return self._columns
+
     def _encode(self, pos: np.ndarray) -> list[str]:
-        sub = self.frame.iloc[pos]
-        ids = column_values(sub[self.id_field])
-        cols = [column_values(sub[f]) for f in self.fields]
+        ids, *cols = (c[pos].tolist() for c in self._plain_columns())
         geoms = self.geometry(pos)
         out = np.empty(len(pos), dtype=object)
         for i in range(len(pos)):
