@@ -231,7 +231,7 @@ def encode_buildings(twin) -> bytes:
     }
     rings = quantized_rings(coords, starts, origin)
     arrays = {
-        **(rings if rings is not None else {"positions": offsets(coords, origin)}), "starts": starts,
+        **(rings if rings is not None else {"positions": offsets(coords, origin), "starts": starts}),
         "height": a["height"].to_numpy(dtype=np.float32),
         "floors": np.clip(a["floors"], 0, 65535).astype(np.uint16),
         "households": np.clip(a["households"], 0, 65535).astype(np.uint16),

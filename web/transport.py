@@ -8,11 +8,12 @@ Format ("TWB1"), little-endian:
     arrays   each at data section + byte_offset (8-byte aligned), `length` values of `dtype`
              (float32, float64, uint8, uint16, uint32, int16, int32), `size` values per feature (or per vertex)
 
-Polygons travel as deck.gl's binary polygon layout: `starts` (uint32 index of each polygon's first vertex, plus
-the total at the end) and vertices as offsets in degrees from header "origin" (drawn with
-COORDINATE_SYSTEM.LNGLAT_OFFSETS so float32 keeps centimetres). Vertices are sent quantized (quantized_rings:
-int32 first vertex per ring, int16 steps between vertices, in 1e-7 degrees; gzip shrinks these far better than
-floats) and the page rebuilds the float32 offsets; or as float32 `positions` when an edge is too long for int16. Only each footprint's
+Polygons end up in deck.gl's binary polygon layout: `starts` (uint32 index of each polygon's first vertex, plus
+the total at the end) and float32 vertex offsets in degrees from header "origin" (drawn with
+COORDINATE_SYSTEM.LNGLAT_OFFSETS so float32 keeps centimetres). They are sent quantized (quantized_rings: vertex
+counts, first vertices as steps from ring to ring, int16 steps between vertices, in 1e-7 degrees; gzip shrinks
+these far better than floats) and the page rebuilds offsets and starts; or as float32 `positions` and uint32
+`starts` when an edge is too long for int16. Only each footprint's
 outer ring of its largest part is sent (holes and extra parts of building footprints do not change the wall
 view); rings are closed and clockwise, ready for SolidPolygonLayer with _normalize: false.
 
@@ -114,37 +115,42 @@ QUANTUM = 1e-7  # degrees per unit of quantized ring coordinates (about 1 cm)
 
 
 def quantized_rings(coords: np.ndarray, starts: np.ndarray, origin) -> dict[str, np.ndarray] | None:
-    """Rings as integers of QUANTUM degrees: each ring's first vertex (int32, from `origin`) and the steps between
-    consecutive vertices (int16, first step 0) — small repeating integers that gzip well. None when a step is too
-    long for int16 (an edge of more than ~300 m): then send float32 offsets instead."""
+    """Rings as small integers that gzip well, in QUANTUM degrees from `origin`: vertex counts per ring (uint16),
+    each ring's first vertex as a step from the previous ring's (int32), and the steps between consecutive vertices
+    (int16; 0 for a ring's first vertex). None when a step or a count is too large for that (an edge of more than
+    ~300 m): then send float32 offsets and starts instead."""
     q = np.round((np.asarray(coords, dtype=np.float64) - np.asarray(origin, dtype=np.float64)) / QUANTUM)
-    q = q.astype(np.int64)
+    q = q.astype(np.int64).reshape(-1, 2)
+    starts = np.asarray(starts, dtype=np.int64)
+    counts = np.diff(starts)
     steps = np.zeros_like(q)
     if len(q):
         steps[1:] = q[1:] - q[:-1]
-    first_ix = np.asarray(starts[:-1], dtype=np.int64)
-    nonempty = first_ix < np.asarray(starts[1:], dtype=np.int64)
-    steps[first_ix[nonempty]] = 0
-    if len(q) and np.abs(steps).max() > np.iinfo(np.int16).max:
+    nonempty = counts > 0
+    steps[starts[:-1][nonempty]] = 0
+    first = np.zeros((len(counts), 2), dtype=np.int64)
+    first[nonempty] = q[starts[:-1][nonempty]]
+    first_steps = np.diff(first, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    if (len(q) and np.abs(steps).max() > np.iinfo(np.int16).max) or (len(counts) and counts.max() > 65535) \
+            or (len(first) and np.abs(first_steps).max() > np.iinfo(np.int32).max):
         return None
-    first = np.zeros((len(first_ix), 2), dtype=np.int64)
-    first[nonempty] = q[first_ix[nonempty]]
-    return {"ring_first": first.astype(np.int32).ravel(), "ring_steps": steps.astype(np.int16).ravel()}
+    return {"ring_counts": counts.astype(np.uint16), "ring_first": first_steps.astype(np.int32).ravel(),
+            "ring_steps": steps.astype(np.int16).ravel()}
 
 
-def ring_offsets(header: dict, arrays: dict) -> np.ndarray:
-    """The (V, 2) float64 offsets in degrees from header["origin"] of a blob made with quantized_rings (or with
-    float32 `positions`): the inverse the page's decoder also implements."""
+def ring_offsets(header: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets (V, 2) float64 in degrees from header["origin"], starts (N + 1)) of a blob's footprints, sent
+    quantized (quantized_rings) or as float32 `positions` + `starts`: the inverse the page's decoder implements."""
     if "positions" in arrays:
-        return arrays["positions"].reshape(-1, 2).astype(np.float64)
-    starts = arrays["starts"].astype(np.int64)
+        return arrays["positions"].reshape(-1, 2).astype(np.float64), arrays["starts"].astype(np.int64)
+    counts = arrays["ring_counts"].astype(np.int64)
+    starts = np.concatenate([[0], np.cumsum(counts)])
     steps = arrays["ring_steps"].reshape(-1, 2).astype(np.int64)
-    first = arrays["ring_first"].reshape(-1, 2).astype(np.int64)
+    first = np.cumsum(arrays["ring_first"].reshape(-1, 2).astype(np.int64), axis=0)
     out = np.cumsum(steps, axis=0)
-    ring = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
+    ring = np.repeat(np.arange(len(counts)), counts)
     before = np.vstack([np.zeros((1, 2), dtype=np.int64), out])[starts[:-1]]  # running sum before each ring
-    out = out - before[ring] + first[ring]
-    return out * QUANTUM
+    return (out - before[ring] + first[ring]) * QUANTUM, starts
 
 
 def origin_of(coords: np.ndarray) -> list[float]:

@@ -3,6 +3,7 @@ and keeps its layers, DOM, timers and heap flat over many refresh cycles."""
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -16,6 +17,7 @@ from web import create_app
 pytestmark = pytest.mark.browser
 
 REFRESH = 2  # seconds; the page polls this often in these tests
+SLACK = 4  # seconds allowed on top of one refresh interval for the POST, re-encoding and the fetches (busy CI)
 PLANNER = "planner-token"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 BACKGROUND = (11, 16, 26)  # Twin.palette.background
@@ -124,14 +126,26 @@ def test_dashboard_draws_shows_the_api_figures_and_new_incidents(server, tmp_pat
         risk = page.evaluate("document.querySelector('[data-kpi=high_risk]').dataset.value")
         assert int(risk) > 0
 
+        # hovering a building shows its tooltip: compound, floors, households, property, risk, no personal data
+        spot = page.evaluate("twinDashboard.findPoint('buildings')")
+        assert spot is not None
+        page.mouse.move(spot["x"], spot["y"] + page.evaluate("document.getElementById('map').getBoundingClientRect().top"))
+        tip = page.locator(".twin-tooltip")
+        tip.wait_for(state="visible", timeout=5000)
+        text = tip.inner_text()
+        for label in ("小区", "层数", "户数", "物业", "风险"):
+            assert label in text, text
+        assert re.search(r"1\d{10}", text) is None  # no phone numbers
+        page.mouse.move(5, 5)
+
         # a new incident posted now is on the page within one refresh interval, and the camera stays put
         view = page.evaluate("twinDashboard.view()")
         before = page.evaluate("[twinDashboard.kpis.open, twinDashboard.incidents]")
         posted = time.monotonic()
         post_incident(server, 114.8800, 40.7700)
         page.wait_for_function(f"twinDashboard.kpis.open === {before[0] + 1} && twinDashboard.incidents === {before[1] + 1}",
-                               timeout=(REFRESH + 3) * 1000)
-        assert time.monotonic() - posted <= REFRESH + 3
+                               timeout=(REFRESH + SLACK) * 1000)
+        assert time.monotonic() - posted <= REFRESH + SLACK
         assert page.locator('[data-kpi="open"]').inner_text() == str(before[0] + 1)
         assert page.evaluate("twinDashboard.view()") == view
         assert page.errors == []
@@ -168,6 +182,9 @@ def test_many_refresh_cycles_do_not_grow_layers_dom_timers_or_heap(server):
         counts, heap = page.evaluate(probe), heap_mb(cdp)
         print(f"refresh cycles: counts {base_counts} -> {counts}, heap {base_heap:.2f} -> {heap:.2f} MB")
         assert page.evaluate("twinDashboard.changes") >= 10
-        assert counts == base_counts, f"layers/DOM nodes/timers/layer ids went from {base_counts} to {counts}"
+        # timers: the clock, the refresh timer (absent while a refresh is running) and at most an error toast's
+        assert counts[:2] + counts[3:] == base_counts[:2] + base_counts[3:], \
+            f"deck layers/DOM nodes/layer ids went from {base_counts} to {counts}"
+        assert counts[2] <= 3, f"{counts[2]} timers pending"
         assert heap < base_heap * 1.25 + 2, f"JS heap grew from {base_heap:.1f} MB to {heap:.1f} MB"
         assert page.errors == []

@@ -41,13 +41,16 @@ def test_pack_unpack_round_trip_and_alignment():
 
 def test_quantized_rings_round_trip_and_fallback():
     coords = np.array([[0.0, 0.0], [1e-4, 0.0], [1e-4, 2e-4], [0.0, 0.0],  # ring 0: 4 vertices
-                       [0.01, 0.02], [0.01003, 0.02], [0.01, 0.02]])  # ring 1: 3 vertices
-    starts = np.array([0, 4, 4, 7], dtype=np.uint32)  # ring 1 is empty
+                       [0.01, 0.02], [0.01003, 0.02], [0.01, 0.02]])  # ring 2: 3 vertices (ring 1 is empty)
+    starts = np.array([0, 4, 4, 7], dtype=np.uint32)
     arrays = quantized_rings(coords, starts, [0.005, 0.01])
-    assert arrays["ring_first"].tolist() == [-50000, -100000, 0, 0, 50000, 100000]
+    assert arrays["ring_counts"].tolist() == [4, 0, 3]
+    # first vertices (-50000, -100000), (0, 0) for the empty ring, (50000, 100000), as steps from ring to ring
+    assert arrays["ring_first"].tolist() == [-50000, -100000, 50000, 100000, 50000, 100000]
     assert arrays["ring_steps"].tolist() == [0, 0, 1000, 0, 0, 2000, -1000, -2000, 0, 0, 300, 0, -300, 0]
-    back = ring_offsets({"origin": [0.005, 0.01]}, {**arrays, "starts": starts}) + [0.005, 0.01]
-    assert np.allclose(back, coords, atol=QUANTUM / 2)
+    offsets, back_starts = ring_offsets({"origin": [0.005, 0.01]}, arrays)
+    assert back_starts.tolist() == [0, 4, 4, 7]
+    assert np.allclose(offsets + [0.005, 0.01], coords, atol=QUANTUM / 2)
     # an edge of 0.01° (~1 km) does not fit int16 steps of 1e-7°: the caller sends floats instead
     assert quantized_rings(np.array([[0.0, 0.0], [0.01, 0.0]]), np.array([0, 2]), [0, 0]) is None
 
@@ -57,10 +60,11 @@ def test_buildings_bin_carries_footprints_and_attributes(client):
     assert resp.status_code == 200 and resp.mimetype == "application/vnd.twin.binary"
     header, a = unpack(resp.data)
     assert header["count"] == 5 and header["states"][0] == "company"
-    # each tiny footprint is a closed 5-vertex box
-    assert a["starts"].tolist() == [0, 5, 10, 15, 20, 25]
-    assert "positions" not in a and a["ring_steps"].dtype == np.int16  # quantized rings
-    xy = ring_offsets(header, a) + np.array(header["origin"])
+    # each tiny footprint is a closed 5-vertex box, sent as quantized rings
+    assert "positions" not in a and a["ring_steps"].dtype == np.int16
+    offsets, starts = ring_offsets(header, a)
+    assert starts.tolist() == [0, 5, 10, 15, 20, 25]
+    xy = offsets + np.array(header["origin"])
     b1 = xy[0:5]
     x0, y0 = 114.8807, 40.8010
     assert np.allclose(sorted(set(np.round(b1[:, 0], 6))), [x0, x0 + 0.0003], atol=1e-6)

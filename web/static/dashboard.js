@@ -10,7 +10,7 @@
  *
  * window.twinDashboard exposes counters for tests and benchmarks: refreshes, drawnAt (ms since navigation of the
  * first frame with buildings drawn), dataAt (ms since navigation when the buildings were fetched and decoded), layerIds, kpis (the figures shown), changes (how many data updates arrived),
- * incidents (points shown), view() (the camera), deckLayers() (layers deck holds), refreshNow().
+ * incidents (points shown), view() (the camera), deckLayers() (layers deck holds), refreshNow(), findPoint(layerId).
  * URL options: ?mode=property|risk|decade|care, ?hex=1, ?grids=0, ?pulse=0, ?transport=geojson.
  */
 (function () {
@@ -98,22 +98,27 @@
     const { header: h, arrays: a } = decode(buf);
     return {
       n: h.count, origin: h.origin, names: h.names, compounds: h.compounds, states: h.states,
-      positions: a.positions || ringOffsets(a.starts, a.ring_first, a.ring_steps, h.quantum), starts: a.starts, height: a.height, floors: a.floors, households: a.households,
+      ...(a.positions ? { positions: a.positions, starts: a.starts } : ringOffsets(a, h.quantum)), height: a.height, floors: a.floors, households: a.households,
       state: a.state, decade: a.decade, care: a.care, compound: a.compound,
     };
   }
 
-  // Quantized rings (web/transport.py quantized_rings) back to float32 offsets in degrees from the origin.
-  function ringOffsets(starts, first, steps, quantum) {
-    const out = new Float32Array(steps.length);
-    for (let r = 0; r + 1 < starts.length; r++) {
-      let x = first[2 * r], y = first[2 * r + 1];
-      for (let v = starts[r]; v < starts[r + 1]; v++) {
+  // Quantized rings (web/transport.py quantized_rings) back to float32 offsets in degrees and start indices.
+  function ringOffsets(a, quantum) {
+    const counts = a.ring_counts, first = a.ring_first, steps = a.ring_steps;
+    const starts = new Uint32Array(counts.length + 1), positions = new Float32Array(steps.length);
+    let fx = 0, fy = 0, v = 0;
+    for (let r = 0; r < counts.length; r++) {
+      starts[r] = v;
+      fx += first[2 * r]; fy += first[2 * r + 1];
+      let x = fx, y = fy;
+      for (const end = v + counts[r]; v < end; v++) {
         x += steps[2 * v]; y += steps[2 * v + 1];
-        out[2 * v] = x * quantum; out[2 * v + 1] = y * quantum;
+        positions[2 * v] = x * quantum; positions[2 * v + 1] = y * quantum;
       }
     }
-    return out;
+    starts[counts.length] = v;
+    return { positions, starts };
   }
 
   // The plain-GeoJSON baseline: the same model built from a FeatureCollection (outer ring of the largest part).
@@ -655,6 +660,16 @@
     Twin.every(C.refreshSeconds, refresh);
     stats.refreshNow = refresh; // tests: many refresh cycles without waiting for the timer
     stats.view = () => { const v = map.getViewports()[0]; return v ? [v.longitude, v.latitude, v.zoom, v.pitch, v.bearing] : null; };
+    // tests: a screen point over the layer `id`, scanning a coarse grid of the map ({x, y, index} or null)
+    stats.findPoint = (id) => {
+      for (let y = 60; y < el.clientHeight; y += 23) {
+        for (let x = 20; x < el.clientWidth; x += 23) {
+          const info = map.pickObject({ x, y, radius: 0, layerIds: [id] });
+          if (info && info.index >= 0) return { x, y, index: info.index };
+        }
+      }
+      return null;
+    };
     stats.deckLayers = () => map.layerManager ? map.layerManager.getLayers().length : null;
   }
 
