@@ -14,7 +14,7 @@ import shapely
 
 from layers import REGISTRY
 from twin.crs import MetricCRS
-from twin.demo import END
+from twin.demo import END, generate
 from twin.incidents.timeliness import timeliness
 from twin.store import FileStore, default_data_dir
 
@@ -195,3 +195,14 @@ def test_hotspots_in_unmanaged_compounds(demo):
     assert by_state["unmanaged"] > 2 * by_state["company"]
     top = rate.sort_values("rate", ascending=False).head(5)
     assert top["state"].isin(["unmanaged", "fallback"]).all()
+
+
+def test_bad_arguments_are_clear_errors(tmp_path, capsys):
+    from twin.cli import main
+    assert main(["demo", "--seed", "7", "--out", str(tmp_path / "x"), "--incidents", "0"]) == 2
+    assert "--incidents must be between 1 and 5,000,000" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    with pytest.raises(ValueError, match="unknown demo parameter"):
+        generate(7, "street", colour="red")
+    with pytest.raises(ValueError, match="preset must be one of street, district"):
+        generate(7, "city")
