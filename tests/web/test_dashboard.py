@@ -151,8 +151,10 @@ def test_page_in_chinese_and_english(client):
     assert landing.status_code == 200 and "dashboard.js" in landing.get_data(as_text=True)
 
 
-def test_refresh_seconds_setting(tiny_dir, tmp_path):
+def test_refresh_and_base_map_settings_reach_the_page(tiny_dir, tmp_path):
     app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s"),
-                      "REFRESH_SECONDS": 2})
+                      "REFRESH_SECONDS": 2, "TILE_URL": "http://tiles.local/{z}/{x}/{y}.png", "TILE_CRS": "GCJ02"})
     html = app.test_client().get("/dashboard").get_data(as_text=True)
-    assert '"refreshSeconds":2' in html.replace(" ", "")
+    cfg = json.loads(html.split('id="twin-config" type="application/json">')[1].split("</script>")[0])
+    assert cfg["refreshSeconds"] == 2 and cfg["tileCrs"] == "gcj02"
+    assert cfg["tileUrl"] == "http://tiles.local/{z}/{x}/{y}.png"
