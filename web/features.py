@@ -48,6 +48,7 @@ class Source:
     restricted = False  # only staff and admin may read it at all (rows of limited staff filtered by grid)
     time_field = None
     no_filter: tuple = ()  # declared fields that may not be filtered on (e.g. counts that are suppressed)
+    static = True  # rows change only when the twin is reloaded (not with every write)
 
     def __init__(self, id_: str, title_zh: str, title_en: str, id_field: str, fields: tuple[Field, ...]):
         self.id, self.title_zh, self.title_en = id_, title_zh, title_en
@@ -136,7 +137,7 @@ class Source:
             frame = self.view_frame(twin, full)
             names = [f.name for f in self.fields if full or not f.personal]
             log.info("encoder for %s (%s view, %d rows)", self.id, "full" if full else "public", len(frame))
-            return FeatureEncoder(frame, self.id_field, names, self.geometry(twin, frame))
+            return FeatureEncoder(frame, self.id_field, names, self.geometry(twin, frame), whole_columns=self.static)
         return _cache().get((id(twin), self.id, full), self.version(twin), build)
 
     def features(self, twin, p, pos) -> list[str]:
@@ -222,6 +223,8 @@ class LayerSource(Source):
 
 class LiveSource(Source):
     """A live layer served by a service on the twin (twin.incidents): frame, select and version per write."""
+
+    static = False
 
     def __init__(self, kind):
         super().__init__(kind.name, kind.title_zh, kind.title_en, kind.schema.id_field, kind.schema.fields)

@@ -71,8 +71,11 @@ def point_json(lon, lat) -> list:
 class FeatureEncoder:
     """Feature strings of one frame version: each row encoded on first request, then reused by every page."""
 
-    def __init__(self, frame: pd.DataFrame, id_field: str, fields: list[str], geometry):
+    def __init__(self, frame: pd.DataFrame, id_field: str, fields: list[str], geometry, whole_columns: bool = True):
         self.frame = frame
+        # Static layers convert each column once (cheap per page after); live ones get a new version per write,
+        # so they convert only the rows a page needs.
+        self.whole_columns = whole_columns
         self.id_field = id_field
         self.fields = list(fields)
         self.geometry = geometry  # callable(positions) -> list of geometry JSON strings (or None)
@@ -109,7 +112,11 @@ class FeatureEncoder:
         return self._columns
 
     def _encode(self, pos: np.ndarray) -> list[str]:
-        ids, *cols = (c[pos].tolist() for c in self._plain_columns())
+        if self.whole_columns:
+            ids, *cols = (c[pos].tolist() for c in self._plain_columns())
+        else:
+            sub = self.frame.iloc[pos]
+            ids, *cols = (column_values(sub[f]) for f in [self.id_field, *self.fields])
         geoms = self.geometry(pos)
         out = np.empty(len(pos), dtype=object)
         for i in range(len(pos)):

@@ -390,3 +390,21 @@ def test_incident_etag_follows_the_service_version(incidents_api):
 def test_bad_datetime_is_400(incidents_api, raw):
     r = incidents_api.get(f"/collections/incidents/items?datetime={raw}")
     assert r.status_code == 400 and "datetime" in r.json["message"]
+
+
+def test_feature_encoder_modes_give_the_same_strings():
+    import pandas as pd
+
+    from web.geojson import FeatureEncoder
+    frame = pd.DataFrame({"id": ["a", "b", "c"], "n": pd.array([1, None, 3], dtype="Int64"),
+                          "x": [1.5, float("nan"), 2.0], "t": pd.to_datetime(["2026-01-01T08:00:00Z", None,
+                                                                               "2026-02-01T00:00:00Z"], utc=True),
+                          "s": ["东", None, "西"], "ok": [True, False, True]})
+    geoms = lambda pos: ['{"type":"Point","coordinates":[1.0,2.0]}' if p != 1 else None for p in pos]  # noqa: E731
+    whole = FeatureEncoder(frame, "id", ["n", "x", "t", "s", "ok"], geoms, whole_columns=True)
+    paged = FeatureEncoder(frame, "id", ["n", "x", "t", "s", "ok"], geoms, whole_columns=False)
+    assert whole.features([2, 0, 1]) == paged.features([2, 0, 1])
+    assert whole.features([1])[0] == ('{"type":"Feature","id":"b","geometry":null,"properties":'
+                                      '{"n":null,"x":null,"t":null,"s":null,"ok":false}}')
+    assert json.loads(whole.features([0])[0])["properties"] == {"n": 1, "x": 1.5, "t": "2026-01-01T08:00:00Z",
+                                                                 "s": "东", "ok": True}
