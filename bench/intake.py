@@ -1,19 +1,20 @@
 """Bench: sustained Open311 POSTs per second with 8 concurrent clients, and their p95 latency, on real waitress.
 
-Three servers run in this process on waitress (8 threads each) on 127.0.0.1, one after the other, each with its
-SQLite state in a fresh temporary directory; the clients run in a separate process (so they do not share the
-servers' GIL), each on a keep-alive connection, all sending the same seeded requests:
+Two apps run in this process on waitress (8 threads each) on 127.0.0.1, each with its SQLite state in a fresh
+temporary directory; the clients run in a separate process (so they do not share the servers' GIL), each on a
+keep-alive connection, both apps getting the same seeded requests, measured in alternation round after round:
 
 - `open311`: our POST /open311/v2/requests.json on the demo street (validate, place in grid/community/compound/
-  nearest building, durable insert with its history row, live index, deadline notice);
-- `bare insert`: the baseline, a plain Flask view that inserts the form into SQLite (WAL, synchronous=FULL, one
-  transaction per request, like ours) with no validation, placement or index;
+  nearest building, durable insert with its history row under group commit, live index, deadline notice);
+- `bare insert`: the baseline, a plain Flask view that inserts the form into SQLite with the same durability
+  (WAL, synchronous=FULL), one autocommitted INSERT per request, with no validation, placement or index;
 - `services.json`: GET of our service list, a read with no database at all (the server's floor).
 
-    python -m bench.intake                    # 2,000 POSTs per server
-    python -m bench.intake --requests 5000 --concurrency 8
+    python -m bench.intake                    # 3 rounds of 2,000 POSTs per server
+    python -m bench.intake --requests 5000 --rounds 5
 
-Reports requests per second and p50/p95 latency of each, and the ratios open311 / bare insert from the same run.
+Reports the medians over rounds of requests per second and p50/p95 latency, and of the ratios open311 / bare
+insert (each round's ratio is taken within that round).
 """
 from __future__ import annotations
 
@@ -74,9 +75,10 @@ def baseline_app(db_path: Path):
 
 
 def main(argv=None) -> dict:
-    """Run the three servers one after the other and print the figures."""
+    """Measure the three servers round after round (interleaved, so a busy machine slows all alike); print figures."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--requests", type=int, default=2000, help="requests per server (default 2000)")
+    p.add_argument("--requests", type=int, default=2000, help="requests per server and round (default 2000)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds; the medians are reported (default 3)")
     p.add_argument("--concurrency", type=int, default=8, help="concurrent clients (default 8)")
     p.add_argument("--data", default=None, help="data directory (default: the built-in demo street)")
     p.add_argument("--seed", type=int, default=7)
@@ -87,7 +89,7 @@ def main(argv=None) -> dict:
     from twin.store import default_data_dir
     from web import create_app
 
-    results = {}
+    rounds: dict[str, list[dict]] = {"open311": [], "bare insert": [], "services.json": []}
     with tempfile.TemporaryDirectory(prefix="twin-bench-intake-") as tmp:
         tmp = Path(tmp)
         t0 = time.perf_counter()
@@ -99,31 +101,36 @@ def main(argv=None) -> dict:
         print(f"street: {len(points)} buildings, {before:,} incidents already stored; "
               f"loaded in {time.perf_counter() - t0:.1f} s")
         warm = bodies(points, 200, args.seed + 1)
-        test = bodies(points, args.requests, args.seed)
-
         ours_url, ours = serve(app, threads=8)
-        measure(ours_url, warm, args.concurrency)
-        results["open311"] = measure(ours_url, test, args.concurrency)
-        results["services.json"] = measure(ours_url, ["/open311/v2/services.json"] * args.requests,
-                                           args.concurrency)
+        base_url, base = serve(baseline_app(tmp / "baseline.sqlite"), threads=8)
+        for url in (ours_url, base_url):
+            measure(url, warm, args.concurrency)
+        for k in range(args.rounds):
+            test = bodies(points, args.requests, args.seed + 10 + k)
+            rounds["open311"].append(measure(ours_url, test, args.concurrency))
+            rounds["bare insert"].append(measure(base_url, test, args.concurrency))
+            rounds["services.json"].append(measure(ours_url, ["/open311/v2/services.json"] * args.requests,
+                                                   args.concurrency))
+            a, b = rounds["open311"][-1], rounds["bare insert"][-1]
+            print(f"round {k + 1}: open311 {a['rps']:.0f} req/s p95 {a['p95']:.1f} ms; "
+                  f"bare insert {b['rps']:.0f} req/s p95 {b['p95']:.1f} ms")
         ours.close()
+        base.close()
         stored = twin.incidents.store.count() - before
-        assert stored == len(warm) + len(test), f"{stored} stored for {len(warm) + len(test)} acknowledged"
+        sent = len(warm) + args.rounds * args.requests
+        assert stored == sent, f"{stored} stored for {sent} acknowledged"
         twin.incidents.close()
 
-        base_url, base = serve(baseline_app(tmp / "baseline.sqlite"), threads=8)
-        measure(base_url, warm, args.concurrency)
-        results["bare insert"] = measure(base_url, test, args.concurrency)
-        base.close()
-
+    results = {name: {key: float(np.median([r[key] for r in rs])) for key in ("rps", "p50", "p95")}
+               for name, rs in rounds.items()}
+    ratios = [(a["rps"] / b["rps"], a["p95"] / b["p95"]) for a, b in zip(rounds["open311"], rounds["bare insert"])]
     print(f"Open311 POST requests.json, {args.concurrency} concurrent clients, {args.requests} requests per server "
-          f"(after 200 warm-up)")
+          f"and round, median of {args.rounds} rounds (after 200 warm-up)")
     print(f"{'':14} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
-    for name in ("open311", "bare insert", "services.json"):
-        r = results[name]
+    for name, r in results.items():
         print(f"{name:14} {r['rps']:8.1f} {r['p50']:8.1f} {r['p95']:8.1f}")
-    a, b = results["open311"], results["bare insert"]
-    print(f"ratio open311/bare insert: throughput x{a['rps'] / b['rps']:.2f}, p95 latency x{a['p95'] / b['p95']:.2f}")
+    print(f"ratio open311/bare insert (median of rounds): throughput x{np.median([r[0] for r in ratios]):.2f}, "
+          f"p95 latency x{np.median([r[1] for r in ratios]):.2f}")
     return results
 
 
