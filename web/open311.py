@@ -27,6 +27,7 @@ GROUPS = {"environment": ("环境卫生", "Environment"), "safety": ("安全隐�
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 DEFAULT_WINDOW = pd.Timedelta(days=90)  # GeoReport v2: without dates, the most recent 90 days
 TIMES = ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
+MAX_BODY = 256 * 1024  # a 4,000-character description is at most ~36 KB form-encoded
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
@@ -55,8 +56,9 @@ def lang() -> str:
     return "en" if value == "en" else "zh"
 
 
-def body() -> dict:
-    """The request's fields from a form-encoded or JSON body; InvalidInput for anything else."""
+def body(limit: int = MAX_BODY) -> dict:
+    """The request's fields from a form-encoded or JSON body of at most `limit` bytes (413 beyond); else InvalidInput."""
+    request.max_content_length = limit
     if request.mimetype in FORM_TYPES:
         return request.form.to_dict()
     if request.mimetype == "application/json":

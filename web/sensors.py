@@ -83,7 +83,7 @@ def to_fields(event, i: int) -> dict:
 def events():
     """Store one event (a JSON object) or a batch {"events": [...]}: all validated first, then most urgent first."""
     check_key()
-    data = body()
+    data = body(limit=MAX_EVENTS * 2048)
     items = data.get("events") if "events" in data else [data]
     if not isinstance(items, list) or not items:
         raise InvalidInput("events must be a non-empty list of event objects", field="events")

@@ -247,3 +247,11 @@ def test_pages_never_write_incident_text_as_html():
 ])
 def test_the_page_scan_recognises_html_sinks(line, bad):
     assert bool(DOM_SINKS.search(line) or FREE_TEXT.search(line)) is bad
+
+
+@pytest.mark.parametrize("kind", ["form", "json"])
+def test_an_oversized_body_is_413_and_stores_nothing(client, app, kind):
+    big = dict(GOOD, media_url="https://example.cn/" + "a" * 300_000)
+    r = post(client, big) if kind == "form" else client.post("/open311/v2/requests.json", json=big)
+    assert r.status_code == 413 and r.mimetype == "application/json" and r.get_json()["status"] == 413
+    assert stored(app) == 0

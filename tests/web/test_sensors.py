@@ -74,3 +74,9 @@ def test_bad_events_store_nothing(client, app, payload):
 def test_not_json(client, app):
     r = client.post("/api/sensors/events", data="type=sos", content_type="text/plain", headers={"X-API-Key": KEY})
     assert r.status_code == 400 and count(app) == 0
+
+
+def test_oversized_batch_is_413(client, app):
+    ev = {"type": "sos", "device_id": "WB-1", "lon": 114.8808, "lat": 40.8011, "note": "跌倒" * 600}
+    r = send(client, {"events": [ev] * 400})
+    assert r.status_code == 413 and r.get_json()["status"] == 413 and count(app) == 0
