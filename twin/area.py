@@ -52,6 +52,12 @@ class AreaIndex:
     state: np.ndarray  # property state of each building's compound ("none" when it has none)
     decade: np.ndarray  # "1980s" etc. ("unknown" when no build year)
     boundary_metric: object  # the street's outline in the metric CRS (None when it has no communities)
+    ids: np.ndarray  # building_id, name and compound_id per building (object arrays: no per-query conversion)
+    names: np.ndarray
+    compound_ids: np.ndarray
+    compound_columns: dict = field(default_factory=dict)  # compound_id, name, state, ... as object arrays
+    risk_key: tuple | None = None  # the risk result `risk` was aligned from
+    risk: tuple = ()
 
 
 _CACHE: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
@@ -99,7 +105,23 @@ def _build_index(twin, key) -> AreaIndex:
     if boundary is not None:
         shapely.prepare(boundary)
     return AreaIndex(key, shapely.STRtree(rep), shapely.area(layer.index.metric), floors, people,
-                     hh_order, hh_start, state, decade.astype(object), boundary)
+                     hh_order, hh_start, state, decade.astype(object), boundary, _objects(b["building_id"]),
+                     _objects(b["name"]), _objects(b["compound_id"]), _compound_columns(twin))
+
+
+COMPOUND_FIELDS = ("compound_id", "name", "state", "community_id", "build_year")
+
+
+def _compound_columns(twin) -> dict:
+    if "compounds" not in twin.layers:
+        return {}
+    c = twin.frame("compounds")
+    return {k: _objects(c[k]) if k in c.columns else np.full(len(c), None, dtype=object) for k in COMPOUND_FIELDS}
+
+
+def _objects(column) -> np.ndarray:
+    """A column as a numpy object array with None for missing values."""
+    return column.astype(object).where(column.notna(), None).to_numpy(dtype=object)
 
 
 def _num(frame, col) -> np.ndarray:
@@ -218,14 +240,12 @@ def compounds_touched(twin, area: Area) -> list[dict]:
     whole_m2 = shapely.area(metric)
     part_m2 = shapely.area(shapely.intersection(metric, area.metric))
     share = np.divide(part_m2, whole_m2, out=np.zeros_like(part_m2), where=whole_m2 > 0)
-    frame = layer.frame
+    cols = area_index(twin).compound_columns
     out = []
     for i, p in enumerate(cand):
         if share[i] <= 0:
             continue  # touches the edge only
-        row = frame.iloc[p]
-        out.append({"compound_id": row["compound_id"], "name": row.get("name"), "state": row.get("state"),
-                    "community_id": row.get("community_id"), "build_year": _int(row.get("build_year")),
+        out.append({**{k: v[p] for k, v in cols.items()}, "build_year": _int(cols["build_year"][p]),
                     "share": round(float(min(share[i], 1.0)), 4), "whole": bool(share[i] >= WHOLE_SHARE),
                     "area_inside_m2": round(float(part_m2[i]), 1)})
     out.sort(key=lambda c: (-c["share"], str(c["compound_id"])))
@@ -262,22 +282,29 @@ def _add_risk(twin, answer: AreaAnswer, now) -> None:
         answer.summary["risk"] = None
         return
     scores = risk.score(twin, now=now)
-    b = twin.frame("buildings")
-    ids = b["building_id"].to_numpy()[answer.building_pos]
-    table = scores.buildings.reindex(ids)
-    levels = table["level"].to_numpy()
-    by_level = {lv: _r(answer.weights[levels == lv].sum()) for lv in risk.LEVELS}
-    order = np.lexsort((ids, -table["score"].fillna(-1).to_numpy()))[:TOP_RISK]
-    top = []
-    for i in order:
-        if pd.isna(table["score"].iloc[i]):
-            continue
-        top.append({"building_id": ids[i], "name": b["name"].iloc[answer.building_pos[i]],
-                    "compound_id": b["compound_id"].iloc[answer.building_pos[i]],
-                    "score": round(float(table["score"].iloc[i]), 1), "level": levels[i],
-                    "factors": list(table["factors"].iloc[i])[:4], "weight": round(float(answer.weights[i]), 4)})
+    idx = area_index(twin)
+    score, level, factors = _risk_arrays(idx, scores)
+    pos, w = answer.building_pos, answer.weights
+    levels = level[pos]
+    by_level = {lv: _r(w[levels == lv].sum()) for lv in risk.LEVELS}
+    order = np.lexsort((idx.ids[pos], -np.nan_to_num(score[pos], nan=-1.0)))[:TOP_RISK]
+    top = [{"building_id": idx.ids[p], "name": idx.names[p], "compound_id": idx.compound_ids[p],
+            "score": round(float(score[p]), 1), "level": level[p], "factors": list(factors[p])[:4],
+            "weight": round(float(w[i]), 4)}
+           for i, p in ((i, pos[i]) for i in order) if not np.isnan(score[p])]
     answer.risk_top = top
     answer.summary["risk"] = {"by_level": by_level, "top": top}
+
+
+def _risk_arrays(idx: AreaIndex, scores) -> tuple:
+    """Risk score, level and factors per building in frame order, aligned once per risk result (its key)."""
+    with _LOCK:
+        if idx.risk_key != scores.key:
+            table = scores.buildings.reindex(idx.ids)
+            idx.risk = (table["score"].to_numpy(dtype=float), table["level"].to_numpy(dtype=object),
+                        table["factors"].to_numpy(dtype=object))
+            idx.risk_key = scores.key
+        return idx.risk
 
 
 # --- what a caller may see -------------------------------------------------------------------------------------
