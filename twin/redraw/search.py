@@ -162,7 +162,8 @@ class Search:
         done = []
         for v, h in moves:
             g = self.lab[v]
-            if g == h or not self.connected_without(v, g):
+            # the node must touch its new grid now (an earlier move of the list may have taken its only link)
+            if g == h or not any(self.lab[u] == h for u in self.nbr[v]) or not self.connected_without(v, g):
                 self._undo(done)
                 return False
             self.apply(v, h)

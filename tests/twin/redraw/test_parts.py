@@ -91,3 +91,21 @@ def test_band_repair_passes_load_along_a_path_of_grids():
     search = Search(p)
     assert search.repair_band(50) == 0
     assert search.lab == [0, 0, 1, 1, 2, 2, 3, 3]
+
+
+def test_a_move_list_never_leaves_a_node_cut_off_from_its_new_grid():
+    # cells 0-1-2-3-4 in a row and 5 hanging off 2; grids {0,1} {2,5} {3,4}. Moving 2 into grid 0 takes the only
+    # link 3 had to grid 1, so the list [(2 → 0), (3 → 1)] must be refused though it cuts the load outside the band
+    # (10/6/20 → 11/15/10 against an ideal 12).
+    from twin.redraw.graph import _csr
+    from twin.redraw.search import Problem, Search
+    n = 6
+    graph = _csr(n, np.array([0, 1, 2, 3, 2]), np.array([1, 2, 3, 4, 5]), np.ones(5), np.ones(n), np.full(n, 4.0),
+                 np.array([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0], [2, 1]], float))
+    labels = np.array([0, 0, 1, 2, 2, 1])
+    p = Problem(graph=graph, load=np.array([5.0, 5, 1, 10, 10, 5]), households=np.ones(n), labels=labels,
+                origin=labels.copy(), fixed=np.zeros(n, bool), k=3, band=0.1, keep=0.0, compactness=1.0, effort=1,
+                seed=1)
+    search = Search(p)
+    assert not search.attempt([(2, 0), (3, 1)], 0.0, repair=True)
+    assert search.lab == labels.tolist()
