@@ -365,9 +365,19 @@
         id: "grid-codes", data: g.labels, getPosition: (d) => d.position, getText: (d) => shortCode(d.grid.code),
         getSize: 13, sizeUnits: "pixels", getColor: P.grid_line.concat(235), fontFamily: "Noto Sans Mono, monospace",
         fontSettings: { sdf: true }, outlineWidth: 3, outlineColor: [8, 12, 22, 230], characterSet: "0123456789-",
-        parameters: ON_TOP, billboard: true, pickable: false,
+        parameters: ON_TOP, billboard: true, pickable: false, visible: zoom >= labelZoom(g.count),
       }),
     ];
+  }
+
+  // Grid codes only once grids are big enough on screen to carry one (~50 px across): a whole district would
+  // otherwise be a carpet of digits.
+  function labelZoom(count) {
+    const bb = C.bbox, lat = (bb[1] + bb[3]) / 2;
+    const cos = Math.cos(lat * Math.PI / 180);
+    const areaM2 = (bb[2] - bb[0]) * 111320 * cos * (bb[3] - bb[1]) * 110540;
+    const gridM = Math.sqrt(areaM2 / Math.max(count, 1));
+    return Math.log2((50 * 156543.03 * cos) / Math.max(gridM, 1));
   }
 
   // Grid codes are 15 digits (district 6 + street 3 + community 3 + grid 3); the last six name a grid in a street.
@@ -376,7 +386,7 @@
     return s.length === 15 ? s.slice(9, 12) + "-" + s.slice(12) : s;
   }
 
-  let map = null, pulsePhase = 0;
+  let map = null, pulsePhase = 0, zoom = 0;
 
   function layers() {
     if (!S.buildings) return [];
@@ -651,6 +661,15 @@
         if (stats.drawnAt == null && S.buildings && map.props.layers.some((l) => l.id === "buildings" && l.isLoaded)) {
           stats.drawnAt = performance.now();
         }
+      },
+    });
+    zoom = view.zoom;
+    map.setProps({
+      onViewStateChange: ({ viewState }) => {
+        const was = S.grids_data && zoom >= labelZoom(S.grids_data.count);
+        zoom = viewState.zoom;
+        if (S.grids_data && was !== zoom >= labelZoom(S.grids_data.count)) draw();
+        return viewState;
       },
     });
     bindControls();
