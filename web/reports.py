@@ -44,14 +44,25 @@ def csv_response(table, name: str) -> Response:
     return resp
 
 
+def hotspot_rule(from_query: bool = False) -> tuple[float, int]:
+    """(radius_m, min_count) of repeat hotspots: the HOTSPOT_* settings, or ?radius_m=&min_count= when `from_query`."""
+    cfg = current_app.config
+    args = request.args if from_query else {}
+    return check_params(args.get("radius_m", cfg.get("HOTSPOT_RADIUS_M")),
+                        args.get("min_count", cfg.get("HOTSPOT_MIN_COUNT")))
+
+
 @bp.get("/api/reports/sixnos")
 @require(*READERS)
 def sixnos():
-    """The six-nos rating of every compound for ?quarter=2026Q3 (the current quarter when absent)."""
+    """The six-nos rating of every compound for ?quarter=2026Q3 (the current quarter when absent).
+
+    The repeat-hotspot rule comes from the settings only: the rating is an assessment, not an exploration.
+    """
     f = out_format()
     s = service()
     quarter = parse_quarter(request.args.get("quarter"), s.timezone, s.now())
-    rating = six_nos(s, quarter)
+    rating = six_nos(s, quarter, *hotspot_rule())
     if f == "csv":
         return csv_response(six_nos_rows(rating, lang()), f"sixnos-{quarter.label}")
     return jsonify(rating)
@@ -67,10 +78,7 @@ def report(period):
     f = out_format()
     s = service()
     p = period_of(period, parse_date(request.args.get("date"), s.timezone, s.now()), s.timezone)
-    cfg = current_app.config
-    radius, count = check_params(request.args.get("radius_m", cfg.get("HOTSPOT_RADIUS_M")),
-                                 request.args.get("min_count", cfg.get("HOTSPOT_MIN_COUNT")))
-    rep = period_report(s, p, radius, count)
+    rep = period_report(s, p, *hotspot_rule(from_query=True))
     if f == "csv":
         return csv_response(report_rows(rep, place_names(get_twin()), lang()), f"report-{p.label}")
     return jsonify(rep)

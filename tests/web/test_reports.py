@@ -7,7 +7,7 @@ import pytest
 
 from tests.tiny import GA2
 from tests.twin.incidents.conftest import Clock
-from tests.twin.incidents.report_fixture import fill
+from tests.twin.incidents.report_fixture import INCIDENTS, SIX_NOS, fill
 from web import create_app
 
 TOKENS = [{"role": "planner", "token": "plan-t"}, {"role": "staff", "token": "staff-t"},
@@ -16,17 +16,29 @@ PLANNER, STAFF = {"Authorization": "Bearer plan-t"}, {"Authorization": "Bearer s
 
 
 @pytest.fixture
-def filled(tiny_dir):
+def open_filled(tiny_dir):
+    """A function: a test client on the tiny street filed with `rows` of report_fixture (clock at AS_OF), ids."""
     from layers import REGISTRY
     from twin.core import Twin
     from twin.incidents import attach_incidents
-    clock = Clock()
-    twin = Twin.open(tiny_dir, REGISTRY, live=False)
-    attach_incidents(twin, twin.store, clock=clock)
-    ids = fill(twin.incidents, clock)
-    app = create_app({"TESTING": True, "TWIN": twin, "TOKENS": json.dumps(TOKENS)})
-    yield app.test_client(), ids
-    twin.incidents.close()
+    opened = []
+
+    def opener(rows=INCIDENTS, **config):
+        clock = Clock()
+        twin = Twin.open(tiny_dir, REGISTRY, live=False)
+        attach_incidents(twin, twin.store, clock=clock)
+        opened.append(twin.incidents)
+        ids = fill(twin.incidents, clock, rows)
+        app = create_app({"TESTING": True, "TWIN": twin, "TOKENS": json.dumps(TOKENS), **config})
+        return app.test_client(), ids
+    yield opener
+    for svc in opened:
+        svc.close()
+
+
+@pytest.fixture
+def filled(open_filled):
+    return open_filled()
 
 
 def csv_of(resp) -> pd.DataFrame:
@@ -76,17 +88,32 @@ def test_quarterly_report_and_the_default_date(filled):
     assert now["period"]["label"] == "2026-W14" and now["total"] == 2 and now["complete"] is False
 
 
-def test_six_nos_json_and_csv(filled):
-    client, ids = filled
+def test_six_nos_json_and_csv(open_filled):
+    client, ids = open_filled(SIX_NOS)
     r = client.get("/api/reports/sixnos?quarter=2026Q1", headers=PLANNER).get_json()
     by = {c["compound_id"]: c for c in r["compounds"]}
-    assert by["C1"]["failed"] == ["no_garbage", "no_petition"] and by["C3"]["passed"] is True
-    assert by["C2"]["nos"]["no_fire_hazard"]["incident_ids"] == [ids["d"]]
+    # see tests/twin/incidents/test_sixnos.py for the hand-worked rating
+    assert by["C1"]["failed"] == ["no_garbage"] and by["C2"]["passed"] is True
+    assert by["C3"]["nos"]["no_illegal_structure"] == {"passed": False, "incident_ids": [ids["L"]],
+                                                       "reasons": {ids["L"]: ["late"]}}
+    assert r["hotspot_rule"] == {"radius_m": 50.0, "min_count": 3} and r["complete"] is True
     t = csv_of(client.get("/api/reports/sixnos?quarter=2026Q1&f=csv", headers=PLANNER))
-    assert len(t) == 18 and t[t["compound_id"] == "C3"]["passed"].tolist() == [1] * 6
-    # no quarter: the quarter holding today (2 Apr) → Q2, where only f counts
+    assert len(t) == 18 and t[t["compound_id"] == "C2"]["passed"].tolist() == [1] * 6
+    row = t[(t["compound_id"] == "C3") & (t["no"] == "no_garbage")].iloc[0]
+    assert row["reasons"] == "repeat;repeat;repeat" and row["incidents"] == 3
+    # no quarter: the quarter holding today (2 Apr) → Q2, where only f (open past its limit) fails a no
     q2 = client.get("/api/reports/sixnos", headers=PLANNER).get_json()
     assert q2["quarter"]["label"] == "2026Q2" and q2["summary"]["passed"] == 2
+    assert q2["summary"]["failed_by_reason"] == {"late": 0, "open_overdue": 1, "repeat": 0}
+
+
+def test_six_nos_hotspot_rule_comes_from_the_settings(open_filled):
+    # HOTSPOT_MIN_COUNT 4: C3's three prompt garbage reports at B4 are no hotspot; the query cannot change it
+    client, _ = open_filled(SIX_NOS, HOTSPOT_MIN_COUNT=4)
+    r = client.get("/api/reports/sixnos?quarter=2026Q1&min_count=3", headers=PLANNER).get_json()
+    by = {c["compound_id"]: c for c in r["compounds"]}
+    assert r["hotspot_rule"] == {"radius_m": 50.0, "min_count": 4}
+    assert by["C3"]["failed"] == ["no_illegal_structure"]
 
 
 @pytest.mark.parametrize("url, parameter", [

@@ -18,13 +18,21 @@ local = 1 Mar 16:00 to 8 Mar 16:00 UTC. Q1 ends 1 Apr 00:00 local = 31 Mar 16:00
  g    petition        visit          B2 (C1)                Mar 31 15:00      -
  f    flying_line_... app            B3 (C2)                Mar 31 16:30      -   (local 1 Apr 00:30: Q2)
 The clock ends at Apr 2 00:00 UTC, after every limit of every incident has passed.
+
+SIX_NOS adds, for the six-nos rating only (the period reports use INCIDENTS alone; resolve limit 1 day = 1440 min):
+ r1   garbage         app            B4 (C3)                Mar 10 00:00      accept .5, arrive 30, resolve 120
+ r2   garbage         patrol         B5 (C3, 123 m east)    Mar 11 00:00      accept .5, arrive 30, resolve 120
+ r3   garbage         app            B4 (C3)                Mar 12 00:00      accept .5, arrive 30, resolve 120
+ r4   garbage         hotline_12345  B4 (C3)                Mar 13 00:00      accept .5, arrive 30, resolve 120
+ L    illegal_str...  hotline_12345  B4 (C3)                Mar 20 00:00      accept .5, arrive 30, resolve 1500 (late)
+ s    security        app            B1 (C1)                Apr 1 20:00       accept .5 (Q2; resolve due Apr 2 20:00)
 """
 from __future__ import annotations
 
 import pandas as pd
 
 B1, B1b, B1e = (114.88085, 40.80115), (114.8808, 40.8011), (114.8812, 40.8011)
-B2, B3, B4 = (114.88125, 40.80195), (114.88295, 40.80115), (114.88515, 40.80115)
+B2, B3, B4, B5 = (114.88125, 40.80195), (114.88295, 40.80115), (114.88515, 40.80115), (114.88665, 40.80115)
 P1, P2, P3, P4 = (114.8830, 40.8028), (114.8833, 40.8028), (114.8836, 40.8028), (114.8845, 40.8028)
 AS_OF = pd.Timestamp("2026-04-02 00:00", tz="UTC")
 
@@ -45,12 +53,22 @@ INCIDENTS = [
     ("g", "petition", "visit", B2, "2026-03-31 15:00", []),
     ("f", "flying_line_charging", "app", B3, "2026-03-31 16:30", []),
 ]
+PROMPT = [("accept", 0.5), ("arrive", 30), ("resolve", 120)]
+SIX_NOS = INCIDENTS + [
+    ("r1", "garbage", "app", B4, "2026-03-10 00:00", PROMPT),
+    ("r2", "garbage", "patrol", B5, "2026-03-11 00:00", PROMPT),
+    ("r3", "garbage", "app", B4, "2026-03-12 00:00", PROMPT),
+    ("r4", "garbage", "hotline_12345", B4, "2026-03-13 00:00", PROMPT),
+    ("L", "illegal_structure", "hotline_12345", B4, "2026-03-20 00:00",
+     [("accept", 0.5), ("arrive", 30), ("resolve", 1500)]),
+    ("s", "security", "app", B1, "2026-04-01 20:00", [("accept", 0.5)]),
+]
 
 
-def fill(svc, clock) -> dict:
-    """File every incident of the table (and its actions) through `svc`; name → incident id. Clock ends at AS_OF."""
+def fill(svc, clock, rows=INCIDENTS) -> dict:
+    """File every incident of `rows` (and its actions) through `svc`; name → incident id. Clock ends at AS_OF."""
     ids = {}
-    for name, category, source, (lon, lat), when, actions in INCIDENTS:
+    for name, category, source, (lon, lat), when, actions in rows:
         t0 = pd.Timestamp(when, tz="UTC")
         clock.t = t0
         ids[name] = svc.create({"category": category, "source": source, "lon": lon, "lat": lat}, actor="test")[
