@@ -49,10 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIMEZONE", "Asia/Shanghai", str,
             "Time zone of the street office: day boundaries of care checks and report periods (weeks, months)."),
     Setting("HOTSPOT_RADIUS_M", 50.0, float,
-            "Repeat hotspots in reports and the six-nos rating: incidents of one category within this many metres "
-            "(or in one building) are at the same place."),
-    Setting("HOTSPOT_MIN_COUNT", 3, int,
-            "Repeat hotspots in reports and the six-nos rating: at least this many same-place incidents."),
+            "Repeat hotspots in reports: incidents of one category within this many metres (or in one building) "
+            "are at the same place."),
+    Setting("HOTSPOT_MIN_COUNT", 3, int, "Repeat hotspots in reports: at least this many same-place incidents."),
     Setting("DEMO_REBASE", 1, int,
             "1: when the built-in demo's incidents are first imported, shift their times so the year ends at "
             "start-up (the wall dashboard shows a live today); 0: keep the generated times."),
