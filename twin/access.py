@@ -3,6 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from .vocab import INCIDENT_CATEGORIES
+
 ROLES = ("public", "planner", "staff", "admin")
 SUPPRESS_BELOW = 3  # counts of 1 or 2 people/households are hidden from public and planner callers
 
@@ -40,3 +44,21 @@ def suppress(count: int | None):
     if count is None:
         return None
     return None if 0 < int(count) < SUPPRESS_BELOW else int(count)
+
+
+# Incidents about one person's care (an SOS alarm, a visit to someone living alone) point at a household: where
+# they happen is personal data, so they are shown as records only to callers who may see that grid's households.
+PERSONAL_CATEGORIES = frozenset(code for code, entry in INCIDENT_CATEGORIES.items() if entry[2] == "care")
+
+
+def may_see_incidents(p: Principal, categories, grid_codes) -> np.ndarray:
+    """Which incidents (by category and grid) `p` may see as records; aggregates count them all."""
+    categories = np.asarray(categories, dtype=object)
+    personal = np.isin(categories, list(PERSONAL_CATEGORIES))
+    if p.role == "admin" or not personal.any():
+        return np.ones(len(categories), dtype=bool)
+    if p.role != "staff":
+        return ~personal
+    if p.grids is None:
+        return np.ones(len(categories), dtype=bool)
+    return ~personal | np.isin(np.asarray(grid_codes, dtype=object), list(p.grids))

@@ -9,7 +9,7 @@ import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import NotAcceptable
 
-from twin.access import suppress
+from twin.access import may_see_incidents, suppress
 from twin.errors import Forbidden, InvalidInput, NotFound
 from twin.schema import Field
 
@@ -258,6 +258,24 @@ class LiveSource(Source):
         else:
             pos = self._ids(twin).get_indexer(sub[self.id_field].astype(str))
         return np.sort(pos[(pos >= 0) & (pos < len(frame))])
+
+    def _shown(self, twin, p, pos: np.ndarray) -> np.ndarray:
+        """Which rows at `pos` `p` may see as records (care incidents only within the caller's grids)."""
+        frame = self.frame(twin)
+        if "category" not in frame.columns:
+            return np.ones(len(pos), dtype=bool)
+        grids = frame[self.grid_field].to_numpy(dtype=object)[pos] if self.grid_field else np.full(len(pos), None)
+        return may_see_incidents(p, frame["category"].to_numpy(dtype=object)[pos], grids)
+
+    def select(self, twin, p, **query) -> np.ndarray:
+        pos = super().select(twin, p, **query)
+        return pos[self._shown(twin, p, pos)]
+
+    def check_row(self, twin, p, pos: int) -> None:
+        super().check_row(twin, p, pos)
+        if not self._shown(twin, p, np.array([pos]))[0]:
+            raise Forbidden(f"{self.id} record is about a person's care (SOS, care visit) and is shown only to staff "
+                            f"of its grid", collection=self.id)
 
     def position(self, twin, item_id: str) -> int:
         pos = self._ids(twin).get_indexer([str(item_id)])[0]

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from twin.access import may_see_incidents
 from twin.errors import Forbidden, InvalidInput
 from twin.incidents.intake import SHORT_MAX, coordinate, text
 from twin.incidents.timeliness import DONE_STAGES
@@ -171,6 +172,7 @@ def get_requests():
         if len(set(status)) == 1:
             done = rows["stage"].isin(DONE_STAGES)
             rows = rows[done if status[0] == "closed" else ~done]
+    rows = rows[shown_to_caller(rows)]
     page = _int(a.get("page"), "page", 1, 1, 10**9)
     size = _int(a.get("page_size"), "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
     rows = rows.sort_values(["reported_at", "incident_id"], ascending=False)
@@ -185,7 +187,16 @@ def get_request(incident_id):
     """One request, as an array of one (GeoReport v2)."""
     s = service()
     row = s.get(incident_id)
+    if not shown_to_caller(pd.DataFrame([row]))[0]:
+        raise Forbidden(f"request {incident_id} is about a person's care (SOS, care visit) and is shown only to staff "
+                        f"of its grid", id=incident_id)
     return jsonify(to_requests(pd.DataFrame([row]), s))
+
+
+def shown_to_caller(rows: pd.DataFrame):
+    """Which rows the caller may see as requests (care incidents only to staff of their grid)."""
+    return may_see_incidents(current_principal(), rows["category"].to_numpy(dtype=object),
+                             rows["grid_code"].to_numpy(dtype=object))
 
 
 def to_requests(frame: pd.DataFrame, s) -> list[dict]:
