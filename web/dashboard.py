@@ -20,7 +20,7 @@ import shapely
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from twin import risk, vocab
-from twin.access import SUPPRESS_BELOW
+from twin.access import PERSONAL_CATEGORIES, SUPPRESS_BELOW
 from twin.incidents.periods import parse_quarter
 from twin.incidents.reports import summarize
 from twin.incidents.sixnos import six_nos
@@ -282,7 +282,10 @@ def encode_risk(twin, scores) -> bytes:
 
 
 def shown_incidents(twin, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
-    """Incidents on the map at `now`: every open one and those reported in the last INCIDENT_DAYS days."""
+    """Incidents on the map at `now`: every open one and those reported in the last INCIDENT_DAYS days.
+
+    Care incidents (SOS, visits) are left off this public map: their place points at a household. KPIs count them.
+    """
     service = twin.incidents
     if service is None:
         return pd.DataFrame(columns=["lon", "lat", "stage", "category", "reported_at"]), np.zeros(0, dtype=bool)
@@ -290,7 +293,8 @@ def shown_incidents(twin, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
     is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
     recent = (frame["reported_at"] >= now - pd.Timedelta(days=INCIDENT_DAYS)).to_numpy()
     has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
-    sub = frame[(is_open | recent) & has_xy]
+    public = ~frame["category"].isin(list(PERSONAL_CATEGORIES)).to_numpy()
+    sub = frame[(is_open | recent) & has_xy & public]
     overdue = np.zeros(len(sub), dtype=bool)
     open_sub = ~sub["stage"].isin(DONE_STAGES).to_numpy()
     if open_sub.any():

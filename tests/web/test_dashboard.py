@@ -159,3 +159,11 @@ def test_refresh_and_base_map_settings_reach_the_page(tiny_dir, tmp_path):
     cfg = json.loads(html.split('id="twin-config" type="application/json">')[1].split("</script>")[0])
     assert cfg["refreshSeconds"] == 2 and cfg["tileCrs"] == "gcj02"
     assert cfg["tileUrl"] == "http://tiles.local/{z}/{x}/{y}.png"
+
+
+def test_care_incidents_are_counted_but_not_drawn(app, client):
+    app.extensions["twin"].incidents.create({"category": "sos", "source": "sensor", "household_id": "H1"}, actor="t")
+    report(client)
+    header, a = unpack(client.get("/api/dashboard/incidents.bin").data)
+    assert header["count"] == 1 and header["categories"][a["category"][0]] == "flying_line_charging"
+    assert client.get("/api/dashboard/kpis").get_json()["open"] == 2
