@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import InvalidInput
+from .settings import json_setting
 
 log = logging.getLogger(__name__)
 
@@ -75,13 +76,7 @@ def parse_weights(raw=None) -> dict:
     w = copy.deepcopy(DEFAULT_WEIGHTS)
     if not raw:
         return w
-    if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise InvalidInput(f"setting RISK_WEIGHTS is not valid JSON: {exc}") from None
-    if not isinstance(raw, dict):
-        raise InvalidInput("setting RISK_WEIGHTS must be a JSON object overriding entries of the defaults")
+    raw = json_setting("RISK_WEIGHTS", raw, dict, "object overriding entries of the defaults")
     for key, value in raw.items():
         if key not in w:
             raise InvalidInput(f"RISK_WEIGHTS: unknown entry {key!r}; known: {', '.join(w)}")

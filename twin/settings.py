@@ -65,6 +65,17 @@ def defaults() -> dict:
     return {s.name: s.default for s in SETTINGS}
 
 
+def json_setting(name: str, raw, kind: type, shape: str):
+    """The value of a JSON-valued setting (JSON text or already parsed), checked to be a `kind`; clear errors."""
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError as exc:
+        raise InvalidInput(f"setting {name} is not valid JSON: {exc}") from None
+    if not isinstance(value, kind):
+        raise InvalidInput(f"setting {name} must be a JSON {shape}")
+    return value
+
+
 def markdown_table() -> str:
     """Every setting as a Markdown table (name, environment variable, default, meaning), as the README shows it."""
     rows = ["| setting | environment | default | meaning |", "|---|---|---|---|"]

@@ -11,6 +11,7 @@ from flask import current_app, g, request
 
 from twin.access import PUBLIC, ROLES, Principal
 from twin.errors import Forbidden, InvalidInput, Unauthorized
+from twin.settings import json_setting
 
 log = logging.getLogger(__name__)
 
@@ -26,12 +27,7 @@ def parse_tokens(raw) -> dict[str, Principal]:
     """Digest → Principal from the TOKENS setting (JSON list); plain tokens are hashed here and not kept."""
     if not raw:
         return {}
-    try:
-        entries = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError as exc:
-        raise InvalidInput(f"setting TOKENS is not valid JSON: {exc}") from None
-    if not isinstance(entries, list):
-        raise InvalidInput("setting TOKENS must be a JSON list of {role, sha256|token, grids?, name?}")
+    entries = json_setting("TOKENS", raw, list, "list of {role, sha256|token, grids?, name?}")
     table: dict[str, Principal] = {}
     for i, e in enumerate(entries):
         where = f"TOKENS[{i}]"

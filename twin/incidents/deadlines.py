@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InvalidInput
+from twin.settings import json_setting
 from twin.vocab import INCIDENT_CATEGORIES
 
 log = logging.getLogger(__name__)
@@ -30,12 +31,7 @@ class Deadlines:
             return raw
         table = json.loads(json.dumps(DEFAULTS))
         if raw:
-            try:
-                extra = json.loads(raw) if isinstance(raw, str) else raw
-            except ValueError as exc:
-                raise InvalidInput(f"setting DEADLINES is not valid JSON: {exc}") from None
-            if not isinstance(extra, dict):
-                raise InvalidInput("setting DEADLINES must be a JSON object {category: {limit: seconds}}")
+            extra = json_setting("DEADLINES", raw, dict, "object {category: {limit: seconds}}")
             for cat, limits in extra.items():
                 if cat != "*" and cat not in INCIDENT_CATEGORIES:
                     raise InvalidInput(f"DEADLINES: unknown category {cat!r}")
