@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import shapely
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from twin import risk, vocab
 from twin.access import PERSONAL_CATEGORIES, SUPPRESS_BELOW

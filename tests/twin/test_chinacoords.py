@@ -1,7 +1,6 @@
 """GCJ-02 / BD-09 transforms against published point pairs, and inverse round trips within 0.5 m."""
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pytest
