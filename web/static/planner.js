@@ -1,7 +1,7 @@
 /* The planner page: choose an area on the map (draw a polygon by clicking, pick a grid / community / compound,
  * or a point and a radius), ask /api/area what is in it, and show areas A and B side by side with exports.
  *
- * Data: /api/dashboard/buildings.bin (footprints coloured by property state), /api/dashboard/grids.json
+ * Data: /api/dashboard/buildings.geojson (footprints coloured by property state), /api/dashboard/grids.json
  * (outlines), /api/area/places (the pick list). Queries: POST /api/area with the drawn GeoJSON Polygon, or
  * GET /api/area?grid=|community=|compound=|lon=&lat=&radius=, each with rule= and the optional bearer token.
  * For tests and scripts the state is on window.twinPlanner, each result column's <th> carries data-request (the
@@ -75,48 +75,25 @@
     buildings: null, grids: null, queries: 0,
   });
 
-  // ---- TWB1 decoding (format in web/transport.py) -----------------------------------------------------------
-  const TYPES = { float32: Float32Array, float64: Float64Array, uint8: Uint8Array, uint16: Uint16Array,
-                  uint32: Uint32Array, int32: Int32Array };
+  // ---- map layers --------------------------------------------------------------------------------------------
+  // Footprints come as plain GeoJSON (/api/dashboard/buildings.geojson): a stable format, while the dashboard's
+  // compact binary transport is that page's own and changes with it.
+  let map = null;
 
-  function decodeBlob(buf) {
-    const view = new DataView(buf);
-    const n = view.getUint32(4, true);
-    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 8, n)));
-    const arrays = {};
-    for (const name of Object.keys(header.arrays)) {
-      const spec = header.arrays[name];
-      arrays[name] = new TYPES[spec[0]](buf, 8 + n + spec[1], spec[2]);
-    }
-    return { header, arrays };
+  function outerRing(geometry) {
+    if (!geometry) return [];
+    if (geometry.type === "Polygon") return geometry.coordinates[0];
+    if (geometry.type === "MultiPolygon") return geometry.coordinates[0][0];
+    return [];
   }
 
-  // ---- map layers --------------------------------------------------------------------------------------------
-  let map = null, buildingData = null, buildingColors = null;
-
   function buildingLayer() {
-    const b = S.buildings;
-    if (!b) return null;
-    if (!buildingData) {
-      const h = b.header, a = b.arrays;
-      buildingColors = new Uint8Array(4 * h.count);
-      for (let i = 0; i < h.count; i++) {
-        const code = a.state[i] < h.states.length ? h.states[a.state[i]] : null;
-        const c = (code && P.property_states[code]) || NO_STATE;
-        buildingColors.set([c[0], c[1], c[2], 215], 4 * i);
-      }
-      buildingData = { length: h.count, startIndices: a.starts, attributes: { getPolygon: { value: a.positions, size: 2 } } };
-    }
+    if (!S.buildings) return null;
     return new deck.SolidPolygonLayer({
       // Flat footprints: the planner looks straight down to draw, where extruded towers would hide the ground.
-      id: "buildings", data: buildingData, _normalize: false, _windingOrder: "CW", extruded: false,
-      coordinateSystem: deck.COORDINATE_SYSTEM.LNGLAT_OFFSETS,
-      coordinateOrigin: [b.header.origin[0], b.header.origin[1], 0],
-      // Per building, not per vertex: deck expands an accessor over each polygon's vertices.
-      getFillColor: (_, { index, target }) => {
-        for (let k = 0; k < 4; k++) target[k] = buildingColors[4 * index + k];
-        return target;
-      },
+      id: "buildings", data: S.buildings, extruded: false,
+      getPolygon: (f) => outerRing(f.geometry),
+      getFillColor: (f) => (P.property_states[f.properties.state] || NO_STATE).concat(215),
     });
   }
 
@@ -556,10 +533,10 @@
 
   async function load() {
     Twin.setStatus(t("loading"));
-    const [buf, grids, places] = await Promise.all([
-      Twin.fetchBinary("/api/dashboard/buildings.bin"), Twin.fetchJSON("/api/dashboard/grids.json"),
+    const [buildings, grids, places] = await Promise.all([
+      Twin.fetchJSON("/api/dashboard/buildings.geojson"), Twin.fetchJSON("/api/dashboard/grids.json"),
       Twin.fetchJSON("/api/area/places")]);
-    S.buildings = decodeBlob(buf);
+    S.buildings = buildings.features;
     S.grids = grids.grids;
     fillPlaces(places);
     redraw();
