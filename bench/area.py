@@ -22,7 +22,7 @@ import numpy as np
 import shapely
 from tqdm import tqdm
 
-from bench.common import clock, district_frames, stats_ms, table
+from bench.common import clock, district_twin, stats_ms, table
 from bench.query import polygons
 
 log = logging.getLogger(__name__)
@@ -50,20 +50,6 @@ def areas(twin, n: int, seed: int) -> list:
             x, y = points[rng.integers(len(points))]
             out.append(ai.from_point(twin, x, y, rng.uniform(50, 400)))
     return out
-
-
-def district_with_households(seed: int):
-    """The district preset as a Twin with its households (a layer without geometry, as the store reads it)."""
-    import geopandas as gpd
-
-    from layers import REGISTRY
-    from twin.core import Twin
-
-    frames = district_frames(seed, households=True)
-    h = frames["households"]
-    frames["households"] = gpd.GeoDataFrame(h, geometry=gpd.GeoSeries([None] * len(h), index=h.index,
-                                                                        crs="EPSG:4326"))
-    return Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
 
 
 def disagreement(ans, ref, ids) -> str | None:
@@ -98,7 +84,7 @@ def main(argv=None) -> dict:
     logging.basicConfig(level=logging.WARNING)
 
     t0 = time.perf_counter()
-    twin = district_with_households(args.seed)
+    twin = district_twin(args.seed, households=True)
     n_b, n_h = len(twin.frame("buildings")), len(twin.frame("households"))
     print(f"district twin: {n_b:,} buildings, {n_h:,} households, generated and indexed in "
           f"{time.perf_counter() - t0:.0f} s")

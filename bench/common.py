@@ -19,10 +19,15 @@ def district_frames(seed: int = 7, households: bool = False) -> dict:
 
 
 def district_twin(seed: int = 7, households: bool = False):
-    """A Twin (static layers, indexed once as at load) of the district preset."""
+    """A Twin (static layers, indexed once as at load) of the district preset; households as the store reads them."""
+    import geopandas as gpd
+
     from layers import REGISTRY
     from twin.core import Twin
     frames = district_frames(seed, households)
+    for name, f in frames.items():
+        if not isinstance(f, gpd.GeoDataFrame):  # a layer without geometry (households)
+            frames[name] = gpd.GeoDataFrame(f, geometry=gpd.GeoSeries([None] * len(f), index=f.index, crs="EPSG:4326"))
     return Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
 
 
