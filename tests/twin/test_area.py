@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import time
 
 import numpy as np
 import pandas as pd
@@ -12,7 +11,7 @@ import pytest
 import shapely
 from pyproj import Geod
 
-from tests.tiny import GA1, GA2, GB1, B, box
+from tests.tiny import GA1, GA2, B, box
 from twin import area as ar
 from twin import area_input as ai
 from twin.access import PUBLIC, Principal
@@ -181,10 +180,8 @@ def test_too_many_vertices(tiny_twin):
         ai.from_geojson(tiny_twin, {"type": "Polygon", "coordinates": [ring]}, max_vertices=100)
     # a million vertices is refused before any JSON is parsed or geometry built
     body = b'{"type":"Polygon","coordinates":[[' + b"[114.88,40.8]," * 1_000_000 + b"[114.88,40.8]]]}"
-    t0 = time.perf_counter()
     with pytest.raises(InvalidInput, match="too many vertices"):
         ai.parse_geojson_text(body, max_vertices=100_000)
-    assert time.perf_counter() - t0 < 5  # generous: a correctness guard, not a speed test
 
 
 def test_invalid_json(tiny_twin):
