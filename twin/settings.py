@@ -51,7 +51,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOTSPOT_RADIUS_M", 50.0, float,
             "Repeat hotspots in reports: incidents of one category within this many metres (or in one building) "
             "are at the same place."),
-    Setting("HOTSPOT_MIN_COUNT", 3, int, "Repeat hotspots in reports: at least this many same-place incidents."),
+    Setting("HOTSPOT_MIN_COUNT", 3, int, "Repeat hotspots in reports and the six-nos rating: at least this many same-place incidents."),
     Setting("DEMO_REBASE", 1, int,
             "1: when the built-in demo's incidents are first imported, shift their times so the year ends at "
             "start-up (the wall dashboard shows a live today); 0: keep the generated times."),
