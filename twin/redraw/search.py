@@ -193,9 +193,10 @@ class Search:
                  and any(self.lab[w] == g and w != v for w in self.nbr[u])]
         return self.rng.choice(cands) if cands else None
 
-    def resplit(self, g: int, h: int, temp: float) -> bool:
+    def resplit(self, g: int, h: int, temp: float, repair: bool = False) -> bool:
         """Merge grids g and h and cut them again by the best straight line (both halves contiguous, the band no
-        worse); a few cut points along each of RESPLIT_DIRECTIONS directions are tried."""
+        worse); a few cut points along each of RESPLIT_DIRECTIONS directions are tried. With `repair` the cut is
+        kept exactly when it lowers the load outside the band."""
         nodes = np.fromiter(self.members[g] | self.members[h], int)
         if len(nodes) < 2 or self.fixed_np[nodes].any():
             return False
@@ -221,11 +222,12 @@ class Search:
                 side[order[:c + 1]] = True
                 cost = self._split_cost(side, local, (g, h), ex_before)
                 if cost is not None and cost[0] < best_cost:
-                    best, best_cost = (side, cost[1]), cost[0]
+                    best, best_cost, best_ex = (side, cost[1]), cost[0], cost[2]
         if best is None:
             return False
         delta = best_cost - before
-        if delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp)):
+        if (best_ex < ex_before - 1e-12) if repair else \
+                (delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp))):
             self._relabel(nodes, best[0], best[1])
             self.moves += 1
             return True
@@ -246,8 +248,8 @@ class Search:
                 self.perim_np[nodes], self.hh_np[nodes], self.origin_np[nodes])
 
     def _split_cost(self, side, local, grids, ex_before):
-        """(cost, (label of side, label of the rest)) of splitting a merged pair, the cheaper labelling; None when a
-        part is not contiguous or the split puts more load outside the band."""
+        """(cost, (label of side, label of the rest), load outside the band) of splitting a merged pair, the cheaper
+        labelling; None when a part is not contiguous or the split puts more load outside the band."""
         ea, eb, el, load, area, perim, hh, origin = local
         m = len(side)
         same = side[ea] == side[eb]
@@ -266,7 +268,7 @@ class Search:
         moved_gh = float(hh[side & (origin != g)].sum() + hh[~side & (origin != h)].sum())
         moved_hg = float(hh[side & (origin != h)].sum() + hh[~side & (origin != g)].sum())
         labels = (g, h) if moved_gh <= moved_hg else (h, g)
-        return base + self.wk * min(moved_gh, moved_hg) + EXCESS_WEIGHT * (ex - ex_before), labels
+        return base + self.wk * min(moved_gh, moved_hg) + EXCESS_WEIGHT * (ex - ex_before), labels, ex
 
     def _relabel(self, nodes, side, labels) -> None:
         """Give the nodes on `side` label labels[0] and the others labels[1], recomputing both grids' figures."""
@@ -356,7 +358,11 @@ class Search:
             w = self.swap_partner(v, self.lab[v], to)
             if w is not None and self.attempt([(v, to), (w, self.lab[v])], 0.0, repair=True):
                 continue
-            self.path_repair(g)
+            if self.path_repair(g):
+                continue
+            h = rng.choice(sorted(self.grid_neighbours(g)) or [g])  # last resort: re-cut g with a neighbour
+            if h != g:
+                self.resplit(g, h, 0.0, repair=True)
         return len(self.out_of_band())
 
     def grid_neighbours(self, g: int) -> set:
