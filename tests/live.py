@@ -20,11 +20,22 @@ def live_server(app, threads: int = 8):
     import waitress
 
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads, ident="twin-test")
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    stopping = threading.Event()
+
+    def run():
+        try:
+            server.run()
+        except OSError:
+            # closing the sockets from this side interrupts the select() of the serving loop; only then expected
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, name="live-server", daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
+        stopping.set()
         server.close()
         thread.join(timeout=10)
 
