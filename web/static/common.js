@@ -30,6 +30,7 @@
  *   Twin.fmt.int / pct / num / time  number and time formatting in the page language
  *   Twin.every(seconds, fn)     run fn now and then every `seconds` (never overlapping); returns stop()
  *   Twin.gcj02(lon, lat) / Twin.wgs84FromGcj02(lon, lat)  the GCJ-02 offset used for base-map tiles
+ *   Twin.currentMap() / Twin.baseMapTiles()  the page's deck, and its base-map tiles (tests and debugging)
  */
 (function () {
   "use strict";
@@ -235,7 +236,7 @@
     return [lon + dLon, lat + dLat];
   }
   function wgs84FromGcj02(lon, lat) {
-    // Fixed-point inversion: two rounds bring the error well under a centimetre.
+    // Fixed-point inversion: three rounds bring the error well under a centimetre.
     let x = lon, y = lat;
     for (let i = 0; i < 3; i++) {
       const g = gcj02(x, y);
@@ -246,16 +247,37 @@
   }
 
   // ---- base map and deck ----------------------------------------------------------------------------
+  // deck.gl picks the tiles whose bbox meets the view, but a GCJ-02 tile shows ground some 500 m south-west of its
+  // bbox: pick tiles for the view moved onto GCJ-02, or a strip along the east and north edges stays empty.
+  let Gcj02Tileset = null;
+  function gcj02Tileset() {
+    if (!Gcj02Tileset) {
+      Gcj02Tileset = class extends deck._Tileset2D {
+        getTileIndices(opts) {
+          const v = opts.viewport;
+          const [longitude, latitude] = gcj02(v.longitude, v.latitude);
+          const viewport = new deck.WebMercatorViewport({
+            width: v.width, height: v.height, longitude, latitude, zoom: v.zoom, pitch: v.pitch, bearing: v.bearing,
+          });
+          return super.getTileIndices({ ...opts, viewport });
+        }
+      };
+    }
+    return Gcj02Tileset;
+  }
+
   function baseMapLayer(url, crs) {
     if (!url) return null;
     const shift = crs === "gcj02";
     return new deck.TileLayer({
       id: "basemap",
+      ...(shift ? { TilesetClass: gcj02Tileset() } : {}),
       data: url,
       minZoom: 0,
       maxZoom: 19,
       tileSize: 256,
       maxCacheSize: 200, // bounded: a wall screen runs for weeks
+      refinementStrategy: "no-overlap", // translucent tiles: a placeholder under its children would show through
       renderSubLayers: (props) => {
         const { west, south, east, north } = props.tile.bbox;
         // Tiles are drawn in GCJ-02 coordinates; move each tile back onto WGS84, where our data lives.
@@ -302,7 +324,20 @@
     d.twinBase = base;
     d.setLayers = (layers) => d.setProps({ layers: [base].concat(layers).filter(Boolean) });
     d.setLayers(opts.layers || []);
+    lastMap = d;
     return d;
+  }
+
+  let lastMap = null; // the page's map (each page makes one)
+
+  // Tests and debugging: whether the base map has loaded, and each tile it draws with the bounds it is drawn at.
+  function baseMapTiles() {
+    const layers = lastMap && lastMap.layerManager ? lastMap.layerManager.getLayers() : [];
+    const base = layers.find((l) => l.id === "basemap");
+    const tiles = layers.filter((l) => l instanceof deck.BitmapLayer && l.props.tile && l.id.startsWith("basemap-"))
+      .map((l) => ({ index: l.props.tile.index, bounds: l.props.bounds, loaded: Boolean(l.props.image),
+                     visible: l.props.visible !== false }));
+    return { loaded: Boolean(base && base.isLoaded), tiles };
   }
 
   // ---- timers -------------------------------------------------------------------------------------------
@@ -336,6 +371,7 @@
   window.Twin = {
     config, lang, t, addStrings, label, HttpError, fetchJSON, fetchBinary, showError, setStatus, fmt, palette,
     css, renderLegend, createMap, fitBounds, baseMapLayer, every, gcj02, wgs84FromGcj02, el,
+    currentMap: () => lastMap, baseMapTiles,
   };
 
   document.addEventListener("DOMContentLoaded", () => { startClock(); fixLangLinks(); });
