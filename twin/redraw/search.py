@@ -1,7 +1,8 @@
 """Local search over contiguous plans of one community: move a building across a border, swap two across it, or
 merge two neighbouring grids and re-split them by a straight cut. Simulated annealing on
     compactness Σ P²/(4πA)  +  balance Σ (d/band)² · 0.05  +  keep · households moved / ideal load,
-with the band as a hard limit (a move may never take the plan further out of band)."""
+with the band as a hard limit (a move may never take the plan further out of band). When the band repairs stall,
+a rescue anneals with the band as a heavy cost instead, so a plan kept close to today's can still reach it."""
 from __future__ import annotations
 
 import logging
@@ -19,6 +20,10 @@ BALANCE_WEIGHT = 0.05  # balance inside the band only breaks ties; the band itse
 EXCESS_WEIGHT = 200.0  # cost of each unit of relative load outside the band while the start is still infeasible
 P_SWAP, P_RESPLIT = 0.15, 0.04  # share of proposals that are swaps and merge-and-resplits
 RESPLIT_DIRECTIONS = 12
+RESCUE_EFFORT = 3  # rescue proposals per node, as a multiple of `effort`, when repairs leave grids out of band
+RESCUE_ROUNDS = 6  # the rescue restarts this many times from its best plan, twice as hot each time
+RESCUE_MIN_STEPS = 1000  # proposals per rescue round however small the community (cheap, and small ones are rugged)
+REPAIR_STALL = 100  # a repair gives up after this many fruitless tries per grid in a row
 REPAIR_TRIES = 20  # band-repair proposals per node before and after the annealing (stops once all are in band)
 
 
@@ -72,6 +77,14 @@ class Search:
         self.band = p.band
         self.wc = p.compactness
         self.wk = keep_weight(p.keep) / self.T
+        self.soft = False  # during a rescue the band is a (heavy) cost instead of a hard limit
+        self.set_labels(self.lab)
+        self.moves = 0
+
+    def set_labels(self, labels) -> None:
+        """Take `labels` as the plan and recompute every grid's load, area, perimeter and members."""
+        k = self.p.k
+        self.lab = list(labels)
         self.L, self.A, self.P = [0.0] * k, [0.0] * k, [0.0] * k
         self.members = [set() for _ in range(k)]
         for v, gi in enumerate(self.lab):
@@ -79,11 +92,10 @@ class Search:
             self.A[gi] += self.area[v]
             self.P[gi] += self.perim[v]
             self.members[gi].add(v)
-        for v in range(g.n):
+        for v in range(len(self.lab)):
             for u, s in zip(self.nbr[v], self.nlen[v]):
                 if u > v and self.lab[u] == self.lab[v]:
                     self.P[self.lab[v]] -= 2 * s
-        self.moves = 0
 
     # --- costs --------------------------------------------------------------------------------------------------
     def grid_cost(self, g: int) -> float:
@@ -169,7 +181,7 @@ class Search:
             self.apply(v, h)
             done.append((v, g))
         ex_after = sum(self.excess(g) for g in grids)
-        if ex_after > ex_before + 1e-12 or (repair and ex_after > ex_before - 1e-12):
+        if (ex_after > ex_before + 1e-12 and not self.soft) or (repair and ex_after > ex_before - 1e-12):
             self._undo(done)
             return False
         if repair:
@@ -210,7 +222,7 @@ class Search:
         th = self.rng.random() * math.pi + math.pi * np.arange(RESPLIT_DIRECTIONS) / RESPLIT_DIRECTIONS
         pts = self.xy[nodes]
         orders = np.argsort(pts[:, :1] * np.cos(th) + pts[:, 1:] * np.sin(th), axis=0, kind="stable")
-        best, best_cost = None, math.inf
+        best, best_cost, best_ex = None, math.inf, math.inf
         for t in range(RESPLIT_DIRECTIONS):
             order = orders[:, t]
             cum = np.cumsum(load[order])[:-1]  # cut after position c: both sides non-empty
@@ -221,7 +233,8 @@ class Search:
                 side = np.zeros(m, bool)
                 side[order[:c + 1]] = True
                 cost = self._split_cost(side, local, (g, h), ex_before)
-                if cost is not None and cost[0] < best_cost:
+                # a repair takes the cheapest of the cuts that lower the load outside the band
+                if cost is not None and cost[0] < best_cost and (not repair or cost[2] < ex_before - 1e-12):
                     best, best_cost, best_ex = (side, cost[1]), cost[0], cost[2]
         if best is None:
             return False
@@ -262,7 +275,7 @@ class Search:
             d = (L - self.T) / (self.T * self.band)
             base += self.wc * P * P / (4 * math.pi * max(A, 1e-6)) + BALANCE_WEIGHT * d * d
             ex += max(0.0, abs(L - self.T) - self.band * self.T) / self.T
-        if ex > ex_before + 1e-12:
+        if ex > ex_before + 1e-12 and not self.soft:
             return None
         g, h = grids
         moved_gh = float(hh[side & (origin != g)].sum() + hh[~side & (origin != h)].sum())
@@ -328,10 +341,15 @@ class Search:
     def repair_band(self, tries: int) -> int:
         """Greedy moves, chains of two and swaps that reduce the load outside the band; returns grids still outside."""
         rng = self.rng
+        stalled, last = 0, self.moves
         for _ in range(tries):
             bad = self.out_of_band()
             if not bad:
                 return 0
+            stalled = 0 if self.moves != last else stalled + 1
+            last = self.moves
+            if stalled > REPAIR_STALL * len(self.L):  # stuck in a corner only a rescue can leave
+                break
             g = rng.choice(bad)
             if self.L[g] > self.T:  # over: hand a border node to a neighbour, which may pass one on
                 pairs = self.border(g)
@@ -423,9 +441,11 @@ class Search:
         n = len(self.lab)
         if n < 2 or len(self.L) < 2:
             return np.asarray(self.lab)
-        self.repair_band(REPAIR_TRIES * n)
-        steps = self.p.effort * n
+        left = self.repair_band(REPAIR_TRIES * n)
         temp0 = self._calibrate()
+        if left:
+            self.rescue(temp0, polish=False)  # the annealing below polishes
+        steps = self.p.effort * n
         temp_end = temp0 * 1e-3
         chunk = max(1, steps // 20)
         for s in range(steps):
@@ -436,8 +456,46 @@ class Search:
                 progress(frac)
         left = self.repair_band(REPAIR_TRIES * n)
         if left:
+            left = self.rescue(temp0)
+        if left:
             log.info("search: %d grids still outside the band (whole buildings may make it infeasible)", left)
         return np.asarray(self.lab)
+
+    def rescue(self, temp0: float, polish: bool = True) -> int:
+        """When repairs stall with grids outside the band: anneal with the band as a heavy cost rather than a hard
+        limit, so the plan may pass through worse states (several grids shifting at once) to one in band; then
+        polish that plan with the band hard again. Returns grids still outside (the best plan seen is kept)."""
+        n = len(self.lab)
+        best_ex, best = sum(self.excess(g) for g in range(len(self.L))), list(self.lab)
+        free = self.load_np[~self.fixed_np]
+        floor = float(np.clip(free - (1 + self.band) * self.T, 0, None).sum()) / self.T  # buildings above the band
+        if best_ex <= floor + 1e-12:
+            return len(self.out_of_band())
+        steps = max(RESCUE_MIN_STEPS, RESCUE_EFFORT * self.p.effort * n // RESCUE_ROUNDS)
+        # at `hot`, moving a typical building outside the band is accepted about one time in e: the temperature
+        # follows the buildings' size, since a coarse community can only reach the band through large detours.
+        # Rounds start cooler (fewer households disturbed) and heat up only while the band is not reached.
+        hot = EXCESS_WEIGHT * float(np.median(free)) / self.T
+        self.soft = True
+        for r in range(RESCUE_ROUNDS):
+            self.set_labels(best)
+            top = hot * 2.0 ** (r - 3)
+            for s in range(steps):
+                if self.propose(top * 1e-3 ** (s / steps)):
+                    ex = sum(self.excess(g) for g in range(len(self.L)))
+                    if ex < best_ex - 1e-12:
+                        best_ex, best = ex, list(self.lab)
+                        if ex <= floor + 1e-12:
+                            break
+            if best_ex <= floor + 1e-12:
+                break
+        self.soft = False
+        self.set_labels(best)
+        if polish and best_ex <= floor + 1e-12:  # as far in band as whole buildings allow: win back households and compactness without leaving it
+            polish = self.p.effort * n // 2
+            for s in range(polish):
+                self.propose(0.01 * temp0 * (1 - s / polish))
+        return self.repair_band(REPAIR_TRIES * n)
 
     def _calibrate(self) -> float:
         """A start temperature at which a typical worsening single move is accepted about half the time."""

@@ -72,6 +72,30 @@ def test_band_is_respected_when_feasible(twin, keep):
     assert plan.before["max_deviation_pct"] > 5.0  # today's strips are 30/60/30 of an ideal 40 with three grids
 
 
+# uneven buildings (164 households, 4 grids: ideal 41, band ±5% = 39..43 households) where a strong keep used to
+# stop one grid outside the band: no single move, chain or swap from the kept plan reaches the band
+UNEVEN = [12, 16, 14, 8, 12, 14, 20, 20, 16, 14, 6, 12, 10, 10, 10]
+
+
+@pytest.mark.parametrize("keep", [0.9, 1.0])
+def test_band_wins_over_keep_on_uneven_buildings(keep):
+    plan = redraw(street(UNEVEN), RedrawParams(grids=5, band=0.05, seed=1, workers=1, keep=keep))
+    a = plan.grids[plan.grids["community_id"] == A]
+    assert len(a) == 4 and a["households"].sum() == 164
+    assert all(39 <= h <= 43 for h in a["households"]), a["households"].tolist()
+    assert plan.after["in_band_share"] == 1.0 and plan.after["max_deviation_pct"] <= 5.0
+    assert sorted(plan.assignment["building_id"]) == sorted(f"b{i}" for i in range(12)) + ["c0", "c1", "c2"]
+    assert plan.grids["contiguous"].all()
+
+
+def test_a_building_above_the_band_is_reported_not_hidden():
+    # b0 alone holds 60 of A's 170 households: with 4 grids (ideal 42.5) its grid is at least 41% over
+    plan = redraw(street([60] + [10] * 11 + [10, 10, 10]), RedrawParams(grids=5, band=0.05, seed=1, workers=1))
+    a = plan.grids[plan.grids["community_id"] == A]
+    assert a["households"].max() >= 60 and not a["in_band"].all()
+    assert plan.after["in_band_share"] < 1.0 and plan.after["max_deviation_pct"] >= 100 * (60 / 42.5 - 1) - 1e-6
+
+
 def test_target_load_sets_the_grid_count(twin):
     plan = redraw(twin, RedrawParams(target=40, seed=1, workers=1))
     assert (plan.grids["community_id"] == A).sum() == 3
