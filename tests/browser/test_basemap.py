@@ -24,7 +24,7 @@ TILES = "/test-tiles/{z}/{x}/{y}.png"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
-    """The demo street served live with a test tile route; yields (base URL, app, Counter of requested tiles)."""
+    """The demo street served live with a test tile route: (base URL, app, Counter of requested tiles, browser page)."""
     app = create_app({"STATE_DIR": str(tmp_path_factory.mktemp("state")), "REFRESH_SECONDS": 600})
     requested = Counter()
     buf = io.BytesIO()
@@ -33,30 +33,29 @@ def served(tmp_path_factory):
 
     def tile(z, x, y):
         requested[(z, x, y)] += 1
-        return png, 200, {"Content-Type": "image/png"}
+        return png, 200, {"Content-Type": "image/png", "Cache-Control": "no-store"}  # every load asks the route
 
     app.add_url_rule("/test-tiles/<int:z>/<int:x>/<int:y>.png", "test_tiles", tile)
-    with live_server(app) as base:
-        yield base, app, requested
+    with live_server(app) as base, chromium_page(viewport=VIEWPORT) as page:
+        yield base, app, requested, page  # one browser for every page load here: launching it costs seconds
 
 
 def observe(served, **config) -> dict:
     """Open /dashboard under `config` (TILE_URL, TILE_CRS) and wait until it and its base map have drawn: the tiles
     drawn, the base map's loaded flag, ground points under the view, the share of magenta, console errors."""
-    base, app, requested = served
+    base, app, requested, page = served
     app.config.update(config)
     requested.clear()
-    with chromium_page(viewport=VIEWPORT) as page:
-        page.goto(base + "/dashboard")
-        page.wait_for_function("window.twinDashboard && twinDashboard.drawnAt && twinDashboard.kpis",
-                               timeout=HANG_GUARD)
-        if config.get("TILE_URL"):
-            page.wait_for_function("Twin.baseMapTiles().loaded", timeout=HANG_GUARD)
-        page.wait_for_timeout(300)  # a frame or two after the last tile arrived
-        state = page.evaluate("Twin.baseMapTiles()")
-        return {"loaded": state["loaded"], "held": len(state["tiles"]),
-                "drawn": [t for t in state["tiles"] if t["loaded"] and t["visible"]],
-                "samples": view_samples(page), "share": tile_share(page), "errors": list(page.errors)}
+    page.errors.clear()
+    page.goto(base + "/dashboard")
+    page.wait_for_function("window.twinDashboard && twinDashboard.drawnAt && twinDashboard.kpis", timeout=HANG_GUARD)
+    if config.get("TILE_URL"):
+        page.wait_for_function("Twin.baseMapTiles().loaded", timeout=HANG_GUARD)
+    page.wait_for_timeout(300)  # a frame or two after the last tile arrived
+    state = page.evaluate("Twin.baseMapTiles()")
+    return {"loaded": state["loaded"], "held": len(state["tiles"]),
+            "drawn": [t for t in state["tiles"] if t["loaded"] and t["visible"]],
+            "samples": view_samples(page), "share": tile_share(page), "errors": list(page.errors)}
 
 
 def tile_share(page) -> float:
@@ -132,15 +131,19 @@ ABROAD = [(139.6917, 35.6895), (-0.1276, 51.5072), (151.2093, -33.8688), (-74.00
 
 
 def test_the_pages_gcj02_functions_equal_twin_chinacoords(served):
-    base, app, _ = served
+    base, app, _, page = served
     app.config.update(TILE_URL="")
     points = STREET + CHINA + ABROAD
-    with chromium_page(viewport=VIEWPORT) as page:
-        page.goto(base + "/dashboard")
-        page.wait_for_function("window.Twin && Twin.gcj02", timeout=HANG_GUARD)
-        forward = page.evaluate("(ps) => ps.map(([x, y]) => Twin.gcj02(x, y))", points)
-        back = page.evaluate("(ps) => ps.map(([x, y]) => Twin.wgs84FromGcj02(x, y))", forward)
-        assert page.errors == []
+    page.errors.clear()
+    page.goto(base + "/dashboard")
+    page.wait_for_function("window.Twin && Twin.gcj02", timeout=HANG_GUARD)
+    forward = page.evaluate("(ps) => ps.map(([x, y]) => Twin.gcj02(x, y))", points)
+    back = page.evaluate("(ps) => ps.map(([x, y]) => Twin.wgs84FromGcj02(x, y))", forward)
+    # TILE_CRS spelt as twin.chinacoords accepts it picks the GCJ-02 tile choice; wgs84 the plain one
+    shifted = page.evaluate("['gcj02', 'GCJ-02', 'gcj_02', 'wgs84', ''].map((c) =>"
+                            " Twin.baseMapLayer('/t/{z}/{x}/{y}.png', c).props.TilesetClass !== deck._Tileset2D)")
+    assert shifted == [True, True, True, False, False]
+    assert page.errors == []
     lon, lat = np.array(points).T
     glon, glat = chinacoords.wgs84_to_gcj02(lon, lat)
     np.testing.assert_allclose(np.array(forward), np.column_stack([glon, glat]), rtol=0, atol=1e-7)

@@ -268,7 +268,7 @@
 
   function baseMapLayer(url, crs) {
     if (!url) return null;
-    const shift = crs === "gcj02";
+    const shift = String(crs || "").toLowerCase().replace(/[-_]/g, "") === "gcj02"; // as twin.chinacoords reads it
     return new deck.TileLayer({
       id: "basemap",
       ...(shift ? { TilesetClass: gcj02Tileset() } : {}),
