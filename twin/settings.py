@@ -17,6 +17,7 @@ class Setting:
     default: object
     type: type
     help: str
+    choices: tuple = ()  # allowed values of a text setting, compared ignoring case, '-' and '_'
 
     @property
     def env(self) -> str:
@@ -40,8 +41,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RISK_WEIGHTS", "", str, "JSON overriding the risk model's factor weights (see twin/risk.py for defaults)."),
     Setting("REFRESH_SECONDS", 30, int, "How often the wall dashboard refreshes its data, in seconds."),
     Setting("TILE_URL", "", str, "Optional base-map tile URL template ({z}/{x}/{y}); no base map when empty."),
-    Setting("TILE_CRS", "wgs84", str, "Datum of the base-map tiles: wgs84 or gcj02 (GCJ-02 offset applied)."),
-    Setting("DEFAULT_LANG", "zh", str, "Language of pages when no ?lang= is given: zh or en."),
+    Setting("TILE_CRS", "wgs84", str, "Datum of the base-map tiles: wgs84 or gcj02 (GCJ-02 offset applied).",
+            ("wgs84", "gcj02")),
+    Setting("DEFAULT_LANG", "zh", str, "Language of pages when no ?lang= is given: zh or en.", ("zh", "en")),
     Setting("REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."),
     Setting("REDRAW_WORKERS", 2, int, "Processes one grid redraw may use across communities (1 keeps it in-process)."),
     Setting("REDRAW_QUEUE", 4, int, "Most redraw jobs waiting or running at once; more are refused with 409."),
@@ -116,7 +118,11 @@ def _known(key: str) -> str:
 
 
 def _cast(s: Setting, v):
-    if v is None or isinstance(v, s.type):
+    if v is None:
+        return v
+    if s.choices:
+        return _choice(s, v)
+    if isinstance(v, s.type):
         return v
     if s.type is str and isinstance(v, (dict, list)):
         return json.dumps(v)
@@ -124,3 +130,10 @@ def _cast(s: Setting, v):
         return s.type(v)
     except (TypeError, ValueError):
         raise InvalidInput(f"setting {s.name} must be a {s.type.__name__}, not {v!r}") from None
+
+
+def _choice(s: Setting, v) -> str:
+    key = str(v).strip().lower().replace("-", "").replace("_", "")
+    if key not in s.choices:
+        raise InvalidInput(f"setting {s.name} must be one of {', '.join(s.choices)}, not {v!r}")
+    return key

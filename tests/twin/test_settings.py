@@ -42,3 +42,10 @@ def test_readme_lists_every_setting_as_declared():
     assert block, "README.md lacks the <!-- settings --> block"
     assert block.group(1) == settings.markdown_table(), \
         "README's settings table is stale: paste python -c 'from twin.settings import markdown_table as m; print(m())'"
+
+
+def test_text_settings_with_choices_are_normalised_or_refused():
+    assert settings.load(environ={"TWIN_TILE_CRS": "GCJ-02"})["TILE_CRS"] == "gcj02"
+    assert settings.load(environ={}, overrides={"DEFAULT_LANG": "EN"})["DEFAULT_LANG"] == "en"
+    with pytest.raises(InvalidInput, match="TILE_CRS must be one of wgs84, gcj02, not 'bd09'"):
+        settings.load(environ={"TWIN_TILE_CRS": "bd09"})
