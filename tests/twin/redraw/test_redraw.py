@@ -11,7 +11,7 @@ import shapely
 from twin.errors import InvalidInput
 from twin.redraw import RedrawParams, redraw
 
-from .fixture import A, B, box, street
+from .fixture import A, B, street
 
 
 @pytest.fixture(scope="module")
