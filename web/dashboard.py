@@ -20,7 +20,7 @@ import shapely
 from flask import Blueprint, current_app, render_template, request
 
 from twin import risk, vocab
-from twin.access import PERSONAL_CATEGORIES, SUPPRESS_BELOW
+from twin.access import PUBLIC, SUPPRESS_BELOW, may_see_incidents
 from twin.incidents.periods import parse_quarter
 from twin.incidents.reports import summarize
 from twin.incidents.sixnos import six_nos
@@ -293,7 +293,7 @@ def shown_incidents(twin, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
     is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
     recent = (frame["reported_at"] >= now - pd.Timedelta(days=INCIDENT_DAYS)).to_numpy()
     has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
-    public = ~frame["category"].isin(list(PERSONAL_CATEGORIES)).to_numpy()
+    public = may_see_incidents(PUBLIC, frame["category"].to_numpy(dtype=object), frame["grid_code"].to_numpy(dtype=object))
     sub = frame[(is_open | recent) & has_xy & public]
     overdue = np.zeros(len(sub), dtype=bool)
     open_sub = ~sub["stage"].isin(DONE_STAGES).to_numpy()

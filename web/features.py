@@ -264,8 +264,9 @@ class LiveSource(Source):
         frame = self.frame(twin)
         if "category" not in frame.columns:
             return np.ones(len(pos), dtype=bool)
-        grids = frame[self.grid_field].to_numpy(dtype=object)[pos] if self.grid_field else np.full(len(pos), None)
-        return may_see_incidents(p, frame["category"].to_numpy(dtype=object)[pos], grids)
+        # only the asked rows are converted: the live table may hold a year of incidents
+        grids = frame[self.grid_field].iloc[pos].to_numpy(dtype=object) if self.grid_field else np.full(len(pos), None)
+        return may_see_incidents(p, frame["category"].iloc[pos].to_numpy(dtype=object), grids)
 
     def select(self, twin, p, **query) -> np.ndarray:
         pos = super().select(twin, p, **query)
