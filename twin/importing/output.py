@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import geopandas as gpd
@@ -103,16 +105,23 @@ def validate(frame: pd.DataFrame, kind, source: str, rows: np.ndarray, show: boo
     return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=WGS84)
 
 
-def write_atomic(frame: gpd.GeoDataFrame, kind, path: Path) -> Path:
-    """Write the validated layer to a temp file beside `path`, then os.replace it in (never half-written)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temp path beside `path` to write; os.replace'd over `path` if the block succeeds, removed either way."""
     tmp = path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.tmp{path.suffix}")
     try:
-        _write(frame, kind, tmp)
+        yield tmp
         os.replace(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def write_atomic(frame: gpd.GeoDataFrame, kind, path: Path) -> Path:
+    """Write the validated layer to a temp file beside `path`, then os.replace it in (never half-written)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with replacing(path) as tmp:
+        _write(frame, kind, tmp)
     log.info("wrote %d %s to %s", len(frame), kind.name, path)
     return path
 

@@ -2,9 +2,7 @@
 from __future__ import annotations
 
 import logging
-import os
 import shutil
-import uuid
 from pathlib import Path
 
 import geopandas as gpd
@@ -14,7 +12,7 @@ from twin.crs import WGS84
 from twin.errors import InvalidInput, NotFound, SchemaError
 from twin.store import READ_ORDER, FileStore, to_layer_frame
 
-from .output import target_path, write_atomic
+from .output import replacing, target_path, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -130,10 +128,5 @@ def empty_layer(kind) -> gpd.GeoDataFrame:
 
 def copy_atomic(src: Path, dst: Path) -> None:
     """Copy a file to a temp name beside `dst`, then rename it into place."""
-    tmp = dst.with_name(f".{dst.stem}.{uuid.uuid4().hex[:8]}.tmp{dst.suffix}")
-    try:
+    with replacing(dst) as tmp:
         shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
