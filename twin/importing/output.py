@@ -66,12 +66,15 @@ class Steps:
             self.bar.close()
 
 
+def existing_file(directory: Path, kind) -> Path | None:
+    """The file the store would read for `kind` in `directory` (which may not exist yet), or None."""
+    return next((p for p in (directory / f"{kind.stem}{ext}" for ext in READ_ORDER) if p.exists()), None)
+
+
 def target_path(out_dir: Path, kind) -> Path:
     """Where `kind` goes: over the file the store reads first when one exists, else the default format."""
-    for ext in READ_ORDER:
-        p = out_dir / f"{kind.stem}{ext}"
-        if p.exists():
-            return p
+    if (p := existing_file(out_dir, kind)) is not None:
+        return p
     polygons = kind.schema.geometry == "Polygon"
     return out_dir / f"{kind.stem}{'.geojson' if polygons else '.csv'}"
 

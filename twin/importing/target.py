@@ -10,9 +10,9 @@ import pandas as pd
 
 from twin.crs import WGS84
 from twin.errors import InvalidInput, NotFound, SchemaError
-from twin.store import READ_ORDER, FileStore, to_layer_frame
+from twin.store import FileStore, to_layer_frame
 
-from .output import replacing, target_path, write_atomic
+from .output import existing_file, replacing, target_path, write_atomic
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class _Unversioned:
 
 def has_file(directory: Path, kind) -> bool:
     """Whether `directory` (which may not exist yet) holds a file for layer `kind`."""
-    return any((directory / f"{kind.stem}{ext}").exists() for ext in READ_ORDER)
+    return existing_file(directory, kind) is not None
 
 
 def empty_layer(kind) -> gpd.GeoDataFrame:
