@@ -60,11 +60,9 @@ class IncidentStore(Protocol):
     def load(self) -> pd.DataFrame:
         """Every incident (COLUMNS, datetimes tz-aware UTC), in insertion order."""
 
-    def insert(self, make: Callable[[int], tuple[dict, dict]]) -> dict:
-        """Insert the record `make(seq)` returns with its history event, in one transaction; return it."""
-
-    def insert_all(self, makes: list[Callable[[int], tuple[dict, dict]]]) -> list[dict]:
-        """Insert every record the `makes` build in one transaction (all or none); return them."""
+    def insert_groups(self, groups: list[list[Callable[[int], tuple[dict, dict]]]]) -> list:
+        """Insert several groups of records (each `make(seq)` → record, event) in one transaction, each group all
+        or none; return per group its records or the exception that rolled it back."""
 
     def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Apply `change(current) -> (changes, event)` to one incident in one transaction; return the new row."""
@@ -142,17 +140,6 @@ class SqliteIncidentStore:
 
     def _next_seq(self, db) -> int:
         return int(db.execute("SELECT coalesce(max(seq), 0) + 1 FROM incidents").fetchone()[0])
-
-    def insert(self, make: Callable[[int], tuple[dict, dict]]) -> dict:
-        """Insert the record `make(seq)` builds, with its history event, in one transaction."""
-        return self.insert_all([make])[0]
-
-    def insert_all(self, makes: list[Callable[[int], tuple[dict, dict]]]) -> list[dict]:
-        """Insert the records the `makes` build (each given its own seq) in one transaction: all or none."""
-        [result] = self.insert_groups([makes])
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     def insert_groups(self, groups: list[list[Callable]]) -> list:
         """Insert several callers' groups of records in one transaction, each group all or none (a savepoint).
