@@ -93,13 +93,16 @@ def _page_context() -> dict:
     return {"lang": lang, "page_config": page_config(lang)}
 
 
+def map_bounds(twin) -> np.ndarray:
+    """(minx, miny, maxx, maxy) a map page opens on: the communities, else the buildings."""
+    return twin.frame("communities" if "communities" in twin.layers else "buildings").total_bounds
+
+
 # --- the page --------------------------------------------------------------------------------------------------
 @bp.get("/dashboard")
 def page():
     """The wall dashboard (full screen, Chinese by default, ?lang=en; ?transport=geojson for the baseline)."""
-    twin = get_twin()
-    bounds = twin.frame("communities").total_bounds if "communities" in twin.layers else \
-        twin.frame("buildings").total_bounds
+    bounds = map_bounds(get_twin())
     transport = "geojson" if request.args.get("transport") == "geojson" else "binary"
     extra = {"bbox": [round(float(v), 6) for v in bounds], "transport": transport,
              "factors": list(risk.FACTORS), "levels": list(risk.LEVELS)}

@@ -15,6 +15,7 @@ from twin.redraw import RedrawParams, prepare, redraw
 
 from . import get_twin
 from .auth import require
+from .dashboard import map_bounds
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,6 @@ def _gpkg(j) -> Response:
 def page():
     """The before/after map page: parameters, progress, two maps and the metrics table (calls the API with the
     token typed into the page)."""
-    twin = get_twin()
-    bounds = twin.frame("communities").total_bounds if "communities" in twin.layers else \
-        twin.frame("buildings").total_bounds
     return render_template("redraw.html", page_extra={
-        "redrawBand": current_app.config.get("REDRAW_BAND", 0.10), "bounds": [float(v) for v in bounds]})
+        "redrawBand": current_app.config.get("REDRAW_BAND", 0.10),
+        "bounds": [float(v) for v in map_bounds(get_twin())]})
