@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from bench.common import stats_ms, table
+from bench.common import clock, stats_ms, table
 
 M_LON, M_LAT = 1 / 84_300, 1 / 111_000  # degrees per metre near 40.8°N
 
@@ -61,24 +61,20 @@ def run(copies: int, repeat: int) -> str:
         for kind, back in (("weekly", 7), ("monthly", 31), ("quarterly", 92)):
             p = period_of(kind, today - pd.Timedelta(days=back), s.timezone)
             n = len(s.select(start=p.start_utc, end=p.end_utc))
-            base = [_time(lambda: summarize(s.select(start=p.start_utc, end=p.end_utc), s.deadlines, s.now()))
-                    for _ in range(repeat)]
-            rep = [_time(lambda: period_report(s, p)) for _ in range(repeat)]
-            rows.append((f"{kind} report {p.label}", n, stats_ms(rep)["median"], stats_ms(base)["median"],
-                         stats_ms(rep)["median"] / stats_ms(base)["median"]))
+            base = _median_ms(lambda: summarize(s.select(start=p.start_utc, end=p.end_utc), s.deadlines, s.now()),
+                              repeat)
+            rep = _median_ms(lambda: period_report(s, p), repeat)
+            rows.append((f"{kind} report {p.label}", n, rep, base, rep / base))
             if kind == "quarterly":
-                six = [_time(lambda: six_nos(s, p)) for _ in range(repeat)]
-                rows.append((f"six-nos {p.label}", n, stats_ms(six)["median"], stats_ms(base)["median"],
-                             stats_ms(six)["median"] / stats_ms(base)["median"]))
+                six = _median_ms(lambda: six_nos(s, p), repeat)
+                rows.append((f"six-nos {p.label}", n, six, base, six / base))
         s.close()
         twin.incidents.close()
     return table(("figure", "incidents", "median ms", "summarize ms", "ratio"), rows)
 
 
-def _time(fn) -> float:
-    t = time.perf_counter()
-    fn()
-    return time.perf_counter() - t
+def _median_ms(fn, repeat: int) -> float:
+    return stats_ms(clock(lambda _: fn(), range(repeat))[0])["median"]
 
 
 def main(argv=None) -> None:
