@@ -30,7 +30,7 @@ def runner() -> JobRunner:
     """The app's job runner (one worker thread, bounded queue), created on first use."""
     ext = current_app.extensions
     if "jobs" not in ext:
-        ext["jobs"] = JobRunner(workers=1, max_queued=max(1, int(current_app.config.get("REDRAW_QUEUE", 4))))
+        ext["jobs"] = JobRunner(workers=1, max_queued=max(1, int(current_app.config["REDRAW_QUEUE"])))
     return ext["jobs"]
 
 
@@ -39,8 +39,8 @@ def read_params(body) -> RedrawParams:
     if not isinstance(body, dict):
         raise InvalidInput("the body must be a JSON object of redraw parameters")
     body = dict(body)
-    body.setdefault("band", current_app.config.get("REDRAW_BAND", 0.10))
-    body.setdefault("workers", current_app.config.get("REDRAW_WORKERS", 2))
+    body.setdefault("band", current_app.config["REDRAW_BAND"])
+    body.setdefault("workers", current_app.config["REDRAW_WORKERS"])
     return RedrawParams.from_dict(body)
 
 
@@ -108,5 +108,5 @@ def page():
     """The before/after map page: parameters, progress, two maps and the metrics table (calls the API with the
     token typed into the page)."""
     return render_template("redraw.html", page_extra={
-        "redrawBand": current_app.config.get("REDRAW_BAND", 0.10),
+        "redrawBand": current_app.config["REDRAW_BAND"],
         "bounds": [float(v) for v in map_bounds(get_twin())]})
