@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.vocab import BUILDING_USES
+
 log = logging.getLogger(__name__)
 
 FLOOR_HEIGHT_M = 3.0  # storey height used to turn heights into floors and back
@@ -95,7 +97,7 @@ def uses(df: pd.DataFrame) -> tuple[np.ndarray, int]:
     out = np.full(n, None, dtype=object)
     if direct is not None:
         d = direct.astype("string").str.strip().str.lower().to_numpy(dtype=object)
-        known = np.array([v in ("residential", "mixed", "commercial", "public") for v in d], dtype=bool)
+        known = np.array([v in BUILDING_USES for v in d], dtype=bool)
         out[known] = d[known]
     if tag is not None:
         t = tag.astype("string").str.strip().str.lower().to_numpy(dtype=object)

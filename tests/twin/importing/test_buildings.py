@@ -171,3 +171,12 @@ def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, tiny_dir,
     assert (tiny_dir / "buildings.geojson").read_bytes() == before
     assert sorted(p.name for p in tiny_dir.iterdir()) == ["buildings.geojson", "communities.geojson",
                                                           "compounds.geojson", "grids.geojson", "households.csv"]
+
+
+def test_blank_use_falls_back_to_the_building_tag():
+    """A null `use` (common in GeoJSON) is read from building=* or defaulted, not an error."""
+    from twin.importing import osm
+    df = pd.DataFrame({"use": ["Residential", None, "x"], "building": ["yes", "school", None]})
+    use, defaulted = osm.uses(df)
+    assert use.tolist() == ["residential", "public", "residential"]
+    assert defaulted == 1
