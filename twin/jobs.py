@@ -13,7 +13,8 @@ from .errors import Conflict, NotFound, TwinError
 
 log = logging.getLogger(__name__)
 
-STATES = ("queued", "running", "done", "failed")
+ACTIVE = ("queued", "running")  # the states a job goes through: these two, then one of FINISHED
+FINISHED = ("done", "failed")
 
 
 @dataclass
@@ -52,7 +53,7 @@ class JobRunner:
     def submit(self, kind: str, fn, params: dict | None = None) -> Job:
         """Queue `fn(progress)` (progress(fraction, message)); Conflict when the queue is full."""
         with self._lock:
-            waiting = sum(1 for j in self._jobs.values() if j.status in ("queued", "running"))
+            waiting = sum(1 for j in self._jobs.values() if j.status in ACTIVE)
             if waiting >= self.max_queued:
                 raise Conflict(f"{waiting} jobs are already waiting or running; try again when one has finished")
             job = Job(id=uuid.uuid4().hex, kind=kind, params=params or {})
@@ -74,7 +75,7 @@ class JobRunner:
         """Block until the job has finished or `timeout` seconds passed (for scripts and tests)."""
         end = time.monotonic() + timeout
         job = self.get(job_id)
-        while job.status in ("queued", "running") and time.monotonic() < end:
+        while job.status in ACTIVE and time.monotonic() < end:
             time.sleep(0.05)
         return job
 
@@ -103,6 +104,6 @@ class JobRunner:
             job.finished = time.time()
 
     def _forget_old(self) -> None:
-        done = [k for k, j in self._jobs.items() if j.status in ("done", "failed")]
+        done = [k for k, j in self._jobs.items() if j.status in FINISHED]
         for k in done[:max(0, len(self._jobs) - self.keep)]:
             del self._jobs[k]
