@@ -4,7 +4,7 @@
     python -m bench.query --queries 200 --size 300
 
 Methods, all answering "which buildings intersect (or lie within) this polygon?" with the same positions:
-- twin:   Twin.query_polygon (the StaticIndex: shapely STRtree query with the predicate in C)
+- twin:   the StaticIndex behind Twin.query_polygon (shapely STRtree query with the predicate in C), positions
 - rtree:  an rtree index over the same envelopes (stream-loaded), then shapely's vectorised predicate on candidates
 - brute:  shapely's vectorised predicate over every building (the polygon prepared once per query), no index
 
@@ -60,9 +60,8 @@ def methods(twin, geoms, tree: rtree_index.Index, predicate: str) -> dict:
     """The three ways of answering one query, each returning ascending positions."""
     op = shapely.intersects if predicate == "intersects" else shapely.within
 
-    def indexed(poly):
-        return twin.layer("buildings").index.intersects(poly) if predicate == "intersects" \
-            else twin.layer("buildings").index.within(poly)
+    index = twin.layer("buildings").index
+    indexed = index.intersects if predicate == "intersects" else index.within
 
     def with_rtree(poly):
         cand = np.sort(np.fromiter(tree.intersection(poly.bounds), dtype=np.int64))
@@ -97,12 +96,13 @@ def main(argv=None) -> dict:
     tree = rtree_of(geoms)
     build_rtree = time.perf_counter() - t
 
-    polys = polygons(twin.frame("communities").total_bounds, args.queries, tuple(args.size), args.seed)
+    bounds = twin.frame("communities").total_bounds
+    polys = polygons(bounds, args.queries, tuple(args.size), args.seed)
     rows, results, sizes = [], {}, []
     for predicate in ("intersects", "within"):
         ways = methods(twin, geoms, tree, predicate)
         for f in ways.values():  # warm-up on other polygons
-            clock(f, polygons(twin.frame("communities").total_bounds, 20, tuple(args.size), args.seed + 1))
+            clock(f, polygons(bounds, 20, tuple(args.size), args.seed + 1))
         answers = {}
         for name, f in ways.items():
             secs, answers[name] = clock(f, polys)
