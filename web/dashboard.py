@@ -221,16 +221,21 @@ def care_bins(twin, households: np.ndarray) -> np.ndarray:
     return np.where(n < SUPPRESS_BELOW, 0, bins)
 
 
+def compound_names(twin) -> list[str]:
+    """Name of each compound (frame order, as building_attributes' "compound" positions), else its id."""
+    c = twin.frame("compounds")
+    return c["name"].fillna(c["compound_id"]).astype(str).tolist()
+
+
 def encode_buildings(twin) -> bytes:
     """buildings.bin: footprints (outer rings, quantized: transport.quantized_rings) + attributes + name tables."""
     b = twin.frame("buildings")
-    c = twin.frame("compounds")
     coords, starts = outer_rings(b.geometry.values)
     origin = origin_of(coords)
     a = building_attributes(twin)
     header = {
         "layer": "buildings", "count": len(b), "origin": origin, "quantum": QUANTUM,
-        "names": a["name"].tolist(), "compounds": c["name"].fillna(c["compound_id"]).astype(str).tolist(),
+        "names": a["name"].tolist(), "compounds": compound_names(twin),
         "states": list(STATES), "decades": len(DECADE_EDGES) + 1, "care_edges": list(CARE_EDGES),
     }
     rings = quantized_rings(coords, starts, origin)
@@ -248,9 +253,8 @@ def encode_buildings(twin) -> bytes:
 def buildings_geojson_text(twin) -> str:
     """The buildings as a GeoJSON FeatureCollection with the same attributes buildings.bin carries."""
     b = twin.frame("buildings")
-    c = twin.frame("compounds")
     a = building_attributes(twin)
-    names = c["name"].fillna(c["compound_id"]).astype(str).to_numpy()
+    names = compound_names(twin)
     geoms = shapely.to_geojson(shapely.transform(b.geometry.values, lambda xy: np.round(xy, 7))).tolist()
     feats = []
     for i, row in enumerate(a.itertuples(index=False)):
