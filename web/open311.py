@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from twin.access import may_see_incidents
 from twin.errors import Forbidden, InvalidInput
 from twin.incidents.intake import SHORT_MAX, coordinate, text
+from twin.incidents.reports import iso
 from twin.incidents.timeliness import DONE_STAGES
 from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
 
@@ -69,13 +70,6 @@ def body(limit: int = MAX_BODY) -> dict:
         return data
     raise InvalidInput("send the fields form-encoded (application/x-www-form-urlencoded) or as JSON",
                        content_type=request.mimetype or None)
-
-
-def iso(ts, tz: str) -> str | None:
-    """ISO 8601 with the office's UTC offset (GeoReport's w3 datetime format)."""
-    if ts is None or pd.isna(ts):
-        return None
-    return pd.Timestamp(ts).tz_convert(tz).isoformat(timespec="seconds")
 
 
 def may_see_contact(row: dict, p=None) -> bool:
@@ -381,4 +375,4 @@ def history(incident_id):
     """Every stage change of one incident: who, when, action, from, to, note."""
     s = service()
     tz = s.timezone
-    return jsonify([{**e, "at": iso(e["at"], tz)} for e in s.history(incident_id)])
+    return jsonify([{**e, "at": iso(e["at"], tz, "seconds")} for e in s.history(incident_id)])

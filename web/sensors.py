@@ -10,8 +10,9 @@ from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import InvalidInput, Unauthorized
 from twin.incidents.intake import coordinate, text
+from twin.incidents.reports import iso
 
-from .open311 import body, iso, service
+from .open311 import body, service
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,8 @@ def events():
         w = s.worker(r["grid_code"])
         out.append({"incident_id": r["incident_id"], "category": r["category"], "priority": r["priority"],
                     "grid_code": r["grid_code"], "building_id": r["building_id"],
-                    "worker": w["worker"] if w else None, "expected_datetime": iso(d["next_due"], s.timezone)})
+                    "worker": w["worker"] if w else None,
+                    "expected_datetime": iso(d["next_due"], s.timezone, "seconds")})
     resp = jsonify({"incidents": out})
     resp.status_code = 201
     return resp

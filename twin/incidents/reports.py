@@ -118,8 +118,8 @@ def report_rows(report: dict, names: dict | None = None, lang: str = "zh") -> pd
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
 
-def iso(ts, tz) -> str | None:
-    """ISO 8601 with the office's UTC offset; None for a missing time."""
+def iso(ts, tz, timespec: str = "auto") -> str | None:
+    """ISO 8601 with the office's UTC offset (`timespec` as datetime.isoformat); None for a missing time."""
     if ts is None or pd.isna(ts):
         return None
-    return pd.Timestamp(ts).tz_convert(tz).isoformat()
+    return pd.Timestamp(ts).tz_convert(tz).isoformat(timespec=timespec)
