@@ -187,6 +187,4 @@ def send(blob: Blob) -> Response:
         else:
             resp = Response(blob.raw, mimetype=blob.mimetype)
         return resp
-    resp = conditional(blob.etag, build)
-    resp.vary.add("Accept-Encoding")
-    return resp
+    return conditional(blob.etag, build)  # which also sets Vary: Accept-Encoding
