@@ -31,18 +31,19 @@ def record():
         raise InvalidInput(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; send household_id, answered, "
                            "note", field=sorted(map(str, unknown))[0])
     hid = f.get("household_id")
-    if not isinstance(hid, str) or not hid.strip():
+    hid = hid.strip() if isinstance(hid, str) else ""
+    if not hid:
         raise InvalidInput("household_id is required", field="household_id")
     answered = answered_of(f.get("answered"))
     s = service()
     try:
-        home = s.placer.household(hid.strip())
+        home = s.placer.household(hid)
     except NotFound:
-        raise InvalidInput(f"household {hid.strip()[:40]!r} is not in the register", field="household_id") from None
+        raise InvalidInput(f"household {hid[:40]!r} is not in the register", field="household_id") from None
     p = current_principal()
     if not p.may_see_grid(home["grid_code"]):
-        raise Forbidden(f"household {hid.strip()} is outside your grids", field="household_id")
-    out = s.record_call(hid.strip(), answered, actor=p.name, note=f.get("note"))
+        raise Forbidden(f"household {hid} is outside your grids", field="household_id")
+    out = s.record_call(hid, answered, actor=p.name, note=f.get("note"))
     tz = s.timezone
     visit = out.pop("visit")
     worker = out.pop("worker")
