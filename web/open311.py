@@ -9,7 +9,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from twin.access import may_see_incidents
 from twin.errors import Forbidden, InvalidInput
-from twin.incidents.intake import SHORT_MAX, coordinate, text
+from twin.incidents.intake import SHORT_MAX, choice, coordinate, text
 from twin.incidents.reports import iso
 from twin.incidents.timeliness import DONE_STAGES
 from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 bp = Blueprint("open311", __name__)
 
 INTERNAL = ("care_visit",)  # opened by the care checks, not by the public
+PUBLIC = frozenset(INCIDENT_CATEGORIES) - set(INTERNAL)  # the service codes the public may file
 GROUPS = {"environment": ("环境卫生", "Environment"), "safety": ("安全隐患", "Safety"),
           "facility": ("设施设备", "Facilities"), "order": ("秩序管理", "Public order"),
           "dispute": ("矛盾纠纷", "Disputes"), "property": ("物业服务", "Property management"),
@@ -99,7 +100,7 @@ def services():
 @bp.get("/open311/v2/services/<code>.json")
 def service_definition(code):
     """GeoReport service definition: no extra attributes for any service."""
-    if code not in INCIDENT_CATEGORIES or code in INTERNAL:
+    if code not in PUBLIC:
         raise InvalidInput(f"unknown service_code {code!r}", field="service_code")
     return jsonify({"service_code": code, "attributes": []})
 
@@ -111,9 +112,7 @@ def post_request():
     f = body()
     lat = coordinate(f.get("lat"), "lat", -90, 90)
     lon = coordinate(f.get("long"), "long", -180, 180)
-    code = f.get("service_code")
-    if not isinstance(code, str) or code not in INCIDENT_CATEGORIES or code in INTERNAL:
-        raise InvalidInput(f"unknown service_code {str(code)[:40]!r}; see services.json", field="service_code")
+    code = choice(f.get("service_code"), PUBLIC, "service_code", "; see services.json")
     name = " ".join(filter(None, (text(f.get(k), k, SHORT_MAX) for k in ("first_name", "last_name"))))
     fields = {"category": code, "lon": lon, "lat": lat, "source": "app", "description": f.get("description"),
               "media_url": f.get("media_url"), "contact_name": name or None,
