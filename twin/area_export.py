@@ -104,12 +104,17 @@ def table_rows(fig: dict, table: str, lang: str = "zh") -> list[dict]:
     raise ValueError(table)
 
 
+def _header(rows: list[dict], table: str) -> list[str]:
+    """Column names of a table: its rows' keys, or the figures' columns when it has no rows."""
+    return list(rows[0]) if rows else (["section", "item", "label", "value"] if table == "figures" else [])
+
+
 def to_csv(fig: dict, table: str = "figures", lang: str = "zh") -> str:
     """One table of the answer as CSV text (UTF-8 with BOM so spreadsheet programs read the Chinese right)."""
     rows = table_rows(fig, table, lang)
     buf = io.StringIO()
     buf.write("\ufeff")
-    fields = list(rows[0]) if rows else (["section", "item", "label", "value"] if table == "figures" else [])
+    fields = _header(rows, table)
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
@@ -148,7 +153,7 @@ def to_xlsx(fig: dict, lang: str = "zh") -> bytes:
             continue
         ws = wb.create_sheet(names[table][1 if lang == "en" else 0])
         rows = table_rows(fig, table, lang)
-        header = list(rows[0]) if rows else (["section", "item", "label", "value"] if table == "figures" else [])
+        header = _header(rows, table)
         ws.append(header)
         for r in rows:
             ws.append([_cell(r.get(k)) for k in header])

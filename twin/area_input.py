@@ -161,7 +161,7 @@ def check_lonlat(twin, geom) -> None:
     outside = not in_range or not _near_street(twin, geom)
     if outside and twin.boundary is not None:
         swapped = shapely.transform(geom, lambda c: c[:, ::-1])
-        sminx, sminy, smaxx, smaxy = swapped.bounds
+        _, sminy, _, smaxy = swapped.bounds
         if -90 <= sminy and smaxy <= 90 and _near_street(twin, swapped):
             raise InvalidInput("the coordinates look like [lat, lon]: GeoJSON and this API use [lon, lat] "
                                "(longitude first); swap them", hint="swap_lonlat")
@@ -204,7 +204,7 @@ def from_id(twin, kind: str, item_id: str) -> Area:
     geom = row.geometry
     if geom is None or geom.is_empty:
         raise NotFound(f"{kind} {item_id!r} has no geometry", id=str(item_id))
-    geom, _ = repair(geom) if not shapely.is_valid(geom) else (geom, None)
+    geom, _ = repair(geom)
     return make_area(twin, kind, geom, {id_field: str(item_id)}, str(row.get("name", "") or ""))
 
 
