@@ -10,9 +10,8 @@ from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import InvalidInput, Unauthorized
 from twin.incidents.intake import coordinate, text
-from twin.incidents.reports import iso
 
-from .open311 import body, service
+from .open311 import body, iso_column, service
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +91,13 @@ def events():
         raise InvalidInput(f"at most {MAX_EVENTS} events per request", field="events")
     s = service()
     made = s.create_many([to_fields(e, i) for i, e in enumerate(items)], actor=f"sensor:{request.remote_addr}")
-    t = s.timeliness(pd.DataFrame(made))
+    expected = iso_column(s.timeliness(pd.DataFrame(made))["next_due"], s.timezone)
     out = []
-    for r, (_, d) in zip(made, t.iterrows()):
+    for r, due in zip(made, expected):
         w = s.worker(r["grid_code"])
         out.append({"incident_id": r["incident_id"], "category": r["category"], "priority": r["priority"],
                     "grid_code": r["grid_code"], "building_id": r["building_id"],
-                    "worker": w["worker"] if w else None,
-                    "expected_datetime": iso(d["next_due"], s.timezone, "seconds")})
+                    "worker": w["worker"] if w else None, "expected_datetime": due})
     resp = jsonify({"incidents": out})
     resp.status_code = 201
     return resp
