@@ -38,8 +38,7 @@ def out_format() -> str:
 
 def csv_response(table, name: str) -> Response:
     """A table as a UTF-8 CSV download (with a byte-order mark, so spreadsheet programs read the Chinese right)."""
-    resp = Response(table.to_csv(index=False), mimetype="text/csv")
-    resp.set_data(b"\xef\xbb\xbf" + resp.get_data())
+    resp = Response("\ufeff" + table.to_csv(index=False), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return resp
 
