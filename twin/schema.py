@@ -87,11 +87,6 @@ def _empty(f: Field, n: int) -> pd.Series:
     return pd.Series([None] * n, dtype="object")
 
 
-def _is_blank(v) -> bool:
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA or v is pd.NaT or (
-        isinstance(v, str) and v.strip() == "")
-
-
 _TRUE = {"true", "1", "yes", "y", "t", "是"}
 _FALSE = {"false", "0", "no", "n", "f", "否"}
 
