@@ -72,11 +72,15 @@ class Schema:
                 continue
             out[f.name] = _coerce(out[f.name], f, source)
         ids = out[self.id_field]
-        dup = ids[ids.duplicated()]
-        if len(dup):
-            row = int(np.flatnonzero(ids.duplicated().to_numpy())[0])
-            raise SchemaError(f"duplicate id {dup.iloc[0]!r}", file=source, row=row + 1, column=self.id_field)
+        if (i := first_duplicate(ids)) is not None:
+            raise SchemaError(f"duplicate id {ids.iloc[i]!r}", file=source, row=i + 1, column=self.id_field)
         return out
+
+
+def first_duplicate(ids: pd.Series) -> int | None:
+    """Position of the first value that repeats an earlier one, or None when all are distinct."""
+    dup = ids.duplicated().to_numpy()
+    return int(np.argmax(dup)) if dup.any() else None
 
 
 def _empty(f: Field, n: int) -> pd.Series:

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from twin.crs import WGS84
 from twin.errors import SchemaError
+from twin.schema import first_duplicate
 from twin.store import READ_ORDER, to_layer_frame
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def target_path(out_dir: Path, kind) -> Path:
 def _shifted(exc: SchemaError, rows: np.ndarray) -> SchemaError:
     """The same error with its chunk-relative row turned into the source file's row number."""
     prefix = SchemaError("", file=exc.file, row=exc.row, column=exc.column).message
-    core = exc.message[len(prefix):] if exc.message.startswith(prefix) else exc.message
+    core = exc.message.removeprefix(prefix)
     row = int(rows[exc.row - 1]) if exc.row is not None else None
     return SchemaError(core, file=exc.file, row=row, column=exc.column)
 
@@ -101,9 +102,7 @@ def validate(frame: pd.DataFrame, kind, source: str, rows: np.ndarray, show: boo
             bar.update(len(chunk))
     out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     ids = out[kind.schema.id_field]
-    dup = ids.duplicated().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
+    if (i := first_duplicate(ids)) is not None:  # across chunks: each chunk was checked on its own
         raise SchemaError(f"duplicate id {ids.iloc[i]!r}", file=source, row=int(rows[i]), column=kind.schema.id_field)
     return gpd.GeoDataFrame(out, geometry=out.geometry.name, crs=WGS84)
 
