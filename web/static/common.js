@@ -171,6 +171,11 @@
 
   const css = (c) => (c.length > 3 ? `rgba(${c[0]},${c[1]},${c[2]},${c[3] / 255})` : `rgb(${c[0]},${c[1]},${c[2]})`);
 
+  // Text put into tooltip HTML (deck.gl's getTooltip takes HTML strings) goes through this.
+  function esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
+  }
+
   // ---- legend ------------------------------------------------------------------------------------------
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -370,7 +375,7 @@
 
   window.Twin = {
     config, lang, t, addStrings, label, HttpError, fetchJSON, fetchBinary, showError, setStatus, fmt, palette,
-    css, renderLegend, createMap, fitBounds, baseMapLayer, every, gcj02, wgs84FromGcj02, el,
+    css, renderLegend, createMap, fitBounds, baseMapLayer, every, gcj02, wgs84FromGcj02, el, esc,
     currentMap: () => lastMap, baseMapTiles,
   };
 

@@ -401,9 +401,7 @@
   }
 
   // ---- tooltips (no personal data: building-level counts only) ---------------------------------------------
-  function esc(s) {
-    return String(s == null ? "" : s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" }[c]));
-  }
+  const esc = Twin.esc;
   const row = (k, v) => `<div class="tt-row"><span>${esc(k)}</span><span>${v}</span></div>`;
   const chip = (c, text) => `<span class="tt-chip" style="background:${Twin.css(c.concat(60))};color:${Twin.css(c)}">${esc(text)}</span>`;
 

@@ -84,10 +84,10 @@
   function tooltip(info) {
     const p = info.object && info.object.properties;
     if (!p) return null;
-    const row = (k, v) => `<div class="tt-row"><span>${k}</span><span>${v}</span></div>`;
+    const row = (k, v) => `<div class="tt-row"><span>${Twin.esc(k)}</span><span>${Twin.esc(v)}</span></div>`;
     return {
       className: "twin-tooltip",
-      html: `<div class="tt-title">${p.grid_code}</div>` + row(t("rd_community_label"), p.community_id) +
+      html: `<div class="tt-title">${Twin.esc(p.grid_code)}</div>` + row(t("rd_community_label"), p.community_id) +
         row(t("rd_households"), Twin.fmt.int(p.households)) + row(t("rd_load"), Twin.fmt.num(p.load)) +
         row(t("rd_ideal"), Twin.fmt.num(p.ideal)) + row(t("rd_deviation"), FORMAT.share(p.deviation)) +
         row(t("rd_pp"), FORMAT.pp(p.polsby_popper)) +
