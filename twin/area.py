@@ -24,6 +24,7 @@ import shapely
 from .access import PUBLIC, SUPPRESS_BELOW, Principal, suppress
 from .area_input import Area
 from .errors import InvalidInput
+from .times import to_utc
 
 log = logging.getLogger(__name__)
 
@@ -384,10 +385,9 @@ def _period(start, end):
 
 def _utc(ts) -> pd.Timestamp:
     try:
-        ts = pd.Timestamp(ts)
+        return to_utc(ts)
     except (ValueError, TypeError):
         raise InvalidInput(f"{ts!r} is not a date or time (use 2026-03-01 or 2026-03-01T08:00:00Z)") from None
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _iso(ts):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from .errors import InvalidInput
 from .settings import json_setting
+from .times import to_utc
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ def building_points(buildings: pd.DataFrame, compounds: pd.DataFrame, households
     twin.incidents.timeliness), or None when no incident is overdue.
     """
     w = weights
-    now = _utc(now)
+    now = to_utc(now)
     ids = pd.Index(buildings["building_id"])
     comp = compounds.set_index("compound_id") if len(compounds) else compounds
     comp_of = buildings["compound_id"]
@@ -229,8 +230,8 @@ def score(twin, now=None, weights=None) -> RiskScores:
     service = getattr(twin, "incidents", None)
     if now is None:
         now = service.now() if service is not None else pd.Timestamp.now(tz="UTC")
-        now = _utc(now).floor("min")
-    now = _utc(now)
+        now = to_utc(now).floor("min")
+    now = to_utc(now)
     versions = tuple(twin.layers[n].version for n in ("buildings", "compounds", "grids", "households")
                      if n in twin.layers)
     key = (getattr(service, "version", None), versions, json.dumps(w, sort_keys=True), now.value)
@@ -264,8 +265,3 @@ def incidents_with_overdue(service, now) -> tuple[pd.DataFrame | None, np.ndarra
         t = timeliness(frame[is_open], service.deadlines, now)
         overdue[is_open] = t["overdue"].to_numpy(dtype=bool)
     return frame, overdue
-
-
-def _utc(ts) -> pd.Timestamp:
-    ts = pd.Timestamp(ts)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -10,6 +10,7 @@ import pandas as pd
 
 from twin.errors import InvalidInput, NotFound
 from twin.spatial import LiveIndex
+from twin.times import to_utc
 
 from . import lifecycle
 from .deadlines import Deadlines
@@ -60,7 +61,7 @@ class IncidentService:
 
     def now(self) -> pd.Timestamp:
         """The service's clock, tz-aware UTC."""
-        return _utc(self.clock()).floor("ms")  # the store keeps milliseconds; memory must agree with it
+        return to_utc(self.clock()).floor("ms")  # the store keeps milliseconds; memory must agree with it
 
     def close(self) -> None:
         """Close the durable store."""
@@ -97,9 +98,9 @@ class IncidentService:
             frame = frame.iloc[pos]
         mask = np.ones(len(frame), dtype=bool)
         if start is not None:
-            mask &= (frame["reported_at"] >= _utc(start)).to_numpy()
+            mask &= (frame["reported_at"] >= to_utc(start)).to_numpy()
         if end is not None:
-            mask &= (frame["reported_at"] < _utc(end)).to_numpy()
+            mask &= (frame["reported_at"] < to_utc(end)).to_numpy()
         for col, val in equals.items():
             if col not in frame.columns:
                 raise InvalidInput(f"cannot filter incidents by {col!r}", field=col)
@@ -207,8 +208,3 @@ class IncidentService:
 def new_id(now: pd.Timestamp, seq: int) -> str:
     """A readable, unique work-order number: GD + report date + store sequence."""
     return f"GD{now:%Y%m%d}{seq:07d}"
-
-
-def _utc(ts) -> pd.Timestamp:
-    ts = pd.Timestamp(ts)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

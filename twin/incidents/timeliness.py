@@ -6,6 +6,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from twin.times import to_utc
 from twin.vocab import INCIDENT_STAGES
 
 from .deadlines import LIMITS, Deadlines
@@ -28,7 +29,7 @@ def timeliness(frame: pd.DataFrame, deadlines, now) -> pd.DataFrame:
     first such limit and `next_due` is the due time of the first limit not yet reached (NaT once resolved).
     """
     d = Deadlines.parse(deadlines)
-    now = _utc(now)
+    now = to_utc(now)
     n = len(frame)
     out = pd.DataFrame(index=frame.index)
     reported = pd.to_datetime(frame["reported_at"], utc=True) if n else pd.Series([], dtype="datetime64[ns, UTC]")
@@ -60,8 +61,3 @@ def timeliness(frame: pd.DataFrame, deadlines, now) -> pd.DataFrame:
     out["overdue_limit"] = pd.Series(overdue_limit, index=frame.index, dtype="object")
     return out[["accept_due", "on_site_due", "resolve_due", "next_due", "overdue", "overdue_limit",
                 "met_accept", "met_on_site", "met_resolve"]]
-
-
-def _utc(ts) -> pd.Timestamp:
-    ts = pd.Timestamp(ts)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
