@@ -7,7 +7,9 @@ GerryChain ReCom started from today's plan, on the same instance and tessellatio
 
 Every method gets the same communities, grid counts, cells and shared-edge graph; Polsby-Popper is computed on
 the union of the same cells for every method. Times: ours is the whole `redraw()` call (tessellation included);
-the others are timed on the prepared graph only.
+the others are timed on the prepared graph only. Every method runs its communities across the same `--workers`
+processes. The generated district's today's plan is `--today drifted` (balanced grids of some years ago, since
+out of band by drift; the default) or `--today strips` (a stress test: uneven strips, most of it must be re-cut).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from twin.redraw.metrics import plan_metrics  # noqa: E402
 from twin.redraw.solver import start  # noqa: E402
 
 log = logging.getLogger("bench.redraw")
+RECOM_ATTEMPTS = 1000
 COLUMNS = ("time_s", "max_deviation_pct", "in_band_share", "pp_mean", "pp_min", "moved_households_pct", "grids",
            "contiguous")
 
@@ -48,7 +51,7 @@ def load_instance(name: str, args):
 
 def _synthetic(args, **kw):
     from bench.synthetic import twin
-    return twin(seed=args.seed, **kw)
+    return twin(seed=args.seed, today=args.today, **kw)
 
 
 def prepared(twin, params):
@@ -59,78 +62,86 @@ def prepared(twin, params):
     return datas, counts
 
 
-def run_spopt(method: str, datas, counts, band: float, seed: int) -> dict:
-    """Building labels per community from one spopt regionaliser (coordinates as attributes)."""
+def per_community(fn, datas, counts, workers: int, *args) -> dict:
+    """Building labels per community from `fn(data, k, *args)`, run across `workers` processes (as ours is)."""
+    jobs = [(d, counts[d.community_id]) for d in datas]
+    if workers <= 1:
+        return {d.community_id: fn(d, k, *args) for d, k in jobs}
+    from concurrent.futures import ProcessPoolExecutor
+    with ProcessPoolExecutor(workers) as pool:
+        futures = {d.community_id: pool.submit(fn, d, k, *args) for d, k in jobs}
+        return {cid: f.result() for cid, f in futures.items()}
+
+
+def spopt_community(d, k: int, method: str, band: float, seed: int, maxp_iterations=(10, 2)) -> np.ndarray:
+    """Building labels of one community from one spopt regionaliser (coordinates as attributes)."""
     import geopandas as gpd
     import pandas as pd
     from libpysal.weights import W
     import spopt.region as sr
-    out = {}
-    for d in datas:
-        k = counts[d.community_id]
-        g = d.graph
-        n = g.n
-        neigh = {i: g.neighbours(i).tolist() for i in range(n)}
-        w = W(neigh, silence_warnings=True)
-        xy = (g.xy - g.xy.mean(axis=0)) / max(g.xy.std(), 1e-9)
-        gdf = gpd.GeoDataFrame(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "load": d.load}),
-                               geometry=gpd.GeoSeries(d.cells))
-        if k <= 1:
-            out[d.community_id] = np.zeros(n, int)
-            continue
-        if method == "region_kmeans":
-            m = sr.RegionKMeansHeuristic(xy, k, w, seed=seed)
-        elif method == "skater":
-            m = sr.Skater(gdf, w, ["x", "y"], n_clusters=k)
-        elif method == "maxp":
-            floor = (1 - band) * d.load.sum() / k
-            m = sr.MaxPHeuristic(gdf, w, ["x", "y"], "load", floor, top_n=2, max_iterations_construction=10,
-                                 max_iterations_sa=2)
-        else:
-            raise ValueError(method)
-        m.solve()
-        out[d.community_id] = np.asarray(m.labels_)
-    return out
+    warnings.filterwarnings("ignore")
+    g = d.graph
+    n = g.n
+    if k <= 1:
+        return np.zeros(n, int)
+    neigh = {i: g.neighbours(i).tolist() for i in range(n)}
+    w = W(neigh, silence_warnings=True)
+    xy = (g.xy - g.xy.mean(axis=0)) / max(g.xy.std(), 1e-9)
+    gdf = gpd.GeoDataFrame(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "load": d.load}),
+                           geometry=gpd.GeoSeries(d.cells))
+    if method == "region_kmeans":
+        m = sr.RegionKMeansHeuristic(xy, k, w, seed=seed)
+    elif method == "skater":
+        m = sr.Skater(gdf, w, ["x", "y"], n_clusters=k)
+    elif method == "maxp":
+        floor = (1 - band) * d.load.sum() / k
+        m = sr.MaxPHeuristic(gdf, w, ["x", "y"], "load", floor, top_n=2,
+                             max_iterations_construction=maxp_iterations[0], max_iterations_sa=maxp_iterations[1])
+    else:
+        raise ValueError(method)
+    m.solve()
+    return np.asarray(m.labels_)
 
 
-def run_recom(datas, counts, params, steps: int, seed: int) -> dict:
-    """Building labels per community after `steps` ReCom steps from today's plan (the start our search uses)."""
+def recom_community(d, k: int, params, steps: int, seed: int) -> np.ndarray:
+    """Building labels of one community after `steps` ReCom steps from today's plan (the start our search uses).
+    Pair reselection is on: after RECOM_ATTEMPTS spanning trees without a balanced cut (where GerryChain would
+    warn) the pair is given up for another, as GerryChain's warning advises."""
     import networkx as nx
     from gerrychain import Graph, MarkovChain, Partition
     from gerrychain.accept import always_accept
     from gerrychain.constraints import within_percent_of_ideal_population
     from gerrychain.proposals import recom
+    from gerrychain.tree import bipartition_tree
     from gerrychain.updaters import Tally
-    out = {}
-    for d in datas:
-        k = counts[d.community_id]
-        problem, unit_of = start(d, k, params, frozenset())
-        if k <= 1:
-            out[d.community_id] = problem.labels[unit_of]
-            continue
-        g = problem.graph
-        nxg = nx.Graph()
-        for i in range(g.n):
-            nxg.add_node(i, load=float(problem.load[i]))
-        i, j, _ = g.edges()
-        nxg.add_edges_from(zip(i.tolist(), j.tolist()))
-        graph = Graph.from_networkx(nxg)
-        init = Partition(graph, {v: int(problem.labels[v]) for v in range(g.n)},
-                         updaters={"population": Tally("load", alias="population")})
-        ideal = problem.load.sum() / k
-        dev0 = max(abs(p - ideal) / ideal for p in init["population"].values())
-        proposal = partial(recom, pop_col="load", pop_target=ideal, epsilon=params.band, node_repeats=2)
-        constraint = within_percent_of_ideal_population(init, max(params.band, dev0 + 1e-6))
-        chain = MarkovChain(proposal, [constraint], always_accept, init, total_steps=steps, rng=seed)
-        last = init
-        try:
-            for last in chain:
-                pass
-        except Exception as exc:  # ReCom gives up when no balanced cut exists; keep its last plan and say so
-            log.warning("ReCom stopped in community %s: %s", d.community_id, exc)
-        lab = np.array([last.assignment[v] for v in range(g.n)])
-        out[d.community_id] = lab[unit_of]
-    return out
+    warnings.filterwarnings("ignore")
+    problem, unit_of = start(d, k, params, frozenset())
+    if k <= 1:
+        return problem.labels[unit_of]
+    g = problem.graph
+    nxg = nx.Graph()
+    for i in range(g.n):
+        nxg.add_node(i, load=float(problem.load[i]))
+    i, j, _ = g.edges()
+    nxg.add_edges_from(zip(i.tolist(), j.tolist()))
+    graph = Graph.from_networkx(nxg)
+    init = Partition(graph, {v: int(problem.labels[v]) for v in range(g.n)},
+                     updaters={"population": Tally("load", alias="population")})
+    ideal = problem.load.sum() / k
+    dev0 = max(abs(p - ideal) / ideal for p in init["population"].values())
+    proposal = partial(recom, pop_col="load", pop_target=ideal, epsilon=params.band, node_repeats=0,
+                       bipartition_tree_fn=partial(bipartition_tree, allow_pair_reselection=True,
+                                                   max_attempts=RECOM_ATTEMPTS))
+    constraint = within_percent_of_ideal_population(init, max(params.band, dev0 + 1e-6))
+    chain = MarkovChain(proposal, [constraint], always_accept, init, total_steps=steps, rng=seed)
+    last = init
+    try:
+        for last in chain:
+            pass
+    except Exception as exc:  # ReCom gives up when no pair has a balanced cut; keep its last plan and say so
+        log.warning("ReCom stopped in community %s: %s", d.community_id, exc)
+    lab = np.array([last.assignment[v] for v in range(g.n)])
+    return lab[unit_of]
 
 
 def measure(datas, labels, band) -> dict:
@@ -162,11 +173,15 @@ def bench(instance: str, args) -> list[dict]:
         t = time.perf_counter()
         try:
             if method == "recom":
-                labels = run_recom(datas, counts, RedrawParams(**base), args.recom_steps, args.seed)
+                labels = per_community(recom_community, datas, counts, args.workers, RedrawParams(**base),
+                                       args.recom_steps, args.seed)
                 name = f"GerryChain ReCom from current, {args.recom_steps} steps/community"
             else:
-                labels = run_spopt(method, datas, counts, args.band, args.seed)
                 name = f"spopt {method}"
+                labels = per_community(spopt_community, datas, counts, args.workers, method, args.band, args.seed,
+                                       args.maxp_iterations)
+                if method == "maxp":
+                    name += f" ({args.maxp_iterations[0]} constructions, {args.maxp_iterations[1]} annealings)"
         except Exception as exc:
             rows.append({"method": method, "error": f"{type(exc).__name__}: {exc}"})
             log.warning("%s failed: %s", method, exc)
@@ -197,11 +212,15 @@ def main(argv=None) -> int:
     p.add_argument("--buildings", type=int, default=10_000)
     p.add_argument("--communities", type=int, default=4)
     p.add_argument("--grids", type=int, default=500, help="grids of today's plan in a generated instance")
+    p.add_argument("--today", choices=("drifted", "strips"), default="drifted",
+                   help="today's plan of a generated instance")
     p.add_argument("--grids-total", type=int, default=None, help="grids of the redraw (default: today's count)")
     p.add_argument("--band", type=float, default=0.10)
-    p.add_argument("--keep", type=float, nargs="+", default=[0.5, 0.0])
+    p.add_argument("--keep", type=float, nargs="*", default=[0.3, 0.0, 0.9])
     p.add_argument("--effort", type=int, default=60)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--maxp-iterations", type=int, nargs=2, default=[10, 2], metavar=("CONSTRUCTIONS", "ANNEALINGS"),
+                   help="spopt max-p effort (its cost grows fast with community size)")
     p.add_argument("--recom-steps", type=int, default=300)
     p.add_argument("--methods", nargs="*", default=["region_kmeans", "skater", "maxp", "recom"])
     p.add_argument("--seed", type=int, default=1)
