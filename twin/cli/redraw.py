@@ -26,7 +26,7 @@ def register(sub) -> None:
     count.add_argument("--target-load", "--target", dest="target", type=float,
                        help="target load per grid worker, e.g. 300 households")
     p.add_argument("--band", type=float, default=None, help="tolerance band as a fraction (default REDRAW_BAND, 0.1)")
-    p.add_argument("--keep", type=float, default=0.5, help="0..1: how strongly to keep today's grids (default 0.5)")
+    p.add_argument("--keep", type=float, default=0.3, help="0..1: how strongly to keep today's grids (default 0.3)")
     p.add_argument("--start", choices=("current", "fresh"), default="current", help="start plan (default current)")
     p.add_argument("--compactness", type=float, default=1.0, help="0..10: weight of compact shapes (default 1)")
     p.add_argument("--lock", dest="locked", nargs="+", action="extend", default=[], metavar="CODE",

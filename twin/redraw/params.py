@@ -22,7 +22,7 @@ class RedrawParams:
     band: float = 0.10  # tolerance: every grid's load within ±band of its community's ideal (hard limit when feasible)
     weights: dict = field(default_factory=lambda: {"households": 1.0})  # load = weighted mix of LOAD_TERMS
     start: str = "current"  # "current": start from today's grids; "fresh": balanced start from scratch
-    keep: float = 0.5  # 0..1, how strongly to keep households in their current grid (0 = free, 1 = move little)
+    keep: float = 0.3  # 0..1, how strongly to keep households in their current grid (0 = free, 1 = move little)
     compactness: float = 1.0  # 0..10, weight of compactness (Polsby-Popper) against the other terms
     locked: tuple = ()  # grid codes that must not change (their buildings stay, nothing joins them)
     unit: str = "building"  # "building", or "compound" to never split a compound

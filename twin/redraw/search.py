@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,12 +18,15 @@ log = logging.getLogger(__name__)
 
 BALANCE_WEIGHT = 0.05  # balance inside the band only breaks ties; the band itself is hard
 EXCESS_WEIGHT = 200.0  # cost of each unit of relative load outside the band while the start is still infeasible
-P_SWAP, P_RESPLIT = 0.15, 0.04  # share of proposals that are swaps and merge-and-resplits
+P_SWAP, P_RESPLIT = 0.15, 0.10  # share of proposals that are swaps and merge-and-resplits (the re-cuts do most
+# for compactness: none gives mean Polsby-Popper 0.53 on the demo, 4% gives 0.59, 10% 0.60)
 RESPLIT_DIRECTIONS = 12
 RESCUE_EFFORT = 3  # rescue proposals per node, as a multiple of `effort`, when repairs leave grids out of band
 RESCUE_ROUNDS = 6  # the rescue restarts this many times from its best plan, twice as hot each time
 RESCUE_MIN_STEPS = 1000  # proposals per rescue round however small the community (cheap, and small ones are rugged)
 REPAIR_STALL = 100  # a repair gives up after this many fruitless tries per grid in a row
+RESTARTS = 3  # independent searches per community; the best is kept (runs are cheap,
+# and their spread in compactness is larger than what a longer single run gains)
 REPAIR_TRIES = 20  # band-repair proposals per node before and after the annealing (stops once all are in band)
 
 
@@ -535,10 +538,15 @@ def _count_parts(m: int, a: list, b: list) -> int:
 
 
 def solve(problem: Problem, progress=None) -> np.ndarray:
-    """Improve the start plan of one community; returns the node labels."""
-    search = Search(problem)
-    c0, e0 = search.total()
-    labels = search.run(progress)
-    c1, e1 = search.total()
-    log.debug("search: cost %.3f→%.3f, excess %.3f→%.3f, %d accepted moves", c0, c1, e0, e1, search.moves)
-    return labels
+    """Improve the start plan of one community: RESTARTS independent searches (seeds seed, seed+1, ...) from the
+    same start; returns the node labels of the best (least load outside the band, then lowest cost)."""
+    best, best_key = None, None
+    for r in range(RESTARTS):
+        search = Search(replace(problem, seed=problem.seed + r))
+        step = None if progress is None else (lambda f, r=r: progress((r + f) / RESTARTS))
+        labels = search.run(step)
+        cost, excess = search.total()
+        log.debug("search %d: cost %.3f, excess %.3f, %d accepted moves", r, cost, excess, search.moves)
+        if best_key is None or (round(excess, 9), cost) < best_key:
+            best, best_key = labels, (round(excess, 9), cost)
+    return best
