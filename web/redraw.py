@@ -12,6 +12,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from twin.errors import InvalidInput, NotFound
 from twin.jobs import JobRunner
 from twin.redraw import RedrawParams, prepare, redraw
+from twin.redraw.metrics import METRIC_ROWS
 
 from . import get_twin
 from .auth import require
@@ -109,4 +110,5 @@ def page():
     token typed into the page)."""
     return render_template("redraw.html", page_extra={
         "redrawBand": current_app.config["REDRAW_BAND"],
+        "metricRows": [list(row) for row in METRIC_ROWS],
         "bounds": [float(v) for v in map_bounds(get_twin())]})

@@ -9,18 +9,15 @@ import requests
 
 from tests.live import chromium_page, live_server
 from tests.twin.redraw.fixture import street
+from twin.redraw.metrics import METRIC_ROWS
 from web import create_app
 
 pytestmark = pytest.mark.browser
 
 TOKEN = "page-staff-token"
 FORMATS = {  # the page's formats (web/static/redraw.js FORMAT), in Chinese
-    "grids": lambda v: f"{v:,}", "max_deviation_pct": lambda v: f"{v:.1f}%",
-    "mean_deviation_pct": lambda v: f"{v:.1f}%", "in_band_share": lambda v: f"{100 * v:.1f}%",
-    "district_max_deviation_pct": lambda v: f"{v:.1f}%", "pp_mean": lambda v: f"{v:.3f}",
-    "pp_min": lambda v: f"{v:.3f}", "contiguous": lambda v: "是" if v else "否", "cut_edges": lambda v: f"{v:,}",
-    "moved_buildings": lambda v: f"{v:,}", "moved_households": lambda v: f"{v:,}",
-    "moved_households_pct": lambda v: f"{v:.1f}%",
+    "int": lambda v: f"{v:,}", "pct": lambda v: f"{v:.1f}%", "share": lambda v: f"{100 * v:.1f}%",
+    "pp": lambda v: f"{v:.3f}", "bool": lambda v: "是" if v else "否",
 }
 
 
@@ -50,12 +47,13 @@ def test_start_a_job_and_see_the_same_metrics_as_the_api(server):
         assert api["status"] == "done" and api["params"]["grids"] == 5 and api["params"]["band"] == 0.05
         summary = api["summary"]
         assert summary["after"]["max_deviation_pct"] <= 5.0
-        shown = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#rd-table tbody tr')]
-            .map(tr => [tr.dataset.key, [tr.querySelector('td.before').textContent,
-                                         tr.querySelector('td.after').textContent]]))""")
-        assert set(shown) == set(FORMATS)
-        for key, fmt in FORMATS.items():
-            assert shown[key] == [fmt(summary["before"][key]), fmt(summary["after"][key])], key
+        shown = page.evaluate("""() => [...document.querySelectorAll('#rd-table tbody tr')]
+            .map(tr => [tr.dataset.key, tr.querySelector('th').textContent, tr.querySelector('td.before').textContent,
+                        tr.querySelector('td.after').textContent])""")
+        assert [row[0] for row in shown] == [key for key, *_ in METRIC_ROWS]  # every row, worker load change too
+        for (key, label, before, after), (_, _en, zh, kind) in zip(shown, METRIC_ROWS):
+            assert [label, before, after] == [zh, FORMATS[kind](summary["before"][key]),
+                                              FORMATS[kind](summary["after"][key])], key
         assert page.locator("#map-before canvas").count() == 1 and page.locator("#map-after canvas").count() == 1
         assert page.locator("#rd-legend .legend-ramp").count() == 1
         assert page.locator("#rd-downloads").is_visible()

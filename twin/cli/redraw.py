@@ -97,7 +97,7 @@ def metrics_table(before: dict, after: dict) -> str:
     """The before/after metrics as an aligned text table."""
     from twin.redraw.metrics import METRIC_ROWS
     lines = [f"  {'metric':<34} {'before':>10} {'after':>10}"]
-    for key, label, kind in METRIC_ROWS:
+    for key, label, _zh, kind in METRIC_ROWS:
         lines.append(f"  {label:<34} {_fmt(before.get(key), kind):>10} {_fmt(after.get(key), kind):>10}")
     return "\n".join(lines)
 

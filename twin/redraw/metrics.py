@@ -13,21 +13,21 @@ from .graph import components
 
 log = logging.getLogger(__name__)
 
-# The summary figures shown before/after (CLI table, docs): key, English label, kind of number.
+# The summary figures shown before/after (CLI table, the /redraw page, docs): key, English and Chinese label, kind.
 METRIC_ROWS = (
-    ("grids", "grids", "int"),
-    ("max_deviation_pct", "largest deviation from ideal", "pct"),
-    ("mean_deviation_pct", "mean deviation from ideal", "pct"),
-    ("in_band_share", "grids inside the band", "share"),
-    ("district_max_deviation_pct", "largest deviation, district-wide", "pct"),
-    ("pp_mean", "mean Polsby-Popper", "pp"),
-    ("pp_min", "min Polsby-Popper", "pp"),
-    ("contiguous", "all grids contiguous", "bool"),
-    ("cut_edges", "cut edges", "int"),
-    ("moved_buildings", "buildings moved", "int"),
-    ("moved_households", "households moved", "int"),
-    ("moved_households_pct", "households moved %", "pct"),
-    ("worker_load_change_mean_pct", "mean grid-worker load change", "pct"),
+    ("grids", "grids", "网格数", "int"),
+    ("max_deviation_pct", "largest deviation from ideal", "最大偏差", "pct"),
+    ("mean_deviation_pct", "mean deviation from ideal", "平均偏差", "pct"),
+    ("in_band_share", "grids inside the band", "容差带内网格占比", "share"),
+    ("district_max_deviation_pct", "largest deviation, district-wide", "全街道最大偏差", "pct"),
+    ("pp_mean", "mean Polsby-Popper", "平均紧凑度（Polsby-Popper）", "pp"),
+    ("pp_min", "min Polsby-Popper", "最小紧凑度", "pp"),
+    ("contiguous", "all grids contiguous", "网格连通", "bool"),
+    ("cut_edges", "cut edges", "切割边数", "int"),
+    ("moved_buildings", "buildings moved", "调整楼栋数", "int"),
+    ("moved_households", "households moved", "调整户数", "int"),
+    ("moved_households_pct", "households moved %", "调整户数占比", "pct"),
+    ("worker_load_change_mean_pct", "mean grid-worker load change", "网格员负荷平均变化", "pct"),
 )
 
 

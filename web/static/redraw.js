@@ -9,10 +9,7 @@
       rd_failed: "失败", rd_preparing: "准备数据", rd_assembling: "生成网格", rd_community: "社区 {id}",
       rd_legend_title: "负荷偏差（相对本社区理想负荷）", rd_below: "偏低 {v}", rd_above: "偏高 {v}",
       rd_band: "容差带 ±{v}", rd_outline: "网格边界（标注编码末三位）",
-      rd_grids: "网格数", rd_max_dev: "最大偏差", rd_mean_dev: "平均偏差", rd_in_band: "容差带内网格占比",
-      rd_district_max: "全街道最大偏差", rd_pp_mean: "平均紧凑度（Polsby-Popper）", rd_pp_min: "最小紧凑度",
-      rd_contiguous: "网格连通", rd_cut: "切割边数", rd_moved_b: "调整楼栋数", rd_moved_h: "调整户数",
-      rd_moved_pct: "调整户数占比", rd_yes: "是", rd_no: "否", rd_time: "用时 {s} 秒，种子 {seed}",
+      rd_yes: "是", rd_no: "否", rd_time: "用时 {s} 秒，种子 {seed}",
       rd_households: "户数", rd_load: "负荷", rd_ideal: "理想负荷", rd_deviation: "偏差", rd_pp: "紧凑度",
       rd_community_label: "社区", rd_previous: "原编码", rd_kept: "沿用原编码",
     },
@@ -21,11 +18,7 @@
       rd_failed: "Failed", rd_preparing: "preparing", rd_assembling: "building grids", rd_community: "community {id}",
       rd_legend_title: "Load deviation (from the community's ideal)", rd_below: "under {v}", rd_above: "over {v}",
       rd_band: "band ±{v}", rd_outline: "grid outline (last 3 digits of the code)",
-      rd_grids: "Grids", rd_max_dev: "Largest deviation", rd_mean_dev: "Mean deviation",
-      rd_in_band: "Grids inside the band", rd_district_max: "Largest deviation, district-wide",
-      rd_pp_mean: "Mean compactness (Polsby-Popper)", rd_pp_min: "Least compact grid", rd_contiguous: "Contiguous",
-      rd_cut: "Cut edges", rd_moved_b: "Buildings moved", rd_moved_h: "Households moved",
-      rd_moved_pct: "Share of households moved", rd_yes: "yes", rd_no: "no", rd_time: "{s} s, seed {seed}",
+      rd_yes: "yes", rd_no: "no", rd_time: "{s} s, seed {seed}",
       rd_households: "households", rd_load: "load", rd_ideal: "ideal load", rd_deviation: "deviation",
       rd_pp: "compactness", rd_community_label: "community", rd_previous: "previous code", rd_kept: "kept its code",
     },
@@ -33,16 +26,10 @@
   const t = Twin.t;
   const TOKEN_KEY = "twin.redraw.token";
 
-  // Rows of the metrics table: summary key, label, format. Formats are shared with the tests: pct → 1 decimal
-  // and "%", share → ×100 with 1 decimal and "%", pp → 3 decimals, int → thousands separators, bool → yes/no.
-  const ROWS = [
-    ["grids", "rd_grids", "int"], ["max_deviation_pct", "rd_max_dev", "pct"],
-    ["mean_deviation_pct", "rd_mean_dev", "pct"], ["in_band_share", "rd_in_band", "share"],
-    ["district_max_deviation_pct", "rd_district_max", "pct"], ["pp_mean", "rd_pp_mean", "pp"],
-    ["pp_min", "rd_pp_min", "pp"], ["contiguous", "rd_contiguous", "bool"], ["cut_edges", "rd_cut", "int"],
-    ["moved_buildings", "rd_moved_b", "int"], ["moved_households", "rd_moved_h", "int"],
-    ["moved_households_pct", "rd_moved_pct", "pct"],
-  ];
+  // Rows of the metrics table: [summary key, English label, Chinese label, format], from the server
+  // (twin.redraw.metrics.METRIC_ROWS). Formats are shared with the tests: pct → 1 decimal and "%", share → ×100
+  // with 1 decimal and "%", pp → 3 decimals, int → thousands separators, bool → yes/no.
+  const ROWS = Twin.config.metricRows || [];
   const FORMAT = {
     int: (v) => Twin.fmt.int(v),
     pct: (v) => (v == null ? "–" : Number(v).toFixed(1) + "%"),
@@ -231,10 +218,10 @@
 
   function fillTable(summary) {
     const body = $("rd-table").querySelector("tbody");
-    const rows = ROWS.map(([key, label, f]) => {
+    const rows = ROWS.map(([key, en, zh, f]) => {
       const tr = Twin.el("tr");
       tr.dataset.key = key;
-      tr.appendChild(Twin.el("th", null, t(label)));
+      tr.appendChild(Twin.el("th", null, Twin.lang === "en" ? en : zh));
       for (const which of ["before", "after"]) {
         const td = Twin.el("td", which, FORMAT[f](summary[which][key]));
         tr.appendChild(td);
