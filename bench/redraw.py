@@ -31,6 +31,7 @@ from twin.redraw import RedrawParams, prepare, redraw  # noqa: E402
 from twin.redraw.instance import footprints  # noqa: E402
 from twin.redraw.metrics import plan_metrics  # noqa: E402
 from twin.redraw.solver import start  # noqa: E402
+from bench.synthetic import TODAY  # noqa: E402
 
 log = logging.getLogger("bench.redraw")
 RECOM_ATTEMPTS = 1000
@@ -212,7 +213,7 @@ def main(argv=None) -> int:
     p.add_argument("--buildings", type=int, default=10_000)
     p.add_argument("--communities", type=int, default=4)
     p.add_argument("--grids", type=int, default=500, help="grids of today's plan in a generated instance")
-    p.add_argument("--today", choices=("drifted", "strips"), default="drifted",
+    p.add_argument("--today", choices=TODAY, default=TODAY[0],
                    help="today's plan of a generated instance")
     p.add_argument("--grids-total", type=int, default=None, help="grids of the redraw (default: today's count)")
     p.add_argument("--band", type=float, default=0.10)

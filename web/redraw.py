@@ -110,5 +110,5 @@ def page():
     token typed into the page)."""
     return render_template("redraw.html", page_extra={
         "redrawBand": current_app.config["REDRAW_BAND"],
-        "metricRows": [list(row) for row in METRIC_ROWS],
+        "metricRows": METRIC_ROWS,
         "bounds": [float(v) for v in map_bounds(get_twin())]})
