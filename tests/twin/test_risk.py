@@ -121,7 +121,18 @@ def test_an_overdue_fire_hazard_never_lowers_a_score(rows, overdue_bits, target)
     for b0, b1 in zip(before, after):
         assert (b1["score"] >= b0["score"] - 1e-9).all()
         assert ((b0["score"] >= 0) & (b0["score"] <= 100)).all()
-    assert after[0].loc[target, "score"] > before[0].loc[target, "score"] or before[0].loc[target, "score"] == 100
+    # it raises the target's score unless the score is at 100 or every factor the incident feeds is at its cap
+    mine = [(r, o) for r, o in zip(rows, od) if r[0] == target]
+    recent = [r for r, _ in mine if r[3] <= W["window_days"]]
+    n_open = sum(r[2] not in risk.DONE_STAGES for r, _ in mine)
+    n_overdue = sum(r[2] not in risk.DONE_STAGES and o for r, o in mine)
+    n_fire = sum(r[1] == "fire_hazard" for r in recent)
+    n_repeat = sum(max(0, sum(x[1] == c for x in recent) - 1) for c in {x[1] for x in recent})
+    capped = all(n * W[f]["each"] >= W[f]["max"] for f, n in (
+        ("open_incidents", n_open), ("overdue_incidents", n_overdue), ("fire_hazard", n_fire),
+        ("repeat_incidents", n_repeat)))
+    assert (after[0].loc[target, "score"] > before[0].loc[target, "score"] or before[0].loc[target, "score"] == 100
+            or capped)
 
 
 @settings(max_examples=40, deadline=None)
@@ -164,3 +175,12 @@ def test_score_on_a_twin_is_cached_per_incident_version(tiny_twin):
     tiny_twin.incidents = FakeIncidents(inc.iloc[:0], version="v2")
     assert risk.score(tiny_twin).buildings.loc["B3", "score"] < r1.buildings.loc["B3", "score"]
     assert set(r1.compounds.columns) >= {"score", "level", "factors"}
+
+
+def test_a_fifth_overdue_fire_hazard_adds_nothing_once_every_factor_it_feeds_is_capped():
+    # B3 (0.5 points of age) with four open, overdue fire hazards today: open 12, overdue 24, fire 20, repeats 15
+    # are all at their caps (71.5 points); a fifth such incident cannot raise the score.
+    rows = [("B3", "fire_hazard", "reported", 0)] * 4
+    before = run(rows, overdue=np.ones(4, bool))
+    after = run(rows + [("B3", "fire_hazard", "reported", 0)], overdue=np.ones(5, bool))
+    assert before[0].loc["B3", "score"] == pytest.approx(71.5) == after[0].loc["B3", "score"]
