@@ -8,6 +8,7 @@ separate process (so they do not share the servers' GIL) with keep-alive connect
 
 Reports requests per second and p50/p95 latency for each, and the ratios (ours / baseline) from the same run.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -97,7 +98,7 @@ def _client_run(base: str, paths: list, concurrency: int, out):
 
 
 def measure(base: str, paths: list, concurrency: int) -> dict:
-    """Requests per second and latency percentiles of `paths` (see _client_run) against `base` from a separate process."""
+    """Requests per second and latency percentiles of `paths` (see _client_run) against `base`, from another process."""
     ctx = multiprocessing.get_context("spawn")
     q = ctx.Queue()
     proc = ctx.Process(target=_client_run, args=(base, paths, concurrency, q))
@@ -107,13 +108,18 @@ def measure(base: str, paths: list, concurrency: int) -> dict:
     if res["errors"]:
         raise RuntimeError(f"{len(res['errors'])} failed requests against {base}: {res['errors'][:5]}")
     lat = np.array(res["latencies"]) * 1000
-    return {"rps": len(paths) / res["wall"], "p50": float(np.percentile(lat, 50)),
-            "p95": float(np.percentile(lat, 95)), "n": len(paths)}
+    return {
+        "rps": len(paths) / res["wall"],
+        "p50": float(np.percentile(lat, 50)),
+        "p95": float(np.percentile(lat, 95)),
+        "n": len(paths),
+    }
 
 
 def serve(app, threads: int):
     """waitress on a free loopback port in a thread; returns (base URL, server)."""
     import waitress
+
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads, ident="bench")
     threading.Thread(target=server.run, daemon=True).start()
     return f"http://127.0.0.1:{server.effective_port}", server
@@ -132,6 +138,7 @@ def main(argv=None) -> dict:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "queue depth" is the point of the load test
 
     from web import create_app
+
     t0 = time.perf_counter()
     twin = district_twin(args.seed)
     frame = twin.frame("buildings")
@@ -152,8 +159,10 @@ def main(argv=None) -> dict:
     ours.close()
     base.close()
     a, b = results["api"], results["baseline"]
-    print(f"items?bbox= ({args.side:.0f} m boxes, limit {args.limit}), {args.concurrency} concurrent clients, "
-          f"{args.requests} requests each")
+    print(
+        f"items?bbox= ({args.side:.0f} m boxes, limit {args.limit}), {args.concurrency} concurrent clients, "
+        f"{args.requests} requests each"
+    )
     print(table(["", "req/s", "p50 ms", "p95 ms"], [[k, r["rps"], r["p50"], r["p95"]] for k, r in results.items()]))
     print(f"ratio api/baseline: throughput x{a['rps'] / b['rps']:.1f}, p95 latency x{a['p95'] / b['p95']:.2f}")
     return results

@@ -11,6 +11,7 @@ query computes more than the brute force (incidents, risk, the decade mix) and i
 Every answer is checked: the same buildings, and counts, floor area, people, property states and compound
 shares equal within rounding. Reports median / p95 / mean per query and the ratios brute / indexed.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,10 @@ def disagreement(ans, ref, ids) -> str | None:
     s = ans.summary
     if sorted(ids) != ref["building_ids"]:
         return "buildings"
-    checks = [(s["buildings"]["count"], ref["buildings"], 1e-3), (s["buildings"]["floor_area_m2"],
-                                                                  ref["floor_area_m2"], 0.5 + 1e-6 * ref["floor_area_m2"])]
+    checks = [
+        (s["buildings"]["count"], ref["buildings"], 1e-3),
+        (s["buildings"]["floor_area_m2"], ref["floor_area_m2"], 0.5 + 1e-6 * ref["floor_area_m2"]),
+    ]
     checks += [(s["people"][k], v, 1e-3) for k, v in ref["people"].items()]
     got_states = {k: v["buildings"] for k, v in s["property_states"].items()}
     checks += [(got_states.get(k, 0), v, 1e-3) for k, v in ref["property_states"].items()]
@@ -77,8 +80,9 @@ def main(argv=None) -> dict:
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--queries", type=int, default=1000, help="areas queried by the twin (default 1000)")
-    p.add_argument("--brute", type=int, default=None, help="of those, how many the brute force answers too "
-                                                             "(default all)")
+    p.add_argument(
+        "--brute", type=int, default=None, help="of those, how many the brute force answers too (default all)"
+    )
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -86,8 +90,10 @@ def main(argv=None) -> dict:
     t0 = time.perf_counter()
     twin = district_twin(args.seed, households=True)
     n_b, n_h = len(twin.frame("buildings")), len(twin.frame("households"))
-    print(f"district twin: {n_b:,} buildings, {n_h:,} households, generated and indexed in "
-          f"{time.perf_counter() - t0:.0f} s")
+    print(
+        f"district twin: {n_b:,} buildings, {n_h:,} households, generated and indexed in "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     (index_s,), _ = clock(ar.area_index, [twin])
     (prepare_s,), (frames,) = clock(prepare, [twin])
     todo = areas(twin, args.queries, args.seed)
@@ -95,8 +101,9 @@ def main(argv=None) -> dict:
     for a, r in zip(todo[:10], rules):  # warm-up (risk scores, caches)
         ar.query(twin, a, rule=r)
 
-    ours, answers = clock(lambda ar_: ar.query(twin, ar_[0], rule=ar_[1]),
-                          tqdm(list(zip(todo, rules)), desc="indexed", unit="area"))
+    ours, answers = clock(
+        lambda ar_: ar.query(twin, ar_[0], rule=ar_[1]), tqdm(list(zip(todo, rules)), desc="indexed", unit="area")
+    )
     n_brute = len(todo) if args.brute is None else min(args.brute, len(todo))
     brute, bad = [], []
     ids_all = twin.frame("buildings")["building_id"].to_numpy()
@@ -111,16 +118,31 @@ def main(argv=None) -> dict:
     o, b = stats_ms(ours), stats_ms(brute)
     o_same = stats_ms(ours[:n_brute])
     hits = np.array([a.summary["buildings"]["count"] for a in answers], dtype=float)
-    print(f"{len(todo):,} areas ({', '.join(f'{k} {sum(a.kind == k for a in todo)}' for k in ('polygon', 'grid', 'compound', 'point'))}), "
-          f"rules centroid/area alternating; buildings per answer: median {np.median(hits):.0f}, max {hits.max():.0f}")
-    print(table(["method", "areas", "median ms", "p95 ms", "mean ms"],
-                [["twin.area.query (indexed)", len(ours), o["median"], o["p95"], o["mean"]],
-                 ["brute force (geopandas, no index)", n_brute, b["median"], b["p95"], b["mean"]]]))
-    print(f"ratio brute / indexed on the same {n_brute:,} areas: median x{b['median'] / o_same['median']:.0f}, "
-          f"p95 x{b['p95'] / o_same['p95']:.0f}")
-    print(f"one-off costs: area index {index_s * 1000:.0f} ms; brute force's projected frames {prepare_s * 1000:.0f} ms")
-    print(f"answers checked: {n_brute - len(bad):,} of {n_brute:,} agree" +
-          ("" if not bad else f"; first disagreements: {bad[:5]}"))
+    kinds = ", ".join(f"{k} {sum(a.kind == k for a in todo)}" for k in ("polygon", "grid", "compound", "point"))
+    print(
+        f"{len(todo):,} areas ({kinds}), "
+        f"rules centroid/area alternating; buildings per answer: median {np.median(hits):.0f}, max {hits.max():.0f}"
+    )
+    print(
+        table(
+            ["method", "areas", "median ms", "p95 ms", "mean ms"],
+            [
+                ["twin.area.query (indexed)", len(ours), o["median"], o["p95"], o["mean"]],
+                ["brute force (geopandas, no index)", n_brute, b["median"], b["p95"], b["mean"]],
+            ],
+        )
+    )
+    print(
+        f"ratio brute / indexed on the same {n_brute:,} areas: median x{b['median'] / o_same['median']:.0f}, "
+        f"p95 x{b['p95'] / o_same['p95']:.0f}"
+    )
+    print(
+        f"one-off costs: area index {index_s * 1000:.0f} ms; brute force's projected frames {prepare_s * 1000:.0f} ms"
+    )
+    print(
+        f"answers checked: {n_brute - len(bad):,} of {n_brute:,} agree"
+        + ("" if not bad else f"; first disagreements: {bad[:5]}")
+    )
     return {"indexed": o, "brute": b, "disagree": len(bad)}
 
 

@@ -1,4 +1,5 @@
 """Shared bench helpers: the district-sized twin, timing a callable, percentiles, and a plain-text table."""
+
 from __future__ import annotations
 
 import time
@@ -11,8 +12,9 @@ STATIC = ("communities", "compounds", "buildings", "grids")
 
 def district_frames(seed: int = 7, households: bool = False) -> dict:
     """The demo generator's district preset (~51,000 buildings) as WGS84 frames; households only when asked."""
+    from ingest.demo import generate
     from layers import REGISTRY
-    from twin.demo import generate
+
     frames = generate(seed=seed, preset="district", incidents=1000)
     keep = STATIC + (("households",) if households else ())
     return {k: v for k, v in frames.items() if k in keep and not REGISTRY[k].live}
@@ -24,6 +26,7 @@ def district_twin(seed: int = 7, households: bool = False):
 
     from layers import REGISTRY
     from twin.core import Twin
+
     frames = district_frames(seed, households)
     for name, f in frames.items():
         if not isinstance(f, gpd.GeoDataFrame):  # a layer without geometry (households)
@@ -49,8 +52,10 @@ def stats_ms(seconds: Sequence[float]) -> dict:
 
 def table(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
     """Rows as an aligned plain-text table (numbers right-aligned, floats with two decimals)."""
+
     def cell(v):
         return f"{v:,.2f}" if isinstance(v, float) else (f"{v:,}" if isinstance(v, int) else str(v))
+
     body = [[cell(v) for v in r] for r in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in body)) if body else len(str(h)) for i, h in enumerate(headers)]
     lines = ["  ".join(str(h).ljust(w) if i == 0 else str(h).rjust(w) for i, (h, w) in enumerate(zip(headers, widths)))]

@@ -17,6 +17,7 @@ binary transport (buildings.bin), --runs times each, alternating. Measured in th
 
 Prints a table and ratios (GeoJSON / binary) and writes bench/out/dashboard.json.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ def district(n_buildings: int, out: Path) -> Path:
     target = out / f"district-{n_buildings}"
     if (target / "incidents.csv").exists():
         return target
-    from twin.demo import generate, write
+    from ingest.demo import generate, write
 
     frames = generate(seed=7, preset="district", progress=True)
     counts = frames["buildings"]["community_id"].value_counts().sort_index().cumsum()
@@ -66,10 +67,14 @@ def load_once(page, url: str) -> dict:
         .filter((e) => e.name.includes('/api/dashboard/'))
         .map((e) => ({name: e.name.split('/api/dashboard/')[1], raw: e.decodedBodySize, sent: e.encodedBodySize,
                       ms: e.responseEnd - e.startTime}))""")
-    return {"drawn_ms": page.evaluate("twinDashboard.drawnAt"), "data_ms": page.evaluate("twinDashboard.dataAt"),
-            "entries": entries,
-            "buildings": page.evaluate("twinDashboard.counts.classes.reduce((a, b) => a + b, 0) + "
-                                       "twinDashboard.counts.unknown")}
+    return {
+        "drawn_ms": page.evaluate("twinDashboard.drawnAt"),
+        "data_ms": page.evaluate("twinDashboard.dataAt"),
+        "entries": entries,
+        "buildings": page.evaluate(
+            "twinDashboard.counts.classes.reduce((a, b) => a + b, 0) + twinDashboard.counts.unknown"
+        ),
+    }
 
 
 def measure(data_dir: Path | None, label: str, runs: int) -> list[dict]:
@@ -77,8 +82,9 @@ def measure(data_dir: Path | None, label: str, runs: int) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory(prefix="twin-bench-") as state:
         t0 = time.perf_counter()
-        app = create_app({"STATE_DIR": state, "REFRESH_SECONDS": 3600,
-                          **({"DATA_DIR": str(data_dir)} if data_dir else {})})
+        app = create_app(
+            {"STATE_DIR": state, "REFRESH_SECONDS": 3600, **({"DATA_DIR": str(data_dir)} if data_dir else {})}
+        )
         client = app.test_client()
         encode = {}
         for name in ("buildings.bin", "buildings.geojson", "risk.bin", "incidents.bin", "grids.json", "kpis"):
@@ -104,18 +110,27 @@ def measure(data_dir: Path | None, label: str, runs: int) -> list[dict]:
             first = results[tr][0]
             entries = {e["name"]: e for e in first["entries"]}
             b = entries[BUILDINGS_URL[tr]]
-            rows.append({
-                "data": label, "transport": tr, "buildings": first["buildings"],
-                "buildings_raw": b["raw"], "buildings_sent": b["sent"],
-                "total_raw": sum(e["raw"] for e in entries.values()),
-                "total_sent": sum(e["sent"] for e in entries.values()),
-                "drawn_ms": round(statistics.median(r["drawn_ms"] for r in results[tr])),
-                "drawn_ms_runs": [round(r["drawn_ms"]) for r in results[tr]],
-                "data_ms": round(statistics.median(r["data_ms"] for r in results[tr])),
-                "buildings_fetch_ms": round(statistics.median(
-                    next(e["ms"] for e in r["entries"] if e["name"] == BUILDINGS_URL[tr]) for r in results[tr])),
-                "server_setup_s": round(setup_s, 1), "server_encode_s": encode,
-            })
+            rows.append(
+                {
+                    "data": label,
+                    "transport": tr,
+                    "buildings": first["buildings"],
+                    "buildings_raw": b["raw"],
+                    "buildings_sent": b["sent"],
+                    "total_raw": sum(e["raw"] for e in entries.values()),
+                    "total_sent": sum(e["sent"] for e in entries.values()),
+                    "drawn_ms": round(statistics.median(r["drawn_ms"] for r in results[tr])),
+                    "drawn_ms_runs": [round(r["drawn_ms"]) for r in results[tr]],
+                    "data_ms": round(statistics.median(r["data_ms"] for r in results[tr])),
+                    "buildings_fetch_ms": round(
+                        statistics.median(
+                            next(e["ms"] for e in r["entries"] if e["name"] == BUILDINGS_URL[tr]) for r in results[tr]
+                        )
+                    ),
+                    "server_setup_s": round(setup_s, 1),
+                    "server_encode_s": encode,
+                }
+            )
     return rows
 
 
@@ -130,15 +145,29 @@ def main(argv=None) -> None:
     rows = measure(None, "demo street", args.runs)
     rows += measure(district(args.buildings, args.out), f"district {args.buildings // 1000}k", args.runs)
     table = pd.DataFrame(rows)
-    cols = ["data", "transport", "buildings", "buildings_raw", "buildings_sent", "total_raw", "total_sent",
-            "buildings_fetch_ms", "data_ms", "drawn_ms", "drawn_ms_runs"]
+    cols = [
+        "data",
+        "transport",
+        "buildings",
+        "buildings_raw",
+        "buildings_sent",
+        "total_raw",
+        "total_sent",
+        "buildings_fetch_ms",
+        "data_ms",
+        "drawn_ms",
+        "drawn_ms_runs",
+    ]
     print(table[cols].to_string(index=False))
     for data, g in table.groupby("data", sort=False):
         gj, bi = g.set_index("transport").loc["geojson"], g.set_index("transport").loc["binary"]
-        print(f"{data}: GeoJSON/binary  buildings raw x{gj.buildings_raw / bi.buildings_raw:.1f}, "
-              f"sent (gzip) x{gj.buildings_sent / bi.buildings_sent:.1f}, page total sent "
-              f"x{gj.total_sent / bi.total_sent:.1f}, buildings fetch x{gj.buildings_fetch_ms / bi.buildings_fetch_ms:.2f}, "
-              f"data ready x{gj.data_ms / bi.data_ms:.2f}, time to map x{gj.drawn_ms / bi.drawn_ms:.2f}")
+        print(
+            f"{data}: GeoJSON/binary  buildings raw x{gj.buildings_raw / bi.buildings_raw:.1f}, "
+            f"sent (gzip) x{gj.buildings_sent / bi.buildings_sent:.1f}, page total sent "
+            f"x{gj.total_sent / bi.total_sent:.1f}, "
+            f"buildings fetch x{gj.buildings_fetch_ms / bi.buildings_fetch_ms:.2f}, "
+            f"data ready x{gj.data_ms / bi.data_ms:.2f}, time to map x{gj.drawn_ms / bi.drawn_ms:.2f}"
+        )
     path = args.out / "dashboard.json"
     path.write_text(json.dumps(rows, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"wrote {path}")

@@ -16,6 +16,7 @@ keep-alive connection, both apps getting the same seeded requests, measured in a
 Reports the medians over rounds of requests per second and p50/p95 latency, and of the ratios open311 / bare
 insert (each round's ratio is taken within that round).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,8 +43,17 @@ def bodies(points: np.ndarray, n: int, seed: int) -> list[tuple]:
     rng = np.random.default_rng(seed)
     pick = points[rng.integers(0, len(points), n)] + rng.uniform(-4.5e-5, 4.5e-5, (n, 2)) * [1.3, 1.0]
     codes = rng.choice(CATEGORIES, n)
-    forms = ({"service_code": c, "lat": f"{y:.6f}", "long": f"{x:.6f}", "first_name": "测试", "phone": "13800000000",
-              "description": f"压测工单 {i}：楼道堆放杂物，请尽快处理"} for i, (c, (x, y)) in enumerate(zip(codes, pick)))
+    forms = (
+        {
+            "service_code": c,
+            "lat": f"{y:.6f}",
+            "long": f"{x:.6f}",
+            "first_name": "测试",
+            "phone": "13800000000",
+            "description": f"压测工单 {i}：楼道堆放杂物，请尽快处理",
+        }
+        for i, (c, (x, y)) in enumerate(zip(codes, pick))
+    )
     return [("POST", POST_PATH, urlencode(f).encode()) for f in forms]
 
 
@@ -54,8 +64,10 @@ def baseline_app(db_path: Path):
     db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
-    db.execute("CREATE TABLE requests (id INTEGER PRIMARY KEY, code TEXT, lat REAL, lon REAL, description TEXT, "
-               "name TEXT, phone TEXT, at REAL)")
+    db.execute(
+        "CREATE TABLE requests (id INTEGER PRIMARY KEY, code TEXT, lat REAL, lon REAL, description TEXT, "
+        "name TEXT, phone TEXT, at REAL)"
+    )
     lock = threading.Lock()
     app = Flask("baseline")
 
@@ -63,10 +75,18 @@ def baseline_app(db_path: Path):
     def post():
         f = request.form
         with lock:
-            cur = db.execute("INSERT INTO requests (code, lat, lon, description, name, phone, at) "
-                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (f["service_code"], float(f["lat"]), float(f["long"]),
-                                                               f["description"], f["first_name"], f["phone"],
-                                                               time.time()))
+            cur = db.execute(
+                "INSERT INTO requests (code, lat, lon, description, name, phone, at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    f["service_code"],
+                    float(f["lat"]),
+                    float(f["long"]),
+                    f["description"],
+                    f["first_name"],
+                    f["phone"],
+                    time.time(),
+                ),
+            )
         resp = jsonify([{"service_request_id": str(cur.lastrowid)}])
         resp.status_code = 201
         return resp
@@ -98,8 +118,10 @@ def main(argv=None) -> dict:
         before = twin.incidents.store.count()
         centroids = twin.frame("buildings").geometry.representative_point()
         points = np.column_stack([centroids.x, centroids.y])
-        print(f"street: {len(points)} buildings, {before:,} incidents already stored; "
-              f"loaded in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"street: {len(points)} buildings, {before:,} incidents already stored; "
+            f"loaded in {time.perf_counter() - t0:.1f} s"
+        )
         warm = bodies(points, 200, args.seed + 1)
         ours_url, ours = serve(app, threads=8)
         base_url, base = serve(baseline_app(tmp / "baseline.sqlite"), threads=8)
@@ -109,11 +131,14 @@ def main(argv=None) -> dict:
             test = bodies(points, args.requests, args.seed + 10 + k)
             rounds["open311"].append(measure(ours_url, test, args.concurrency))
             rounds["bare insert"].append(measure(base_url, test, args.concurrency))
-            rounds["services.json"].append(measure(ours_url, ["/open311/v2/services.json"] * args.requests,
-                                                   args.concurrency))
+            rounds["services.json"].append(
+                measure(ours_url, ["/open311/v2/services.json"] * args.requests, args.concurrency)
+            )
             a, b = rounds["open311"][-1], rounds["bare insert"][-1]
-            print(f"round {k + 1}: open311 {a['rps']:.0f} req/s p95 {a['p95']:.1f} ms; "
-                  f"bare insert {b['rps']:.0f} req/s p95 {b['p95']:.1f} ms")
+            print(
+                f"round {k + 1}: open311 {a['rps']:.0f} req/s p95 {a['p95']:.1f} ms; "
+                f"bare insert {b['rps']:.0f} req/s p95 {b['p95']:.1f} ms"
+            )
         ours.close()
         base.close()
         stored = twin.incidents.store.count() - before
@@ -121,16 +146,22 @@ def main(argv=None) -> dict:
         assert stored == sent, f"{stored} stored for {sent} acknowledged"
         twin.incidents.close()
 
-    results = {name: {key: float(np.median([r[key] for r in rs])) for key in ("rps", "p50", "p95")}
-               for name, rs in rounds.items()}
+    results = {
+        name: {key: float(np.median([r[key] for r in rs])) for key in ("rps", "p50", "p95")}
+        for name, rs in rounds.items()
+    }
     ratios = [(a["rps"] / b["rps"], a["p95"] / b["p95"]) for a, b in zip(rounds["open311"], rounds["bare insert"])]
-    print(f"Open311 POST requests.json, {args.concurrency} concurrent clients, {args.requests} requests per server "
-          f"and round, median of {args.rounds} rounds (after 200 warm-up)")
+    print(
+        f"Open311 POST requests.json, {args.concurrency} concurrent clients, {args.requests} requests per server "
+        f"and round, median of {args.rounds} rounds (after 200 warm-up)"
+    )
     print(f"{'':14} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
     for name, r in results.items():
         print(f"{name:14} {r['rps']:8.1f} {r['p50']:8.1f} {r['p95']:8.1f}")
-    print(f"ratio open311/bare insert (median of rounds): throughput x{np.median([r[0] for r in ratios]):.2f}, "
-          f"p95 latency x{np.median([r[1] for r in ratios]):.2f}")
+    print(
+        f"ratio open311/bare insert (median of rounds): throughput x{np.median([r[0] for r in ratios]):.2f}, "
+        f"p95 latency x{np.median([r[1] for r in ratios]):.2f}"
+    )
     return results
 
 

@@ -10,6 +10,7 @@ Methods, all answering "which buildings intersect (or lie within) this polygon?"
 
 Reports median/p95 per query and the ratios brute/twin and rtree/twin measured in this run, plus build times.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -79,8 +80,14 @@ def main(argv=None) -> dict:
     """Build the district twin, run the queries with every method, check they agree, print the figures."""
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--queries", type=int, default=500, help="polygons per method and predicate (default 500)")
-    p.add_argument("--size", type=float, nargs=2, default=(100.0, 800.0), metavar=("MIN", "MAX"),
-                   help="polygon size across in metres (default 100 800)")
+    p.add_argument(
+        "--size",
+        type=float,
+        nargs=2,
+        default=(100.0, 800.0),
+        metavar=("MIN", "MAX"),
+        help="polygon size across in metres (default 100 800)",
+    )
     p.add_argument("--seed", type=int, default=7)
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -119,10 +126,14 @@ def main(argv=None) -> dict:
     print(f"{args.queries} polygons {args.size[0]:.0f}–{args.size[1]:.0f} m across, all answers checked equal")
     print(table(["predicate", "method", "median ms", "p95 ms", "x twin"], rows))
     print(f"buildings per answer: {'; '.join(sizes)}")
-    print(f"index build over {len(geoms):,} envelopes: STRtree {build_str * 1000:.0f} ms, "
-          f"rtree (stream) {build_rtree * 1000:.0f} ms")
-    print(f"one live insertion: rtree {insert_us(tree, geoms):.0f} µs; an STRtree cannot insert, it is rebuilt "
-          f"({build_str * 1000:.0f} ms)")
+    print(
+        f"index build over {len(geoms):,} envelopes: STRtree {build_str * 1000:.0f} ms, "
+        f"rtree (stream) {build_rtree * 1000:.0f} ms"
+    )
+    print(
+        f"one live insertion: rtree {insert_us(tree, geoms):.0f} µs; an STRtree cannot insert, it is rebuilt "
+        f"({build_str * 1000:.0f} ms)"
+    )
     b, s = results[("intersects", "brute force")], results[("intersects", "twin (STRtree)")]
     print(f"ratio brute/indexed (intersects, median): x{b['median'] / s['median']:.0f}")
     return results

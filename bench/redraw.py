@@ -11,6 +11,7 @@ the others are timed on the prepared graph only. Every method runs its communiti
 processes. The generated district's today's plan is `--today drifted` (balanced grids of some years ago, since
 out of band by drift; the default) or `--today strips` (a stress test: uneven strips, most of it must be re-cut).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,31 +28,42 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.synthetic import TODAY  # noqa: E402
 from twin.redraw import RedrawParams, prepare, redraw  # noqa: E402
 from twin.redraw.instance import footprints  # noqa: E402
 from twin.redraw.metrics import plan_metrics  # noqa: E402
 from twin.redraw.solver import start  # noqa: E402
-from bench.synthetic import TODAY  # noqa: E402
 
 log = logging.getLogger("bench.redraw")
 RECOM_ATTEMPTS = 1000
-COLUMNS = ("time_s", "max_deviation_pct", "in_band_share", "pp_mean", "pp_min", "moved_households_pct", "grids",
-           "contiguous")
+COLUMNS = (
+    "time_s",
+    "max_deviation_pct",
+    "in_band_share",
+    "pp_mean",
+    "pp_min",
+    "moved_households_pct",
+    "grids",
+    "contiguous",
+)
 
 
 def load_instance(name: str, args):
     """The twin to bench on."""
     if name == "demo":
         from layers import open_twin
+
         return open_twin(None, state_dir=tempfile.mkdtemp(prefix="bench-redraw-"), live=False)
     if name == "district":  # 20 square communities of args.buildings/20 buildings, today's args.grids grids
         return _synthetic(args, communities=20, buildings=args.buildings // 20, grids=args.grids)
-    return _synthetic(args, communities=args.communities, buildings=args.buildings // args.communities,
-                      grids=args.grids)
+    return _synthetic(
+        args, communities=args.communities, buildings=args.buildings // args.communities, grids=args.grids
+    )
 
 
 def _synthetic(args, **kw):
     from bench.synthetic import twin
+
     return twin(seed=args.seed, today=args.today, **kw)
 
 
@@ -69,6 +81,7 @@ def per_community(fn, datas, counts, workers: int, *args) -> dict:
     if workers <= 1:
         return {d.community_id: fn(d, k, *args) for d, k in jobs}
     from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(workers) as pool:
         futures = {d.community_id: pool.submit(fn, d, k, *args) for d, k in jobs}
         return {cid: f.result() for cid, f in futures.items()}
@@ -78,8 +91,9 @@ def spopt_community(d, k: int, method: str, band: float, seed: int, maxp_iterati
     """Building labels of one community from one spopt regionaliser (coordinates as attributes)."""
     import geopandas as gpd
     import pandas as pd
-    from libpysal.weights import W
     import spopt.region as sr
+    from libpysal.weights import W
+
     warnings.filterwarnings("ignore")
     g = d.graph
     n = g.n
@@ -88,16 +102,25 @@ def spopt_community(d, k: int, method: str, band: float, seed: int, maxp_iterati
     neigh = {i: g.neighbours(i).tolist() for i in range(n)}
     w = W(neigh, silence_warnings=True)
     xy = (g.xy - g.xy.mean(axis=0)) / max(g.xy.std(), 1e-9)
-    gdf = gpd.GeoDataFrame(pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "load": d.load}),
-                           geometry=gpd.GeoSeries(d.cells))
+    gdf = gpd.GeoDataFrame(
+        pd.DataFrame({"x": xy[:, 0], "y": xy[:, 1], "load": d.load}), geometry=gpd.GeoSeries(d.cells)
+    )
     if method == "region_kmeans":
         m = sr.RegionKMeansHeuristic(xy, k, w, seed=seed)
     elif method == "skater":
         m = sr.Skater(gdf, w, ["x", "y"], n_clusters=k)
     elif method == "maxp":
         floor = (1 - band) * d.load.sum() / k
-        m = sr.MaxPHeuristic(gdf, w, ["x", "y"], "load", floor, top_n=2,
-                             max_iterations_construction=maxp_iterations[0], max_iterations_sa=maxp_iterations[1])
+        m = sr.MaxPHeuristic(
+            gdf,
+            w,
+            ["x", "y"],
+            "load",
+            floor,
+            top_n=2,
+            max_iterations_construction=maxp_iterations[0],
+            max_iterations_sa=maxp_iterations[1],
+        )
     else:
         raise ValueError(method)
     m.solve()
@@ -115,6 +138,7 @@ def recom_community(d, k: int, params, steps: int, seed: int) -> np.ndarray:
     from gerrychain.proposals import recom
     from gerrychain.tree import bipartition_tree
     from gerrychain.updaters import Tally
+
     warnings.filterwarnings("ignore")
     problem, unit_of = start(d, k, params, frozenset())
     if k <= 1:
@@ -126,13 +150,21 @@ def recom_community(d, k: int, params, steps: int, seed: int) -> np.ndarray:
     i, j, _ = g.edges()
     nxg.add_edges_from(zip(i.tolist(), j.tolist()))
     graph = Graph.from_networkx(nxg)
-    init = Partition(graph, {v: int(problem.labels[v]) for v in range(g.n)},
-                     updaters={"population": Tally("load", alias="population")})
+    init = Partition(
+        graph,
+        {v: int(problem.labels[v]) for v in range(g.n)},
+        updaters={"population": Tally("load", alias="population")},
+    )
     ideal = problem.load.sum() / k
     dev0 = max(abs(p - ideal) / ideal for p in init["population"].values())
-    proposal = partial(recom, pop_col="load", pop_target=ideal, epsilon=params.band, node_repeats=0,
-                       bipartition_tree_fn=partial(bipartition_tree, allow_pair_reselection=True,
-                                                   max_attempts=RECOM_ATTEMPTS))
+    proposal = partial(
+        recom,
+        pop_col="load",
+        pop_target=ideal,
+        epsilon=params.band,
+        node_repeats=0,
+        bipartition_tree_fn=partial(bipartition_tree, allow_pair_reselection=True, max_attempts=RECOM_ATTEMPTS),
+    )
     constraint = within_percent_of_ideal_population(init, max(params.band, dev0 + 1e-6))
     chain = MarkovChain(proposal, [constraint], always_accept, init, total_steps=steps, rng=seed)
     last = init
@@ -174,13 +206,15 @@ def bench(instance: str, args) -> list[dict]:
         t = time.perf_counter()
         try:
             if method == "recom":
-                labels = per_community(recom_community, datas, counts, args.workers, RedrawParams(**base),
-                                       args.recom_steps, args.seed)
+                labels = per_community(
+                    recom_community, datas, counts, args.workers, RedrawParams(**base), args.recom_steps, args.seed
+                )
                 name = f"GerryChain ReCom from current, {args.recom_steps} steps/community"
             else:
                 name = f"spopt {method}"
-                labels = per_community(spopt_community, datas, counts, args.workers, method, args.band, args.seed,
-                                       args.maxp_iterations)
+                labels = per_community(
+                    spopt_community, datas, counts, args.workers, method, args.band, args.seed, args.maxp_iterations
+                )
                 if method == "maxp":
                     name += f" ({args.maxp_iterations[0]} constructions, {args.maxp_iterations[1]} annealings)"
         except Exception as exc:
@@ -213,15 +247,20 @@ def main(argv=None) -> int:
     p.add_argument("--buildings", type=int, default=10_000)
     p.add_argument("--communities", type=int, default=4)
     p.add_argument("--grids", type=int, default=500, help="grids of today's plan in a generated instance")
-    p.add_argument("--today", choices=TODAY, default=TODAY[0],
-                   help="today's plan of a generated instance")
+    p.add_argument("--today", choices=TODAY, default=TODAY[0], help="today's plan of a generated instance")
     p.add_argument("--grids-total", type=int, default=None, help="grids of the redraw (default: today's count)")
     p.add_argument("--band", type=float, default=0.10)
     p.add_argument("--keep", type=float, nargs="*", default=[0.3, 0.0, 0.9])
     p.add_argument("--effort", type=int, default=60)
     p.add_argument("--workers", type=int, default=2)
-    p.add_argument("--maxp-iterations", type=int, nargs=2, default=[10, 2], metavar=("CONSTRUCTIONS", "ANNEALINGS"),
-                   help="spopt max-p effort (its cost grows fast with community size)")
+    p.add_argument(
+        "--maxp-iterations",
+        type=int,
+        nargs=2,
+        default=[10, 2],
+        metavar=("CONSTRUCTIONS", "ANNEALINGS"),
+        help="spopt max-p effort (its cost grows fast with community size)",
+    )
     p.add_argument("--recom-steps", type=int, default=300)
     p.add_argument("--methods", nargs="*", default=["region_kmeans", "skater", "maxp", "recom"])
     p.add_argument("--seed", type=int, default=1)

@@ -9,6 +9,7 @@ work (counts per place, hotspots) over it.
     python -m bench.reports                  # 10 copies: ~60,000 incidents a year
     python -m bench.reports --copies 20 --repeat 5
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,6 +32,7 @@ def build(copies: int, state: Path, seed: int = 7):
     from twin.incidents.service import IncidentService
     from twin.incidents.store import COLUMNS, SqliteIncidentStore
     from twin.store import default_data_dir
+
     twin = open_twin(default_data_dir(), state_dir=str(state / "demo"))
     base = twin.incidents.frame()
     rng = np.random.default_rng(seed)
@@ -42,8 +44,9 @@ def build(copies: int, state: Path, seed: int = 7):
         f["lat"] = f["lat"] + rng.normal(0, 30 * M_LAT, len(f))
         rows = f[list(COLUMNS)].astype(object).where(f[list(COLUMNS)].notna(), None)
         db.insert_many((dict(zip(COLUMNS, r)) for r in rows.itertuples(index=False, name=None)), actor="bench")
-    service = IncidentService(twin, db, clock=twin.incidents.clock, deadlines=twin.incidents.deadlines,
-                              timezone=twin.incidents.timezone)
+    service = IncidentService(
+        twin, db, clock=twin.incidents.clock, deadlines=twin.incidents.deadlines, timezone=twin.incidents.timezone
+    )
     return twin, service
 
 
@@ -52,6 +55,7 @@ def run(copies: int, repeat: int) -> str:
     from twin.incidents.periods import period_of
     from twin.incidents.reports import period_report, summarize
     from twin.incidents.sixnos import six_nos
+
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
         twin, s = build(copies, Path(tmp))
@@ -61,8 +65,9 @@ def run(copies: int, repeat: int) -> str:
         for kind, back in (("weekly", 7), ("monthly", 31), ("quarterly", 92)):
             p = period_of(kind, today - pd.Timedelta(days=back), s.timezone)
             n = len(s.select(start=p.start_utc, end=p.end_utc))
-            base = _median_ms(lambda: summarize(s.select(start=p.start_utc, end=p.end_utc), s.deadlines, s.now()),
-                              repeat)
+            base = _median_ms(
+                lambda: summarize(s.select(start=p.start_utc, end=p.end_utc), s.deadlines, s.now()), repeat
+            )
             rep = _median_ms(lambda: period_report(s, p), repeat)
             rows.append((f"{kind} report {p.label}", n, rep, base, rep / base))
             if kind == "quarterly":

@@ -6,6 +6,7 @@ Serves the demo street (incident state in a temporary directory, so the demo's y
 the page in headless Debian Chromium once the map has drawn: Chinese coloured by property-management state,
 English coloured by risk level.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,10 @@ from tests.live import chromium_page, live_server
 from web import create_app
 
 SIZE = (1600, 900)
-SHOTS = (("dashboard-zh.png", "?lang=zh&mode=property&pulse=0", "zh-CN"),
-         ("dashboard-en.png", "?lang=en&mode=risk&pulse=0", "en-GB"))
+SHOTS = (
+    ("dashboard-zh.png", "?lang=zh&mode=property&pulse=0", "zh-CN"),
+    ("dashboard-en.png", "?lang=en&mode=risk&pulse=0", "en-GB"),
+)
 
 
 def shoot(out: Path, data: str | None = None) -> list[Path]:
@@ -30,8 +33,9 @@ def shoot(out: Path, data: str | None = None) -> list[Path]:
             for name, query, locale in SHOTS:
                 with chromium_page(viewport=SIZE, locale=locale) as page:
                     page.goto(base + "/dashboard" + query)
-                    page.wait_for_function("window.twinDashboard && twinDashboard.drawnAt && twinDashboard.kpis",
-                                           timeout=60000)
+                    page.wait_for_function(
+                        "window.twinDashboard && twinDashboard.drawnAt && twinDashboard.kpis", timeout=60000
+                    )
                     page.wait_for_timeout(1500)  # fonts of the grid codes, last frame
                     if page.errors:
                         raise RuntimeError(f"{name}: the page logged errors: {page.errors}")

@@ -5,10 +5,11 @@ Today's grids come in two kinds (`today=`):
   bisection on the households of that time, since when households have drifted (some buildings emptied or filled,
   some towers are new), so today's plan is out of band by tens of percent but still a sensible start;
 - "strips": uneven vertical strips, far out of band (a stress test where most of the plan must be re-cut)."""
+
 from __future__ import annotations
 
-import numpy as np
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -19,8 +20,9 @@ M_LON, M_LAT = 1 / 84_300, 1 / 111_000  # degrees per metre near 40.8°N
 TODAY = ("drifted", "strips")
 
 
-def district(communities: int = 4, buildings: int = 500, grids: int = 40, seed: int = 7,
-             today: str = "drifted") -> dict:
+def district(
+    communities: int = 4, buildings: int = 500, grids: int = 40, seed: int = 7, today: str = "drifted"
+) -> dict:
     """Frames (WGS84) of a synthetic district: communities, buildings, grids, households (compounds empty)."""
     if today not in TODAY:
         raise ValueError(f"today must be one of {TODAY}, not {today!r}")
@@ -34,8 +36,14 @@ def district(communities: int = 4, buildings: int = 500, grids: int = 40, seed: 
     for c in range(communities):
         cx, cy = (c % side) * size, (c // side) * size
         cid = f"130702001{c + 1:03d}"
-        comms.append({"community_id": cid, "name": f"社区{c + 1}", "street_name": "合成街道",
-                      "geometry": _box(cx, cy, cx + size, cy + size)})
+        comms.append(
+            {
+                "community_id": cid,
+                "name": f"社区{c + 1}",
+                "street_name": "合成街道",
+                "geometry": _box(cx, cy, cx + size, cy + size),
+            }
+        )
         n, rects, loads = 0, [], []
         for i in range(per):
             for j in range(per):
@@ -46,10 +54,21 @@ def district(communities: int = 4, buildings: int = 500, grids: int = 40, seed: 
                 w, h = rng.uniform(12, 22), rng.uniform(8, 20)
                 tower = rng.random() < 0.08
                 hh = int(rng.integers(60, 120) if tower else rng.integers(6, 36))
-                blds.append({"building_id": f"{cid}-{n}", "name": str(n), "compound_id": None, "community_id": cid,
-                             "floors": 18 if tower else 6, "height_m": 54.0 if tower else 18.0, "units": 2,
-                             "households": hh, "use": "residential", "build_year": 1990,
-                             "geometry": _box(x, y, x + w, y + h)})
+                blds.append(
+                    {
+                        "building_id": f"{cid}-{n}",
+                        "name": str(n),
+                        "compound_id": None,
+                        "community_id": cid,
+                        "floors": 18 if tower else 6,
+                        "height_m": 54.0 if tower else 18.0,
+                        "units": 2,
+                        "households": hh,
+                        "use": "residential",
+                        "build_year": 1990,
+                        "geometry": _box(x, y, x + w, y + h),
+                    }
+                )
                 rects.append((x + w / 2, y + h / 2))
                 loads.append(hh)
                 n += 1
@@ -61,21 +80,48 @@ def district(communities: int = 4, buildings: int = 500, grids: int = 40, seed: 
             past = _past_households(np.asarray(loads, float), rng)
             boxes = _bisect(np.asarray(rects), past, k_per, (cx, cy, cx + size, cy + size))
         for g, box in enumerate(boxes):
-            grds.append({"grid_code": f"{cid}{g + 1:03d}", "community_id": cid, "name": f"网格{g + 1}",
-                         "worker": f"网格员{g + 1}", "type": "community", "geometry": _box(*box)})
+            grds.append(
+                {
+                    "grid_code": f"{cid}{g + 1:03d}",
+                    "community_id": cid,
+                    "name": f"网格{g + 1}",
+                    "worker": f"网格员{g + 1}",
+                    "type": "community",
+                    "geometry": _box(*box),
+                }
+            )
     b = gpd.GeoDataFrame(blds, crs="EPSG:4326")
-    hrows = [{"household_id": f"{bid}-{k}", "building_id": bid, "unit": 1, "floor": 1, "room": str(k), "size": 2,
-              "elderly_alone": False, "floating": False, "key_group": False, "name": "x", "phone": None}
-             for bid, hh in zip(b["building_id"], b["households"]) for k in range(hh)]
+    hrows = [
+        {
+            "household_id": f"{bid}-{k}",
+            "building_id": bid,
+            "unit": 1,
+            "floor": 1,
+            "room": str(k),
+            "size": 2,
+            "elderly_alone": False,
+            "floating": False,
+            "key_group": False,
+            "name": "x",
+            "phone": None,
+        }
+        for bid, hh in zip(b["building_id"], b["households"])
+        for k in range(hh)
+    ]
     h = gpd.GeoDataFrame(pd.DataFrame(hrows), geometry=gpd.GeoSeries([None] * len(hrows), crs="EPSG:4326"))
-    return {"communities": gpd.GeoDataFrame(comms, crs="EPSG:4326"), "buildings": b,
-            "grids": gpd.GeoDataFrame(grds, crs="EPSG:4326"), "households": h}
+    return {
+        "communities": gpd.GeoDataFrame(comms, crs="EPSG:4326"),
+        "buildings": b,
+        "grids": gpd.GeoDataFrame(grds, crs="EPSG:4326"),
+        "households": h,
+    }
 
 
 def twin(**kw):
     """A Twin (no live layers) of the synthetic district."""
     from layers import REGISTRY
     from twin.core import Twin
+
     frames = district(**kw)
     kinds = {k: REGISTRY[k] for k in frames}
     return Twin.from_frames(frames, kinds)
@@ -102,7 +148,7 @@ def _bisect(xy: np.ndarray, load: np.ndarray, k: int, box: tuple) -> list[tuple]
     cum = np.cumsum(load[order])
     c = int(np.clip(np.searchsorted(cum, cum[-1] * kl / k), 0, len(order) - 2))
     cut = (xy[order[c], axis] + xy[order[c + 1], axis]) / 2
-    left, right = order[:c + 1], order[c + 1:]
+    left, right = order[: c + 1], order[c + 1 :]
     lbox, rbox = ((x0, y0, cut, y1), (cut, y0, x1, y1)) if axis == 0 else ((x0, y0, x1, cut), (x0, cut, x1, y1))
     return _bisect(xy[left], load[left], kl, lbox) + _bisect(xy[right], load[right], k - kl, rbox)
 

@@ -1,4 +1,5 @@
 """Layer kinds: one module per kind, each defining KIND; found by scanning this package, so a new kind is one file."""
+
 from __future__ import annotations
 
 import importlib
@@ -25,6 +26,7 @@ REGISTRY: dict[str, LayerKind] = _discover()
 def open_twin(data_dir=None, **options):
     """Load a twin from `data_dir` (the built-in demo street when None) with every registered layer kind."""
     from twin.core import Twin
+
     return Twin.open(data_dir, REGISTRY, **options)
 
 

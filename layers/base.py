@@ -1,4 +1,5 @@
 """What a layer kind declares: schema, Chinese/English titles, which fields the public may see, and map style."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

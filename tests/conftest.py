@@ -1,4 +1,5 @@
 """Shared fixtures: the tiny hand-made street (tests/tiny.py) on disk and loaded."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,4 +17,5 @@ def tiny_dir(tmp_path):
 def tiny_twin(tiny_dir):
     """The tiny street loaded as a twin (with its incident store in the same tmp directory)."""
     from layers import open_twin
+
     return open_twin(tiny_dir)

@@ -1,4 +1,5 @@
 """Live servers and a real browser for tests: waitress on 127.0.0.1 in a thread, Debian's Chromium via Playwright."""
+
 from __future__ import annotations
 
 import contextlib
@@ -8,8 +9,15 @@ import threading
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--use-gl=angle", "--use-angle=swiftshader",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--use-gl=angle",
+    "--use-angle=swiftshader",
     "--enable-unsafe-swiftshader",
 ]
 
@@ -51,8 +59,13 @@ def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
     try:
         with sync_playwright() as pw:
             context = pw.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": viewport[0], "height": viewport[1]}, locale=locale)
+                profile,
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": viewport[0], "height": viewport[1]},
+                locale=locale,
+            )
             try:
                 page = context.pages[0] if context.pages else context.new_page()
                 page.errors = []

@@ -1,4 +1,5 @@
 """Who is asking, and what they may see: roles, grid limits, and small-count suppression. No web code here."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -10,6 +10,7 @@ Incidents are points and count when they lie in the area (boundary included), re
 `query` returns an AreaAnswer holding every figure unsuppressed; `figures(answer, principal)` is what a caller
 may see (counts of 1-2 suppressed for public and planner callers; household detail for staff in their grids).
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,10 +33,34 @@ RULES = ("centroid", "area")
 WHOLE_SHARE = 0.9999  # a compound this much inside counts as wholly inside (rounding of projected areas)
 TOP_RISK = 10
 PEOPLE = ("households", "population", "elderly_alone", "floating", "key_group")
-HOUSEHOLD_DETAIL = ("household_id", "building_id", "unit", "floor", "room", "size", "elderly_alone", "floating",
-                    "key_group", "name", "phone", "grid_code", "compound_id", "community_id")
-OVERDUE_FIELDS = ("incident_id", "category", "stage", "level", "reported_at", "overdue_limit", "next_due",
-                  "grid_code", "compound_id", "building_id")
+HOUSEHOLD_DETAIL = (
+    "household_id",
+    "building_id",
+    "unit",
+    "floor",
+    "room",
+    "size",
+    "elderly_alone",
+    "floating",
+    "key_group",
+    "name",
+    "phone",
+    "grid_code",
+    "compound_id",
+    "community_id",
+)
+OVERDUE_FIELDS = (
+    "incident_id",
+    "category",
+    "stage",
+    "level",
+    "reported_at",
+    "overdue_limit",
+    "next_due",
+    "grid_code",
+    "compound_id",
+    "building_id",
+)
 
 
 # --- per-twin arrays built once (keyed by layer versions) -----------------------------------------------------
@@ -97,17 +122,31 @@ def _build_index(twin, key) -> AreaIndex:
     if "compounds" in twin.layers and "compound_id" in b.columns:
         c = twin.frame("compounds")
         states = dict(zip(c["compound_id"], c["state"]))
-        state = np.array([states.get(cid, "none") if isinstance(cid, str) else "none" for cid in b["compound_id"]],
-                         dtype=object)
+        state = np.array(
+            [states.get(cid, "none") if isinstance(cid, str) else "none" for cid in b["compound_id"]], dtype=object
+        )
     years = pd.to_numeric(b["build_year"], errors="coerce")
     decade = np.where(years.notna(), (years.fillna(0) // 10 * 10).astype(int).astype(str) + "s", "unknown")
     log.info("area index built over %d buildings", n)
     boundary = twin.crs.to_metric(twin.boundary) if twin.boundary is not None else None
     if boundary is not None:
         shapely.prepare(boundary)
-    return AreaIndex(key, shapely.STRtree(rep), shapely.area(layer.index.metric), floors, people,
-                     hh_order, hh_start, state, decade.astype(object), boundary, _objects(b["building_id"]),
-                     _objects(b["name"]), _objects(b["compound_id"]), _compound_columns(twin))
+    return AreaIndex(
+        key,
+        shapely.STRtree(rep),
+        shapely.area(layer.index.metric),
+        floors,
+        people,
+        hh_order,
+        hh_start,
+        state,
+        decade.astype(object),
+        boundary,
+        _objects(b["building_id"]),
+        _objects(b["name"]),
+        _objects(b["compound_id"]),
+        _compound_columns(twin),
+    )
 
 
 COMPOUND_FIELDS = ("compound_id", "name", "state", "community_id", "build_year")
@@ -191,21 +230,30 @@ def query(twin, area: Area, *, rule: str = "centroid", start=None, end=None, now
     hpos = idx.hh_order[_ranges(idx.hh_start[pos], counts)] if len(idx.hh_order) else np.zeros(0, dtype=np.int64)
     hw = np.repeat(w, counts) if len(idx.hh_order) else np.zeros(0)
     summary = {
-        "area": {**area.describe(), "area_m2": _area_m2(area), "in_street_m2": _in_street_m2(idx, area),
-                 "bbox": [round(v, 7) for v in area.geom.bounds] if not area.geom.is_empty else None},
+        "area": {
+            **area.describe(),
+            "area_m2": _area_m2(area),
+            "in_street_m2": _in_street_m2(idx, area),
+            "bbox": [round(v, 7) for v in area.geom.bounds] if not area.geom.is_empty else None,
+        },
         "rule": rule,
         "period": {"start": _iso(start), "end": _iso(end)},
-        "buildings": {"count": _r(w.sum()), "footprint_m2": _r((idx.footprint_m2[pos] * w).sum(), 1),
-                      "floor_area_m2": _r((idx.footprint_m2[pos] * idx.floors[pos] * w).sum(), 1)},
+        "buildings": {
+            "count": _r(w.sum()),
+            "footprint_m2": _r((idx.footprint_m2[pos] * w).sum(), 1),
+            "floor_area_m2": _r((idx.footprint_m2[pos] * idx.floors[pos] * w).sum(), 1),
+        },
         "people": {k: _r((idx.people[k][pos] * w).sum()) for k in PEOPLE},
         "property_states": _mix(idx.state[pos], w, idx.people["households"][pos]),
         "build_decades": _mix(idx.decade[pos], w, idx.people["households"][pos], sort=True),
     }
     answer = AreaAnswer(area, rule, start, end, summary, pos, w, hpos, hw)
     answer.compounds = compounds_touched(twin, area)
-    summary["compounds"] = {"count": len(answer.compounds),
-                            "whole": sum(1 for c in answer.compounds if c["whole"]),
-                            "partly": sum(1 for c in answer.compounds if not c["whole"])}
+    summary["compounds"] = {
+        "count": len(answer.compounds),
+        "whole": sum(1 for c in answer.compounds if c["whole"]),
+        "partly": sum(1 for c in answer.compounds if not c["whole"]),
+    }
     _add_incidents(twin, answer, now)
     _add_risk(twin, answer, now)
     return answer
@@ -223,7 +271,7 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
 def _mix(codes: np.ndarray, w: np.ndarray, households: np.ndarray, sort: bool = False) -> dict:
     """code → {"buildings": weighted count, "households": weighted households} over the counted buildings."""
     out: dict = {}
-    for code in (sorted(set(codes)) if sort else dict.fromkeys(codes)):
+    for code in sorted(set(codes)) if sort else dict.fromkeys(codes):
         m = codes == code
         out[str(code)] = {"buildings": _r(w[m].sum()), "households": _r((households[m] * w[m]).sum())}
     return out
@@ -246,9 +294,15 @@ def compounds_touched(twin, area: Area) -> list[dict]:
     for i, p in enumerate(cand):
         if share[i] <= 0:
             continue  # touches the edge only
-        out.append({**{k: v[p] for k, v in cols.items()}, "build_year": _int(cols["build_year"][p]),
-                    "share": round(float(min(share[i], 1.0)), 4), "whole": bool(share[i] >= WHOLE_SHARE),
-                    "area_inside_m2": round(float(part_m2[i]), 1)})
+        out.append(
+            {
+                **{k: v[p] for k, v in cols.items()},
+                "build_year": _int(cols["build_year"][p]),
+                "share": round(float(min(share[i], 1.0)), 4),
+                "whole": bool(share[i] >= WHOLE_SHARE),
+                "area_inside_m2": round(float(part_m2[i]), 1),
+            }
+        )
     out.sort(key=lambda c: (-c["share"], str(c["compound_id"])))
     return out
 
@@ -260,6 +314,7 @@ def _add_incidents(twin, answer: AreaAnswer, now) -> None:
         return
     from .incidents.reports import summarize
     from .incidents.timeliness import DONE_STAGES, timeliness
+
     now = service.now() if now is None else pd.Timestamp(now)
     frame = service.select(geom=answer.area.geom, start=answer.start, end=answer.end)
     answer.incidents = frame
@@ -289,10 +344,19 @@ def _add_risk(twin, answer: AreaAnswer, now) -> None:
     levels = level[pos]
     by_level = {lv: _r(w[levels == lv].sum()) for lv in risk.LEVELS}
     order = np.lexsort((idx.ids[pos], -np.nan_to_num(score[pos], nan=-1.0)))[:TOP_RISK]
-    top = [{"building_id": idx.ids[p], "name": idx.names[p], "compound_id": idx.compound_ids[p],
-            "score": round(float(score[p]), 1), "level": level[p], "factors": list(factors[p])[:4],
-            "weight": round(float(w[i]), 4)}
-           for i, p in ((i, pos[i]) for i in order) if not np.isnan(score[p])]
+    top = [
+        {
+            "building_id": idx.ids[p],
+            "name": idx.names[p],
+            "compound_id": idx.compound_ids[p],
+            "score": round(float(score[p]), 1),
+            "level": level[p],
+            "factors": list(factors[p])[:4],
+            "weight": round(float(w[i]), 4),
+        }
+        for i, p in ((i, pos[i]) for i in order)
+        if not np.isnan(score[p])
+    ]
     answer.risk_top = top
     answer.summary["risk"] = {"by_level": by_level, "top": top}
 
@@ -302,8 +366,11 @@ def _risk_arrays(idx: AreaIndex, scores) -> tuple:
     with _LOCK:
         if idx.risk_key != scores.key:
             table = scores.buildings.reindex(idx.ids)
-            idx.risk = (table["score"].to_numpy(dtype=float), table["level"].to_numpy(dtype=object),
-                        table["factors"].to_numpy(dtype=object))
+            idx.risk = (
+                table["score"].to_numpy(dtype=float),
+                table["level"].to_numpy(dtype=object),
+                table["factors"].to_numpy(dtype=object),
+            )
             idx.risk_key = scores.key
         return idx.risk
 
@@ -332,8 +399,11 @@ def household_rows(twin, answer: AreaAnswer, principal: Principal) -> list[dict]
     if not principal.sees_personal or not len(answer.household_pos):
         return []
     h = twin.frame("households").iloc[answer.household_pos]
-    allowed = np.array([principal.may_see_grid(g) for g in h["grid_code"]], dtype=bool) \
-        if "grid_code" in h.columns else np.full(len(h), principal.role == "admin")
+    allowed = (
+        np.array([principal.may_see_grid(g) for g in h["grid_code"]], dtype=bool)
+        if "grid_code" in h.columns
+        else np.full(len(h), principal.role == "admin")
+    )
     cols = [c for c in HOUSEHOLD_DETAIL if c in h.columns]
     rows = pd.DataFrame(h.loc[allowed, cols]).astype(object).where(lambda d: d.notna(), None)
     rows["weight"] = np.round(answer.household_weights[allowed], 4)
@@ -411,6 +481,7 @@ def _area_m2(area: Area) -> float:
     a = float(shapely.area(area.metric))
     if not np.isfinite(a):
         from pyproj import Geod
+
         a = abs(Geod(ellps="WGS84").geometry_area_perimeter(area.geom)[0])
     return round(a, 1)
 

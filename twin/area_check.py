@@ -5,6 +5,7 @@ and compound against the area with geopandas' vectorised predicates and intersec
 precomputed per-building sums — and sums households with pandas, so that the indexed answer of twin.area can be
 checked against an independent computation and timed against it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,8 +35,9 @@ def prepare(twin) -> Frames:
     """Project and join the frames once (what loading costs, not what a query costs)."""
     metric_crs = twin.crs.crs
     b = twin.frame("buildings")
-    bm = gpd.GeoDataFrame(b[["building_id", "compound_id"]].copy(), geometry=b.geometry.to_crs(metric_crs).values,
-                          crs=metric_crs)
+    bm = gpd.GeoDataFrame(
+        b[["building_id", "compound_id"]].copy(), geometry=b.geometry.to_crs(metric_crs).values, crs=metric_crs
+    )
     bm["floors"] = pd.to_numeric(b["floors"], errors="coerce").fillna(1).to_numpy(dtype=float)
     bm["footprint"] = bm.geometry.area
     c = twin.frame("compounds")
@@ -58,8 +60,11 @@ def brute_force(twin, area, rule: str = "centroid", frames: Frames | None = None
         weights = pd.Series(1.0, index=bm["building_id"].to_numpy()[hit])
     else:
         part = bm.geometry.intersection(area.metric).area.to_numpy()
-        share = np.clip(np.divide(part, bm["footprint"].to_numpy(), out=np.zeros_like(part),
-                                  where=bm["footprint"].to_numpy() > 0), 0, 1)
+        share = np.clip(
+            np.divide(part, bm["footprint"].to_numpy(), out=np.zeros_like(part), where=bm["footprint"].to_numpy() > 0),
+            0,
+            1,
+        )
         keep = share > 0
         weights = pd.Series(share[keep], index=bm["building_id"].to_numpy()[keep])
     sel = bm.set_index("building_id").loc[weights.index]

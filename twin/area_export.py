@@ -1,5 +1,6 @@
 """Area answers as files: a flat table of figures (CSV, the first XLSX sheet, GeoJSON properties), plus the
 compounds, overdue incidents and — for callers allowed to see them — households behind the figures."""
+
 from __future__ import annotations
 
 import csv
@@ -15,25 +16,44 @@ log = logging.getLogger(__name__)
 
 TABLES = ("figures", "compounds", "overdue", "households")
 LABELS = {
-    "area_m2": ("面积(平方米)", "Area (m²)"), "in_street_m2": ("街道内面积(平方米)", "Area inside the street (m²)"),
-    "count": ("楼栋数", "Buildings"), "footprint_m2": ("占地面积(平方米)", "Footprint (m²)"),
-    "floor_area_m2": ("建筑面积(平方米)", "Floor area (m²)"), "households": ("户数", "Households"),
-    "population": ("人口", "Population"), "elderly_alone": ("独居老人", "Elderly living alone"),
-    "floating": ("流动人口户", "Floating households"), "key_group": ("重点人群户", "Key-group households"),
-    "touched": ("涉及小区", "Compounds touched"), "whole": ("完全在内的小区", "Compounds wholly inside"),
+    "area_m2": ("面积(平方米)", "Area (m²)"),
+    "in_street_m2": ("街道内面积(平方米)", "Area inside the street (m²)"),
+    "count": ("楼栋数", "Buildings"),
+    "footprint_m2": ("占地面积(平方米)", "Footprint (m²)"),
+    "floor_area_m2": ("建筑面积(平方米)", "Floor area (m²)"),
+    "households": ("户数", "Households"),
+    "population": ("人口", "Population"),
+    "elderly_alone": ("独居老人", "Elderly living alone"),
+    "floating": ("流动人口户", "Floating households"),
+    "key_group": ("重点人群户", "Key-group households"),
+    "touched": ("涉及小区", "Compounds touched"),
+    "whole": ("完全在内的小区", "Compounds wholly inside"),
     "partly": ("部分在内的小区", "Compounds partly inside"),
-    "total": ("事件总数", "Incidents"), "open": ("未办结", "Open"), "overdue": ("超时", "Overdue"),
-    "closure_rate": ("办结率", "Closure rate"), "mean_rating": ("平均评价", "Mean rating"),
-    "accept": ("按时受理率", "Accepted on time"), "on_site": ("按时到场率", "On site on time"),
-    "resolve": ("按时办结率", "Resolved on time"), "buildings": ("楼栋数", "Buildings"),
-    "low": ("低风险", "Low risk"), "medium": ("中风险", "Medium risk"), "high": ("高风险", "High risk"),
+    "total": ("事件总数", "Incidents"),
+    "open": ("未办结", "Open"),
+    "overdue": ("超时", "Overdue"),
+    "closure_rate": ("办结率", "Closure rate"),
+    "mean_rating": ("平均评价", "Mean rating"),
+    "accept": ("按时受理率", "Accepted on time"),
+    "on_site": ("按时到场率", "On site on time"),
+    "resolve": ("按时办结率", "Resolved on time"),
+    "buildings": ("楼栋数", "Buildings"),
+    "low": ("低风险", "Low risk"),
+    "medium": ("中风险", "Medium risk"),
+    "high": ("高风险", "High risk"),
     "critical": ("极高风险", "Critical risk"),
 }
 SECTIONS = {
-    "area": ("区域", "Area"), "buildings": ("楼栋", "Buildings"), "people": ("人口", "People"),
-    "property_states": ("物业状态", "Property management"), "build_decades": ("建成年代", "Build decade"),
-    "compounds": ("小区", "Compounds"), "incidents": ("事件", "Incidents"), "by_stage": ("事件阶段", "Incident stage"),
-    "by_category": ("事件类别", "Incident category"), "on_time": ("按时率", "On time"),
+    "area": ("区域", "Area"),
+    "buildings": ("楼栋", "Buildings"),
+    "people": ("人口", "People"),
+    "property_states": ("物业状态", "Property management"),
+    "build_decades": ("建成年代", "Build decade"),
+    "compounds": ("小区", "Compounds"),
+    "incidents": ("事件", "Incidents"),
+    "by_stage": ("事件阶段", "Incident stage"),
+    "by_category": ("事件类别", "Incident category"),
+    "on_time": ("按时率", "On time"),
     "risk": ("风险等级(楼栋)", "Risk level (buildings)"),
 }
 VOCABS = {"property_states": PROPERTY_STATES, "by_stage": INCIDENT_STAGES, "by_category": INCIDENT_CATEGORIES}
@@ -57,10 +77,15 @@ def figure_rows(fig: dict, lang: str = "zh") -> list[dict]:
     rows = []
 
     def add(section, item, value, vocab=None):
-        rows.append({"section": section, "item": item,
-                     "label": f"{_label(section, lang, SECTIONS) if section in SECTIONS else section} · "
-                              f"{_label(item, lang, vocab)}",
-                     "value": value})
+        rows.append(
+            {
+                "section": section,
+                "item": item,
+                "label": f"{_label(section, lang, SECTIONS) if section in SECTIONS else section} · "
+                f"{_label(item, lang, vocab)}",
+                "value": value,
+            }
+        )
 
     add("area", "area_m2", fig["area"]["area_m2"])
     add("area", "in_street_m2", fig["area"]["in_street_m2"])
@@ -95,8 +120,10 @@ def table_rows(fig: dict, table: str, lang: str = "zh") -> list[dict]:
     if table == "figures":
         return figure_rows(fig, lang)
     if table == "compounds":
-        return [{**c, "state_label": _label(c.get("state") or "", lang, PROPERTY_STATES)}
-                for c in fig.get("compounds_list", [])]
+        return [
+            {**c, "state_label": _label(c.get("state") or "", lang, PROPERTY_STATES)}
+            for c in fig.get("compounds_list", [])
+        ]
     if table == "overdue":
         return fig.get("overdue_incidents", [])
     if table == "households":
@@ -124,14 +151,22 @@ def to_csv(fig: dict, table: str = "figures", lang: str = "zh") -> str:
 
 def to_geojson(twin, answer, fig: dict, lang: str = "zh") -> dict:
     """A FeatureCollection: the area (figures as properties), then each counted building with its weight."""
-    props = {"kind": "area", "rule": fig["rule"], "label": fig["area"].get("label"), "suppressed": fig["suppressed"],
-             "repaired": fig["area"]["repaired"]}
+    props = {
+        "kind": "area",
+        "rule": fig["rule"],
+        "label": fig["area"].get("label"),
+        "suppressed": fig["suppressed"],
+        "repaired": fig["area"]["repaired"],
+    }
     props.update({f"{r['section']}.{r['item']}": r["value"] for r in figure_rows(fig, lang)})
     feats = [{"type": "Feature", "properties": props, "geometry": shapely.geometry.mapping(answer.area.geom)}]
     b = twin.frame("buildings").iloc[answer.building_pos]
     geoms = shapely.to_geojson(b.geometry.values)
-    cols = [c for c in ("building_id", "name", "compound_id", "community_id", "grid_code", "floors", "use",
-                        "build_year") if c in b.columns]
+    cols = [
+        c
+        for c in ("building_id", "name", "compound_id", "community_id", "grid_code", "floors", "use", "build_year")
+        if c in b.columns
+    ]
     records = b[cols].astype(object).where(b[cols].notna(), None).to_dict("records")
     for rec, g, w in zip(records, geoms, answer.weights):
         rec["kind"] = "building"
@@ -144,8 +179,12 @@ def to_xlsx(fig: dict, lang: str = "zh") -> bytes:
     """The answer as an Excel workbook: one sheet per table present (households only for allowed callers)."""
     from openpyxl import Workbook
 
-    names = {"figures": ("统计", "Figures"), "compounds": ("小区", "Compounds"), "overdue": ("超时事件", "Overdue"),
-             "households": ("住户", "Households")}
+    names = {
+        "figures": ("统计", "Figures"),
+        "compounds": ("小区", "Compounds"),
+        "overdue": ("超时事件", "Overdue"),
+        "households": ("住户", "Households"),
+    }
     wb = Workbook()
     wb.remove(wb.active)
     for table in TABLES:

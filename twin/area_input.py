@@ -3,6 +3,7 @@
 Every way of naming an area ends in an `Area`: its WGS84 geometry, its metric twin, and a note of any repair.
 Malformed input raises InvalidInput with a message a person can act on; nothing here touches the web.
 """
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,11 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MAX_VERTICES = 100_000
 CIRCLE_QUAD_SEGS = 32  # a disc is a 128-gon: its area is within 0.05% of the true circle's
-ID_KINDS = {"grid": ("grids", "grid_code"), "community": ("communities", "community_id"),
-            "compound": ("compounds", "compound_id")}
+ID_KINDS = {
+    "grid": ("grids", "grid_code"),
+    "community": ("communities", "community_id"),
+    "compound": ("compounds", "compound_id"),
+}
 POLYGONAL = ("Polygon", "MultiPolygon")
 
 
@@ -39,8 +43,13 @@ class Area:
 
     def describe(self) -> dict:
         """JSON-able description of the area (without the geometry)."""
-        return {"kind": self.kind, **self.ref, "label": self.label, "repaired": self.repaired,
-                "repair_reason": self.repair_reason}
+        return {
+            "kind": self.kind,
+            **self.ref,
+            "label": self.label,
+            "repaired": self.repaired,
+            "repair_reason": self.repair_reason,
+        }
 
 
 # --- GeoJSON polygons -------------------------------------------------------------------------------------------
@@ -52,8 +61,11 @@ def count_brackets_bound(raw: bytes | str, max_vertices: int) -> None:
     """
     n = raw.count(b"[" if isinstance(raw, bytes) else "[")
     if n > 2 * max_vertices + 1000:
-        raise InvalidInput(f"the polygon has too many vertices (about {n:,}); the most accepted is "
-                           f"{max_vertices:,} — simplify it first", max_vertices=max_vertices)
+        raise InvalidInput(
+            f"the polygon has too many vertices (about {n:,}); the most accepted is "
+            f"{max_vertices:,} — simplify it first",
+            max_vertices=max_vertices,
+        )
 
 
 def parse_geojson_text(raw: bytes | str, max_vertices: int = DEFAULT_MAX_VERTICES) -> dict:
@@ -79,8 +91,9 @@ def geometry_of(obj: dict) -> dict:
     if kind == "FeatureCollection":
         feats = obj.get("features") or []
         if len(feats) != 1 or not isinstance(feats[0], dict):
-            raise InvalidInput(f"send one polygon: a FeatureCollection of exactly one Feature "
-                               f"(this one has {len(feats)})")
+            raise InvalidInput(
+                f"send one polygon: a FeatureCollection of exactly one Feature (this one has {len(feats)})"
+            )
         return geometry_of(feats[0])
     return obj
 
@@ -89,8 +102,11 @@ def polygon_arrays(geom: dict, max_vertices: int) -> list[list[np.ndarray]]:
     """Rings of each polygon of a GeoJSON Polygon/MultiPolygon as (n, 2) float arrays, checked and counted."""
     kind = geom.get("type")
     if kind not in POLYGONAL:
-        raise InvalidInput(f"the geometry must be a Polygon or MultiPolygon, not {kind or 'missing'!s}; "
-                           "for a point, send lon, lat and radius", geometry_type=str(kind))
+        raise InvalidInput(
+            f"the geometry must be a Polygon or MultiPolygon, not {kind or 'missing'!s}; "
+            "for a point, send lon, lat and radius",
+            geometry_type=str(kind),
+        )
     coords = geom.get("coordinates")
     polys = [coords] if kind == "Polygon" else coords
     if not isinstance(polys, list) or not polys or not all(isinstance(p, list) and p for p in polys):
@@ -104,8 +120,9 @@ def polygon_arrays(geom: dict, max_vertices: int) -> list[list[np.ndarray]]:
                 raise InvalidInput(f"polygon {pi + 1}, ring {ri + 1} is not a list of positions")
             total += len(ring)
             if total > max_vertices:
-                raise InvalidInput(f"the polygon has more than {max_vertices:,} vertices; simplify it first",
-                                   max_vertices=max_vertices)
+                raise InvalidInput(
+                    f"the polygon has more than {max_vertices:,} vertices; simplify it first", max_vertices=max_vertices
+                )
             arrays.append(_ring_array(ring, pi, ri))
         out.append(arrays)
     return out
@@ -114,8 +131,9 @@ def polygon_arrays(geom: dict, max_vertices: int) -> list[list[np.ndarray]]:
 def _ring_array(ring: list, pi: int, ri: int) -> np.ndarray:
     where = f"polygon {pi + 1}, ring {ri + 1}"
     try:
-        a = np.array([p[:2] if isinstance(p, list) and len(p) in (2, 3) else [math.nan, math.nan] for p in ring],
-                     dtype=float)
+        a = np.array(
+            [p[:2] if isinstance(p, list) and len(p) in (2, 3) else [math.nan, math.nan] for p in ring], dtype=float
+        )
     except (TypeError, ValueError):
         raise InvalidInput(f"{where}: every position must be [lon, lat] numbers") from None
     if a.ndim != 2 or not np.isfinite(a).all():
@@ -163,11 +181,15 @@ def check_lonlat(twin, geom) -> None:
         swapped = shapely.transform(geom, lambda c: c[:, ::-1])
         _, sminy, _, smaxy = swapped.bounds
         if -90 <= sminy and smaxy <= 90 and _near_street(twin, swapped):
-            raise InvalidInput("the coordinates look like [lat, lon]: GeoJSON and this API use [lon, lat] "
-                               "(longitude first); swap them", hint="swap_lonlat")
+            raise InvalidInput(
+                "the coordinates look like [lat, lon]: GeoJSON and this API use [lon, lat] "
+                "(longitude first); swap them",
+                hint="swap_lonlat",
+            )
     if not in_range:
-        raise InvalidInput("coordinates out of range: longitude must lie in [-180, 180] and latitude in [-90, 90], "
-                           "as [lon, lat]")
+        raise InvalidInput(
+            "coordinates out of range: longitude must lie in [-180, 180] and latitude in [-90, 90], as [lon, lat]"
+        )
 
 
 def _near_street(twin, geom) -> bool:
@@ -215,8 +237,9 @@ def check_radius(radius) -> float:
     except (TypeError, ValueError):
         raise InvalidInput(f"radius must be a number of metres, not {radius!r}", parameter="radius") from None
     if isinstance(radius, bool) or not math.isfinite(r) or r <= 0 or r > MAX_RADIUS_M:
-        raise InvalidInput(f"radius must be more than 0 and at most {MAX_RADIUS_M:,.0f} metres, not {radius}",
-                           parameter="radius")
+        raise InvalidInput(
+            f"radius must be more than 0 and at most {MAX_RADIUS_M:,.0f} metres, not {radius}", parameter="radius"
+        )
     return r
 
 

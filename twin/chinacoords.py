@@ -5,6 +5,7 @@ BD-09 adds Baidu's polar offset on top of GCJ-02. Points outside China's boundin
 both, as the web maps do. The inverses have no closed form: they are solved by fixed-point iteration until
 the forward transform of the answer reproduces the input to ~1e-10 degrees (well under a centimetre).
 """
+
 from __future__ import annotations
 
 import logging
@@ -35,12 +36,28 @@ def _offset(lon, lat):
     """GCJ-02 minus WGS84, in degrees, at WGS84 (lon, lat)."""
     x, y = lon - 105.0, lat - 35.0
     periodic = (20.0 * np.sin(6.0 * x * np.pi) + 20.0 * np.sin(2.0 * x * np.pi)) * 2.0 / 3.0
-    dlat = (-100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * np.sqrt(np.abs(x)) + periodic
-            + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
-            + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0)
-    dlon = (300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * np.sqrt(np.abs(x)) + periodic
-            + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
-            + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0)
+    dlat = (
+        -100.0
+        + 2.0 * x
+        + 3.0 * y
+        + 0.2 * y * y
+        + 0.1 * x * y
+        + 0.2 * np.sqrt(np.abs(x))
+        + periodic
+        + (20.0 * np.sin(y * np.pi) + 40.0 * np.sin(y / 3.0 * np.pi)) * 2.0 / 3.0
+        + (160.0 * np.sin(y / 12.0 * np.pi) + 320.0 * np.sin(y * np.pi / 30.0)) * 2.0 / 3.0
+    )
+    dlon = (
+        300.0
+        + x
+        + 2.0 * y
+        + 0.1 * x * x
+        + 0.1 * x * y
+        + 0.1 * np.sqrt(np.abs(x))
+        + periodic
+        + (20.0 * np.sin(x * np.pi) + 40.0 * np.sin(x / 3.0 * np.pi)) * 2.0 / 3.0
+        + (150.0 * np.sin(x / 12.0 * np.pi) + 300.0 * np.sin(x / 30.0 * np.pi)) * 2.0 / 3.0
+    )
     radlat = lat / 180.0 * np.pi
     magic = 1.0 - KRASOVSKY_EE * np.sin(radlat) ** 2
     sqrtmagic = np.sqrt(magic)
@@ -74,8 +91,7 @@ def gcj02_to_bd09(lon, lat):
     z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * X_PI)
     theta = np.arctan2(y, x) + 0.000003 * np.cos(x * X_PI)
     keep = out_of_china(x, y)
-    return _result(np.where(keep, x, z * np.cos(theta) + 0.0065), np.where(keep, y, z * np.sin(theta) + 0.006),
-                   scalar)
+    return _result(np.where(keep, x, z * np.cos(theta) + 0.0065), np.where(keep, y, z * np.sin(theta) + 0.006), scalar)
 
 
 def _bd09_to_gcj02_approx(lon, lat):

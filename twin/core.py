@@ -1,4 +1,5 @@
 """The twin: every layer loaded once, indexed once, with the street's metric CRS; no web code here."""
+
 from __future__ import annotations
 
 import logging
@@ -39,8 +40,9 @@ class Layer:
         try:
             return self._pos[item_id]
         except (KeyError, TypeError):
-            raise NotFound(f"{self.kind.title_en.lower()} {item_id!r} does not exist",
-                           layer=self.name, id=str(item_id)) from None
+            raise NotFound(
+                f"{self.kind.title_en.lower()} {item_id!r} does not exist", layer=self.name, id=str(item_id)
+            ) from None
 
     def get(self, item_id) -> pd.Series:
         """The record with id `item_id`."""
@@ -61,8 +63,9 @@ class Twin:
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
-    def open(cls, data_dir=None, kinds: dict | None = None, *, store: Store | None = None, live: bool = True,
-             state_dir=None) -> "Twin":
+    def open(
+        cls, data_dir=None, kinds: dict | None = None, *, store: Store | None = None, live: bool = True, state_dir=None
+    ) -> "Twin":
         """Load every static layer of `kinds` from `store` (a FileStore on `data_dir` by default) and index it."""
         if kinds is None:
             raise InvalidInput("Twin.open needs the layer kinds (use layers.open_twin for the registered ones)")
@@ -70,24 +73,31 @@ class Twin:
         t0 = time.perf_counter()
         frames = {k.name: store.read_layer(k) for k in kinds.values() if not k.live}
         twin = cls.from_frames(frames, kinds, store=store)
-        log.info("loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()),
-                 time.perf_counter() - t0)
+        log.info("loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()), time.perf_counter() - t0)
         if live and any(k.live for k in kinds.values()):
             from .incidents import attach_incidents
+
             attach_incidents(twin, store)
         return twin
 
     @classmethod
-    def from_frames(cls, frames: dict[str, gpd.GeoDataFrame], kinds: dict, *, store: Store | None = None,
-                    crs: MetricCRS | None = None) -> "Twin":
+    def from_frames(
+        cls,
+        frames: dict[str, gpd.GeoDataFrame],
+        kinds: dict,
+        *,
+        store: Store | None = None,
+        crs: MetricCRS | None = None,
+    ) -> "Twin":
         """Build a twin from validated WGS84 frames (tests and importers use this directly)."""
         frames = dict(frames)
         if crs is None:
             allb = np.array([f.total_bounds for f in frames.values() if len(f) and f.geometry.notna().any()])
             if not len(allb):
                 raise InvalidInput("cannot choose a metric CRS: no layer has geometries")
-            crs = MetricCRS.for_lonlat((allb[:, 0].min() + allb[:, 2].max()) / 2,
-                                       (allb[:, 1].min() + allb[:, 3].max()) / 2)
+            crs = MetricCRS.for_lonlat(
+                (allb[:, 0].min() + allb[:, 2].max()) / 2, (allb[:, 1].min() + allb[:, 3].max()) / 2
+            )
         derive_columns(frames)
         layers = {}
         for name, frame in frames.items():
@@ -164,8 +174,12 @@ def derive_columns(frames: dict[str, gpd.GeoDataFrame]) -> None:
         pos = pd.Index(b["building_id"]).get_indexer(h["building_id"])
         if (pos < 0).any():
             i = int(np.flatnonzero(pos < 0)[0])
-            raise SchemaError(f"building {h['building_id'].iloc[i]!r} does not exist", file="households",
-                              row=i + 1, column="building_id")
+            raise SchemaError(
+                f"building {h['building_id'].iloc[i]!r} does not exist",
+                file="households",
+                row=i + 1,
+                column="building_id",
+            )
         h = h.copy()
         for col in ("grid_code", "community_id", "compound_id"):
             if col in b.columns:

@@ -1,4 +1,5 @@
 """Coordinate systems: WGS84 for storage and serving, a metric CRS chosen per twin for lengths and areas."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

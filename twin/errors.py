@@ -1,4 +1,5 @@
 """Domain exceptions of the twin; web/ maps each `code` to an HTTP status in one place."""
+
 from __future__ import annotations
 
 
@@ -33,14 +34,21 @@ class SchemaError(InvalidInput):
 
     def __init__(self, message: str, *, file=None, row=None, column=None, **details):
         where = ", ".join(
-            p for p in (
+            p
+            for p in (
                 f"file {file}" if file is not None else None,
                 f"row {row}" if row is not None else None,
                 f"column {column!r}" if column is not None else None,
-            ) if p
+            )
+            if p
         )
-        super().__init__(f"{where}: {message}" if where else message,
-                         file=str(file) if file is not None else None, row=row, column=column, **details)
+        super().__init__(
+            f"{where}: {message}" if where else message,
+            file=str(file) if file is not None else None,
+            row=row,
+            column=column,
+            **details,
+        )
         self.file, self.row, self.column = file, row, column
 
 

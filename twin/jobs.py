@@ -1,4 +1,5 @@
 """A small background job runner: one worker thread, a bounded queue, status/progress/result/error per job."""
+
 from __future__ import annotations
 
 import logging
@@ -36,9 +37,16 @@ class Job:
     def to_dict(self) -> dict:
         """JSON-able status (without the result itself)."""
         now = self.finished or time.time()
-        return {"id": self.id, "kind": self.kind, "status": self.status, "progress": round(self.progress, 3),
-                "message": self.message, "params": self.params,
-                "elapsed_s": round(now - self.started, 2) if self.started else 0.0, "error": self.error}
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "status": self.status,
+            "progress": round(self.progress, 3),
+            "message": self.message,
+            "params": self.params,
+            "elapsed_s": round(now - self.started, 2) if self.started else 0.0,
+            "error": self.error,
+        }
 
 
 class JobRunner:
@@ -67,8 +75,9 @@ class JobRunner:
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
-            raise NotFound(f"job {job_id!r} does not exist (finished jobs are kept for the last {self.keep})",
-                           id=job_id)
+            raise NotFound(
+                f"job {job_id!r} does not exist (finished jobs are kept for the last {self.keep})", id=job_id
+            )
         return job
 
     def wait(self, job_id: str, timeout: float = 60.0) -> Job:
@@ -105,5 +114,5 @@ class JobRunner:
 
     def _forget_old(self) -> None:
         done = [k for k, j in self._jobs.items() if j.status in FINISHED]
-        for k in done[:max(0, len(self._jobs) - self.keep)]:
+        for k in done[: max(0, len(self._jobs) - self.keep)]:
             del self._jobs[k]

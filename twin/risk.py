@@ -10,6 +10,7 @@ lowers a score. A compound's or grid's factor points are the household-weighted 
 Weights come from the RISK_WEIGHTS setting (JSON, overlaid on DEFAULT_WEIGHTS below); see docs/dashboard.md.
 Results are cached per twin for (incidents version, static layer versions, weights, minute of `now`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -52,10 +53,25 @@ DEFAULT_WEIGHTS: dict = {
 }
 
 # Factor codes, in the order they are listed when points tie.
-FACTORS = ("property_state", "no_owners_committee", "build_age", "elderly_alone", "open_incidents",
-           "overdue_incidents", "fire_hazard", "flying_line_charging", "repeat_incidents")
-COUNTED = ("elderly_alone", "open_incidents", "overdue_incidents", "fire_hazard", "flying_line_charging",
-           "repeat_incidents")
+FACTORS = (
+    "property_state",
+    "no_owners_committee",
+    "build_age",
+    "elderly_alone",
+    "open_incidents",
+    "overdue_incidents",
+    "fire_hazard",
+    "flying_line_charging",
+    "repeat_incidents",
+)
+COUNTED = (
+    "elderly_alone",
+    "open_incidents",
+    "overdue_incidents",
+    "fire_hazard",
+    "flying_line_charging",
+    "repeat_incidents",
+)
 DONE_STAGES = ("resolved", "closed")
 TOP_FACTORS = 4
 
@@ -114,8 +130,15 @@ def level_of(scores, weights: dict) -> np.ndarray:
 
 
 # --- the model on plain frames -------------------------------------------------------------------------------
-def building_points(buildings: pd.DataFrame, compounds: pd.DataFrame, households: pd.DataFrame | None,
-                    incidents: pd.DataFrame | None, overdue: np.ndarray | None, now, weights: dict) -> pd.DataFrame:
+def building_points(
+    buildings: pd.DataFrame,
+    compounds: pd.DataFrame,
+    households: pd.DataFrame | None,
+    incidents: pd.DataFrame | None,
+    overdue: np.ndarray | None,
+    now,
+    weights: dict,
+) -> pd.DataFrame:
     """Points of every factor for every building (rows aligned with `buildings`, one column per factor).
 
     `incidents` needs building_id, category, stage, reported_at; `overdue` is a bool per incident row (from
@@ -158,7 +181,8 @@ def building_points(buildings: pd.DataFrame, compounds: pd.DataFrame, households
         recent = inc[(reported >= since).to_numpy() & (reported <= now).to_numpy()]
         counts["fire_hazard"] = _count(recent.loc[recent["category"] == "fire_hazard", "building_id"], ids)
         counts["flying_line_charging"] = _count(
-            recent.loc[recent["category"] == "flying_line_charging", "building_id"], ids)
+            recent.loc[recent["category"] == "flying_line_charging", "building_id"], ids
+        )
         per_cat = recent.groupby(["building_id", "category"], observed=True).size()
         repeats = (per_cat - 1).clip(lower=0).groupby(level=0).sum()
         counts["repeat_incidents"] = repeats.reindex(ids, fill_value=0).to_numpy()
@@ -179,8 +203,7 @@ def table(points: pd.DataFrame, weights: dict, extra: pd.DataFrame | None = None
     order = np.argsort(-p, axis=1, kind="stable")[:, :TOP_FACTORS]
     names = np.asarray(FACTORS, dtype=object)
     factors = [[[names[j], round(float(row[j]), 1)] for j in o if row[j] > 0] for row, o in zip(p, order)]
-    out = pd.DataFrame({"score": score, "level": level_of(score, weights), "factors": factors},
-                       index=points.index)
+    out = pd.DataFrame({"score": score, "level": level_of(score, weights), "factors": factors}, index=points.index)
     if extra is not None:
         out = out.join(extra)
     return out
@@ -201,9 +224,13 @@ def aggregate(points: pd.DataFrame, groups: pd.Series, households: pd.Series, id
 def score_frames(buildings, compounds, grids, households, incidents, overdue, now, weights) -> tuple:
     """(buildings, compounds, grids) risk tables from plain frames; see the module docstring."""
     pts = building_points(buildings, compounds, households, incidents, overdue, now, weights)
-    b_extra = pd.DataFrame({"compound_id": buildings["compound_id"].to_numpy(),
-                            "grid_code": buildings.get("grid_code", pd.Series(None, index=buildings.index)).to_numpy()},
-                           index=pts.index)
+    b_extra = pd.DataFrame(
+        {
+            "compound_id": buildings["compound_id"].to_numpy(),
+            "grid_code": buildings.get("grid_code", pd.Series(None, index=buildings.index)).to_numpy(),
+        },
+        index=pts.index,
+    )
     b = table(pts, weights, b_extra)
     hh = buildings["households"].to_numpy()
     out = [b]
@@ -232,18 +259,25 @@ def score(twin, now=None, weights=None) -> RiskScores:
         now = service.now() if service is not None else pd.Timestamp.now(tz="UTC")
         now = to_utc(now).floor("min")
     now = to_utc(now)
-    versions = tuple(twin.layers[n].version for n in ("buildings", "compounds", "grids", "households")
-                     if n in twin.layers)
+    versions = tuple(
+        twin.layers[n].version for n in ("buildings", "compounds", "grids", "households") if n in twin.layers
+    )
     key = (getattr(service, "version", None), versions, json.dumps(w, sort_keys=True), now.value)
     with _lock:
         hit = _cache.get(twin)
     if hit is not None and hit.key == key:
         return hit
     incidents, overdue = incidents_with_overdue(service, now)
-    b, c, g = score_frames(twin.frame("buildings"), twin.frame("compounds"),
-                           twin.frame("grids") if "grids" in twin.layers else None,
-                           twin.frame("households") if "households" in twin.layers else None,
-                           incidents, overdue, now, w)
+    b, c, g = score_frames(
+        twin.frame("buildings"),
+        twin.frame("compounds"),
+        twin.frame("grids") if "grids" in twin.layers else None,
+        twin.frame("households") if "households" in twin.layers else None,
+        incidents,
+        overdue,
+        now,
+        w,
+    )
     result = RiskScores(b, c, g, w, now, key)
     with _lock:
         _cache[twin] = result
@@ -259,6 +293,7 @@ def incidents_with_overdue(service, now) -> tuple[pd.DataFrame | None, np.ndarra
     if not len(frame):
         return frame, None
     from .incidents.timeliness import timeliness
+
     is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
     overdue = np.zeros(len(frame), dtype=bool)
     if is_open.any():

@@ -1,4 +1,5 @@
 """Generic column schemas: each layer kind declares its fields, and a file is checked against them at load."""
+
 from __future__ import annotations
 
 import math
@@ -161,7 +162,7 @@ def _convert_column(col: pd.Series, blank: np.ndarray, dtype: str) -> tuple[pd.S
         unread = ~blank & np.isnan(arr)  # e.g. "1_000": left to the per-value converter
         finite = np.isfinite(arr)
         if dtype == "int":
-            safe = np.where(finite & (np.abs(np.nan_to_num(arr)) < 2.0 ** 53), arr, 0.5)
+            safe = np.where(finite & (np.abs(np.nan_to_num(arr)) < 2.0**53), arr, 0.5)
             whole = np.floor(safe) == safe
             bad = ~blank & ~unread & ~whole
             conv = pd.Series(np.where(whole, arr, 0).astype(np.int64), dtype=object).where(whole)
@@ -174,8 +175,9 @@ def _convert_column(col: pd.Series, blank: np.ndarray, dtype: str) -> tuple[pd.S
         conv = pd.Series(np.where(low.isin(_TRUE), True, np.where(low.isin(_FALSE), False, None)), dtype=object)
         bad = ~blank & conv.isna().to_numpy()
     elif dtype == "datetime" and (texts or pd.api.types.is_datetime64_any_dtype(col.dtype)):
-        parsed = pd.to_datetime(col.where(~blank), utc=True, errors="coerce",
-                                **({"format": "ISO8601"} if texts else {}))
+        parsed = pd.to_datetime(
+            col.where(~blank), utc=True, errors="coerce", **({"format": "ISO8601"} if texts else {})
+        )
         conv = pd.Series(parsed, dtype=object)
         unread = ~blank & parsed.isna().to_numpy()
     if conv is None:  # an unusual column type: read value by value
@@ -184,7 +186,7 @@ def _convert_column(col: pd.Series, blank: np.ndarray, dtype: str) -> tuple[pd.S
     for i in np.flatnonzero(unread):
         try:
             value = _convert(col.iat[i], dtype)
-            if dtype == "int" and not -2 ** 63 <= value < 2 ** 63:
+            if dtype == "int" and not -(2**63) <= value < 2**63:
                 raise ValueError
             conv.iat[i] = value
         except (TypeError, ValueError):

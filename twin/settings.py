@@ -1,4 +1,5 @@
 """Every setting of the service, declared once with its default and help text (env var TWIN_<NAME>)."""
+
 from __future__ import annotations
 
 import json
@@ -30,33 +31,69 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", str, "Address `twin serve` listens on."),
     Setting("PORT", 8000, int, "Port `twin serve` listens on."),
     Setting("THREADS", 8, int, "Worker threads of the WSGI server."),
-    Setting("TOKENS", "", str,
-            "Bearer tokens as JSON: a list of {\"role\": public|staff|planner|admin, \"sha256\": hex digest of the "
-            "token (or \"token\": plain, hashed at start-up), \"grids\": [grid codes] for staff limited to grids, "
-            "\"name\": who}."),
-    Setting("SENSOR_KEYS", "", str, "Comma-separated API keys (or sha256:HEX digests) accepted by the sensor endpoint."),
-    Setting("DEADLINES", "", str,
-            "JSON overriding incident time limits in seconds per category: {\"*\": {\"accept\": 60, \"on_site\": "
-            "3600, \"resolve\": 86400}, \"sos\": {\"on_site\": 120}}."),
-    Setting("RISK_WEIGHTS", "", str, "JSON overriding the risk model's factor weights (see twin/risk.py for defaults)."),
+    Setting(
+        "TOKENS",
+        "",
+        str,
+        'Bearer tokens as JSON: a list of {"role": public|staff|planner|admin, "sha256": hex digest of the '
+        'token (or "token": plain, hashed at start-up), "grids": [grid codes] for staff limited to grids, '
+        '"name": who}.',
+    ),
+    Setting(
+        "SENSOR_KEYS", "", str, "Comma-separated API keys (or sha256:HEX digests) accepted by the sensor endpoint."
+    ),
+    Setting(
+        "DEADLINES",
+        "",
+        str,
+        'JSON overriding incident time limits in seconds per category: {"*": {"accept": 60, "on_site": '
+        '3600, "resolve": 86400}, "sos": {"on_site": 120}}.',
+    ),
+    Setting(
+        "RISK_WEIGHTS", "", str, "JSON overriding the risk model's factor weights (see twin/risk.py for defaults)."
+    ),
     Setting("REFRESH_SECONDS", 30, int, "How often the wall dashboard refreshes its data, in seconds."),
     Setting("TILE_URL", "", str, "Optional base-map tile URL template ({z}/{x}/{y}); no base map when empty."),
-    Setting("TILE_CRS", "wgs84", str, "Datum of the base-map tiles: wgs84 or gcj02 (GCJ-02 offset applied).",
-            ("wgs84", "gcj02")),
+    Setting(
+        "TILE_CRS",
+        "wgs84",
+        str,
+        "Datum of the base-map tiles: wgs84 or gcj02 (GCJ-02 offset applied).",
+        ("wgs84", "gcj02"),
+    ),
     Setting("DEFAULT_LANG", "zh", str, "Language of pages when no ?lang= is given: zh or en.", ("zh", "en")),
-    Setting("REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."),
+    Setting(
+        "REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."
+    ),
     Setting("REDRAW_WORKERS", 2, int, "Processes one grid redraw may use across communities (1 keeps it in-process)."),
     Setting("REDRAW_QUEUE", 4, int, "Most redraw jobs waiting or running at once; more are refused with 409."),
     Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
-    Setting("TIMEZONE", "Asia/Shanghai", str,
-            "Time zone of the street office: day boundaries of care checks and report periods (weeks, months)."),
-    Setting("HOTSPOT_RADIUS_M", 50.0, float,
-            "Repeat hotspots in reports: incidents of one category within this many metres (or in one building) "
-            "are at the same place."),
-    Setting("HOTSPOT_MIN_COUNT", 3, int, "Repeat hotspots in reports and the six-nos rating: at least this many same-place incidents."),
-    Setting("DEMO_REBASE", 1, int,
-            "1: when the built-in demo's incidents are first imported, shift their times so the year ends at "
-            "start-up (the wall dashboard shows a live today); 0: keep the generated times."),
+    Setting(
+        "TIMEZONE",
+        "Asia/Shanghai",
+        str,
+        "Time zone of the street office: day boundaries of care checks and report periods (weeks, months).",
+    ),
+    Setting(
+        "HOTSPOT_RADIUS_M",
+        50.0,
+        float,
+        "Repeat hotspots in reports: incidents of one category within this many metres (or in one building) "
+        "are at the same place.",
+    ),
+    Setting(
+        "HOTSPOT_MIN_COUNT",
+        3,
+        int,
+        "Repeat hotspots in reports and the six-nos rating: at least this many same-place incidents.",
+    ),
+    Setting(
+        "DEMO_REBASE",
+        1,
+        int,
+        "1: when the built-in demo's incidents are first imported, shift their times so the year ends at "
+        "start-up (the wall dashboard shows a live today); 0: keep the generated times.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

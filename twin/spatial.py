@@ -4,6 +4,7 @@ Both answer bbox / intersects / within in WGS84 and radius / nearest in metres o
 Static results are row positions, live results are item ids; both come back ascending, except `nearest`
 (nearest first, ties broken by the smaller position or id). See docs/spatial.md for the measured choice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -146,8 +147,13 @@ class LiveIndex:
         if (counts > 1).any():
             raise InvalidInput(f"id {int(uniq[counts > 1][0])} is given more than once")
         x, y = crs.xy(lon, lat)
-        self._cols = {"id": ids.copy(), "lon": lon.copy(), "lat": lat.copy(), "x": np.asarray(x, float),
-                      "y": np.asarray(y, float)}
+        self._cols = {
+            "id": ids.copy(),
+            "lon": lon.copy(),
+            "lat": lat.copy(),
+            "x": np.asarray(x, float),
+            "y": np.asarray(y, float),
+        }
         self._n = len(ids)
         self._max_id = int(ids.max())
         pts = np.column_stack([lon, lat])
@@ -160,12 +166,12 @@ class LiveIndex:
     @property
     def lon(self) -> dict[int, float]:
         """Longitude of each id (a copy; for inspection, not for hot paths)."""
-        return dict(zip(self._cols["id"][:self._n].tolist(), self._cols["lon"][:self._n].tolist()))
+        return dict(zip(self._cols["id"][: self._n].tolist(), self._cols["lon"][: self._n].tolist()))
 
     @property
     def lat(self) -> dict[int, float]:
         """Latitude of each id (a copy; for inspection, not for hot paths)."""
-        return dict(zip(self._cols["id"][:self._n].tolist(), self._cols["lat"][:self._n].tolist()))
+        return dict(zip(self._cols["id"][: self._n].tolist(), self._cols["lat"][: self._n].tolist()))
 
     def insert(self, item_id: int, lon: float, lat: float) -> None:
         """Add one point, or move it when `item_id` is already indexed."""
@@ -243,7 +249,7 @@ class LiveIndex:
     def _position(self, item_id: int):
         if self._max_id is None or item_id > self._max_id:  # the usual case: new ids only grow
             return None
-        hit = np.flatnonzero(self._cols["id"][:self._n] == item_id)
+        hit = np.flatnonzero(self._cols["id"][: self._n] == item_id)
         return int(hit[0]) if len(hit) else None
 
     def _grow(self, need: int) -> None:
@@ -253,7 +259,7 @@ class LiveIndex:
         cap = max(need, 2 * cap, 64)
         for c, a in self._cols.items():
             grown = np.empty(cap, dtype=a.dtype)
-            grown[:len(a)] = a
+            grown[: len(a)] = a
             self._cols[c] = grown
 
 
@@ -275,14 +281,17 @@ def check_bbox(minx, miny, maxx, maxy) -> tuple[float, float, float, float]:
     except (TypeError, ValueError):
         vals = (math.nan,) * 4
     if not all(math.isfinite(v) for v in vals) or vals[0] > vals[2] or vals[1] > vals[3]:
-        raise InvalidInput("a bbox is minx, miny, maxx, maxy: finite numbers with min <= max",
-                           bbox=",".join(map(str, (minx, miny, maxx, maxy))))
+        raise InvalidInput(
+            "a bbox is minx, miny, maxx, maxy: finite numbers with min <= max",
+            bbox=",".join(map(str, (minx, miny, maxx, maxy))),
+        )
     return vals
 
 
 def _check_point(lon, lat) -> None:
-    if not all(isinstance(v, (int, float, np.number)) and math.isfinite(v) for v in (lon, lat)) \
-            or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+    if not all(isinstance(v, (int, float, np.number)) and math.isfinite(v) for v in (lon, lat)) or not (
+        -180 <= lon <= 180 and -90 <= lat <= 90
+    ):
         raise InvalidInput("a point is a longitude in [-180, 180] and a latitude in [-90, 90]", lon=lon, lat=lat)
 
 
@@ -293,6 +302,10 @@ def _check_k(k) -> int:
 
 
 def _check_radius(metres: float) -> None:
-    if isinstance(metres, bool) or not (isinstance(metres, (int, float, np.number)) and math.isfinite(metres)) \
-            or metres <= 0 or metres > MAX_RADIUS_M:
+    if (
+        isinstance(metres, bool)
+        or not (isinstance(metres, (int, float, np.number)) and math.isfinite(metres))
+        or metres <= 0
+        or metres > MAX_RADIUS_M
+    ):
         raise InvalidInput(f"radius must be a number of metres in (0, {MAX_RADIUS_M:g}]", radius=metres)

@@ -1,4 +1,5 @@
 """Storage behind one small interface: files under a data directory plus SQLite (PostGIS can stand in later)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -42,8 +43,10 @@ class FileStore:
     def __init__(self, data_dir: str | Path | None = None, state_dir: str | Path | None = None):
         self.data_dir = Path(data_dir) if data_dir is not None else default_data_dir()
         if not self.data_dir.is_dir():
-            raise NotFound(f"data directory {self.data_dir} does not exist; create one with `twin demo --out DIR`",
-                           data_dir=str(self.data_dir))
+            raise NotFound(
+                f"data directory {self.data_dir} does not exist; create one with `twin demo --out DIR`",
+                data_dir=str(self.data_dir),
+            )
         self.state_dir = Path(state_dir) if state_dir is not None else self.data_dir
         self._versions: dict[str, str] = {}
 
@@ -59,8 +62,11 @@ class FileStore:
         """Read and validate one layer; raise SchemaError naming the file, row and column on bad content."""
         path = self.path_of(kind)
         if path is None:
-            raise NotFound(f"no file for layer {kind.name!r} in {self.data_dir} (looked for "
-                           f"{', '.join(kind.stem + e for e in READ_ORDER)})", layer=kind.name)
+            raise NotFound(
+                f"no file for layer {kind.name!r} in {self.data_dir} (looked for "
+                f"{', '.join(kind.stem + e for e in READ_ORDER)})",
+                layer=kind.name,
+            )
         self._versions[kind.name] = _file_digest(path)
         frame = read_frame(path, kind.schema.geometry)
         return to_layer_frame(frame, kind, str(path))
@@ -100,8 +106,7 @@ def read_frame(path: Path, geometry: str | None) -> pd.DataFrame:
                 row = int(bad.to_numpy().nonzero()[0][0]) + 1
                 col = "lon" if lon.isna().iloc[row - 1] else "lat"
                 raise SchemaError("coordinate is missing or not a number", file=src, row=row, column=col)
-            return gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]),
-                                    geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
+            return gpd.GeoDataFrame(df.drop(columns=["lon", "lat"]), geometry=gpd.points_from_xy(lon, lat), crs=WGS84)
         return df
     if path.suffix == ".parquet":
         try:
@@ -119,16 +124,22 @@ def to_layer_frame(frame: pd.DataFrame, kind, source: str) -> gpd.GeoDataFrame:
     schema = kind.schema
     has_geom = isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame.columns
     if schema.geometry and not has_geom and not schema.placed_by:
-        raise SchemaError("the file has no geometry column (need a geometry, or lon/lat columns in a CSV)",
-                          file=source, column="geometry")
+        raise SchemaError(
+            "the file has no geometry column (need a geometry, or lon/lat columns in a CSV)",
+            file=source,
+            column="geometry",
+        )
     data = pd.DataFrame(frame.drop(columns=[frame.geometry.name]) if has_geom else frame)
     data = schema.validate(data.reset_index(drop=True), source)
     cols = schema.names + [c for c in schema.derived if c in data.columns and c not in schema.names]
     if not has_geom:
         return gpd.GeoDataFrame(data[cols], geometry=gpd.GeoSeries([None] * len(data), crs=WGS84), crs=WGS84)
     if frame.crs is None:
-        raise SchemaError("the file declares no coordinate reference system; say which with `twin import --crs`",
-                          file=source, column="geometry")
+        raise SchemaError(
+            "the file declares no coordinate reference system; say which with `twin import --crs`",
+            file=source,
+            column="geometry",
+        )
     geoms = frame.geometry.to_crs(WGS84) if not frame.crs.equals(WGS84) else frame.geometry
     geoms = geoms.reset_index(drop=True)
     check_geometries(geoms.values, schema.geometry, source)
@@ -145,17 +156,23 @@ def check_geometries(geoms, expected: str | None, source: str) -> None:
     arr = geoms if not hasattr(geoms, "to_numpy") else geoms.to_numpy()
     missing = shapely.is_missing(arr) | shapely.is_empty(arr)
     if missing.any():
-        raise SchemaError("geometry is missing or empty", file=source, row=int(missing.nonzero()[0][0]) + 1,
-                          column="geometry")
+        raise SchemaError(
+            "geometry is missing or empty", file=source, row=int(missing.nonzero()[0][0]) + 1, column="geometry"
+        )
     types = shapely.get_type_id(arr)
     ok_ids = {shapely.GeometryType[t.upper()].value for t in _ALLOWED[expected]}
     wrong = ~pd.Series(types).isin(ok_ids).to_numpy()
     if wrong.any():
         i = int(wrong.nonzero()[0][0])
-        raise SchemaError(f"geometry is a {arr[i].geom_type}, expected {expected}", file=source, row=i + 1,
-                          column="geometry")
+        raise SchemaError(
+            f"geometry is a {arr[i].geom_type}, expected {expected}", file=source, row=i + 1, column="geometry"
+        )
     invalid = ~shapely.is_valid(arr)
     if invalid.any():
         i = int(invalid.nonzero()[0][0])
-        raise SchemaError(f"invalid geometry: {shapely.is_valid_reason(arr[i])} (repair it with `twin import`)",
-                          file=source, row=i + 1, column="geometry")
+        raise SchemaError(
+            f"invalid geometry: {shapely.is_valid_reason(arr[i])} (repair it with `twin import`)",
+            file=source,
+            row=i + 1,
+            column="geometry",
+        )

@@ -1,4 +1,5 @@
 """Time helpers shared by the core: every instant is compared in UTC."""
+
 from __future__ import annotations
 
 import pandas as pd

@@ -1,4 +1,5 @@
 """The domain's fixed vocabularies (codes with Chinese and English labels), from DOMAIN.md."""
+
 from __future__ import annotations
 
 # Property-management state of a compound (物业状态): the colour that matters most.

@@ -1,4 +1,5 @@
 """The Flask app factory: the twin is built once at start-up and kept in app.extensions["twin"]."""
+
 from __future__ import annotations
 
 import importlib
@@ -23,11 +24,14 @@ def create_app(config: dict | None = None) -> Flask:
     twin = app.config.get("TWIN")
     if twin is None:
         from layers import open_twin
+
         twin = open_twin(app.config["DATA_DIR"], state_dir=app.config.get("STATE_DIR"))
     app.extensions["twin"] = twin
     from . import errors
+
     errors.register(app)
     from . import auth
+
     auth.init_app(app)
     for name in BLUEPRINTS:
         module = importlib.import_module(f"{__name__}.{name}")
@@ -38,4 +42,5 @@ def create_app(config: dict | None = None) -> Flask:
 def get_twin():
     """The twin of the current app."""
     from flask import current_app
+
     return current_app.extensions["twin"]

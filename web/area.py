@@ -1,5 +1,6 @@
 """Blueprint 'area': what is in an area (POST a GeoJSON polygon, or GET a grid/community/compound or a disc),
 as JSON, CSV, GeoJSON or XLSX, respecting the caller's role; and the planner page that draws the areas."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,12 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("area", __name__)
 
-FORMATS = {"json": "application/json", "csv": "text/csv; charset=utf-8", "geojson": "application/geo+json",
-           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+FORMATS = {
+    "json": "application/json",
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 BYTES_PER_VERTEX = 512  # body cap = MAX_VERTICES x this: a polygon at the vertex limit fits with room to spare
 HOUSEHOLD_LIST_MAX = 2000  # households listed in a JSON answer; exports list all the caller may see
 
@@ -49,8 +54,10 @@ def area_by_id():
     named = [k for k in area_input.ID_KINDS if request.args.get(k)]
     point = [k for k in ("lon", "lat", "radius") if request.args.get(k) is not None]
     if len(named) + (1 if point else 0) != 1:
-        raise InvalidInput("name one area: grid=CODE, community=ID, compound=ID, or lon=&lat=&radius= (metres); "
-                           "or POST a GeoJSON polygon")
+        raise InvalidInput(
+            "name one area: grid=CODE, community=ID, compound=ID, or lon=&lat=&radius= (metres); "
+            "or POST a GeoJSON polygon"
+        )
     if point:
         if len(point) != 3:
             raise InvalidInput("a disc needs lon, lat and radius (metres)", parameter="lon,lat,radius")
@@ -77,9 +84,14 @@ def planner_page():
     """The planner's page: draw an area, pick a grid or community, or a point and radius; compare two areas."""
     twin = get_twin()
     bounds = twin.boundary.bounds if twin.boundary is not None else twin.frame("buildings").total_bounds
-    return render_template("planner.html", page_extra={"maxVertices": _max_vertices(),
-                                                       "maxRadius": area_input.MAX_RADIUS_M,
-                                                       "bbox": [round(float(v), 6) for v in bounds]})
+    return render_template(
+        "planner.html",
+        page_extra={
+            "maxVertices": _max_vertices(),
+            "maxRadius": area_input.MAX_RADIUS_M,
+            "bbox": [round(float(v), 6) for v in bounds],
+        },
+    )
 
 
 def _answer(area):
@@ -94,8 +106,11 @@ def _answer(area):
     principal = current_principal()
     want_households = args.get("households", "").lower() in ("1", "true", "yes") or args.get("table") == "households"
     if want_households and not principal.sees_personal:
-        raise Forbidden("household detail is for street-office staff (in their grids) and admins; planners and the "
-                        "public get aggregates", role=principal.role)
+        raise Forbidden(
+            "household detail is for street-office staff (in their grids) and admins; planners and the "
+            "public get aggregates",
+            role=principal.role,
+        )
     twin = get_twin()
     answer = twin_area.query(twin, area, rule=rule, start=start, end=end)
     fig = twin_area.figures(twin, answer, principal, households=want_households or fmt == "xlsx")
@@ -109,8 +124,9 @@ def _answer(area):
     if fmt == "csv":
         table = args.get("table", "figures")
         if table not in area_export.TABLES:
-            raise InvalidInput(f"table must be one of {', '.join(area_export.TABLES)}, not {table!r}",
-                               parameter="table")
+            raise InvalidInput(
+                f"table must be one of {', '.join(area_export.TABLES)}, not {table!r}", parameter="table"
+            )
         body, name = area_export.to_csv(fig, table, lang), f"{name}-{table}"
     elif fmt == "geojson":
         body = dumps(area_export.to_geojson(twin, answer, fig, lang))

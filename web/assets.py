@@ -1,4 +1,5 @@
 """Front-end assets served from the package (no CDN): deck.gl from pydeck's bundle, and web/static."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -15,6 +16,7 @@ bp = Blueprint("assets", __name__)
 def deck_bundle_path() -> Path:
     """Path of the deck.gl bundle that pydeck ships (a UMD script exposing deck.gl and pydeck's createDeck)."""
     import pydeck
+
     path = Path(pydeck.__file__).parent / "nbextension" / "static" / "index.js"
     if not path.exists():
         raise NotFound(f"pydeck's deck.gl bundle is missing at {path}; reinstall pydeck")

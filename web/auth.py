@@ -1,4 +1,5 @@
 """Bearer-token roles: tokens from the TOKENS setting, kept only as sha256 digests; no token means public."""
+
 from __future__ import annotations
 
 import functools
@@ -49,8 +50,11 @@ def parse_tokens(raw) -> dict[str, Principal]:
             raise InvalidInput(f"{where}: grids is a list of grid codes, and only for staff")
         if digest in table:
             raise InvalidInput(f"{where}: the same token is listed twice")
-        table[digest] = Principal(role=role, grids=frozenset(map(str, grids)) if grids is not None else None,
-                                  name=str(e.get("name") or f"{role}-{i + 1}"))
+        table[digest] = Principal(
+            role=role,
+            grids=frozenset(map(str, grids)) if grids is not None else None,
+            name=str(e.get("name") or f"{role}-{i + 1}"),
+        )
     return table
 
 
@@ -58,9 +62,12 @@ def init_app(app) -> None:
     """Load the token table once and resolve the caller of each request into g.principal."""
     app.extensions["tokens"] = parse_tokens(app.config.get("TOKENS"))
     # Keep only digests: the plain tokens in the configuration are not kept past start-up.
-    app.config["TOKENS"] = json.dumps([
-        {"role": p.role, "sha256": d, "name": p.name, **({"grids": sorted(p.grids)} if p.grids is not None else {})}
-        for d, p in app.extensions["tokens"].items()])
+    app.config["TOKENS"] = json.dumps(
+        [
+            {"role": p.role, "sha256": d, "name": p.name, **({"grids": sorted(p.grids)} if p.grids is not None else {})}
+            for d, p in app.extensions["tokens"].items()
+        ]
+    )
     log.info("%d bearer token(s) configured", len(app.extensions["tokens"]))
 
     @app.before_request
@@ -95,7 +102,9 @@ def require(*roles: str):
         def inner(*args, **kwargs):
             check_role(*roles)
             return view(*args, **kwargs)
+
         return inner
+
     return wrap
 
 

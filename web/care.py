@@ -1,4 +1,5 @@
 """Care checks of elderly people living alone: staff record each morning call; the third miss opens a visit."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,10 @@ def record():
     f = body()
     unknown = set(f) - FIELDS
     if unknown:
-        raise InvalidInput(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; send household_id, answered, "
-                           "note", field=sorted(map(str, unknown))[0])
+        raise InvalidInput(
+            f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; send household_id, answered, note",
+            field=sorted(map(str, unknown))[0],
+        )
     hid = f.get("household_id")
     hid = hid.strip() if isinstance(hid, str) else ""
     if not hid:
@@ -47,9 +50,18 @@ def record():
     tz = s.timezone
     visit = out.pop("visit")
     worker = out.pop("worker")
-    resp = jsonify({"call": {**out, "at": iso(out["at"], tz), "grid_code": home["grid_code"],
-                             "building_id": home["building_id"]},
-                    "visit": incident_json(visit, tz) if visit is not None else None, "worker": worker})
+    resp = jsonify(
+        {
+            "call": {
+                **out,
+                "at": iso(out["at"], tz),
+                "grid_code": home["grid_code"],
+                "building_id": home["building_id"],
+            },
+            "visit": incident_json(visit, tz) if visit is not None else None,
+            "worker": worker,
+        }
+    )
     resp.status_code = 201
     return resp
 
@@ -61,13 +73,23 @@ def calls():
     s = service()
     day = parse_date(request.args.get("date"), s.timezone, s.now()).strftime("%Y-%m-%d")
     p = current_principal()
-    rows = calls_of_day(s, day, grids=None if p.role == "admin" else p.grids,
-                        household_id=request.args.get("household_id") or None)
+    rows = calls_of_day(
+        s, day, grids=None if p.role == "admin" else p.grids, household_id=request.args.get("household_id") or None
+    )
     visits = sorted({r["visit_incident_id"] for r in rows if r["visit_incident_id"]})
-    return jsonify({"date": day, "timezone": s.timezone,
-                    "summary": {"calls": len(rows), "unanswered": sum(not r["answered"] for r in rows),
-                                "households": len({r["household_id"] for r in rows}), "visits": len(visits)},
-                    "calls": [{**r, "at": iso(r["at"], s.timezone)} for r in rows]})
+    return jsonify(
+        {
+            "date": day,
+            "timezone": s.timezone,
+            "summary": {
+                "calls": len(rows),
+                "unanswered": sum(not r["answered"] for r in rows),
+                "households": len({r["household_id"] for r in rows}),
+                "visits": len(visits),
+            },
+            "calls": [{**r, "at": iso(r["at"], s.timezone)} for r in rows],
+        }
+    )
 
 
 def incident_json(row: dict, tz: str) -> dict:

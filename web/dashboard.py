@@ -4,11 +4,13 @@ Map data is encoded once per data version (web/transport.py) and kept in app.ext
     /api/dashboard/buildings.bin      footprints + static attributes (TWB1), per buildings/compounds/households version
     /api/dashboard/buildings.geojson  the same as plain GeoJSON (the baseline bench/dashboard.py measures against)
     /api/dashboard/risk.bin           risk score, level and top factors per building, per risk.score key
-    /api/dashboard/incidents.bin      open incidents and those of the last INCIDENT_DAYS days, per incidents version+minute
+    /api/dashboard/incidents.bin      open incidents and those of the last INCIDENT_DAYS days
+                                      (per incidents version+minute)
     /api/dashboard/grids.json         grid outlines, codes and label points, per grids version
     /api/dashboard/kpis               the KPI panel's figures, per incidents version+minute
 Nothing here carries personal data: counts of special-care households below 3 are not shown (twin.access).
 """
+
 from __future__ import annotations
 
 import logging
@@ -63,10 +65,14 @@ def page_lang() -> str:
 def vocab_tables() -> dict:
     """Every vocabulary as code → [zh, en] for scripts (Twin.label)."""
     tables = {
-        "property_states": vocab.PROPERTY_STATES, "building_uses": vocab.BUILDING_USES,
-        "grid_types": vocab.GRID_TYPES, "incident_sources": vocab.INCIDENT_SOURCES,
-        "incident_stages": vocab.INCIDENT_STAGES, "escalation_levels": vocab.ESCALATION_LEVELS,
-        "incident_categories": vocab.INCIDENT_CATEGORIES, "six_nos": vocab.SIX_NOS,
+        "property_states": vocab.PROPERTY_STATES,
+        "building_uses": vocab.BUILDING_USES,
+        "grid_types": vocab.GRID_TYPES,
+        "incident_sources": vocab.INCIDENT_SOURCES,
+        "incident_stages": vocab.INCIDENT_STAGES,
+        "escalation_levels": vocab.ESCALATION_LEVELS,
+        "incident_categories": vocab.INCIDENT_CATEGORIES,
+        "six_nos": vocab.SIX_NOS,
     }
     return {name: {code: list(entry[:2]) for code, entry in table.items()} for name, table in tables.items()}
 
@@ -104,8 +110,12 @@ def page():
     """The wall dashboard (full screen, Chinese by default, ?lang=en; ?transport=geojson for the baseline)."""
     bounds = map_bounds(get_twin())
     transport = "geojson" if request.args.get("transport") == "geojson" else "binary"
-    extra = {"bbox": [round(float(v), 6) for v in bounds], "transport": transport,
-             "factors": list(risk.FACTORS), "levels": list(risk.LEVELS)}
+    extra = {
+        "bbox": [round(float(v), 6) for v in bounds],
+        "transport": transport,
+        "factors": list(risk.FACTORS),
+        "levels": list(risk.LEVELS),
+    }
     return render_template("dashboard.html", page_extra=extra)
 
 
@@ -144,8 +154,13 @@ def buildings_geojson():
     """The same buildings as plain GeoJSON (the baseline the compact transport is measured against)."""
     twin = get_twin()
     version = _static_version(twin, "buildings", "compounds", "households")
-    return send(_cache().get("buildings.geojson", version, lambda: Blob.of(
-        buildings_geojson_text(twin), "bg", version, mimetype="application/geo+json")))
+    return send(
+        _cache().get(
+            "buildings.geojson",
+            version,
+            lambda: Blob.of(buildings_geojson_text(twin), "bg", version, mimetype="application/geo+json"),
+        )
+    )
 
 
 @bp.get("/api/dashboard/risk.bin")
@@ -169,8 +184,11 @@ def grids_json():
     """Grid outlines (paths), codes, names and label points."""
     twin = get_twin()
     version = _static_version(twin, "grids")
-    return send(_cache().get("grids.json", version, lambda: Blob.of(
-        grids_text(twin), "g", version, mimetype="application/json")))
+    return send(
+        _cache().get(
+            "grids.json", version, lambda: Blob.of(grids_text(twin), "g", version, mimetype="application/json")
+        )
+    )
 
 
 @bp.get("/api/dashboard/kpis")
@@ -178,8 +196,13 @@ def kpis_view():
     """The KPI panel's figures (see kpis())."""
     twin = get_twin()
     key = (_incident_version(twin), _minute(twin).value)
-    return send(_cache().get("kpis", key, lambda: Blob.of(
-        dumps(kpis(twin, pd.Timestamp(key[1], tz="UTC"))), "k", key, mimetype="application/json")))
+    return send(
+        _cache().get(
+            "kpis",
+            key,
+            lambda: Blob.of(dumps(kpis(twin, pd.Timestamp(key[1], tz="UTC"))), "k", key, mimetype="application/json"),
+        )
+    )
 
 
 # --- encoders --------------------------------------------------------------------------------------------------
@@ -197,12 +220,18 @@ def building_attributes(twin) -> pd.DataFrame:
     floors = pd.to_numeric(b["floors"], errors="coerce").fillna(1).to_numpy()
     height = pd.to_numeric(b["height_m"], errors="coerce")
     height = height.fillna(pd.Series(floors * 3.0, index=b.index)).to_numpy()
-    return pd.DataFrame({
-        "name": b["name"].fillna(b["building_id"]).astype(str).to_numpy(),
-        "compound": pos, "floors": floors, "households": households, "height": height,
-        "state": state.fillna(NONE).to_numpy(dtype=np.int64), "decade": decade,
-        "care": care_bins(twin, households),
-    })
+    return pd.DataFrame(
+        {
+            "name": b["name"].fillna(b["building_id"]).astype(str).to_numpy(),
+            "compound": pos,
+            "floors": floors,
+            "households": households,
+            "height": height,
+            "state": state.fillna(NONE).to_numpy(dtype=np.int64),
+            "decade": decade,
+            "care": care_bins(twin, households),
+        }
+    )
 
 
 def care_bins(twin, households: np.ndarray) -> np.ndarray:
@@ -234,9 +263,15 @@ def encode_buildings(twin) -> bytes:
     origin = origin_of(coords)
     a = building_attributes(twin)
     header = {
-        "layer": "buildings", "count": len(b), "origin": origin, "quantum": QUANTUM,
-        "names": a["name"].tolist(), "compounds": compound_names(twin),
-        "states": list(STATES), "decades": len(DECADE_EDGES) + 1, "care_edges": list(CARE_EDGES),
+        "layer": "buildings",
+        "count": len(b),
+        "origin": origin,
+        "quantum": QUANTUM,
+        "names": a["name"].tolist(),
+        "compounds": compound_names(twin),
+        "states": list(STATES),
+        "decades": len(DECADE_EDGES) + 1,
+        "care_edges": list(CARE_EDGES),
     }
     rings = quantized_rings(coords, starts, origin)
     arrays = {
@@ -244,8 +279,10 @@ def encode_buildings(twin) -> bytes:
         "height": a["height"].to_numpy(dtype=np.float32),
         "floors": np.clip(a["floors"], 0, 65535).astype(np.uint16),
         "households": np.clip(a["households"], 0, 65535).astype(np.uint16),
-        "state": a["state"].to_numpy().astype(np.uint8), "decade": a["decade"].astype(np.uint8),
-        "care": a["care"].astype(np.uint8), "compound": a["compound"].astype(np.int32),
+        "state": a["state"].to_numpy().astype(np.uint8),
+        "decade": a["decade"].astype(np.uint8),
+        "care": a["care"].astype(np.uint8),
+        "compound": a["compound"].astype(np.int32),
     }
     return pack(header, arrays, {"positions": 2, "ring_first": 2, "ring_steps": 2})
 
@@ -258,10 +295,16 @@ def buildings_geojson_text(twin) -> str:
     geoms = shapely.to_geojson(shapely.transform(b.geometry.values, lambda xy: np.round(xy, 7))).tolist()
     feats = []
     for i, row in enumerate(a.itertuples(index=False)):
-        props = {"name": row.name, "compound": names[row.compound] if row.compound >= 0 else None,
-                 "floors": int(row.floors), "households": int(row.households), "height": round(float(row.height), 1),
-                 "state": STATES[row.state] if row.state != NONE else None,
-                 "decade": int(row.decade), "care": int(row.care)}
+        props = {
+            "name": row.name,
+            "compound": names[row.compound] if row.compound >= 0 else None,
+            "floors": int(row.floors),
+            "households": int(row.households),
+            "height": round(float(row.height), 1),
+            "state": STATES[row.state] if row.state != NONE else None,
+            "decade": int(row.decade),
+            "care": int(row.care),
+        }
         feats.append(f'{{"type":"Feature","geometry":{geoms[i]},"properties":{dumps(props)}}}')
     return feature_collection(feats, {"layer": "buildings", "states": list(STATES)})
 
@@ -281,10 +324,20 @@ def encode_risk(twin, scores) -> bytes:
     level_ix = {lv: i for i, lv in enumerate(risk.LEVELS)}
     level = r["level"].map(level_ix).fillna(0).to_numpy().astype(np.uint8)
     counts = {lv: int((level == i).sum()) for lv, i in level_ix.items()}
-    header = {"layer": "risk", "count": n, "levels": list(risk.LEVELS), "factors": list(risk.FACTORS),
-              "by_level": counts, "at": scores.now.isoformat()}
-    arrays = {"score": np.clip(np.round(r["score"].fillna(0).to_numpy()), 0, 100).astype(np.uint8),
-              "level": level, "factor": codes.ravel(), "points": points.ravel()}
+    header = {
+        "layer": "risk",
+        "count": n,
+        "levels": list(risk.LEVELS),
+        "factors": list(risk.FACTORS),
+        "by_level": counts,
+        "at": scores.now.isoformat(),
+    }
+    arrays = {
+        "score": np.clip(np.round(r["score"].fillna(0).to_numpy()), 0, 100).astype(np.uint8),
+        "level": level,
+        "factor": codes.ravel(),
+        "points": points.ravel(),
+    }
     return pack(header, arrays, {"factor": 3, "points": 3})
 
 
@@ -300,7 +353,9 @@ def shown_incidents(twin, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
     is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
     recent = (frame["reported_at"] >= now - pd.Timedelta(days=INCIDENT_DAYS)).to_numpy()
     has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
-    public = may_see_incidents(PUBLIC, frame["category"].to_numpy(dtype=object), frame["grid_code"].to_numpy(dtype=object))
+    public = may_see_incidents(
+        PUBLIC, frame["category"].to_numpy(dtype=object), frame["grid_code"].to_numpy(dtype=object)
+    )
     sub = frame[(is_open | recent) & has_xy & public]
     overdue = np.zeros(len(sub), dtype=bool)
     open_sub = ~sub["stage"].isin(DONE_STAGES).to_numpy()
@@ -318,9 +373,16 @@ def encode_incidents(twin, now_ns: int) -> bytes:
     stage_ix = {s: i for i, s in enumerate(STAGES)}
     cat_ix = {c: i for i, c in enumerate(CATEGORIES)}
     reported = pd.to_datetime(sub["reported_at"], utc=True)
-    header = {"layer": "incidents", "count": len(sub), "origin": origin, "stages": list(STAGES),
-              "categories": list(CATEGORIES), "days": INCIDENT_DAYS, "at": now.isoformat(),
-              "overdue": int(overdue.sum())}
+    header = {
+        "layer": "incidents",
+        "count": len(sub),
+        "origin": origin,
+        "stages": list(STAGES),
+        "categories": list(CATEGORIES),
+        "days": INCIDENT_DAYS,
+        "at": now.isoformat(),
+        "overdue": int(overdue.sum()),
+    }
     arrays = {
         "positions": offsets(coords, origin),
         "stage": sub["stage"].map(stage_ix).fillna(0).to_numpy().astype(np.uint8),
@@ -343,9 +405,16 @@ def grids_text(twin) -> str:
         for part in shapely.get_parts(geom):
             if part.geom_type == "Polygon":
                 paths.append(np.round(np.asarray(part.exterior.coords)[:, :2], 6).tolist())
-        out.append({"code": row.grid_code, "name": row.name, "type": getattr(row, "type", None),
-                    "community": row.community_id, "paths": paths,
-                    "label": [round(lab.x, 6), round(lab.y, 6)] if lab is not None and not lab.is_empty else None})
+        out.append(
+            {
+                "code": row.grid_code,
+                "name": row.name,
+                "type": getattr(row, "type", None),
+                "community": row.community_id,
+                "paths": paths,
+                "label": [round(lab.x, 6), round(lab.y, 6)] if lab is not None and not lab.is_empty else None,
+            }
+        )
     return dumps({"grids": out})
 
 
@@ -364,8 +433,22 @@ def kpis(twin, now: pd.Timestamp) -> dict:
     deadlines = service.deadlines if service is not None else None
     out = {"at": now.isoformat(), "timezone": str(tz)}
     if empty:
-        overall = summarize(pd.DataFrame(columns=["stage", "category", "source", "rating", "reported_at",
-                                                  "accepted_at", "on_site_at", "resolved_at"]), deadlines, now)
+        overall = summarize(
+            pd.DataFrame(
+                columns=[
+                    "stage",
+                    "category",
+                    "source",
+                    "rating",
+                    "reported_at",
+                    "accepted_at",
+                    "on_site_at",
+                    "resolved_at",
+                ]
+            ),
+            deadlines,
+            now,
+        )
         today = month = overall
     else:
         reported = frame["reported_at"]
@@ -387,7 +470,7 @@ def kpis(twin, now: pd.Timestamp) -> dict:
 
 
 def six_nos_quarter(service, now) -> dict:
-    """Compounds passing this quarter's six-nos rating (twin.incidents.sixnos, as /api/reports/sixnos): {met, total, rate}."""
+    """Compounds passing this quarter's six-nos rating (twin.incidents.sixnos): {met, total, rate}."""
     if service is None:
         return {"met": None, "total": None, "rate": None, "quarter": None}
     quarter = parse_quarter(None, service.timezone, now)

@@ -1,4 +1,5 @@
 """One error shape for the whole API: domain exceptions mapped to HTTP statuses here and nowhere else."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0) over every layer, with per-role views of personal data."""
+
 from __future__ import annotations
 
 import logging
@@ -86,8 +87,11 @@ class Source:
     @property
     def filterable(self) -> dict:
         """Fields a caller may filter on: declared, non-personal, simple types."""
-        return {f.name: f for f in self.fields
-                if not f.personal and f.dtype in FILTER_DTYPES and f.name not in self.no_filter}
+        return {
+            f.name: f
+            for f in self.fields
+            if not f.personal and f.dtype in FILTER_DTYPES and f.name not in self.no_filter
+        }
 
     def visible_to(self, p) -> bool:
         """Whether `p` may read this collection at all."""
@@ -96,8 +100,11 @@ class Source:
     def check_visible(self, p) -> None:
         """Forbidden unless `p` may read this collection."""
         if not self.visible_to(p):
-            raise Forbidden(f"collection {self.id} holds personal data and is for staff and admin only; public and "
-                            f"planner callers use the household-counts collections", collection=self.id)
+            raise Forbidden(
+                f"collection {self.id} holds personal data and is for staff and admin only; public and "
+                f"planner callers use the household-counts collections",
+                collection=self.id,
+            )
 
     def description(self, p) -> str:
         """What the collection is, and what this caller sees of it."""
@@ -118,8 +125,9 @@ class Source:
         if self.restricted:
             grid = self.frame(twin)[self.grid_field].iloc[pos]
             if not p.may_see_grid(grid):
-                raise Forbidden(f"{self.id} record is in grid {grid}, outside the grids your token allows",
-                                collection=self.id)
+                raise Forbidden(
+                    f"{self.id} record is in grid {grid}, outside the grids your token allows", collection=self.id
+                )
 
     def full_rows(self, twin, p, pos: np.ndarray) -> np.ndarray:
         """Which of the rows at `pos` `p` sees in full (personal fields, unsuppressed counts)."""
@@ -133,11 +141,13 @@ class Source:
 
     def encoder(self, twin, full: bool) -> FeatureEncoder:
         """The cached encoder of this collection's current version, full or public view."""
+
         def build():
             frame = self.view_frame(twin, full)
             names = [f.name for f in self.fields if full or not f.personal]
             log.info("encoder for %s (%s view, %d rows)", self.id, "full" if full else "public", len(frame))
             return FeatureEncoder(frame, self.id_field, names, self.geometry(twin, frame), whole_columns=self.static)
+
         return _cache().get((id(twin), self.id, full), self.version(twin), build)
 
     def features(self, twin, p, pos) -> list[str]:
@@ -168,6 +178,7 @@ class Source:
         def build():
             col = self.frame(twin)[self.time_field]
             return (iso(col.min()), iso(col.max())) if col.notna().any() else (None, None)
+
         return _cache().get((id(twin), self.id, "interval"), self.version(twin), build)
 
     def _match(self, frame, pos: np.ndarray, start, end, equals) -> np.ndarray:
@@ -245,8 +256,11 @@ class LiveSource(Source):
         return lambda pos: point_json(lon[pos], lat[pos])
 
     def _ids(self, twin) -> pd.Index:
-        return _cache().get((id(twin), self.id, "ids"), self.version(twin),
-                            lambda: pd.Index(self.frame(twin)[self.id_field].astype(str)))
+        return _cache().get(
+            (id(twin), self.id, "ids"),
+            self.version(twin),
+            lambda: pd.Index(self.frame(twin)[self.id_field].astype(str)),
+        )
 
     def _select(self, twin, bbox, start, end, equals) -> np.ndarray:
         # OGC intervals are closed; the service's end is exclusive, so ask for one microsecond more.
@@ -275,8 +289,10 @@ class LiveSource(Source):
     def check_row(self, twin, p, pos: int) -> None:
         super().check_row(twin, p, pos)
         if not self._shown(twin, p, np.array([pos]))[0]:
-            raise Forbidden(f"{self.id} record is about a person's care (SOS, care visit) and is shown only to staff "
-                            f"of its grid", collection=self.id)
+            raise Forbidden(
+                f"{self.id} record is about a person's care (SOS, care visit) and is shown only to staff of its grid",
+                collection=self.id,
+            )
 
     def position(self, twin, item_id: str) -> int:
         pos = self._ids(twin).get_indexer([str(item_id)])[0]
@@ -310,8 +326,11 @@ class CountsSource(LayerSource):
 
     def __init__(self, base, by: str, title_zh: str, title_en: str):
         super().__init__(base)
-        keep = [f for f in self.fields if f.name in (base.schema.id_field, "grid_code", "community_id",
-                                                     "compound_id", "name")]
+        keep = [
+            f
+            for f in self.fields
+            if f.name in (base.schema.id_field, "grid_code", "community_id", "compound_id", "name")
+        ]
         self.fields = tuple(keep) + COUNT_FIELDS
         self.id = f"household-counts-by-{by}"
         self.title_zh, self.title_en = title_zh, title_en
@@ -333,16 +352,23 @@ class CountsSource(LayerSource):
         return self.view_frame(twin, True)
 
     def view_frame(self, twin, full: bool) -> pd.DataFrame:
-        return _cache().get((id(twin), self.id, "frame", full), self.version(twin),
-                            lambda: self._counts(twin, full))
+        return _cache().get((id(twin), self.id, "frame", full), self.version(twin), lambda: self._counts(twin, full))
 
     def _counts(self, twin, full: bool) -> pd.DataFrame:
         base = twin.layer(self.layer_name).frame
         key = self.id_field
         h = twin.layer("households").frame
-        flags = pd.DataFrame({key: h[key].to_numpy(), "households": 1, "persons": h["size"].to_numpy(),
-                              **{c: h[c].fillna(False).astype(bool).to_numpy(dtype=int)
-                                 for c in ("elderly_alone", "floating", "key_group")}})
+        flags = pd.DataFrame(
+            {
+                key: h[key].to_numpy(),
+                "households": 1,
+                "persons": h["size"].to_numpy(),
+                **{
+                    c: h[c].fillna(False).astype(bool).to_numpy(dtype=int)
+                    for c in ("elderly_alone", "floating", "key_group")
+                },
+            }
+        )
         sums = flags.groupby(key).sum()
         out = base[[f.name for f in self.fields if f.name in base.columns] + [base.geometry.name]].copy()
         for f in COUNT_FIELDS:
@@ -353,8 +379,10 @@ class CountsSource(LayerSource):
 
 def catalogue(twin) -> list[Source]:
     """Every collection of the twin: each registered layer kind, then the household-count views."""
+
     def build():
         from layers import REGISTRY
+
         sources: list[Source] = []
         for kind in REGISTRY.values():
             if kind.live:
@@ -365,11 +393,14 @@ def catalogue(twin) -> list[Source]:
             elif kind.name in twin.layers:
                 sources.append(LayerSource(kind))
         if "households" in twin.layers:
-            for base, by, zh, en in (("buildings", "building", "楼栋住户统计", "Household counts per building"),
-                                     ("grids", "grid", "网格住户统计", "Household counts per grid")):
+            for base, by, zh, en in (
+                ("buildings", "building", "楼栋住户统计", "Household counts per building"),
+                ("grids", "grid", "网格住户统计", "Household counts per grid"),
+            ):
                 if base in twin.layers:
                     sources.append(CountsSource(twin.kinds[base], by, zh, en))
         return sources
+
     return _cache().get((id(twin), "catalogue"), "static", build)
 
 
@@ -386,8 +417,11 @@ def check_params(allowed) -> None:
     """400 for any query parameter not in `allowed`, naming the ones that are."""
     unknown = sorted(set(request.args) - set(allowed))
     if unknown:
-        raise InvalidInput(f"unknown query parameter(s) {', '.join(unknown)}; this endpoint takes "
-                           f"{', '.join(sorted(allowed)) or 'none'}", parameters=unknown)
+        raise InvalidInput(
+            f"unknown query parameter(s) {', '.join(unknown)}; this endpoint takes "
+            f"{', '.join(sorted(allowed)) or 'none'}",
+            parameters=unknown,
+        )
 
 
 def wants(offered: tuple[str, ...]) -> str:
@@ -449,10 +483,14 @@ def landing():
     ]
     if dashboard:
         links.append(link(url("/", f="html"), "alternate", "text/html", "wall dashboard"))
-    return jsonify({"title": "社区数字孪生 Community digital twin",
-                    "description": "Every layer of the street (communities, grids, compounds, buildings, incidents "
-                                   "and household counts) as OGC API – Features.",
-                    "links": links})
+    return jsonify(
+        {
+            "title": "社区数字孪生 Community digital twin",
+            "description": "Every layer of the street (communities, grids, compounds, buildings, incidents "
+            "and household counts) as OGC API – Features.",
+            "links": links,
+        }
+    )
 
 
 @bp.get("/conformance")
@@ -469,10 +507,10 @@ def openapi():
     wants(("application/vnd.oai.openapi+json", "application/json"))
     check_params({"f"})
     from .openapi import document
+
     sources = catalogue(get_twin())
     etag = http.etag_of("openapi", tuple(s.id for s in sources), MAX_LIMIT)
-    return http.conditional(etag, lambda: json_response(
-        document(sources, url("/"), DEFAULT_LIMIT, MAX_LIMIT), OPENAPI))
+    return http.conditional(etag, lambda: json_response(document(sources, url("/"), DEFAULT_LIMIT, MAX_LIMIT), OPENAPI))
 
 
 # --- collections --------------------------------------------------------------------------------------------------
@@ -480,17 +518,24 @@ def collection_doc(twin, source, principal) -> dict:
     """The description of one collection as OGC API – Features lists it."""
     base = f"/collections/{source.id}"
     doc = {
-        "id": source.id, "title": source.title_zh, "description": source.description(principal),
+        "id": source.id,
+        "title": source.title_zh,
+        "description": source.description(principal),
         "itemType": "feature",
         "extent": {"spatial": {"bbox": [source.bbox(twin)], "crs": CRS84}},
-        "crs": [CRS84], "storageCrs": CRS84,
-        "links": [link(url(base), "self", "application/json", source.title_zh),
-                  link(url(base + "/items"), "items", GEOJSON, f"{source.title_zh} (GeoJSON)")],
+        "crs": [CRS84],
+        "storageCrs": CRS84,
+        "links": [
+            link(url(base), "self", "application/json", source.title_zh),
+            link(url(base + "/items"), "items", GEOJSON, f"{source.title_zh} (GeoJSON)"),
+        ],
     }
     interval = source.interval(twin)
     if interval is not None:
-        doc["extent"]["temporal"] = {"interval": [list(interval)],
-                                     "trs": "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian"}
+        doc["extent"]["temporal"] = {
+            "interval": [list(interval)],
+            "trs": "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian",
+        }
     return doc
 
 
@@ -502,9 +547,15 @@ def collections():
     twin, p = get_twin(), current_principal()
     visible = [s for s in catalogue(twin) if s.visible_to(p)]
     etag = http.etag_of("collections", principal_key(p), [(s.id, s.version(twin)) for s in visible])
-    return http.conditional(etag, lambda: jsonify({
-        "links": [link(url("/collections"), "self", "application/json", "collections")],
-        "collections": [collection_doc(twin, s, p) for s in visible]}))
+    return http.conditional(
+        etag,
+        lambda: jsonify(
+            {
+                "links": [link(url("/collections"), "self", "application/json", "collections")],
+                "collections": [collection_doc(twin, s, p) for s in visible],
+            }
+        ),
+    )
 
 
 @bp.get("/collections/<collection_id>")
@@ -535,8 +586,10 @@ def items(collection_id: str):
     start = end = None
     if "datetime" in request.args:
         if source.time_field is None:
-            raise InvalidInput(f"collection {source.id} has no time; datetime applies to collections with a "
-                               f"temporal extent", parameter="datetime")
+            raise InvalidInput(
+                f"collection {source.id} has no time; datetime applies to collections with a temporal extent",
+                parameter="datetime",
+            )
         start, end = parse_datetime(request.args["datetime"])
     equals = parse_equals(request.args, filterable)
     version = source.version(twin)
@@ -545,20 +598,33 @@ def items(collection_id: str):
 
     def build():
         pos = source.select(twin, p, bbox=bbox, start=start, end=end, equals=equals)
-        page = pos[offset:offset + limit]
+        page = pos[offset : offset + limit]
         feats = source.features(twin, p, page)
         base = f"/collections/{source.id}/items"
         args = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
-        links = [link(url(base, **args, offset=offset or None), "self", GEOJSON, "this page"),
-                 link(url(f"/collections/{source.id}"), "collection", "application/json", source.title_zh)]
+        links = [
+            link(url(base, **args, offset=offset or None), "self", GEOJSON, "this page"),
+            link(url(f"/collections/{source.id}"), "collection", "application/json", source.title_zh),
+        ]
         if offset + limit < len(pos):
-            links.append(link(url(base, **{**args, "limit": limit}, offset=offset + limit), "next", GEOJSON,
-                              "next page"))
+            links.append(
+                link(url(base, **{**args, "limit": limit}, offset=offset + limit), "next", GEOJSON, "next page")
+            )
         if offset > 0:
-            links.append(link(url(base, **{**args, "limit": limit}, offset=max(offset - limit, 0) or None), "prev",
-                              GEOJSON, "previous page"))
-        meta = {"numberMatched": int(len(pos)), "numberReturned": len(feats), "timeStamp": iso(pd.Timestamp.now(tz="UTC")),
-                "links": links}
+            links.append(
+                link(
+                    url(base, **{**args, "limit": limit}, offset=max(offset - limit, 0) or None),
+                    "prev",
+                    GEOJSON,
+                    "previous page",
+                )
+            )
+        meta = {
+            "numberMatched": int(len(pos)),
+            "numberReturned": len(feats),
+            "timeStamp": iso(pd.Timestamp.now(tz="UTC")),
+            "links": links,
+        }
         resp = Response(feature_collection(feats, meta), mimetype=GEOJSON)
         resp.headers["Content-Crs"] = f"<{CRS84}>"
         return resp
@@ -582,11 +648,14 @@ def item(collection_id: str, feature_id: str):
     def build():
         feature = source.features(twin, p, [pos])[0]
         base = f"/collections/{source.id}"
-        links = dumps([link(url(f"{base}/items/{feature_id}"), "self", GEOJSON, "this feature"),
-                       link(url(base), "collection", "application/json", source.title_zh)])
+        links = dumps(
+            [
+                link(url(f"{base}/items/{feature_id}"), "self", GEOJSON, "this feature"),
+                link(url(base), "collection", "application/json", source.title_zh),
+            ]
+        )
         resp = Response(f'{feature[:-1]},"links":{links}}}', mimetype=GEOJSON)
         resp.headers["Content-Crs"] = f"<{CRS84}>"
         return resp
 
     return http.conditional(etag, build)
-

@@ -1,4 +1,5 @@
 """Fast GeoJSON: each feature is encoded to a JSON string once per data version and kept; pages are joins."""
+
 from __future__ import annotations
 
 import json
@@ -121,8 +122,7 @@ class FeatureEncoder:
         out = np.empty(len(pos), dtype=object)
         for i in range(len(pos)):
             props = dumps(dict(zip(self.fields, (c[i] for c in cols))))
-            out[i] = (f'{{"type":"Feature","id":{dumps(ids[i])},"geometry":{geoms[i] or "null"},'
-                      f'"properties":{props}}}')
+            out[i] = f'{{"type":"Feature","id":{dumps(ids[i])},"geometry":{geoms[i] or "null"},"properties":{props}}}'
         return out
 
 

@@ -1,4 +1,5 @@
 """HTTP plumbing of the API: weak ETags from data versions (If-None-Match → 304), gzip, query-parameter parsing."""
+
 from __future__ import annotations
 
 import gzip
@@ -16,8 +17,14 @@ log = logging.getLogger(__name__)
 
 GZIP_MIN_BYTES = 1400  # below about one packet, compressing costs more than it saves
 GZIP_LEVEL = 5  # most of level 9's saving at a fraction of its CPU on a 2-core machine
-COMPRESSIBLE = ("application/json", "application/geo+json", "application/vnd.oai.openapi+json", "text/",
-                "application/javascript", "image/svg+xml")
+COMPRESSIBLE = (
+    "application/json",
+    "application/geo+json",
+    "application/vnd.oai.openapi+json",
+    "text/",
+    "application/javascript",
+    "image/svg+xml",
+)
 
 
 def etag_of(*parts) -> str:
@@ -39,8 +46,14 @@ def conditional(etag: str, build) -> Response:
 
 def gzip_response(resp: Response) -> Response:
     """Compress a large text-like response when the client accepts gzip (after_request hook)."""
-    if (resp.direct_passthrough or resp.is_streamed or resp.status_code < 200 or resp.status_code in (204, 304)
-            or "Content-Encoding" in resp.headers or not (resp.mimetype or "").startswith(COMPRESSIBLE)):
+    if (
+        resp.direct_passthrough
+        or resp.is_streamed
+        or resp.status_code < 200
+        or resp.status_code in (204, 304)
+        or "Content-Encoding" in resp.headers
+        or not (resp.mimetype or "").startswith(COMPRESSIBLE)
+    ):
         return resp
     resp.vary.add("Accept-Encoding")
     if not request.accept_encodings["gzip"]:
@@ -69,8 +82,10 @@ def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
     parts = raw.split(",")
     hint = "bbox must be four numbers minLon,minLat,maxLon,maxLat in WGS84 degrees, e.g. bbox=114.88,40.80,114.89,40.81"
     if len(parts) != 4:
-        raise InvalidInput(f"{hint} (got {len(parts)} value(s){'; 3D boxes are not supported' if len(parts) == 6 else ''})",
-                           parameter="bbox")
+        raise InvalidInput(
+            f"{hint} (got {len(parts)} value(s){'; 3D boxes are not supported' if len(parts) == 6 else ''})",
+            parameter="bbox",
+        )
     try:
         x0, y0, x1, y1 = (float(p) for p in parts)
     except ValueError:
@@ -103,8 +118,11 @@ def _instant(raw: str, end: bool):
     if raw in ("", ".."):
         return None
     if not _RFC3339.fullmatch(raw):
-        raise InvalidInput(f"datetime {raw!r} is not RFC 3339: use 2026-03-01T08:00:00Z (with Z or an offset), "
-                           "a date 2026-03-01, or an interval start/end with .. for an open end", parameter="datetime")
+        raise InvalidInput(
+            f"datetime {raw!r} is not RFC 3339: use 2026-03-01T08:00:00Z (with Z or an offset), "
+            "a date 2026-03-01, or an interval start/end with .. for an open end",
+            parameter="datetime",
+        )
     try:
         ts = pd.Timestamp(raw)
     except ValueError:
@@ -137,8 +155,10 @@ def check_crs(args, *names: str) -> None:
     for name in names:
         raw = args.get(name)
         if raw is not None and raw.strip() not in _CRS84_FORMS:
-            raise InvalidInput(f"{name} must be {CRS84} (WGS84 longitude/latitude, the only CRS served), "
-                               f"not {raw[:80]!r}", parameter=name)
+            raise InvalidInput(
+                f"{name} must be {CRS84} (WGS84 longitude/latitude, the only CRS served), not {raw[:80]!r}",
+                parameter=name,
+            )
 
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}
@@ -162,7 +182,8 @@ def parse_equals(args, fields: dict) -> dict:
             out[name] = raw.lower() in _TRUE
         else:
             if f.choices and raw not in f.choices:
-                raise InvalidInput(f"{name} must be one of {', '.join(map(str, f.choices))}, not {raw!r}",
-                                   parameter=name)
+                raise InvalidInput(
+                    f"{name} must be one of {', '.join(map(str, f.choices))}, not {raw!r}", parameter=name
+                )
             out[name] = raw
     return out

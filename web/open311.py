@@ -1,4 +1,5 @@
 """Open311 GeoReport v2 intake under /open311/v2/, and staff actions on incidents under /api/incidents/."""
+
 from __future__ import annotations
 
 import logging
@@ -23,10 +24,15 @@ bp = Blueprint("open311", __name__)
 
 INTERNAL = ("care_visit",)  # opened by the care checks, not by the public
 PUBLIC = frozenset(INCIDENT_CATEGORIES) - set(INTERNAL)  # the service codes the public may file
-GROUPS = {"environment": ("环境卫生", "Environment"), "safety": ("安全隐患", "Safety"),
-          "facility": ("设施设备", "Facilities"), "order": ("秩序管理", "Public order"),
-          "dispute": ("矛盾纠纷", "Disputes"), "property": ("物业服务", "Property management"),
-          "care": ("民生关爱", "Care")}
+GROUPS = {
+    "environment": ("环境卫生", "Environment"),
+    "safety": ("安全隐患", "Safety"),
+    "facility": ("设施设备", "Facilities"),
+    "order": ("秩序管理", "Public order"),
+    "dispute": ("矛盾纠纷", "Disputes"),
+    "property": ("物业服务", "Property management"),
+    "care": ("民生关爱", "Care"),
+}
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 DEFAULT_WINDOW = pd.Timedelta(days=90)  # GeoReport v2: without dates, the most recent 90 days
 TIMES = ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
@@ -38,6 +44,7 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 def _configure(state) -> None:
     """Apply the app's DEADLINES and TIMEZONE settings to the twin's incident service."""
     from twin.incidents.deadlines import Deadlines
+
     twin = state.app.extensions.get("twin")
     service = getattr(twin, "incidents", None)
     if service is not None:
@@ -60,7 +67,7 @@ def lang() -> str:
 
 
 def body(limit: int = MAX_BODY) -> dict:
-    """The request's fields from a form-encoded or JSON body of at most `limit` bytes (413 beyond); else InvalidInput."""
+    """The request's fields from a form or JSON body of at most `limit` bytes (413 beyond); else InvalidInput."""
     request.max_content_length = limit
     if request.mimetype in FORM_TYPES:
         return request.form.to_dict()
@@ -69,8 +76,10 @@ def body(limit: int = MAX_BODY) -> dict:
         if not isinstance(data, dict):
             raise InvalidInput("the body is not a JSON object")
         return data
-    raise InvalidInput("send the fields form-encoded (application/x-www-form-urlencoded) or as JSON",
-                       content_type=request.mimetype or None)
+    raise InvalidInput(
+        "send the fields form-encoded (application/x-www-form-urlencoded) or as JSON",
+        content_type=request.mimetype or None,
+    )
 
 
 def may_see_contact(row: dict, p=None) -> bool:
@@ -91,9 +100,18 @@ def services():
             continue
         desc = (zh, en)[i]
         if six:
-            desc += (f"（六无：{SIX_NOS[six][0]}）" if lg == "zh" else f" (six-nos: {SIX_NOS[six][1]})")
-        out.append({"service_code": code, "service_name": (zh, en)[i], "description": desc, "metadata": False,
-                    "type": "realtime", "keywords": code.replace("_", ","), "group": GROUPS[group][i]})
+            desc += f"（六无：{SIX_NOS[six][0]}）" if lg == "zh" else f" (six-nos: {SIX_NOS[six][1]})"
+        out.append(
+            {
+                "service_code": code,
+                "service_name": (zh, en)[i],
+                "description": desc,
+                "metadata": False,
+                "type": "realtime",
+                "keywords": code.replace("_", ","),
+                "group": GROUPS[group][i],
+            }
+        )
     return jsonify(out)
 
 
@@ -114,9 +132,17 @@ def post_request():
     lon = coordinate(f.get("long"), "long", -180, 180)
     code = choice(f.get("service_code"), PUBLIC, "service_code", "; see services.json")
     name = " ".join(filter(None, (text(f.get(k), k, SHORT_MAX) for k in ("first_name", "last_name"))))
-    fields = {"category": code, "lon": lon, "lat": lat, "source": "app", "description": f.get("description"),
-              "media_url": f.get("media_url"), "contact_name": name or None,
-              "contact_phone": f.get("phone"), "contact_email": f.get("email")}
+    fields = {
+        "category": code,
+        "lon": lon,
+        "lat": lat,
+        "source": "app",
+        "description": f.get("description"),
+        "media_url": f.get("media_url"),
+        "contact_name": name or None,
+        "contact_phone": f.get("phone"),
+        "contact_email": f.get("email"),
+    }
     s = service()
     row = s.create(fields, actor=current_principal().name)
     lg = lang()
@@ -124,8 +150,11 @@ def post_request():
     # a new request's next limit is acceptance; timeliness() would say the same at ~100x the cost of this lookup
     within = _minutes(s.deadlines.seconds(row["category"], "accept"))
     where = worker["grid_name"] if worker else ("街道" if lg == "zh" else "the street office")
-    notice = (f"已派至{where}，{within}分钟内受理" if lg == "zh" else
-              f"Sent to {where}; it will be accepted within {within} min")
+    notice = (
+        f"已派至{where}，{within}分钟内受理"
+        if lg == "zh"
+        else f"Sent to {where}; it will be accepted within {within} min"
+    )
     resp = jsonify([{"service_request_id": row["incident_id"], "service_notice": notice, "account_id": None}])
     resp.status_code = 201
     return resp
@@ -169,7 +198,7 @@ def get_requests():
     page = _int(a.get("page"), "page", 1, 1, 10**9)
     size = _int(a.get("page_size"), "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
     rows = rows.sort_values(["reported_at", "incident_id"], ascending=False)
-    chunk = rows.iloc[(page - 1) * size: page * size]
+    chunk = rows.iloc[(page - 1) * size : page * size]
     resp = jsonify(to_requests(chunk, s))
     resp.headers["X-Total-Count"] = str(len(rows))
     return resp
@@ -181,15 +210,18 @@ def get_request(incident_id):
     s = service()
     row = s.get(incident_id)
     if not shown_to_caller(pd.DataFrame([row]))[0]:
-        raise Forbidden(f"request {incident_id} is about a person's care (SOS, care visit) and is shown only to staff "
-                        f"of its grid", id=incident_id)
+        raise Forbidden(
+            f"request {incident_id} is about a person's care (SOS, care visit) and is shown only to staff of its grid",
+            id=incident_id,
+        )
     return jsonify(to_requests(pd.DataFrame([row]), s))
 
 
 def shown_to_caller(rows: pd.DataFrame):
     """Which rows the caller may see as requests (care incidents only to staff of their grid)."""
-    return may_see_incidents(current_principal(), rows["category"].to_numpy(dtype=object),
-                             rows["grid_code"].to_numpy(dtype=object))
+    return may_see_incidents(
+        current_principal(), rows["category"].to_numpy(dtype=object), rows["grid_code"].to_numpy(dtype=object)
+    )
 
 
 def to_requests(frame: pd.DataFrame, s) -> list[dict]:
@@ -215,8 +247,11 @@ def to_requests(frame: pd.DataFrame, s) -> list[dict]:
             agency = label(ESCALATION_LEVELS, level, lg)
         notes = label(INCIDENT_STAGES, stage, lg)
         if level != "grid":
-            notes += f"；已升级至{label(ESCALATION_LEVELS, level, lg)}" if lg == "zh" else \
-                f"; escalated to {label(ESCALATION_LEVELS, level, lg).lower()}"
+            notes += (
+                f"；已升级至{label(ESCALATION_LEVELS, level, lg)}"
+                if lg == "zh"
+                else f"; escalated to {label(ESCALATION_LEVELS, level, lg).lower()}"
+            )
         if overdue[i]:
             notes += "；已超时" if lg == "zh" else "; overdue"
         item = {
@@ -231,25 +266,39 @@ def to_requests(frame: pd.DataFrame, s) -> list[dict]:
             "requested_datetime": when["reported_at"][i],
             "updated_datetime": updated[i],
             "expected_datetime": expected[i],
-            "address": None, "address_id": r.get("building_id"), "zipcode": None,
-            "lat": float(r["lat"]), "long": float(r["lon"]),
+            "address": None,
+            "address_id": r.get("building_id"),
+            "zipcode": None,
+            "lat": float(r["lat"]),
+            "long": float(r["lon"]),
             "media_url": r.get("media_url"),
             "extended_attributes": {
-                "stage": stage, "stage_name": label(INCIDENT_STAGES, stage, lg), "level": level,
-                "priority": _num(r.get("priority")), "source": r.get("source"), "rating": _num(r.get("rating")),
-                "overdue": bool(overdue[i]), "overdue_limit": overdue_limit[i],
-                "grid_code": gc, "community_id": r.get("community_id"),
-                "compound_id": r.get("compound_id"), "building_id": r.get("building_id"),
+                "stage": stage,
+                "stage_name": label(INCIDENT_STAGES, stage, lg),
+                "level": level,
+                "priority": _num(r.get("priority")),
+                "source": r.get("source"),
+                "rating": _num(r.get("rating")),
+                "overdue": bool(overdue[i]),
+                "overdue_limit": overdue_limit[i],
+                "grid_code": gc,
+                "community_id": r.get("community_id"),
+                "compound_id": r.get("compound_id"),
+                "building_id": r.get("building_id"),
                 "worker": worker["worker"] if worker else None,
-                "accepted_datetime": when["accepted_at"][i], "on_site_datetime": when["on_site_at"][i],
-                "resolved_datetime": when["resolved_at"][i], "closed_datetime": when["closed_at"][i],
+                "accepted_datetime": when["accepted_at"][i],
+                "on_site_datetime": when["on_site_at"][i],
+                "resolved_datetime": when["resolved_at"][i],
+                "closed_datetime": when["closed_at"][i],
             },
         }
         if may_see_contact(r, caller):
-            item["extended_attributes"].update(contact_name=r.get("contact_name"),
-                                               contact_phone=r.get("contact_phone"),
-                                               contact_email=r.get("contact_email"),
-                                               household_id=r.get("household_id"))
+            item["extended_attributes"].update(
+                contact_name=r.get("contact_name"),
+                contact_phone=r.get("contact_phone"),
+                contact_email=r.get("contact_email"),
+                household_id=r.get("household_id"),
+            )
         out.append(item)
     return out
 
@@ -298,10 +347,11 @@ def as_xml(resp: Response, root: str, item: str | None) -> Response:
     """The JSON response `resp` as GeoReport XML: <root><item>…</item>…</root> (or <root>…</root>), same status."""
     data = resp.get_json()
     top = ET.Element(root)
-    for d in (data if item else [data]):
+    for d in data if item else [data]:
         _fill(ET.SubElement(top, item) if item else top, d)
-    out = Response(ET.tostring(top, encoding="utf-8", xml_declaration=True), status=resp.status_code,
-                   mimetype="text/xml")
+    out = Response(
+        ET.tostring(top, encoding="utf-8", xml_declaration=True), status=resp.status_code, mimetype="text/xml"
+    )
     if "X-Total-Count" in resp.headers:
         out.headers["X-Total-Count"] = resp.headers["X-Total-Count"]
     return out
@@ -363,8 +413,13 @@ def act(incident_id):
     if not p.may_see_grid(row.get("grid_code")):
         raise Forbidden(f"incident {incident_id} is outside your grids", id=incident_id)
     rating = f.get("rating")
-    row = s.act(incident_id, str(f.get("action") or ""), actor=p.name, note=f.get("note") or None,
-                rating=None if rating in (None, "") else rating)
+    row = s.act(
+        incident_id,
+        str(f.get("action") or ""),
+        actor=p.name,
+        note=f.get("note") or None,
+        rating=None if rating in (None, "") else rating,
+    )
     return jsonify(to_requests(pd.DataFrame([row]), s)[0])
 
 

@@ -1,4 +1,5 @@
 """The OpenAPI 3.0 document of the features API, generated from the catalogue; every $ref is local."""
+
 from __future__ import annotations
 
 import logging
@@ -39,139 +40,335 @@ def _filter_param(f) -> dict:
     schema = {"type": _JSON_TYPES[f.dtype]}
     if f.choices:
         schema["enum"] = list(f.choices)
-    return {"name": f.name, "in": "query", "required": False, "style": "form", "explode": False,
-            "description": f"only features whose {f.en or f.name} equals this value", "schema": schema}
+    return {
+        "name": f.name,
+        "in": "query",
+        "required": False,
+        "style": "form",
+        "explode": False,
+        "description": f"only features whose {f.en or f.name} equals this value",
+        "schema": schema,
+    }
 
 
 def _collection_paths(s) -> dict:
     base = f"/collections/{s.id}"
     tag = [s.id]
-    params = [_ref("parameters", "bbox"), _ref("parameters", "limit"), _ref("parameters", "offset"),
-              _ref("parameters", "f"), _ref("parameters", "crs"), _ref("parameters", "bbox-crs")]
+    params = [
+        _ref("parameters", "bbox"),
+        _ref("parameters", "limit"),
+        _ref("parameters", "offset"),
+        _ref("parameters", "f"),
+        _ref("parameters", "crs"),
+        _ref("parameters", "bbox-crs"),
+    ]
     if s.time_field:
         params.append(_ref("parameters", "datetime"))
     params += [_filter_param(f) for f in s.filterable.values()]
     note = " Staff and admin only; grid-limited staff see their grids only." if s.restricted else ""
     return {
-        base: {"get": {"tags": tag, "summary": f"{s.title_zh} {s.title_en}: the collection",
-                       "operationId": f"describe-{s.id}", "parameters": [_ref("parameters", "f")],
-                       "responses": {"200": _json("collection"), **_errors(400, 401, 403, 404)}}},
-        f"{base}/items": {"get": {
-            "tags": tag, "summary": f"{s.title_zh} {s.title_en}: features", "operationId": f"items-{s.id}",
-            "description": f"Features of {s.title_en}, paged with limit/offset and next/prev links.{note}",
-            "parameters": params,
-            "responses": {"200": {"description": "a page of features",
-                                  "content": {"application/geo+json": {"schema": {
-                                      "allOf": [_ref("schemas", "featureCollection"),
-                                                {"type": "object", "properties": {"features": {
-                                                    "type": "array", "items": {"allOf": [
-                                                        _ref("schemas", "feature"),
-                                                        {"type": "object", "properties": {"properties": {
-                                                            "type": "object", "properties": {
-                                                                f.name: _property(f) for f in s.fields}}}}]}}}}]}}}},
-                          "304": {"description": "not modified since the ETag sent in If-None-Match"},
-                          **_errors(400, 401, 403, 404, 406)}}},
-        f"{base}/items/{{featureId}}": {"get": {
-            "tags": tag, "summary": f"{s.title_zh} {s.title_en}: one feature", "operationId": f"item-{s.id}",
-            "parameters": [_ref("parameters", "featureId"), _ref("parameters", "f"), _ref("parameters", "crs")],
-            "responses": {"200": _json("feature", "application/geo+json"),
-                          "304": {"description": "not modified"}, **_errors(400, 401, 403, 404)}}},
+        base: {
+            "get": {
+                "tags": tag,
+                "summary": f"{s.title_zh} {s.title_en}: the collection",
+                "operationId": f"describe-{s.id}",
+                "parameters": [_ref("parameters", "f")],
+                "responses": {"200": _json("collection"), **_errors(400, 401, 403, 404)},
+            }
+        },
+        f"{base}/items": {
+            "get": {
+                "tags": tag,
+                "summary": f"{s.title_zh} {s.title_en}: features",
+                "operationId": f"items-{s.id}",
+                "description": f"Features of {s.title_en}, paged with limit/offset and next/prev links.{note}",
+                "parameters": params,
+                "responses": {
+                    "200": {
+                        "description": "a page of features",
+                        "content": {
+                            "application/geo+json": {
+                                "schema": {
+                                    "allOf": [
+                                        _ref("schemas", "featureCollection"),
+                                        {
+                                            "type": "object",
+                                            "properties": {
+                                                "features": {
+                                                    "type": "array",
+                                                    "items": {
+                                                        "allOf": [
+                                                            _ref("schemas", "feature"),
+                                                            {
+                                                                "type": "object",
+                                                                "properties": {
+                                                                    "properties": {
+                                                                        "type": "object",
+                                                                        "properties": {
+                                                                            f.name: _property(f) for f in s.fields
+                                                                        },
+                                                                    }
+                                                                },
+                                                            },
+                                                        ]
+                                                    },
+                                                }
+                                            },
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "304": {"description": "not modified since the ETag sent in If-None-Match"},
+                    **_errors(400, 401, 403, 404, 406),
+                },
+            }
+        },
+        f"{base}/items/{{featureId}}": {
+            "get": {
+                "tags": tag,
+                "summary": f"{s.title_zh} {s.title_en}: one feature",
+                "operationId": f"item-{s.id}",
+                "parameters": [_ref("parameters", "featureId"), _ref("parameters", "f"), _ref("parameters", "crs")],
+                "responses": {
+                    "200": _json("feature", "application/geo+json"),
+                    "304": {"description": "not modified"},
+                    **_errors(400, 401, 403, 404),
+                },
+            }
+        },
     }
 
 
 def _components(default_limit: int, max_limit: int) -> dict:
-    link = {"type": "object", "required": ["href", "rel"],
-            "properties": {k: {"type": "string"} for k in ("href", "rel", "type", "title")}}
+    link = {
+        "type": "object",
+        "required": ["href", "rel"],
+        "properties": {k: {"type": "string"} for k in ("href", "rel", "type", "title")},
+    }
     links = {"type": "array", "items": _ref("schemas", "link")}
     return {
         "schemas": {
             "link": link,
-            "error": {"type": "object", "required": ["code", "message", "status"], "properties": {
-                "code": {"type": "string"}, "message": {"type": "string"}, "status": {"type": "integer"},
-                "details": {"type": "object"}}},
-            "landingPage": {"type": "object", "required": ["links"], "properties": {
-                "title": {"type": "string"}, "description": {"type": "string"}, "links": links}},
-            "confClasses": {"type": "object", "required": ["conformsTo"], "properties": {
-                "conformsTo": {"type": "array", "items": {"type": "string"}}}},
-            "collection": {"type": "object", "required": ["id", "links"], "properties": {
-                "id": {"type": "string"}, "title": {"type": "string"}, "description": {"type": "string"},
-                "itemType": {"type": "string"}, "extent": {"type": "object"},
-                "crs": {"type": "array", "items": {"type": "string"}}, "storageCrs": {"type": "string"},
-                "links": links}},
-            "collections": {"type": "object", "required": ["links", "collections"], "properties": {
-                "links": links, "collections": {"type": "array", "items": _ref("schemas", "collection")}}},
-            "geometry": {"type": "object", "nullable": True, "required": ["type"], "properties": {
-                "type": {"type": "string", "enum": ["Point", "Polygon", "MultiPolygon"]},
-                "coordinates": {"type": "array", "items": {}}}},
-            "feature": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
-                "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "string"},
-                "geometry": _ref("schemas", "geometry"), "properties": {"type": "object", "nullable": True},
-                "links": links}},
-            "featureCollection": {"type": "object", "required": ["type", "features"], "properties": {
-                "type": {"type": "string", "enum": ["FeatureCollection"]},
-                "features": {"type": "array", "items": _ref("schemas", "feature")},
-                "links": links, "timeStamp": {"type": "string", "format": "date-time"},
-                "numberMatched": {"type": "integer", "minimum": 0},
-                "numberReturned": {"type": "integer", "minimum": 0}}},
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "status"],
+                "properties": {
+                    "code": {"type": "string"},
+                    "message": {"type": "string"},
+                    "status": {"type": "integer"},
+                    "details": {"type": "object"},
+                },
+            },
+            "landingPage": {
+                "type": "object",
+                "required": ["links"],
+                "properties": {"title": {"type": "string"}, "description": {"type": "string"}, "links": links},
+            },
+            "confClasses": {
+                "type": "object",
+                "required": ["conformsTo"],
+                "properties": {"conformsTo": {"type": "array", "items": {"type": "string"}}},
+            },
+            "collection": {
+                "type": "object",
+                "required": ["id", "links"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "description": {"type": "string"},
+                    "itemType": {"type": "string"},
+                    "extent": {"type": "object"},
+                    "crs": {"type": "array", "items": {"type": "string"}},
+                    "storageCrs": {"type": "string"},
+                    "links": links,
+                },
+            },
+            "collections": {
+                "type": "object",
+                "required": ["links", "collections"],
+                "properties": {
+                    "links": links,
+                    "collections": {"type": "array", "items": _ref("schemas", "collection")},
+                },
+            },
+            "geometry": {
+                "type": "object",
+                "nullable": True,
+                "required": ["type"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Point", "Polygon", "MultiPolygon"]},
+                    "coordinates": {"type": "array", "items": {}},
+                },
+            },
+            "feature": {
+                "type": "object",
+                "required": ["type", "geometry", "properties"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["Feature"]},
+                    "id": {"type": "string"},
+                    "geometry": _ref("schemas", "geometry"),
+                    "properties": {"type": "object", "nullable": True},
+                    "links": links,
+                },
+            },
+            "featureCollection": {
+                "type": "object",
+                "required": ["type", "features"],
+                "properties": {
+                    "type": {"type": "string", "enum": ["FeatureCollection"]},
+                    "features": {"type": "array", "items": _ref("schemas", "feature")},
+                    "links": links,
+                    "timeStamp": {"type": "string", "format": "date-time"},
+                    "numberMatched": {"type": "integer", "minimum": 0},
+                    "numberReturned": {"type": "integer", "minimum": 0},
+                },
+            },
         },
         "parameters": {
-            "bbox": {"name": "bbox", "in": "query", "required": False, "style": "form", "explode": False,
-                     "description": "minLon,minLat,maxLon,maxLat in WGS84 (CRS84) degrees",
-                     "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}}},
-            "limit": {"name": "limit", "in": "query", "required": False, "style": "form", "explode": False,
-                      "description": "features per page",
-                      "schema": {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit}},
-            "offset": {"name": "offset", "in": "query", "required": False, "style": "form", "explode": False,
-                       "description": "features to skip (the next link carries it)",
-                       "schema": {"type": "integer", "minimum": 0, "default": 0}},
-            "datetime": {"name": "datetime", "in": "query", "required": False, "style": "form", "explode": False,
-                         "description": "RFC 3339 instant or date, or interval start/end with .. for an open end",
-                         "schema": {"type": "string"}},
-            "f": {"name": "f", "in": "query", "required": False, "style": "form", "explode": False,
-                  "description": "format; JSON when absent", "schema": {"type": "string", "enum": ["json"]}},
-            **{name: {"name": name, "in": "query", "required": False, "style": "form", "explode": False,
-                      "description": f"{what} (OGC API – Features Part 2, as GDAL sends it); only CRS84 is served",
-                      "schema": {"type": "string", "enum": [CRS84]}}
-               for name, what in (("crs", "CRS of the response"), ("bbox-crs", "CRS of bbox"))},
-            "featureId": {"name": "featureId", "in": "path", "required": True, "description": "id of the feature",
-                          "schema": {"type": "string"}},
+            "bbox": {
+                "name": "bbox",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "minLon,minLat,maxLon,maxLat in WGS84 (CRS84) degrees",
+                "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+            },
+            "limit": {
+                "name": "limit",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "features per page",
+                "schema": {"type": "integer", "minimum": 1, "maximum": max_limit, "default": default_limit},
+            },
+            "offset": {
+                "name": "offset",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "features to skip (the next link carries it)",
+                "schema": {"type": "integer", "minimum": 0, "default": 0},
+            },
+            "datetime": {
+                "name": "datetime",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "RFC 3339 instant or date, or interval start/end with .. for an open end",
+                "schema": {"type": "string"},
+            },
+            "f": {
+                "name": "f",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "format; JSON when absent",
+                "schema": {"type": "string", "enum": ["json"]},
+            },
+            **{
+                name: {
+                    "name": name,
+                    "in": "query",
+                    "required": False,
+                    "style": "form",
+                    "explode": False,
+                    "description": f"{what} (OGC API – Features Part 2, as GDAL sends it); only CRS84 is served",
+                    "schema": {"type": "string", "enum": [CRS84]},
+                }
+                for name, what in (("crs", "CRS of the response"), ("bbox-crs", "CRS of bbox"))
+            },
+            "featureId": {
+                "name": "featureId",
+                "in": "path",
+                "required": True,
+                "description": "id of the feature",
+                "schema": {"type": "string"},
+            },
         },
-        "responses": {f"E{s}": {**_json("error"), "description": d} for s, d in (
-            (400, "invalid query (the message says which parameter and how to fix it)"),
-            (401, "bearer token missing or unknown"), (403, "the token's role may not see this"),
-            (404, "no such collection or feature"), (406, "cannot answer in the requested media type"))},
-        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                       "description": "token from the street office; none means public"}},
+        "responses": {
+            f"E{s}": {**_json("error"), "description": d}
+            for s, d in (
+                (400, "invalid query (the message says which parameter and how to fix it)"),
+                (401, "bearer token missing or unknown"),
+                (403, "the token's role may not see this"),
+                (404, "no such collection or feature"),
+                (406, "cannot answer in the requested media type"),
+            )
+        },
+        "securitySchemes": {
+            "bearer": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "token from the street office; none means public",
+            }
+        },
     }
 
 
 def document(sources, server_url: str, default_limit: int, max_limit: int) -> dict:
     """The OpenAPI 3.0 document describing the landing page, conformance and every collection in `sources`."""
     paths = {
-        "/": {"get": {"tags": ["service"], "summary": "landing page", "operationId": "landing",
-                      "parameters": [_ref("parameters", "f")],
-                      "responses": {"200": _json("landingPage"), **_errors(400, 406)}}},
-        "/conformance": {"get": {"tags": ["service"], "summary": "conformance classes", "operationId": "conformance",
-                                 "parameters": [_ref("parameters", "f")],
-                                 "responses": {"200": _json("confClasses"), **_errors(400, 406)}}},
-        "/openapi": {"get": {"tags": ["service"], "summary": "this document", "operationId": "openapi",
-                             "parameters": [_ref("parameters", "f")],
-                             "responses": {"200": {"description": "the OpenAPI document",
-                                                   "content": {"application/vnd.oai.openapi+json;version=3.0": {
-                                                       "schema": {"type": "object"}}}}}}},
-        "/collections": {"get": {"tags": ["service"], "summary": "the collections the caller may see",
-                                 "operationId": "collections", "parameters": [_ref("parameters", "f")],
-                                 "responses": {"200": _json("collections"), **_errors(400, 401, 406)}}},
+        "/": {
+            "get": {
+                "tags": ["service"],
+                "summary": "landing page",
+                "operationId": "landing",
+                "parameters": [_ref("parameters", "f")],
+                "responses": {"200": _json("landingPage"), **_errors(400, 406)},
+            }
+        },
+        "/conformance": {
+            "get": {
+                "tags": ["service"],
+                "summary": "conformance classes",
+                "operationId": "conformance",
+                "parameters": [_ref("parameters", "f")],
+                "responses": {"200": _json("confClasses"), **_errors(400, 406)},
+            }
+        },
+        "/openapi": {
+            "get": {
+                "tags": ["service"],
+                "summary": "this document",
+                "operationId": "openapi",
+                "parameters": [_ref("parameters", "f")],
+                "responses": {
+                    "200": {
+                        "description": "the OpenAPI document",
+                        "content": {"application/vnd.oai.openapi+json;version=3.0": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+        "/collections": {
+            "get": {
+                "tags": ["service"],
+                "summary": "the collections the caller may see",
+                "operationId": "collections",
+                "parameters": [_ref("parameters", "f")],
+                "responses": {"200": _json("collections"), **_errors(400, 401, 406)},
+            }
+        },
     }
     for s in sources:
         paths.update(_collection_paths(s))
     return {
         "openapi": "3.0.3",
-        "info": {"title": "社区数字孪生 Community digital twin – OGC API Features", "version": "1.0.0",
-                 "description": "Every layer of the street as OGC API – Features (Core, GeoJSON, OpenAPI 3.0). "
-                                "Personal fields reach staff and admin only; public and planner callers read "
-                                "households as counts per building or grid, with counts of 1–2 suppressed.",
-                 "license": {"name": "Apache-2.0"}},
+        "info": {
+            "title": "社区数字孪生 Community digital twin – OGC API Features",
+            "version": "1.0.0",
+            "description": "Every layer of the street as OGC API – Features (Core, GeoJSON, OpenAPI 3.0). "
+            "Personal fields reach staff and admin only; public and planner callers read "
+            "households as counts per building or grid, with counts of 1–2 suppressed.",
+            "license": {"name": "Apache-2.0"},
+        },
         "servers": [{"url": server_url.rstrip("/")}],
         "security": [{}, {"bearer": []}],
         "tags": [{"name": "service"}] + [{"name": s.id, "description": s.title_en} for s in sources],

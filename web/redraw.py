@@ -1,6 +1,7 @@
 """Grid redraw over HTTP: POST /api/redraw starts a background job (202 + job URL), GET /api/jobs/{id} shows its
 state and progress, GET /api/jobs/{id}/result returns the plan (GeoJSON, or ?f=gpkg for a GeoPackage) with the
 before/after metrics; /redraw is the before/after map page."""
+
 from __future__ import annotations
 
 import logging
@@ -100,15 +101,20 @@ def result(job_id: str):
 def _gpkg(j) -> Response:
     with tempfile.TemporaryDirectory(prefix="twin-redraw-") as tmp:
         data = j.result.write_gpkg(Path(tmp) / "plan.gpkg").read_bytes()
-    return Response(data, mimetype=GPKG_MIME,
-                    headers={"Content-Disposition": f'attachment; filename="redraw-{j.id[:8]}.gpkg"'})
+    return Response(
+        data, mimetype=GPKG_MIME, headers={"Content-Disposition": f'attachment; filename="redraw-{j.id[:8]}.gpkg"'}
+    )
 
 
 @bp.get("/redraw")
 def page():
     """The before/after map page: parameters, progress, two maps and the metrics table (calls the API with the
     token typed into the page)."""
-    return render_template("redraw.html", page_extra={
-        "redrawBand": current_app.config["REDRAW_BAND"],
-        "metricRows": METRIC_ROWS,
-        "bounds": [float(v) for v in map_bounds(get_twin())]})
+    return render_template(
+        "redraw.html",
+        page_extra={
+            "redrawBand": current_app.config["REDRAW_BAND"],
+            "metricRows": METRIC_ROWS,
+            "bounds": [float(v) for v in map_bounds(get_twin())],
+        },
+    )

@@ -4,6 +4,7 @@ For planner, staff and admin callers. The public gets no report: small-count sup
 counts printed beside their totals (a hidden 1 or 2 is the total minus the rest), and the care categories (SOS,
 visits to elderly people living alone) would point at households.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,8 +48,9 @@ def hotspot_rule(from_query: bool = False) -> tuple[float, int]:
     """(radius_m, min_count) of repeat hotspots: the HOTSPOT_* settings, or ?radius_m=&min_count= when `from_query`."""
     cfg = current_app.config
     args = request.args if from_query else {}
-    return check_params(args.get("radius_m", cfg.get("HOTSPOT_RADIUS_M")),
-                        args.get("min_count", cfg.get("HOTSPOT_MIN_COUNT")))
+    return check_params(
+        args.get("radius_m", cfg.get("HOTSPOT_RADIUS_M")), args.get("min_count", cfg.get("HOTSPOT_MIN_COUNT"))
+    )
 
 
 @bp.get("/api/reports/sixnos")
@@ -72,8 +74,9 @@ def sixnos():
 def report(period):
     """The weekly, monthly or quarterly report of the period holding ?date=YYYY-MM-DD (today when absent)."""
     if period not in PERIODS:
-        raise InvalidInput(f"period must be one of {', '.join(PERIODS)} (or sixnos), not {period[:40]!r}",
-                           parameter="period")
+        raise InvalidInput(
+            f"period must be one of {', '.join(PERIODS)} (or sixnos), not {period[:40]!r}", parameter="period"
+        )
     f = out_format()
     s = service()
     p = period_of(period, parse_date(request.args.get("date"), s.timezone, s.now()), s.timezone)

@@ -1,4 +1,5 @@
 """Sensor intake: water-meter leaks, wristband SOS with a position, camera recognition; an API key; SOS first."""
+
 from __future__ import annotations
 
 import hashlib
@@ -64,12 +65,20 @@ def to_fields(event, i: int) -> dict:
     if kind == "camera":
         category = event.get("category")
         if category not in CAMERA_CATEGORIES:
-            raise InvalidInput(f"event {i}: a camera event's category must be one of {', '.join(CAMERA_CATEGORIES)}",
-                               event=i, field="category")
+            raise InvalidInput(
+                f"event {i}: a camera event's category must be one of {', '.join(CAMERA_CATEGORIES)}",
+                event=i,
+                field="category",
+            )
         confidence = coordinate(event.get("confidence", 1), "confidence", 0, 1)
-    fields = {"category": category, "source": source, "household_id": event.get("household_id"),
-              "description": DESCRIPTIONS[kind].format(device=device, category=category,
-                                                       confidence=f"{confidence:.2f}" if confidence else "")}
+    fields = {
+        "category": category,
+        "source": source,
+        "household_id": event.get("household_id"),
+        "description": DESCRIPTIONS[kind].format(
+            device=device, category=category, confidence=f"{confidence:.2f}" if confidence else ""
+        ),
+    }
     note = text(event.get("note"), "note", 1000)
     if note:
         fields["description"] += f"：{note}"
@@ -95,9 +104,17 @@ def events():
     out = []
     for r, due in zip(made, expected):
         w = s.worker(r["grid_code"])
-        out.append({"incident_id": r["incident_id"], "category": r["category"], "priority": r["priority"],
-                    "grid_code": r["grid_code"], "building_id": r["building_id"],
-                    "worker": w["worker"] if w else None, "expected_datetime": due})
+        out.append(
+            {
+                "incident_id": r["incident_id"],
+                "category": r["category"],
+                "priority": r["priority"],
+                "grid_code": r["grid_code"],
+                "building_id": r["building_id"],
+                "worker": w["worker"] if w else None,
+                "expected_datetime": due,
+            }
+        )
     resp = jsonify({"incidents": out})
     resp.status_code = 201
     return resp

@@ -20,6 +20,7 @@ view); rings are closed and clockwise, ready for SolidPolygonLayer with _normali
 `Blob` keeps the raw bytes and their gzip once; `send(blob)` serves them with a weak ETag (304 on
 If-None-Match) and gzip when the client accepts it, so no request encodes or compresses anything.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -39,8 +40,15 @@ log = logging.getLogger(__name__)
 MAGIC = b"TWB1"
 MIMETYPE = "application/vnd.twin.binary"
 GZIP_LEVEL = 6
-DTYPES = {"float32": np.float32, "float64": np.float64, "uint8": np.uint8, "uint16": np.uint16,
-          "uint32": np.uint32, "int16": np.int16, "int32": np.int32}
+DTYPES = {
+    "float32": np.float32,
+    "float64": np.float64,
+    "uint8": np.uint8,
+    "uint16": np.uint16,
+    "uint32": np.uint32,
+    "int16": np.int16,
+    "int32": np.int32,
+}
 _NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 
 
@@ -68,9 +76,11 @@ def unpack(blob: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     if blob[:4] != MAGIC:
         raise ValueError("not a TWB1 blob")
     (n,) = struct.unpack("<I", blob[4:8])
-    header = json.loads(blob[8:8 + n].decode("utf-8"))
-    arrays = {k: np.frombuffer(blob, dtype=DTYPES[t], count=length, offset=8 + n + off)
-              for k, (t, off, length, _size) in header.pop("arrays").items()}
+    header = json.loads(blob[8 : 8 + n].decode("utf-8"))
+    arrays = {
+        k: np.frombuffer(blob, dtype=DTYPES[t], count=length, offset=8 + n + off)
+        for k, (t, off, length, _size) in header.pop("arrays").items()
+    }
     return header, arrays
 
 
@@ -131,11 +141,17 @@ def quantized_rings(coords: np.ndarray, starts: np.ndarray, origin) -> dict[str,
     first = np.zeros((len(counts), 2), dtype=np.int64)
     first[nonempty] = q[starts[:-1][nonempty]]
     first_steps = np.diff(first, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
-    if (len(q) and np.abs(steps).max() > np.iinfo(np.int16).max) or (len(counts) and counts.max() > 65535) \
-            or (len(first) and np.abs(first_steps).max() > np.iinfo(np.int32).max):
+    if (
+        (len(q) and np.abs(steps).max() > np.iinfo(np.int16).max)
+        or (len(counts) and counts.max() > 65535)
+        or (len(first) and np.abs(first_steps).max() > np.iinfo(np.int32).max)
+    ):
         return None
-    return {"ring_counts": counts.astype(np.uint16), "ring_first": first_steps.astype(np.int32).ravel(),
-            "ring_steps": steps.astype(np.int16).ravel()}
+    return {
+        "ring_counts": counts.astype(np.uint16),
+        "ring_first": first_steps.astype(np.int32).ravel(),
+        "ring_steps": steps.astype(np.int16).ravel(),
+    }
 
 
 def ring_offsets(header: dict, arrays: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -180,6 +196,7 @@ class Blob:
 
 def send(blob: Blob) -> Response:
     """Serve a cached Blob: 304 when the client holds its ETag, else its gzip (if accepted) or raw bytes."""
+
     def build():
         if request.accept_encodings["gzip"] and len(blob.gz) < len(blob.raw):
             resp = Response(blob.gz, mimetype=blob.mimetype)
@@ -187,4 +204,5 @@ def send(blob: Blob) -> Response:
         else:
             resp = Response(blob.raw, mimetype=blob.mimetype)
         return resp
+
     return conditional(blob.etag, build)  # which also sets Vary: Accept-Encoding

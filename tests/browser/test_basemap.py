@@ -1,5 +1,6 @@
 """The optional base map in headless Chromium: tiles from TILE_URL are requested and drawn under the demo street, the
 page's GCJ-02 functions equal twin.chinacoords, and GCJ-02 tiles are drawn moved back onto WGS84 and cover the view."""
+
 from __future__ import annotations
 
 import io
@@ -53,9 +54,14 @@ def observe(served, **config) -> dict:
         page.wait_for_function("Twin.baseMapTiles().loaded", timeout=HANG_GUARD)
     page.wait_for_timeout(300)  # a frame or two after the last tile arrived
     state = page.evaluate("Twin.baseMapTiles()")
-    return {"loaded": state["loaded"], "held": len(state["tiles"]),
-            "drawn": [t for t in state["tiles"] if t["loaded"] and t["visible"]],
-            "samples": view_samples(page), "share": tile_share(page), "errors": list(page.errors)}
+    return {
+        "loaded": state["loaded"],
+        "held": len(state["tiles"]),
+        "drawn": [t for t in state["tiles"] if t["loaded"] and t["visible"]],
+        "samples": view_samples(page),
+        "share": tile_share(page),
+        "errors": list(page.errors),
+    }
 
 
 def tile_share(page) -> float:
@@ -65,10 +71,12 @@ def tile_share(page) -> float:
     blend varies a little across the screen: what is checked is the hue (red and blue high, green low) and that
     the colour is darker than the tile's own (the layer is translucent)."""
     img = np.asarray(Image.open(io.BytesIO(page.screenshot())).convert("RGB")).astype(int)
-    box = page.evaluate("(() => { const m = document.getElementById('map').getBoundingClientRect();"
-                        " const k = document.getElementById('kpis').getBoundingClientRect();"
-                        " return [m.top, m.left, k.left]; })()")
-    area = img[int(box[0]) + 10:VIEWPORT[1] - 10, int(box[1]) + 10:int(box[2]) - 10]
+    box = page.evaluate(
+        "(() => { const m = document.getElementById('map').getBoundingClientRect();"
+        " const k = document.getElementById('kpis').getBoundingClientRect();"
+        " return [m.top, m.left, k.left]; })()"
+    )
+    area = img[int(box[0]) + 10 : VIEWPORT[1] - 10, int(box[1]) + 10 : int(box[2]) - 10]
     r, g, b = area[..., 0], area[..., 1], area[..., 2]
     magenta = (r > 110) & (b > 110) & (g < 50) & (np.abs(r - b) < 40)
     translucent = (r < 230) & (b < 230)
@@ -77,7 +85,7 @@ def tile_share(page) -> float:
 
 def tile_bbox(x: int, y: int, z: int) -> tuple[float, float, float, float]:
     """(west, south, east, north) of slippy-map tile x/y/z, in degrees."""
-    n = 2.0 ** z
+    n = 2.0**z
 
     def lat(row):
         return math.degrees(math.atan(math.sinh(math.pi * (1 - 2 * row / n))))
@@ -125,8 +133,14 @@ def test_tiles_are_requested_and_drawn_under_the_street_and_absent_without_tile_
 
 
 STREET = [(114.8840, 40.7687), (114.8702, 40.7801)]  # the demo street
-CHINA = [(116.3975, 39.9087), (121.4737, 31.2304), (87.6168, 43.8256), (109.5120, 18.2528), (126.6425, 45.7567),
-         (91.1322, 29.6604)]  # Beijing, Shanghai, Ürümqi, Sanya, Harbin, Lhasa
+CHINA = [
+    (116.3975, 39.9087),
+    (121.4737, 31.2304),
+    (87.6168, 43.8256),
+    (109.5120, 18.2528),
+    (126.6425, 45.7567),
+    (91.1322, 29.6604),
+]  # Beijing, Shanghai, Ürümqi, Sanya, Harbin, Lhasa
 ABROAD = [(139.6917, 35.6895), (-0.1276, 51.5072), (151.2093, -33.8688), (-74.0060, 40.7128)]
 
 
@@ -140,8 +154,10 @@ def test_the_pages_gcj02_functions_equal_twin_chinacoords(served):
     forward = page.evaluate("(ps) => ps.map(([x, y]) => Twin.gcj02(x, y))", points)
     back = page.evaluate("(ps) => ps.map(([x, y]) => Twin.wgs84FromGcj02(x, y))", forward)
     # TILE_CRS spelt as twin.chinacoords accepts it picks the GCJ-02 tile choice; wgs84 the plain one
-    shifted = page.evaluate("['gcj02', 'GCJ-02', 'gcj_02', 'wgs84', ''].map((c) =>"
-                            " Twin.baseMapLayer('/t/{z}/{x}/{y}.png', c).props.TilesetClass !== deck._Tileset2D)")
+    shifted = page.evaluate(
+        "['gcj02', 'GCJ-02', 'gcj_02', 'wgs84', ''].map((c) =>"
+        " Twin.baseMapLayer('/t/{z}/{x}/{y}.png', c).props.TilesetClass !== deck._Tileset2D)"
+    )
     assert shifted == [True, True, True, False, False]
     assert page.errors == []
     lon, lat = np.array(points).T

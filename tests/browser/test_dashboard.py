@@ -1,5 +1,6 @@
 """The wall dashboard in headless Chromium on the demo street: draws, shows the API's figures, picks up new incidents,
 and keeps its layers, DOM, timers and heap flat over many refresh cycles."""
+
 from __future__ import annotations
 
 import json
@@ -26,7 +27,10 @@ TIMER_PROBE = """
 (() => {
   const live = new Set();
   const st = window.setTimeout, ct = window.clearTimeout, si = window.setInterval, ci = window.clearInterval;
-  window.setTimeout = (fn, ms, ...a) => { const id = st((...b) => { live.delete(id); typeof fn === "function" && fn(...b); }, ms, ...a); live.add(id); return id; };
+  window.setTimeout = (fn, ms, ...a) => {
+    const id = st((...b) => { live.delete(id); typeof fn === "function" && fn(...b); }, ms, ...a);
+    live.add(id); return id;
+  };
   window.clearTimeout = (id) => { live.delete(id); ct(id); };
   window.setInterval = (fn, ms, ...a) => { const id = si(fn, ms, ...a); live.add(id); return id; };
   window.clearInterval = (id) => { live.delete(id); ci(id); };
@@ -38,8 +42,13 @@ TIMER_PROBE = """
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """The demo street served live, with its incident state in a temporary directory."""
-    app = create_app({"STATE_DIR": str(tmp_path_factory.mktemp("state")), "REFRESH_SECONDS": REFRESH,
-                      "TOKENS": json.dumps([{"role": "planner", "token": PLANNER}])})
+    app = create_app(
+        {
+            "STATE_DIR": str(tmp_path_factory.mktemp("state")),
+            "REFRESH_SECONDS": REFRESH,
+            "TOKENS": json.dumps([{"role": "planner", "token": PLANNER}]),
+        }
+    )
     with live_server(app) as base:
         yield base
 
@@ -53,8 +62,9 @@ def get(url, token=None):
 
 def post_incident(base, lon, lat, code="fire_hazard"):
     """POST an Open311 request; its new id."""
-    data = urllib.parse.urlencode({"service_code": code, "long": lon, "lat": lat,
-                                   "description": "楼道堆放电动车电池"}).encode()
+    data = urllib.parse.urlencode(
+        {"service_code": code, "long": lon, "lat": lat, "description": "楼道堆放电动车电池"}
+    ).encode()
     with urllib.request.urlopen(urllib.request.Request(base + "/open311/v2/requests.json", data=data), timeout=30) as r:
         assert r.status == 201
         return json.loads(r.read())[0]["service_request_id"]
@@ -68,20 +78,29 @@ def open_dashboard(page, base, query=""):
 
 def shown_kpis(page) -> dict:
     """data-kpi → data-value of every KPI cell on the page."""
-    return page.evaluate("Object.fromEntries([...document.querySelectorAll('[data-kpi]')]"
-                         ".map((n) => [n.dataset.kpi, n.dataset.value]))")
+    return page.evaluate(
+        "Object.fromEntries([...document.querySelectorAll('[data-kpi]')].map((n) => [n.dataset.kpi, n.dataset.value]))"
+    )
 
 
 def expected(kpis: dict) -> dict:
     """What the KPI cells should hold for an API answer (the same keys, values as the page writes them)."""
-    flat = {"open": kpis["open"], "overdue": kpis["overdue"], "closure_rate_month": kpis["closure_rate_month"],
-            "mean_rating_month": kpis["mean_rating_month"], "six_nos": kpis["six_nos"]["met"],
-            "care_unanswered_today": kpis["care_unanswered_today"], "reported": kpis["reported_today"]}
+    flat = {
+        "open": kpis["open"],
+        "overdue": kpis["overdue"],
+        "closure_rate_month": kpis["closure_rate_month"],
+        "mean_rating_month": kpis["mean_rating_month"],
+        "six_nos": kpis["six_nos"]["met"],
+        "care_unanswered_today": kpis["care_unanswered_today"],
+        "reported": kpis["reported_today"],
+    }
     flat.update({f"open_by_stage.{k}": v for k, v in kpis["open_by_stage"].items()})
     for per in ("today", "month"):
         flat.update({f"on_time_{per}.{k}": v for k, v in kpis[f"on_time_{per}"].items()})
-    return {k: "" if v is None else (str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v)))
-            for k, v in flat.items()}
+    return {
+        k: "" if v is None else (str(v) if not isinstance(v, float) or not v.is_integer() else str(int(v)))
+        for k, v in flat.items()
+    }
 
 
 def test_dashboard_draws_shows_the_api_figures_and_new_incidents(server, tmp_path):
@@ -95,11 +114,13 @@ def test_dashboard_draws_shows_the_api_figures_and_new_incidents(server, tmp_pat
         assert page.errors == []
 
         # the map is not blank: the area left of the KPI panel is mostly drawn, not background
-        from PIL import Image
         import io
+
+        from PIL import Image
+
         img = np.asarray(Image.open(io.BytesIO(shot)).convert("RGB")).astype(int)
         panel_left = page.evaluate("document.getElementById('kpis').getBoundingClientRect().left")
-        area = img[80:880, 300:int(panel_left) - 10]
+        area = img[80:880, 300 : int(panel_left) - 10]
         drawn = (np.abs(area - np.array(BACKGROUND)).sum(axis=2) > 40).mean()
         assert drawn > 0.08, f"only {drawn:.1%} of the map area differs from the background"
         colours = {tuple(c) for c in (area[::7, ::7] // 32).reshape(-1, 3)}
@@ -116,8 +137,10 @@ def test_dashboard_draws_shows_the_api_figures_and_new_incidents(server, tmp_pat
         api, _ = get(server + "/api/dashboard/kpis")
         assert shown_kpis(page) == {**expected(api), "high_risk": shown_kpis(page)["high_risk"]}
         assert page.locator('[data-kpi="open"]').inner_text() == str(api["open"])
-        _, headers = get(server + "/open311/v2/requests.json?status=open&page_size=1"
-                         "&start_date=2000-01-01T00:00:00Z&end_date=2100-01-01T00:00:00Z")
+        _, headers = get(
+            server + "/open311/v2/requests.json?status=open&page_size=1"
+            "&start_date=2000-01-01T00:00:00Z&end_date=2100-01-01T00:00:00Z"
+        )
         assert int(headers["X-Total-Count"]) == api["open"]
         rating, _ = get(server + "/api/reports/sixnos", PLANNER)
         assert api["six_nos"]["met"] == rating["summary"]["passed"]
@@ -128,7 +151,9 @@ def test_dashboard_draws_shows_the_api_figures_and_new_incidents(server, tmp_pat
         # hovering a building shows its tooltip: compound, floors, households, property, risk, no personal data
         spot = page.evaluate("twinDashboard.findPoint('buildings')")
         assert spot is not None
-        page.mouse.move(spot["x"], spot["y"] + page.evaluate("document.getElementById('map').getBoundingClientRect().top"))
+        page.mouse.move(
+            spot["x"], spot["y"] + page.evaluate("document.getElementById('map').getBoundingClientRect().top")
+        )
         tip = page.locator(".twin-tooltip")
         tip.wait_for(state="visible", timeout=30000)
         text = tip.inner_text()
@@ -165,8 +190,10 @@ def test_many_refresh_cycles_do_not_grow_layers_dom_timers_or_heap(server):
         open_dashboard(page, server, "?pulse=0")
         cdp = page.context.new_cdp_session(page)
         cdp.send("Performance.enable")
-        probe = ("[twinDashboard.deckLayers(), document.getElementsByTagName('*').length, window.__pendingTimers(),"
-                 " twinDashboard.layerIds.length]")
+        probe = (
+            "[twinDashboard.deckLayers(), document.getElementsByTagName('*').length, window.__pendingTimers(),"
+            " twinDashboard.layerIds.length]"
+        )
 
         def cycles(n, start):
             for k in range(start, start + n):
@@ -183,8 +210,9 @@ def test_many_refresh_cycles_do_not_grow_layers_dom_timers_or_heap(server):
         print(f"refresh cycles: counts {base_counts} -> {counts}, heap {base_heap:.2f} -> {heap:.2f} MB")
         assert page.evaluate("twinDashboard.changes") >= 10
         # timers: the clock, the refresh timer (absent while a refresh is running) and at most an error toast's
-        assert counts[:2] + counts[3:] == base_counts[:2] + base_counts[3:], \
+        assert counts[:2] + counts[3:] == base_counts[:2] + base_counts[3:], (
             f"deck layers/DOM nodes/layer ids went from {base_counts} to {counts}"
+        )
         assert counts[2] <= 3, f"{counts[2]} timers pending"
         assert heap < base_heap * 1.25 + 2, f"JS heap grew from {base_heap:.1f} MB to {heap:.1f} MB"
         assert page.errors == []

@@ -1,6 +1,7 @@
 """The /planner page in headless Chromium on the tiny street: draw a polygon by clicking on the map, finish it with a
 double-click, and read the result panel; its figures equal POST /api/area for the polygon the page drew. Then pick a
 grid as area B (side by side), and a point and radius in English. No console errors."""
+
 from __future__ import annotations
 
 import json
@@ -24,6 +25,7 @@ CELLS = """slot => Object.fromEntries([...document.querySelectorAll(`#pl-table t
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from tests.tiny import write_tiny
+
     data = write_tiny(tmp_path_factory.mktemp("tiny"))
     app = create_app({"TESTING": True, "DATA_DIR": str(data), "STATE_DIR": str(tmp_path_factory.mktemp("state"))})
     with live_server(app) as base:

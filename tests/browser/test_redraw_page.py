@@ -1,5 +1,6 @@
 """The /redraw page in headless Chromium: start a job from the form on the hand-made street, watch the progress
 bar, then the two maps and a metrics table showing the same figures as the API, with no console errors."""
+
 from __future__ import annotations
 
 import json
@@ -16,15 +17,25 @@ pytestmark = pytest.mark.browser
 
 TOKEN = "page-staff-token"
 FORMATS = {  # the page's formats (web/static/redraw.js FORMAT), in Chinese
-    "int": lambda v: f"{v:,}", "pct": lambda v: f"{v:.1f}%", "share": lambda v: f"{100 * v:.1f}%",
-    "pp": lambda v: f"{v:.3f}", "bool": lambda v: "是" if v else "否",
+    "int": lambda v: f"{v:,}",
+    "pct": lambda v: f"{v:.1f}%",
+    "share": lambda v: f"{100 * v:.1f}%",
+    "pp": lambda v: f"{v:.3f}",
+    "bool": lambda v: "是" if v else "否",
 }
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    app = create_app({"TESTING": True, "TWIN": street(), "STATE_DIR": str(tmp_path_factory.mktemp("state")),
-                      "TOKENS": json.dumps([{"role": "staff", "token": TOKEN}]), "REDRAW_WORKERS": 1})
+    app = create_app(
+        {
+            "TESTING": True,
+            "TWIN": street(),
+            "STATE_DIR": str(tmp_path_factory.mktemp("state")),
+            "TOKENS": json.dumps([{"role": "staff", "token": TOKEN}]),
+            "REDRAW_WORKERS": 1,
+        }
+    )
     with live_server(app) as base:
         yield base
 
@@ -42,8 +53,9 @@ def test_start_a_job_and_see_the_same_metrics_as_the_api(server):
         page.wait_for_selector("body[data-redraw=done]", timeout=60_000)
         assert page.locator(".progress-bar").get_attribute("aria-valuenow") == "100"
         job_id = page.evaluate("document.body.dataset.job")
-        api = requests.get(f"{server}/api/jobs/{job_id}", headers={"Authorization": f"Bearer {TOKEN}"},
-                           timeout=10).json()
+        api = requests.get(
+            f"{server}/api/jobs/{job_id}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+        ).json()
         assert api["status"] == "done" and api["params"]["grids"] == 5 and api["params"]["band"] == 0.05
         summary = api["summary"]
         assert summary["after"]["max_deviation_pct"] <= 5.0
@@ -52,8 +64,11 @@ def test_start_a_job_and_see_the_same_metrics_as_the_api(server):
                         tr.querySelector('td.after').textContent])""")
         assert [row[0] for row in shown] == [key for key, *_ in METRIC_ROWS]  # every row, worker load change too
         for (key, label, before, after), (_, _en, zh, kind) in zip(shown, METRIC_ROWS):
-            assert [label, before, after] == [zh, FORMATS[kind](summary["before"][key]),
-                                              FORMATS[kind](summary["after"][key])], key
+            assert [label, before, after] == [
+                zh,
+                FORMATS[kind](summary["before"][key]),
+                FORMATS[kind](summary["after"][key]),
+            ], key
         assert page.locator("#map-before canvas").count() == 1 and page.locator("#map-after canvas").count() == 1
         assert page.locator("#rd-legend .legend-ramp").count() == 1
         assert page.locator("#rd-downloads").is_visible()

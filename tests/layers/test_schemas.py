@@ -1,4 +1,5 @@
 """Every layer validates its file at load: a bad file fails naming the file, the data row (from 1) and the column."""
+
 import json
 from pathlib import Path
 

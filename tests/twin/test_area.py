@@ -1,5 +1,6 @@
 """Area queries on the tiny street, checked against numbers worked out by hand (tests/tiny.py), and on the demo
 street against a brute-force geopandas computation."""
+
 from __future__ import annotations
 
 import json
@@ -118,7 +119,7 @@ def test_point_and_radius_around_b3(tiny_twin):
     s = ar.query(tiny_twin, area).summary
     assert s["buildings"]["count"] == 1
     assert s["people"]["households"] == 4 and s["people"]["floating"] == 2
-    assert s["area"]["area_m2"] == pytest.approx(math.pi * 30 ** 2, rel=1e-3)
+    assert s["area"]["area_m2"] == pytest.approx(math.pi * 30**2, rel=1e-3)
 
 
 @pytest.mark.parametrize("radius", [-5, 0, 1e9, float("nan"), "abc", True])
@@ -138,8 +139,10 @@ def test_outside_the_street_is_zeros(tiny_twin):
 def test_swapped_lat_lon_is_refused(tiny_twin):
     geom = box(40.800, 114.880, 40.803, 114.884)
     geom["coordinates"] = [[[y, x] for x, y in geom["coordinates"][0]]]
-    swapped = {"type": "Polygon", "coordinates": [[[p[1], p[0]] for p in box(114.880, 40.800, 114.884, 40.803)
-                                                   ["coordinates"][0]]]}
+    swapped = {
+        "type": "Polygon",
+        "coordinates": [[[p[1], p[0]] for p in box(114.880, 40.800, 114.884, 40.803)["coordinates"][0]]],
+    }
     with pytest.raises(InvalidInput, match="lat, lon"):
         ai.from_geojson(tiny_twin, swapped)
     with pytest.raises(InvalidInput, match="lat, lon"):
@@ -148,26 +151,39 @@ def test_swapped_lat_lon_is_refused(tiny_twin):
 
 def test_self_intersecting_polygon_is_repaired(tiny_twin):
     # a bow tie over grid A1: (114.880, 40.800) -> (114.882, 40.803) -> (114.882, 40.800) -> (114.880, 40.803)
-    bow = {"type": "Polygon", "coordinates": [[[114.880, 40.800], [114.882, 40.803], [114.882, 40.800],
-                                               [114.880, 40.803], [114.880, 40.800]]]}
+    bow = {
+        "type": "Polygon",
+        "coordinates": [
+            [[114.880, 40.800], [114.882, 40.803], [114.882, 40.800], [114.880, 40.803], [114.880, 40.800]]
+        ],
+    }
     area = ai.from_geojson(tiny_twin, {"type": "Feature", "properties": {}, "geometry": bow})
     assert area.repaired and "Self-intersection" in area.repair_reason
     assert area.geom.is_valid and area.geom.area == pytest.approx(0.002 * 0.003 / 2)
 
 
-@pytest.mark.parametrize("geom, message", [
-    ({"type": "LineString", "coordinates": [[114.88, 40.80], [114.89, 40.81]]}, "Polygon or MultiPolygon"),
-    ({"type": "Point", "coordinates": [114.88, 40.80]}, "Polygon or MultiPolygon"),
-    ({"type": "Polygon", "coordinates": []}, "no coordinates"),
-    ({"type": "Polygon", "coordinates": [[[114.88, 40.80], [114.89, 40.81], [114.88, 40.80]]]}, "at least 4"),
-    ({"type": "Polygon", "coordinates": [[[114.88, 40.80], [114.89, 40.80], [114.89, 40.81], [114.88, 40.81]]]},
-     "not closed"),
-    ({"type": "Polygon", "coordinates": [[["a", 40.80], [114.89, 40.80], [114.89, 40.81], ["a", 40.80]]]},
-     "lon, lat"),
-    ({"type": "Polygon", "coordinates": [[[114.88, 40.80], [114.89, 40.80], [114.90, 40.80], [114.88, 40.80]]]},
-     "no area"),
-    ({"type": "Polygon", "coordinates": [[[200, 40.80], [201, 40.80], [201, 40.81], [200, 40.80]]]}, "range"),
-])
+@pytest.mark.parametrize(
+    "geom, message",
+    [
+        ({"type": "LineString", "coordinates": [[114.88, 40.80], [114.89, 40.81]]}, "Polygon or MultiPolygon"),
+        ({"type": "Point", "coordinates": [114.88, 40.80]}, "Polygon or MultiPolygon"),
+        ({"type": "Polygon", "coordinates": []}, "no coordinates"),
+        ({"type": "Polygon", "coordinates": [[[114.88, 40.80], [114.89, 40.81], [114.88, 40.80]]]}, "at least 4"),
+        (
+            {"type": "Polygon", "coordinates": [[[114.88, 40.80], [114.89, 40.80], [114.89, 40.81], [114.88, 40.81]]]},
+            "not closed",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[["a", 40.80], [114.89, 40.80], [114.89, 40.81], ["a", 40.80]]]},
+            "lon, lat",
+        ),
+        (
+            {"type": "Polygon", "coordinates": [[[114.88, 40.80], [114.89, 40.80], [114.90, 40.80], [114.88, 40.80]]]},
+            "no area",
+        ),
+        ({"type": "Polygon", "coordinates": [[[200, 40.80], [201, 40.80], [201, 40.81], [200, 40.80]]]}, "range"),
+    ],
+)
 def test_malformed_geometries_are_refused(tiny_twin, geom, message):
     with pytest.raises(InvalidInput, match=message):
         ai.from_geojson(tiny_twin, geom)
@@ -218,12 +234,14 @@ def test_incidents_by_category_stage_and_overdue(tiny_twin):
 
 def test_risk_summary_counts_levels_of_counted_buildings(tiny_twin):
     from twin import risk
+
     scores = risk.score(tiny_twin)
     s = ar.query(tiny_twin, ai.from_id(tiny_twin, "community", B)).summary["risk"]
     want = scores.buildings.loc[["B4", "B5"], "level"].value_counts()
     assert s["by_level"] == {lv: int(want.get(lv, 0)) for lv in risk.LEVELS}
-    assert [t["building_id"] for t in s["top"]] == list(scores.buildings.loc[["B4", "B5"]]
-                                                      .sort_values("score", ascending=False, kind="stable").index)
+    assert [t["building_id"] for t in s["top"]] == list(
+        scores.buildings.loc[["B4", "B5"]].sort_values("score", ascending=False, kind="stable").index
+    )
 
 
 # --- the demo street against brute force --------------------------------------------------------------------
@@ -231,6 +249,7 @@ def test_risk_summary_counts_levels_of_counted_buildings(tiny_twin):
 def demo_twin(tmp_path_factory):
     from layers import open_twin
     from twin.store import default_data_dir
+
     if not (default_data_dir() / "buildings.geojson").exists():
         pytest.fail("data/demo is missing: run `twin demo` to write the demo street")
     return open_twin(None, state_dir=tmp_path_factory.mktemp("demo-state"))
@@ -256,8 +275,11 @@ def demo_areas(twin):
     """Six random polygons, a grid, a community, a compound and a disc of the demo street (seeded picks)."""
     rng = np.random.default_rng(5)
     areas = [ai.from_geojson(twin, g) for g in random_polygons(twin, 6)]
-    for kind, layer, field in (("grid", "grids", "grid_code"), ("community", "communities", "community_id"),
-                               ("compound", "compounds", "compound_id")):
+    for kind, layer, field in (
+        ("grid", "grids", "grid_code"),
+        ("community", "communities", "community_id"),
+        ("compound", "compounds", "compound_id"),
+    ):
         ids = twin.frame(layer)[field].to_numpy()
         areas.append(ai.from_id(twin, kind, ids[rng.integers(len(ids))]))
     b = twin.frame("buildings").geometry.values[rng.integers(len(twin.frame("buildings")))].centroid
@@ -268,6 +290,7 @@ def demo_areas(twin):
 @pytest.mark.parametrize("rule", ar.RULES)
 def test_demo_matches_brute_force(demo_twin, rule):
     from twin.area_check import brute_force, prepare
+
     frames = prepare(demo_twin)
     for area in demo_areas(demo_twin):
         ans = ar.query(demo_twin, area, rule=rule)

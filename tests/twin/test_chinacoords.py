@@ -1,6 +1,6 @@
 """GCJ-02 / BD-09 transforms against published point pairs, and inverse round trips within 0.5 m."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import numpy as np
 import pytest
@@ -61,8 +61,14 @@ def test_bd09_composes_gcj02():
 
 @pytest.mark.parametrize("lon, lat", [(2.3522, 48.8566), (-74.006, 40.7128), (151.2093, -33.8688), (139.6917, 56.0)])
 def test_out_of_china_points_are_unchanged(lon, lat):
-    for fn in (cc.wgs84_to_gcj02, cc.gcj02_to_wgs84, cc.gcj02_to_bd09, cc.bd09_to_gcj02, cc.wgs84_to_bd09,
-               cc.bd09_to_wgs84):
+    for fn in (
+        cc.wgs84_to_gcj02,
+        cc.gcj02_to_wgs84,
+        cc.gcj02_to_bd09,
+        cc.bd09_to_gcj02,
+        cc.wgs84_to_bd09,
+        cc.bd09_to_wgs84,
+    ):
         assert fn(lon, lat) == (lon, lat)
 
 

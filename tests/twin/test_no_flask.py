@@ -1,4 +1,5 @@
 """twin/ is the core: importing every module of it must not import Flask."""
+
 import subprocess
 import sys
 

@@ -1,4 +1,5 @@
 """The risk model: hand-checked points on the tiny street, and properties that must hold for any incidents."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -18,8 +19,9 @@ W = risk.parse_weights()
 def frames():
     """Plain frames of the tiny street (buildings with their grid, as the twin derives it)."""
     b = pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} for r in tiny.BUILDINGS])
-    b["grid_code"] = b["building_id"].map({"B1": tiny.GA1, "B2": tiny.GA1, "B3": tiny.GA2, "B4": tiny.GB1,
-                                           "B5": tiny.GB1})
+    b["grid_code"] = b["building_id"].map(
+        {"B1": tiny.GA1, "B2": tiny.GA1, "B3": tiny.GA2, "B4": tiny.GB1, "B5": tiny.GB1}
+    )
     c = pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} for r in tiny.COMPOUNDS])
     g = pd.DataFrame([{k: v for k, v in r.items() if k != "geometry"} for r in tiny.GRIDS])
     h = pd.DataFrame(tiny.HOUSEHOLDS)
@@ -30,14 +32,16 @@ def incidents(rows):
     """An incidents frame from (building_id, category, stage, days_ago) tuples."""
     b, *_ = frames()
     comp = dict(zip(b["building_id"], b["compound_id"]))
-    return pd.DataFrame({
-        "incident_id": [f"I{i}" for i in range(len(rows))],
-        "building_id": [r[0] for r in rows],
-        "compound_id": [comp.get(r[0]) for r in rows],
-        "category": [r[1] for r in rows],
-        "stage": [r[2] for r in rows],
-        "reported_at": pd.to_datetime([NOW - pd.Timedelta(days=r[3]) for r in rows], utc=True),
-    })
+    return pd.DataFrame(
+        {
+            "incident_id": [f"I{i}" for i in range(len(rows))],
+            "building_id": [r[0] for r in rows],
+            "compound_id": [comp.get(r[0]) for r in rows],
+            "category": [r[1] for r in rows],
+            "stage": [r[2] for r in rows],
+            "reported_at": pd.to_datetime([NOW - pd.Timedelta(days=r[3]) for r in rows], utc=True),
+        }
+    )
 
 
 def run(rows=(), overdue=None, weights=W):
@@ -51,8 +55,12 @@ def test_points_by_hand():
     # B1: unmanaged 30 + no owners' committee 4 + built 1985 (41 years: (41-20)/30*15 = 10.5) + 1 elderly 4
     assert b.loc["B1", "score"] == pytest.approx(48.5)
     assert b.loc["B1", "factors"][0] == ["property_state", 30.0]
-    assert [f for f, _ in b.loc["B1", "factors"]] == ["property_state", "build_age", "no_owners_committee",
-                                                      "elderly_alone"]
+    assert [f for f, _ in b.loc["B1", "factors"]] == [
+        "property_state",
+        "build_age",
+        "no_owners_committee",
+        "elderly_alone",
+    ]
     # B3: company-managed, built 2005 (21 years: 0.5 points), no elderly → low
     assert b.loc["B3", "score"] == pytest.approx(0.5)
     assert b.loc["B3", "level"] == "low"
@@ -67,9 +75,12 @@ def test_points_by_hand():
 
 
 def test_incident_points_by_hand():
-    rows = [("B3", "fire_hazard", "reported", 1), ("B3", "fire_hazard", "closed", 30),
-            ("B3", "flying_line_charging", "resolved", 100),  # outside the 90-day window
-            ("B3", "garbage", "accepted", 2)]
+    rows = [
+        ("B3", "fire_hazard", "reported", 1),
+        ("B3", "fire_hazard", "closed", 30),
+        ("B3", "flying_line_charging", "resolved", 100),  # outside the 90-day window
+        ("B3", "garbage", "accepted", 2),
+    ]
     b, _, _ = run(rows, overdue=np.array([True, False, False, False]))
     f = dict(b.loc["B3", "factors"])
     # 2 open × 3 = 6; 1 overdue × 8; 2 fire hazards in window × 10 = 20; 1 repeat (fire hazard twice) × 5
@@ -92,14 +103,26 @@ def test_levels_and_weights_from_config():
     assert w["property_state"]["company"] == 60 and w["property_state"]["unmanaged"] == 30
     b, _, _ = run(weights=w)
     assert b.loc["B3", "level"] == "high"
-    assert list(risk.level_of([0, 24.9, 25, 50, 75, 100], W)) == ["low", "low", "medium", "high", "critical",
-                                                                  "critical"]
+    assert list(risk.level_of([0, 24.9, 25, 50, 75, 100], W)) == [
+        "low",
+        "low",
+        "medium",
+        "high",
+        "critical",
+        "critical",
+    ]
 
 
-@pytest.mark.parametrize("raw, words", [
-    ("{", "not valid JSON"), ('{"nonsense": 1}', "unknown entry"), ('{"fire_hazard": {"each": -1}}', "0 to 1000"),
-    ('{"levels": {"medium": 90}}', "must rise"), ('{"property_state": 5}', "must be an object"),
-])
+@pytest.mark.parametrize(
+    "raw, words",
+    [
+        ("{", "not valid JSON"),
+        ('{"nonsense": 1}', "unknown entry"),
+        ('{"fire_hazard": {"each": -1}}', "0 to 1000"),
+        ('{"levels": {"medium": 90}}', "must rise"),
+        ('{"property_state": 5}', "must be an object"),
+    ],
+)
 def test_bad_weights_are_refused_with_a_reason(raw, words):
     with pytest.raises(InvalidInput, match=words):
         risk.parse_weights(raw)
@@ -112,10 +135,9 @@ ROW = st.tuples(BUILDING, CATEGORY, STAGE, st.integers(min_value=0, max_value=20
 
 
 @settings(max_examples=40, deadline=None)
-@given(rows=st.lists(ROW, max_size=40), overdue_bits=st.lists(st.booleans(), min_size=40, max_size=40),
-       target=BUILDING)
+@given(rows=st.lists(ROW, max_size=40), overdue_bits=st.lists(st.booleans(), min_size=40, max_size=40), target=BUILDING)
 def test_an_overdue_fire_hazard_never_lowers_a_score(rows, overdue_bits, target):
-    od = np.array(overdue_bits[:len(rows)], dtype=bool)
+    od = np.array(overdue_bits[: len(rows)], dtype=bool)
     before = run(rows, overdue=od)
     after = run(rows + [(target, "fire_hazard", "reported", 0)], overdue=np.append(od, True))
     for b0, b1 in zip(before, after):
@@ -128,11 +150,20 @@ def test_an_overdue_fire_hazard_never_lowers_a_score(rows, overdue_bits, target)
     n_overdue = sum(r[2] not in risk.DONE_STAGES and o for r, o in mine)
     n_fire = sum(r[1] == "fire_hazard" for r in recent)
     n_repeat = sum(max(0, sum(x[1] == c for x in recent) - 1) for c in {x[1] for x in recent})
-    capped = all(n * W[f]["each"] >= W[f]["max"] for f, n in (
-        ("open_incidents", n_open), ("overdue_incidents", n_overdue), ("fire_hazard", n_fire),
-        ("repeat_incidents", n_repeat)))
-    assert (after[0].loc[target, "score"] > before[0].loc[target, "score"] or before[0].loc[target, "score"] == 100
-            or capped)
+    capped = all(
+        n * W[f]["each"] >= W[f]["max"]
+        for f, n in (
+            ("open_incidents", n_open),
+            ("overdue_incidents", n_overdue),
+            ("fire_hazard", n_fire),
+            ("repeat_incidents", n_repeat),
+        )
+    )
+    assert (
+        after[0].loc[target, "score"] > before[0].loc[target, "score"]
+        or before[0].loc[target, "score"] == 100
+        or capped
+    )
 
 
 @settings(max_examples=40, deadline=None)

@@ -3,6 +3,7 @@
 Coordinates sit on a coarse lattice so that shared edges, points on boundaries and equal distances (ties) are
 common, which is where indexes go wrong.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -17,8 +18,12 @@ from twin.spatial import LiveIndex, StaticIndex, radius_bbox
 
 LON0, LAT0, STEP = 116.30, 40.00, 0.0002  # lattice step ~17 m east, ~22 m north
 CRS = MetricCRS.for_lonlat(LON0, LAT0)
-PROPS = settings(derandomize=True, max_examples=60, deadline=None,
-                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPS = settings(
+    derandomize=True,
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 lattice = st.integers(0, 40)
 
@@ -27,8 +32,10 @@ lattice = st.integers(0, 40)
 def lon_lat(draw, off_lattice=True):
     """A point of the lattice, or (sometimes) anywhere in the same area."""
     if off_lattice and draw(st.booleans()):
-        return (LON0 + draw(st.floats(-0.001, 0.009, allow_nan=False)),
-                LAT0 + draw(st.floats(-0.001, 0.009, allow_nan=False)))
+        return (
+            LON0 + draw(st.floats(-0.001, 0.009, allow_nan=False)),
+            LAT0 + draw(st.floats(-0.001, 0.009, allow_nan=False)),
+        )
     return LON0 + draw(lattice) * STEP, LAT0 + draw(lattice) * STEP
 
 
@@ -42,8 +49,13 @@ def footprint(draw):
     w, h = draw(st.integers(1, 6)), draw(st.integers(1, 6))
     if kind == "box":
         return shapely.box(LON0 + x * STEP, LAT0 + y * STEP, LON0 + (x + w) * STEP, LAT0 + (y + h) * STEP)
-    return shapely.Polygon([(LON0 + x * STEP, LAT0 + y * STEP), (LON0 + (x + w) * STEP, LAT0 + y * STEP),
-                            (LON0 + x * STEP, LAT0 + (y + h) * STEP)])
+    return shapely.Polygon(
+        [
+            (LON0 + x * STEP, LAT0 + y * STEP),
+            (LON0 + (x + w) * STEP, LAT0 + y * STEP),
+            (LON0 + x * STEP, LAT0 + (y + h) * STEP),
+        ]
+    )
 
 
 @st.composite
@@ -110,7 +122,7 @@ def test_static_nearest(geoms, centre, k):
     d = metres_to(geoms, *centre)
     got = idx.nearest(*centre, k)
     assert len(got) == min(k, len(geoms))
-    np.testing.assert_array_equal(d[got], np.sort(d)[:len(got)])  # the k smallest distances, nearest first
+    np.testing.assert_array_equal(d[got], np.sort(d)[: len(got)])  # the k smallest distances, nearest first
     np.testing.assert_array_equal(got, brute_nearest(np.arange(len(geoms)), d, k))  # ties by position
 
 
@@ -142,8 +154,9 @@ def test_live_bbox_intersects_within(data, poly):
     idx = build_live(ids, pts, split)
     assert len(idx) == len(ids)
     points = shapely.points(pts)
-    np.testing.assert_array_equal(idx.bbox(*poly.bounds), sorted_ids(ids, shapely.intersects(points, shapely.box(
-        *poly.bounds))))
+    np.testing.assert_array_equal(
+        idx.bbox(*poly.bounds), sorted_ids(ids, shapely.intersects(points, shapely.box(*poly.bounds)))
+    )
     np.testing.assert_array_equal(idx.intersects(poly), sorted_ids(ids, shapely.intersects(points, poly)))
     np.testing.assert_array_equal(idx.within(poly), sorted_ids(ids, shapely.within(points, poly)))
 
@@ -166,7 +179,7 @@ def test_live_nearest(data, centre, k):
     got = idx.nearest(*centre, k)
     assert len(got) == min(k, len(ids))
     by_id = dict(zip(ids.tolist(), d.tolist()))
-    np.testing.assert_array_equal([by_id[i] for i in got.tolist()], np.sort(d)[:len(got)])
+    np.testing.assert_array_equal([by_id[i] for i in got.tolist()], np.sort(d)[: len(got)])
     np.testing.assert_array_equal(got, brute_nearest(ids, d, k))  # ties by id
 
 
@@ -205,23 +218,29 @@ def test_static_nearest_skips_missing_geometries():
     assert idx.nearest(LON0, LAT0, 10).tolist() == [1, 2]
 
 
-@pytest.mark.parametrize("call", [
-    lambda i: i.radius(LON0, LAT0, 0),
-    lambda i: i.radius(LON0, LAT0, float("nan")),
-    lambda i: i.radius(LON0, LAT0, 1e9),
-    lambda i: i.nearest(LON0, LAT0, 0),
-    lambda i: i.nearest(LON0, LAT0, 2.5),
-    lambda i: i.nearest(float("inf"), LAT0, 1),
-    lambda i: i.bbox(LON0 + 1, LAT0, LON0, LAT0 + 1),
-    lambda i: i.bbox("a", LAT0, LON0, LAT0 + 1),
-    lambda i: i.intersects(shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])),  # a bow tie
-    lambda i: i.within(shapely.Polygon()),
-    lambda i: i.within({"type": "Polygon"}),
-])
-@pytest.mark.parametrize("make", [
-    lambda: StaticIndex([shapely.Point(LON0, LAT0)], CRS),
-    lambda: LiveIndex.bulk([1], [LON0], [LAT0], CRS),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda i: i.radius(LON0, LAT0, 0),
+        lambda i: i.radius(LON0, LAT0, float("nan")),
+        lambda i: i.radius(LON0, LAT0, 1e9),
+        lambda i: i.nearest(LON0, LAT0, 0),
+        lambda i: i.nearest(LON0, LAT0, 2.5),
+        lambda i: i.nearest(float("inf"), LAT0, 1),
+        lambda i: i.bbox(LON0 + 1, LAT0, LON0, LAT0 + 1),
+        lambda i: i.bbox("a", LAT0, LON0, LAT0 + 1),
+        lambda i: i.intersects(shapely.Polygon([(0, 0), (1, 1), (1, 0), (0, 1)])),  # a bow tie
+        lambda i: i.within(shapely.Polygon()),
+        lambda i: i.within({"type": "Polygon"}),
+    ],
+)
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: StaticIndex([shapely.Point(LON0, LAT0)], CRS),
+        lambda: LiveIndex.bulk([1], [LON0], [LAT0], CRS),
+    ],
+)
 def test_bad_query_arguments_are_invalid_input(make, call):
     with pytest.raises(InvalidInput):
         call(make())

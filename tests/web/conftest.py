@@ -1,4 +1,5 @@
 """Fixtures for web tests: an app and a test client on the tiny street, with state in tmp_path."""
+
 from __future__ import annotations
 
 import pytest

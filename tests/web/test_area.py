@@ -1,4 +1,5 @@
 """POST/GET /api/area on the tiny street: figures by role, every bad-input case as a 400 JSON body, exports."""
+
 from __future__ import annotations
 
 import csv
@@ -8,7 +9,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
-from tests.tiny import A, B, GA1, box
+from tests.tiny import GA1, A, B, box
 from tests.web.test_features import api, bearer  # noqa: F401 (api: admin, planner, staff limited to grid A1)
 from web import create_app
 
@@ -31,10 +32,11 @@ def test_public_gets_aggregates_with_small_counts_suppressed(api):
     assert fig["suppressed"] is True and "households" not in fig
     assert fig["buildings"]["count"] == 3
     # 9 households, 20 people; one elderly alone (B1) and two floating (B3) are hidden, zero key-group shown
-    assert fig["people"] == {"households": 9, "population": 20, "elderly_alone": None, "floating": None,
-                             "key_group": 0}
-    assert fig["property_states"] == {"unmanaged": {"buildings": 2, "households": 5},
-                                      "company": {"buildings": 1, "households": 4}}
+    assert fig["people"] == {"households": 9, "population": 20, "elderly_alone": None, "floating": None, "key_group": 0}
+    assert fig["property_states"] == {
+        "unmanaged": {"buildings": 2, "households": 5},
+        "company": {"buildings": 1, "households": 4},
+    }
     assert fig["compounds"] == {"count": 2, "whole": 2, "partly": 0}
     assert fig["geometry"]["type"] == "Polygon"
 
@@ -101,8 +103,12 @@ def test_period_filters_incidents(api):
 
 # --- bad input: every case a 400 with the error body ---------------------------------------------------------------
 def test_self_intersecting_polygon_is_repaired_and_says_so(api):
-    bow = {"type": "Polygon", "coordinates": [[[114.880, 40.800], [114.882, 40.803], [114.882, 40.800],
-                                               [114.880, 40.803], [114.880, 40.800]]]}
+    bow = {
+        "type": "Polygon",
+        "coordinates": [
+            [[114.880, 40.800], [114.882, 40.803], [114.882, 40.800], [114.880, 40.803], [114.880, 40.800]]
+        ],
+    }
     fig = api.post("/api/area", json=bow).get_json()
     assert fig["area"]["repaired"] is True and "Self-intersection" in fig["area"]["repair_reason"]
     # the two triangles of the bow tie hold half of grid A1: B1's centre (114.88085, 40.80115) is in the lower one
@@ -122,18 +128,22 @@ def test_a_million_vertices_is_400(api):
 
 
 def test_vertex_limit_is_a_setting(tiny_dir, tmp_path):
-    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s"),
-                      "MAX_VERTICES": 8})
+    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s"), "MAX_VERTICES": 8})
     ring = [[114.880 + 0.0001 * i, 40.800 + 0.00001 * i * i] for i in range(12)]
-    bad(app.test_client().post("/api/area", json={"type": "Polygon", "coordinates": [ring + [ring[0]]]}),
-        "more than 8 vertices")
+    bad(
+        app.test_client().post("/api/area", json={"type": "Polygon", "coordinates": [ring + [ring[0]]]}),
+        "more than 8 vertices",
+    )
 
 
-@pytest.mark.parametrize("geom", [
-    {"type": "Point", "coordinates": [114.881, 40.801]},
-    {"type": "LineString", "coordinates": [[114.880, 40.800], [114.882, 40.803]]},
-    {"type": "GeometryCollection", "geometries": []},
-])
+@pytest.mark.parametrize(
+    "geom",
+    [
+        {"type": "Point", "coordinates": [114.881, 40.801]},
+        {"type": "LineString", "coordinates": [[114.880, 40.800], [114.882, 40.803]]},
+        {"type": "GeometryCollection", "geometries": []},
+    ],
+)
 def test_wrong_geometry_type_is_400(api, geom):
     body = bad(api.post("/api/area", json=geom), "Polygon or MultiPolygon")
     assert body["details"]["geometry_type"] == geom["type"]
@@ -151,14 +161,17 @@ def test_lat_lon_swapped_is_400(api):
     bad(api.get("/api/area?lon=40.8011&lat=114.8829&radius=50"), "[lat, lon]")
 
 
-@pytest.mark.parametrize("query, word", [
-    ("", "name one area"),
-    (f"grid={GA1}&community={A}", "name one area"),
-    ("lon=114.88&lat=40.80", "lon, lat and radius"),
-    (f"grid={GA1}&rule=majority", "rule"),
-    (f"grid={GA1}&format=pdf", "format"),
-    (f"grid={GA1}&format=csv&table=people", "table"),
-])
+@pytest.mark.parametrize(
+    "query, word",
+    [
+        ("", "name one area"),
+        (f"grid={GA1}&community={A}", "name one area"),
+        ("lon=114.88&lat=40.80", "lon, lat and radius"),
+        (f"grid={GA1}&rule=majority", "rule"),
+        (f"grid={GA1}&format=pdf", "format"),
+        (f"grid={GA1}&format=csv&table=people", "table"),
+    ],
+)
 def test_bad_get_queries_are_400(api, query, word):
     bad(api.get(f"/api/area?{query}"), word)
 
@@ -180,7 +193,9 @@ def test_csv_export_in_chinese_and_english(api):
     r = api.get(f"/api/area?grid={GA1}&format=csv")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert 'filename="area-grid-figures.csv"' in r.headers["Content-Disposition"]
-    rows = {(x["section"], x["item"]): x for x in csv.DictReader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff")))}
+    rows = {
+        (x["section"], x["item"]): x for x in csv.DictReader(io.StringIO(r.get_data(as_text=True).lstrip("\ufeff")))
+    }
     assert rows[("buildings", "count")]["value"] == "2" and rows[("buildings", "count")]["label"] == "楼栋 · 楼栋数"
     assert rows[("people", "elderly_alone")]["value"] == ""  # suppressed for the public
     assert rows[("compounds", "touched")]["value"] == "1"

@@ -1,4 +1,5 @@
 """Bearer tokens: stored hashed, roles and grid limits, require(), every refusal a 401/403 that is logged."""
+
 from __future__ import annotations
 
 import hashlib
@@ -20,8 +21,15 @@ def sha(token: str) -> str:
 
 
 def make_app(tiny_dir, tmp_path, tokens, **config):
-    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"),
-                      "TOKENS": json.dumps(tokens) if tokens is not None else "", **config})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(tiny_dir),
+            "STATE_DIR": str(tmp_path / "state"),
+            "TOKENS": json.dumps(tokens) if tokens is not None else "",
+            **config,
+        }
+    )
     probe = Blueprint("probe", __name__)
 
     @probe.get("/probe/whoami")
@@ -43,13 +51,22 @@ def test_digest_is_sha256_hex():
 
 
 def test_plain_tokens_are_hashed_and_not_kept(tiny_dir, tmp_path):
-    app = make_app(tiny_dir, tmp_path, [{"role": "admin", "token": "very-secret-plain", "name": "office"},
-                                        {"role": "staff", "sha256": sha("grid-a1"), "grids": [GA1]}])
+    app = make_app(
+        tiny_dir,
+        tmp_path,
+        [
+            {"role": "admin", "token": "very-secret-plain", "name": "office"},
+            {"role": "staff", "sha256": sha("grid-a1"), "grids": [GA1]},
+        ],
+    )
     assert set(app.extensions["tokens"]) == {sha("very-secret-plain"), sha("grid-a1")}
     assert "very-secret-plain" not in repr(app.config) + repr(app.extensions["tokens"])
     c = app.test_client()
     assert c.get("/probe/whoami", headers={"Authorization": "Bearer very-secret-plain"}).json == {
-        "role": "admin", "name": "office", "grids": None}
+        "role": "admin",
+        "name": "office",
+        "grids": None,
+    }
     assert c.get("/probe/whoami", headers={"Authorization": "bearer grid-a1"}).json["grids"] == [GA1]
     assert c.get("/probe/whoami").json["role"] == "public"
 
@@ -60,12 +77,18 @@ def test_tokens_from_the_environment(tiny_dir, tmp_path, monkeypatch):
     assert app.extensions["tokens"][sha("plan")].role == "planner"
 
 
-@pytest.mark.parametrize("raw, word", [
-    ("not json", "not valid JSON"), ('{"role": "admin"}', "JSON list"), ('[{"role": "king", "token": "x"}]', "role"),
-    ('[{"role": "admin"}]', "sha256"), ('[{"role": "admin", "sha256": "abc"}]', "64 hex"),
-    ('[{"role": "planner", "token": "x", "grids": ["1"]}]', "only for staff"),
-    ('[{"role": "admin", "token": "x"}, {"role": "staff", "token": "x"}]', "twice"),
-])
+@pytest.mark.parametrize(
+    "raw, word",
+    [
+        ("not json", "not valid JSON"),
+        ('{"role": "admin"}', "JSON list"),
+        ('[{"role": "king", "token": "x"}]', "role"),
+        ('[{"role": "admin"}]', "sha256"),
+        ('[{"role": "admin", "sha256": "abc"}]', "64 hex"),
+        ('[{"role": "planner", "token": "x", "grids": ["1"]}]', "only for staff"),
+        ('[{"role": "admin", "token": "x"}, {"role": "staff", "token": "x"}]', "twice"),
+    ],
+)
 def test_bad_token_settings_are_refused_at_start_up(raw, word):
     with pytest.raises(InvalidInput, match=word):
         parse_tokens(raw)
@@ -87,8 +110,11 @@ def test_unknown_or_malformed_credentials_are_401(tiny_dir, tmp_path, caplog):
 
 
 def test_require_decorator(tiny_dir, tmp_path, caplog):
-    c = make_app(tiny_dir, tmp_path, [{"role": "planner", "token": "p"}, {"role": "staff", "token": "s"},
-                                      {"role": "admin", "token": "a"}]).test_client()
+    c = make_app(
+        tiny_dir,
+        tmp_path,
+        [{"role": "planner", "token": "p"}, {"role": "staff", "token": "s"}, {"role": "admin", "token": "a"}],
+    ).test_client()
     caplog.set_level(logging.WARNING)
     r = c.get("/probe/staff")
     assert r.status_code == 401 and "token" in r.json["message"]

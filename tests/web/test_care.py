@@ -1,4 +1,5 @@
 """POST/GET /api/care/calls: morning calls to elderly people living alone; the third miss of a day opens a visit."""
+
 import json
 
 import pandas as pd
@@ -8,8 +9,12 @@ from tests.tiny import GA1, GB1
 from tests.twin.incidents.conftest import Clock
 from web import create_app
 
-TOKENS = [{"role": "staff", "token": "staff-t", "name": "张社工"}, {"role": "staff", "token": "a1-t", "grids": [GA1]},
-          {"role": "planner", "token": "plan-t"}, {"role": "admin", "token": "admin-t"}]
+TOKENS = [
+    {"role": "staff", "token": "staff-t", "name": "张社工"},
+    {"role": "staff", "token": "a1-t", "grids": [GA1]},
+    {"role": "planner", "token": "plan-t"},
+    {"role": "admin", "token": "admin-t"},
+]
 STAFF, A1 = {"Authorization": "Bearer staff-t"}, {"Authorization": "Bearer a1-t"}
 T = pd.Timestamp("2026-03-02 00:00", tz="UTC")  # 08:00 in the office
 
@@ -19,6 +24,7 @@ def env(tiny_dir):
     from layers import REGISTRY
     from twin.core import Twin
     from twin.incidents import attach_incidents
+
     clock = Clock(T)
     twin = Twin.open(tiny_dir, REGISTRY, live=False)
     attach_incidents(twin, twin.store, clock=clock)
@@ -75,19 +81,22 @@ def test_form_encoded_calls(env):
     assert r.get_json()["call"]["answered"] is True
 
 
-@pytest.mark.parametrize("fields, field", [
-    ({"answered": False}, "household_id"),
-    ({"household_id": "", "answered": False}, "household_id"),
-    ({"household_id": 1, "answered": False}, "household_id"),
-    ({"household_id": "H99", "answered": False}, "household_id"),
-    ({"household_id": "H2", "answered": False}, "household_id"),  # not registered as elderly living alone
-    ({"household_id": "H1"}, "answered"),
-    ({"household_id": "H1", "answered": "maybe"}, "answered"),
-    ({"household_id": "H1", "answered": 0.5}, "answered"),
-    ({"household_id": "H1", "answered": False, "note": "<script>alert(1)</script>"}, "note"),
-    ({"household_id": "H1", "answered": False, "note": "x" * 2001}, "note"),
-    ({"household_id": "H1", "answered": False, "phone": "13800000000"}, "phone"),
-])
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"answered": False}, "household_id"),
+        ({"household_id": "", "answered": False}, "household_id"),
+        ({"household_id": 1, "answered": False}, "household_id"),
+        ({"household_id": "H99", "answered": False}, "household_id"),
+        ({"household_id": "H2", "answered": False}, "household_id"),  # not registered as elderly living alone
+        ({"household_id": "H1"}, "answered"),
+        ({"household_id": "H1", "answered": "maybe"}, "answered"),
+        ({"household_id": "H1", "answered": 0.5}, "answered"),
+        ({"household_id": "H1", "answered": False, "note": "<script>alert(1)</script>"}, "note"),
+        ({"household_id": "H1", "answered": False, "note": "x" * 2001}, "note"),
+        ({"household_id": "H1", "answered": False, "phone": "13800000000"}, "phone"),
+    ],
+)
 def test_bad_input_is_400_and_stores_nothing(env, fields, field):
     client, _, svc = env
     r = call(client, **fields)
@@ -107,8 +116,9 @@ def test_a_body_that_is_not_json_or_a_form_is_400(env):
 def test_roles_and_grid_limits(env):
     client, _, svc = env
     assert call(client, headers={}, household_id="H1", answered=False).status_code == 401
-    assert call(client, headers={"Authorization": "Bearer plan-t"}, household_id="H1",
-                answered=False).status_code == 403
+    assert (
+        call(client, headers={"Authorization": "Bearer plan-t"}, household_id="H1", answered=False).status_code == 403
+    )
     r = call(client, headers=A1, household_id="H10", answered=False)  # H10 lives in grid B1
     assert r.status_code == 403 and svc.store.care_checks() == []
     assert call(client, headers=A1, household_id="H1", answered=False).status_code == 201
@@ -123,17 +133,24 @@ def test_list_calls_of_a_day(env):
     clock.advance(days=1)
     call(client, household_id="H10", answered=False)
     day1 = client.get("/api/care/calls?date=2026-03-02", headers=STAFF).get_json()
-    assert day1["date"] == "2026-03-02" and day1["summary"] == {"calls": 2, "unanswered": 1, "households": 2,
-                                                                 "visits": 0}
+    assert day1["date"] == "2026-03-02" and day1["summary"] == {
+        "calls": 2,
+        "unanswered": 1,
+        "households": 2,
+        "visits": 0,
+    }
     assert [(c["household_id"], c["answered"], c["grid_code"]) for c in day1["calls"]] == [
-        ("H1", False, GA1), ("H10", True, GB1)]
+        ("H1", False, GA1),
+        ("H10", True, GB1),
+    ]
     assert day1["calls"][0]["at"] == "2026-03-02T08:00:00+08:00"
     today = client.get("/api/care/calls", headers=STAFF).get_json()  # no date: today at the service's clock
     assert today["date"] == "2026-03-03" and [c["household_id"] for c in today["calls"]] == ["H10"]
     only_a1 = client.get("/api/care/calls?date=2026-03-02", headers=A1).get_json()
     assert [c["household_id"] for c in only_a1["calls"]] == ["H1"]
-    one = client.get("/api/care/calls?date=2026-03-02&household_id=H10",
-                     headers={"Authorization": "Bearer admin-t"}).get_json()
+    one = client.get(
+        "/api/care/calls?date=2026-03-02&household_id=H10", headers={"Authorization": "Bearer admin-t"}
+    ).get_json()
     assert [c["household_id"] for c in one["calls"]] == ["H10"]
     r = client.get("/api/care/calls?date=02/03/2026", headers=STAFF)
     assert r.status_code == 400 and r.get_json()["details"]["parameter"] == "date"

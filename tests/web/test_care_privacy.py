@@ -1,4 +1,5 @@
-"""Care incidents (SOS alarms, visits to elderly living alone) point at a household: records only for its grid's staff."""
+"""Care incidents (SOS alarms, visits to elderly living alone) point at a household: records only for its staff."""
+
 import json
 
 import numpy as np
@@ -9,9 +10,14 @@ from twin.access import PUBLIC, Principal, may_see_incidents
 from web import create_app
 
 STAFF_A, STAFF_B, PLANNER, ADMIN = "staff-a", "staff-b", "planner-t", "admin-t"
-TOKENS = json.dumps([{"role": "staff", "token": STAFF_A, "grids": [GA1]},
-                     {"role": "staff", "token": STAFF_B, "grids": [GB1]},
-                     {"role": "planner", "token": PLANNER}, {"role": "admin", "token": ADMIN}])
+TOKENS = json.dumps(
+    [
+        {"role": "staff", "token": STAFF_A, "grids": [GA1]},
+        {"role": "staff", "token": STAFF_B, "grids": [GB1]},
+        {"role": "planner", "token": PLANNER},
+        {"role": "admin", "token": ADMIN},
+    ]
+)
 
 
 def test_rule_by_role_and_grid():
@@ -27,8 +33,9 @@ def test_rule_by_role_and_grid():
 @pytest.fixture
 def filed(tiny_dir, tmp_path):
     """The app with one SOS in grid A1 (household H1, building B1) and one garbage report in grid B1."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"),
-                      "TOKENS": TOKENS})
+    app = create_app(
+        {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), "TOKENS": TOKENS}
+    )
     service = app.extensions["twin"].incidents
     sos = service.create({"category": "sos", "source": "sensor", "household_id": "H1"}, actor="wristband")
     garbage = service.create({"category": "garbage", "lon": 114.8850, "lat": 40.8011}, actor="resident")
@@ -48,8 +55,9 @@ def ids_in_open311(client, token=None):
     return {r["service_request_id"] for r in client.get("/open311/v2/requests.json", headers=headers).get_json()}
 
 
-@pytest.mark.parametrize("token, sees_sos", [(None, False), (PLANNER, False), (STAFF_B, False), (STAFF_A, True),
-                                             (ADMIN, True)])
+@pytest.mark.parametrize(
+    "token, sees_sos", [(None, False), (PLANNER, False), (STAFF_B, False), (STAFF_A, True), (ADMIN, True)]
+)
 def test_lists_show_care_incidents_only_to_their_grids_staff(filed, token, sees_sos):
     client, sos, garbage = filed
     for ids in (ids_in_items(client, token), ids_in_open311(client, token)):

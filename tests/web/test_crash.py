@@ -4,6 +4,7 @@ every acknowledged write is there exactly once, and each incident's row agrees w
 The server is `twin serve` in a subprocess (waitress, the production setup) on the tiny street, its SQLite state
 in tmp_path. Each POST carries a unique token in its description, so after the restart we can count them.
 """
+
 from __future__ import annotations
 
 import collections
@@ -22,8 +23,8 @@ import requests
 pytestmark = pytest.mark.slow
 
 N = 200
-KILL_AFTER = 40            # acknowledged requests before the kill: the rest are queued or being served
-M = 160                    # incidents whose acceptance is in flight at the kill
+KILL_AFTER = 40  # acknowledged requests before the kill: the rest are queued or being served
+M = 160  # incidents whose acceptance is in flight at the kill
 SERVING = re.compile(r"Serving the community twin on (http://\S+?)/? ")
 
 
@@ -31,8 +32,12 @@ def start_server(data_dir, state_dir, log_path):
     """`twin serve` on a free port with its state in `state_dir`; returns (process, base URL) once it listens."""
     env = dict(os.environ, TWIN_STATE_DIR=str(state_dir), TWIN_PORT="0", TWIN_THREADS="8", PYTHONUNBUFFERED="1")
     log = open(log_path, "ab")
-    proc = subprocess.Popen([sys.executable, "-c", "from twin.cli import main; raise SystemExit(main())",
-                             "serve", "--data", str(data_dir)], stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from cli import main; raise SystemExit(main())", "serve", "--data", str(data_dir)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
     log.close()
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -79,8 +84,9 @@ def kill_during(proc, calls, ok: int, kill_after: int) -> dict:
     assert len(results) == len(calls)
     failed = [i for i, (status, _) in results.items() if status != ok]
     assert all(results[i][0] == "error" for i in failed), "only the kill may fail a call"
-    assert sum(1 for s, _ in results.values() if s == ok) >= kill_after and failed, \
+    assert sum(1 for s, _ in results.values() if s == ok) >= kill_after and failed, (
         "the kill must land while calls are in flight"
+    )
     return results
 
 
@@ -116,9 +122,11 @@ def test_sigkill_during_200_concurrent_posts_loses_and_duplicates_nothing(tiny_d
     # the history agrees with the incidents: exactly one "report" event per stored incident, none dangling
     with sqlite3.connect(state / "twin.sqlite") as db:
         n_inc = db.execute("SELECT count(*) FROM incidents").fetchone()[0]
-        per = db.execute("SELECT h.incident_id, count(*) FROM history h LEFT JOIN incidents i "
-                         "USING (incident_id) WHERE h.action = 'report' AND i.seq IS NOT NULL "
-                         "GROUP BY h.incident_id").fetchall()
+        per = db.execute(
+            "SELECT h.incident_id, count(*) FROM history h LEFT JOIN incidents i "
+            "USING (incident_id) WHERE h.action = 'report' AND i.seq IS NOT NULL "
+            "GROUP BY h.incident_id"
+        ).fetchall()
         n_hist = db.execute("SELECT count(*) FROM history").fetchone()[0]
     assert n_inc == len(listed) == len(per) == n_hist and all(c == 1 for _, c in per)
 
@@ -128,18 +136,38 @@ def test_sigkill_during_concurrent_stage_changes_keeps_every_acknowledged_one(ti
     monkeypatch.setenv("TWIN_TOKENS", '[{"role": "staff", "token": "crash-staff", "name": "李网格"}]')
     proc, base = start_server(tiny_dir, state, tmp_path / "server-1.log")
     with requests.Session() as http:
-        ids = [http.post(f"{base}/open311/v2/requests.json", timeout=30,
-                         data={"service_code": "garbage", "lat": "40.8011", "long": "114.8808"}).json()[0]
-               ["service_request_id"] for _ in range(M)]
-    accept = [(lambda rid=rid: requests.post(f"{base}/api/incidents/{rid}/actions", data={"action": "accept"},
-                                             headers=staff, timeout=60)) for rid in ids]
+        ids = [
+            http.post(
+                f"{base}/open311/v2/requests.json",
+                timeout=30,
+                data={"service_code": "garbage", "lat": "40.8011", "long": "114.8808"},
+            ).json()[0]["service_request_id"]
+            for _ in range(M)
+        ]
+    accept = [
+        (
+            lambda rid=rid: requests.post(
+                f"{base}/api/incidents/{rid}/actions", data={"action": "accept"}, headers=staff, timeout=60
+            )
+        )
+        for rid in ids
+    ]
     results = kill_during(proc, accept, 200, M // 8)
     proc, base = start_server(tiny_dir, state, tmp_path / "server-2.log")
     try:
-        stages = {rid: requests.get(f"{base}/open311/v2/requests/{rid}.json", timeout=30).json()[0]
-                  ["extended_attributes"]["stage"] for rid in ids}
-        history = {rid: [e["action"] for e in requests.get(f"{base}/api/incidents/{rid}/history",
-                                                           headers=staff, timeout=30).json()] for rid in ids}
+        stages = {
+            rid: requests.get(f"{base}/open311/v2/requests/{rid}.json", timeout=30).json()[0]["extended_attributes"][
+                "stage"
+            ]
+            for rid in ids
+        }
+        history = {
+            rid: [
+                e["action"]
+                for e in requests.get(f"{base}/api/incidents/{rid}/history", headers=staff, timeout=30).json()
+            ]
+            for rid in ids
+        }
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)

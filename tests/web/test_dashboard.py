@@ -1,4 +1,5 @@
 """The wall dashboard's page and data endpoints on the tiny street (tests/tiny.py): transport, ETags, KPIs."""
+
 import gzip
 import json
 
@@ -15,8 +16,14 @@ AT_B1 = {"lat": "40.8011", "long": "114.8808", "description": "楼道里有人�
 
 @pytest.fixture
 def app(tiny_dir, tmp_path):
-    return create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"),
-                       "TOKENS": json.dumps([{"role": "planner", "token": PLANNER}])})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(tiny_dir),
+            "STATE_DIR": str(tmp_path / "state"),
+            "TOKENS": json.dumps([{"role": "planner", "token": PLANNER}]),
+        }
+    )
 
 
 def report(client, code="flying_line_charging", **extra):
@@ -32,7 +39,7 @@ def test_pack_unpack_round_trip_and_alignment():
     assert header["layer"] == "x" and header["名"] == "中文"
     assert out["a"].tolist() == [1, 2, 3] and out["b"].tolist() == [1.5, -2.25]
     n = int.from_bytes(blob[4:8], "little")
-    layout = json.loads(blob[8:8 + n])["arrays"]
+    layout = json.loads(blob[8 : 8 + n])["arrays"]
     assert (8 + n) % 8 == 0 and all(off % 8 == 0 for _t, off, _l, _s in layout.values())
     assert layout["b"][3] == 2
     with pytest.raises(TypeError):
@@ -40,8 +47,17 @@ def test_pack_unpack_round_trip_and_alignment():
 
 
 def test_quantized_rings_round_trip_and_fallback():
-    coords = np.array([[0.0, 0.0], [1e-4, 0.0], [1e-4, 2e-4], [0.0, 0.0],  # ring 0: 4 vertices
-                       [0.01, 0.02], [0.01003, 0.02], [0.01, 0.02]])  # ring 2: 3 vertices (ring 1 is empty)
+    coords = np.array(
+        [
+            [0.0, 0.0],
+            [1e-4, 0.0],
+            [1e-4, 2e-4],
+            [0.0, 0.0],  # ring 0: 4 vertices
+            [0.01, 0.02],
+            [0.01003, 0.02],
+            [0.01, 0.02],
+        ]
+    )  # ring 2: 3 vertices (ring 1 is empty)
     starts = np.array([0, 4, 4, 7], dtype=np.uint32)
     arrays = quantized_rings(coords, starts, [0.005, 0.01])
     assert arrays["ring_counts"].tolist() == [4, 0, 3]
@@ -77,8 +93,13 @@ def test_buildings_bin_carries_footprints_and_attributes(client):
     assert states == ["unmanaged", "unmanaged", "company", "fallback", "fallback"]
     assert a["decade"].tolist() == [2, 2, 4, 1, 1]  # 1980s, 1980s, 2000s, 1970s, 1970s
     assert a["care"].tolist() == [0] * 5  # at most one special-care household per building: never shown
-    assert [header["compounds"][i] for i in a["compound"]] == ["纺织厂宿舍", "纺织厂宿舍", "锦绣花园",
-                                                               "机械厂家属院", "机械厂家属院"]
+    assert [header["compounds"][i] for i in a["compound"]] == [
+        "纺织厂宿舍",
+        "纺织厂宿舍",
+        "锦绣花园",
+        "机械厂家属院",
+        "机械厂家属院",
+    ]
 
 
 def test_geojson_baseline_matches_binary(client):
@@ -153,8 +174,16 @@ def test_page_in_chinese_and_english(client):
 
 
 def test_refresh_and_base_map_settings_reach_the_page(tiny_dir, tmp_path):
-    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s"),
-                      "REFRESH_SECONDS": 2, "TILE_URL": "http://tiles.local/{z}/{x}/{y}.png", "TILE_CRS": "GCJ02"})
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(tiny_dir),
+            "STATE_DIR": str(tmp_path / "s"),
+            "REFRESH_SECONDS": 2,
+            "TILE_URL": "http://tiles.local/{z}/{x}/{y}.png",
+            "TILE_CRS": "GCJ02",
+        }
+    )
     html = app.test_client().get("/dashboard").get_data(as_text=True)
     cfg = json.loads(html.split('id="twin-config" type="application/json">')[1].split("</script>")[0])
     assert cfg["refreshSeconds"] == 2 and cfg["tileCrs"] == "gcj02"

@@ -1,4 +1,5 @@
 """Every error path of the features API answers with the one JSON body {code, message, status[, details]}."""
+
 from __future__ import annotations
 
 import json
@@ -50,9 +51,17 @@ CASES = [
 @pytest.fixture
 def api(tiny_dir, tmp_path):
     from tests.tiny import GA1
-    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"),
-                      "TOKENS": json.dumps([{"role": "planner", "token": "planner"},
-                                            {"role": "staff", "token": "staff-a1", "grids": [GA1]}])})
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(tiny_dir),
+            "STATE_DIR": str(tmp_path / "state"),
+            "TOKENS": json.dumps(
+                [{"role": "planner", "token": "planner"}, {"role": "staff", "token": "staff-a1", "grids": [GA1]}]
+            ),
+        }
+    )
 
     @app.get("/boom")
     def boom():
@@ -78,16 +87,26 @@ def test_error_shape(api, method, url, headers, status):
 def test_incident_datetime_errors_share_the_shape_on_the_real_service(api):
     if "incidents" not in {c["id"] for c in api.get("/collections").json["collections"]}:
         pytest.fail("the incident service is not attached; twin.incidents must serve the incidents collection")
-    for q in ("datetime=yesterday", "datetime=2026-01-01T08:00:00", "datetime=2026-02-01/2026-01-01",
-              "datetime=2026-13-01"):
+    for q in (
+        "datetime=yesterday",
+        "datetime=2026-01-01T08:00:00",
+        "datetime=2026-02-01/2026-01-01",
+        "datetime=2026-13-01",
+    ):
         r = api.get(f"/collections/incidents/items?{q}")
         assert r.status_code == 400 and r.json["code"] == "invalid_input" and "datetime" in r.json["message"]
 
 
 def _shape_ok(r) -> bool:
     body = r.get_json(silent=True)
-    return (r.mimetype == "application/json" and isinstance(body, dict) and body.get("status") == r.status_code
-            and isinstance(body.get("code"), str) and isinstance(body.get("message"), str) and body["message"])
+    return (
+        r.mimetype == "application/json"
+        and isinstance(body, dict)
+        and body.get("status") == r.status_code
+        and isinstance(body.get("code"), str)
+        and isinstance(body.get("message"), str)
+        and body["message"]
+    )
 
 
 def test_every_route_errs_in_the_one_shape(tiny_dir, tmp_path):
@@ -100,8 +119,11 @@ def test_every_route_errs_in_the_one_shape(tiny_dir, tmp_path):
         path = rule.build({a: "nope-0" for a in rule.arguments}, append_unknown=False)[1]
         methods = rule.methods - {"HEAD", "OPTIONS"}
         other = "DELETE" if "DELETE" not in methods else "PATCH"
-        calls = [(other, {}, None), *((m, {}, None) for m in methods),
-                 *((m, {"Authorization": "Bearer wrong"}, None) for m in methods)]
+        calls = [
+            (other, {}, None),
+            *((m, {}, None) for m in methods),
+            *((m, {"Authorization": "Bearer wrong"}, None) for m in methods),
+        ]
         calls += [("POST", {"Content-Type": "application/json"}, b"{not json")] if "POST" in methods else []
         for method, headers, data in calls:
             r = c.open(path, method=method, headers=headers, data=data)

@@ -1,4 +1,5 @@
 """OGC API – Features over the tiny street: every endpoint, paging, filters, counts, ETag/304 and gzip."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,20 +8,23 @@ import json
 import pytest
 
 from layers import REGISTRY
-from tests.tiny import A, B, GA1, GA2, GB1
+from tests.tiny import GA1, GA2, GB1, A, B
 from web import create_app
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-TOKENS = [{"role": "admin", "token": "admin-secret", "name": "office"},
-          {"role": "planner", "token": "planner-secret"},
-          {"role": "staff", "token": "staff-a1", "grids": [GA1]}]
+TOKENS = [
+    {"role": "admin", "token": "admin-secret", "name": "office"},
+    {"role": "planner", "token": "planner-secret"},
+    {"role": "staff", "token": "staff-a1", "grids": [GA1]},
+]
 
 
 @pytest.fixture
 def api(tiny_dir, tmp_path):
     """A client of the tiny street with admin, planner and grid-limited staff tokens."""
-    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"),
-                      "TOKENS": json.dumps(TOKENS)})
+    app = create_app(
+        {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), "TOKENS": json.dumps(TOKENS)}
+    )
     return app.test_client()
 
 
@@ -62,6 +66,7 @@ def test_conformance(client):
 
 def test_openapi_is_valid_with_local_refs_only(client):
     from openapi_spec_validator import validate
+
     r = client.get("/openapi")
     assert r.status_code == 200
     assert r.headers["Content-Type"] == "application/vnd.oai.openapi+json;version=3.0"
@@ -85,7 +90,9 @@ def _walk(node):
 def test_every_layer_is_a_collection_and_households_are_hidden_from_the_public(client, api):
     public = {c["id"]: c for c in client.get("/collections").json["collections"]}
     assert set(public) == {k.name for k in REGISTRY.values() if k.name != "households"} | {
-        "household-counts-by-building", "household-counts-by-grid"}
+        "household-counts-by-building",
+        "household-counts-by-grid",
+    }
     for c in public.values():
         assert c["itemType"] == "feature"
         assert c["crs"] == [CRS84] and c["extent"]["spatial"]["crs"] == CRS84
@@ -138,17 +145,30 @@ def test_property_filters(client):
     assert ids(client.get(f"/collections/buildings/items?community_id={B}").json) == ["B4", "B5"]
     assert ids(client.get("/collections/buildings/items?floors=6&compound_id=C3").json) == ["B4", "B5"]
     assert ids(client.get("/collections/compounds/items?has_owners_committee=true").json) == ["C2"]
-    assert ids(client.get(f"/collections/grids/items?community_id={A}&bbox=114.880,40.800,114.881,40.803")
-               .json) == [GA1]
+    assert ids(client.get(f"/collections/grids/items?community_id={A}&bbox=114.880,40.800,114.881,40.803").json) == [
+        GA1
+    ]
 
 
-@pytest.mark.parametrize("query, word", [
-    ("bbox=1,2,3", "four numbers"), ("bbox=a,b,c,d", "four numbers"), ("bbox=1,2,3,4,5,6", "3D"),
-    ("bbox=114.9,40.8,114.8,40.9", "min > max"), ("bbox=200,0,201,1", "[-180, 180]"),
-    ("limit=0", "between 1 and 10000"), ("limit=10001", "between 1 and 10000"), ("limit=ten", "whole number"),
-    ("offset=-1", "at least 0"), ("datetime=2026-01-01", "no time"), ("colour=red", "unknown query parameter"),
-    ("floors=six", "whole number"), ("use=castle", "one of"), ("f=xml", "f must be"),
-])
+@pytest.mark.parametrize(
+    "query, word",
+    [
+        ("bbox=1,2,3", "four numbers"),
+        ("bbox=a,b,c,d", "four numbers"),
+        ("bbox=1,2,3,4,5,6", "3D"),
+        ("bbox=114.9,40.8,114.8,40.9", "min > max"),
+        ("bbox=200,0,201,1", "[-180, 180]"),
+        ("limit=0", "between 1 and 10000"),
+        ("limit=10001", "between 1 and 10000"),
+        ("limit=ten", "whole number"),
+        ("offset=-1", "at least 0"),
+        ("datetime=2026-01-01", "no time"),
+        ("colour=red", "unknown query parameter"),
+        ("floors=six", "whole number"),
+        ("use=castle", "one of"),
+        ("f=xml", "f must be"),
+    ],
+)
 def test_bad_items_queries_are_400_with_a_hint(client, query, word):
     r = client.get(f"/collections/buildings/items?{query}")
     assert r.status_code == 400, r.json
@@ -159,11 +179,15 @@ def test_crs84_is_accepted_as_gdal_sends_it_and_nothing_else(client):
     crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
     r = client.get(f"/collections/buildings/items?limit=2&crs={crs84}&bbox-crs={crs84}")
     assert r.status_code == 200 and ids(r.json) == ["B1", "B2"]
-    assert crs84 in [link["href"] for link in r.json["links"] if link["rel"] == "next"][0].replace("%3A", ":") \
-        .replace("%2F", "/")
+    assert crs84 in [link["href"] for link in r.json["links"] if link["rel"] == "next"][0].replace("%3A", ":").replace(
+        "%2F", "/"
+    )
     assert client.get(f"/collections/buildings/items/B1?crs={crs84}").status_code == 200
-    for url in ("/collections/buildings/items?crs=http://www.opengis.net/def/crs/EPSG/0/4326",
-                "/collections/buildings/items?bbox-crs=EPSG:3857", "/collections/buildings/items/B1?crs=x"):
+    for url in (
+        "/collections/buildings/items?crs=http://www.opengis.net/def/crs/EPSG/0/4326",
+        "/collections/buildings/items?bbox-crs=EPSG:3857",
+        "/collections/buildings/items/B1?crs=x",
+    ):
         r = client.get(url)
         assert r.status_code == 400 and "only CRS served" in r.json["message"], url
 
@@ -186,15 +210,21 @@ def test_personal_fields_by_role(client, api):
     assert phones(client.get("/collections/grids/items")) == [None] * 3
     assert phones(api.get("/collections/grids/items", headers=bearer("planner-secret"))) == [None] * 3
     assert phones(api.get("/collections/grids/items", headers=bearer("admin-secret"))) == [
-        "13900000001", "13900000002", "13900000003"]
+        "13900000001",
+        "13900000002",
+        "13900000003",
+    ]
     assert phones(api.get("/collections/grids/items", headers=bearer("staff-a1"))) == ["13900000001", None, None]
     assert "worker_phone" not in client.get(f"/collections/grids/items/{GA1}").json["properties"]
 
 
 def test_households_for_staff_only_in_their_grids(client, api):
-    for r in (client.get("/collections/households/items"), client.get("/collections/households/items/H1"),
-              client.get("/collections/households"),
-              api.get("/collections/households/items", headers=bearer("planner-secret"))):
+    for r in (
+        client.get("/collections/households/items"),
+        client.get("/collections/households/items/H1"),
+        client.get("/collections/households"),
+        api.get("/collections/households/items", headers=bearer("planner-secret")),
+    ):
         assert r.status_code == 403 and r.json["code"] == "forbidden"
     staff = api.get("/collections/households/items", headers=bearer("staff-a1")).json
     assert ids(staff) == ["H1", "H2", "H3", "H4", "H5"] and staff["numberMatched"] == 5
@@ -221,8 +251,7 @@ def test_household_counts_suppress_one_and_two_for_public_and_planner(client, ap
     by_grid = client.get("/collections/household-counts-by-grid/items")
     assert counts(by_grid, "households") == {GA1: 5, GA2: 4, GB1: 3}
     assert counts(by_grid, "floating") == {GA1: 0, GA2: None, GB1: 0}
-    assert client.get(f"/collections/household-counts-by-grid/items/{GB1}").json["properties"]["elderly_alone"] \
-        is None
+    assert client.get(f"/collections/household-counts-by-grid/items/{GB1}").json["properties"]["elderly_alone"] is None
     r = client.get("/collections/household-counts-by-building/items?households=1")
     assert r.status_code == 400  # filtering on a suppressed count would reveal it
     assert ids(client.get(f"/collections/household-counts-by-building/items?grid_code={GB1}").json) == ["B4", "B5"]
@@ -245,15 +274,21 @@ def test_etag_and_304(client, api):
 
 def test_items_are_served_without_reading_files_again(api, monkeypatch):
     from twin import store
+
     api.get("/collections/buildings/items")  # encoders built once
 
     def no_reading(*args, **kwargs):
         raise AssertionError("a request read a layer file again")
+
     for name in ("read_frame", "to_layer_frame"):
         monkeypatch.setattr(store, name, no_reading)
     monkeypatch.setattr(store.FileStore, "read_layer", no_reading)
-    for url in ("/collections/buildings/items", "/collections/buildings/items?limit=2&offset=1",
-                "/collections/household-counts-by-grid/items", "/collections/buildings/items/B1"):
+    for url in (
+        "/collections/buildings/items",
+        "/collections/buildings/items?limit=2&offset=1",
+        "/collections/household-counts-by-grid/items",
+        "/collections/buildings/items/B1",
+    ):
         assert api.get(url).status_code == 200, url
     assert api.get("/collections/households/items", headers=bearer("admin-secret")).status_code == 200
 
@@ -282,6 +317,7 @@ class ContractIncidents:
 
     def __init__(self, rows):
         import pandas as pd
+
         self.df = pd.DataFrame(rows)
         for c in ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at"):
             self.df[c] = pd.to_datetime(self.df.get(c), utc=True)
@@ -308,11 +344,28 @@ class ContractIncidents:
 
 
 def _incident(iid, lon, lat, when, grid, stage="reported", **extra):
-    base = {"incident_id": iid, "category": "garbage", "source": "hotline", "description": "楼道堆物",
-            "stage": stage, "level": "grid", "priority": 1, "reported_at": when, "rating": None,
-            "grid_code": grid, "community_id": grid[:12], "compound_id": None, "building_id": None,
-            "household_id": None, "media_url": None, "contact_name": None, "contact_phone": None,
-            "contact_email": None, "lon": lon, "lat": lat}
+    base = {
+        "incident_id": iid,
+        "category": "garbage",
+        "source": "hotline",
+        "description": "楼道堆物",
+        "stage": stage,
+        "level": "grid",
+        "priority": 1,
+        "reported_at": when,
+        "rating": None,
+        "grid_code": grid,
+        "community_id": grid[:12],
+        "compound_id": None,
+        "building_id": None,
+        "household_id": None,
+        "media_url": None,
+        "contact_name": None,
+        "contact_phone": None,
+        "contact_email": None,
+        "lon": lon,
+        "lat": lat,
+    }
     base.update(extra)
     return base
 
@@ -320,12 +373,22 @@ def _incident(iid, lon, lat, when, grid, stage="reported", **extra):
 @pytest.fixture
 def incidents_api(tiny_twin):
     from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES
+
     cat, src = next(iter(INCIDENT_CATEGORIES)), next(iter(INCIDENT_SOURCES))
-    rows = [_incident("E1", 114.8808, 40.8011, "2026-03-01T08:00:00Z", GA1, contact_name="张投诉",
-                      contact_phone="13712345678", household_id="H1"),
-            _incident("E2", 114.8829, 40.8011, "2026-03-02T09:30:00Z", GA2, stage="closed",
-                      contact_phone="13787654321"),
-            _incident("E3", 114.8866, 40.8011, "2026-04-10T12:00:00+08:00", GB1)]
+    rows = [
+        _incident(
+            "E1",
+            114.8808,
+            40.8011,
+            "2026-03-01T08:00:00Z",
+            GA1,
+            contact_name="张投诉",
+            contact_phone="13712345678",
+            household_id="H1",
+        ),
+        _incident("E2", 114.8829, 40.8011, "2026-03-02T09:30:00Z", GA2, stage="closed", contact_phone="13787654321"),
+        _incident("E3", 114.8866, 40.8011, "2026-04-10T12:00:00+08:00", GB1),
+    ]
     for r in rows:
         r["category"], r["source"] = cat, src
     tiny_twin.incidents = ContractIncidents(rows)
@@ -340,17 +403,20 @@ def test_incidents_collection_with_temporal_extent(incidents_api):
     assert c["extent"]["spatial"]["bbox"] == [[114.8808, 40.8011, 114.8866, 40.8011]]
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("", ["E1", "E2", "E3"]),
-    ("datetime=2026-03-01", ["E1"]),
-    ("datetime=2026-03-02T09:30:00Z", ["E2"]),
-    ("datetime=2026-03-01T17:00:00%2B08:00/..", ["E2", "E3"]),  # 09:00Z, after E1
-    ("datetime=../2026-03-02", ["E1", "E2"]),
-    ("datetime=2026-03-02/2026-04-10", ["E2", "E3"]),
-    ("stage=closed", ["E2"]),
-    ("bbox=114.884,40.8,114.888,40.803", ["E3"]),
-    (f"grid_code={GA1}&datetime=2026-01-01/2026-12-31", ["E1"]),
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("", ["E1", "E2", "E3"]),
+        ("datetime=2026-03-01", ["E1"]),
+        ("datetime=2026-03-02T09:30:00Z", ["E2"]),
+        ("datetime=2026-03-01T17:00:00%2B08:00/..", ["E2", "E3"]),  # 09:00Z, after E1
+        ("datetime=../2026-03-02", ["E1", "E2"]),
+        ("datetime=2026-03-02/2026-04-10", ["E2", "E3"]),
+        ("stage=closed", ["E2"]),
+        ("bbox=114.884,40.8,114.888,40.803", ["E3"]),
+        (f"grid_code={GA1}&datetime=2026-01-01/2026-12-31", ["E1"]),
+    ],
+)
 def test_incident_items_by_time_place_and_property(incidents_api, query, expected):
     r = incidents_api.get(f"/collections/incidents/items?{query}")
     assert r.status_code == 200, r.json
@@ -362,8 +428,7 @@ def test_incident_personal_fields_by_role(incidents_api):
     assert pub["geometry"] == {"type": "Point", "coordinates": [114.8808, 40.8011]}
     assert pub["properties"]["reported_at"] == "2026-03-01T08:00:00Z"
     assert not {"contact_name", "contact_phone", "household_id", "contact_email"} & set(pub["properties"])
-    text = incidents_api.get("/collections/incidents/items",
-                             headers=bearer("planner-secret")).get_data(as_text=True)
+    text = incidents_api.get("/collections/incidents/items", headers=bearer("planner-secret")).get_data(as_text=True)
     assert "张投诉" not in text and "13712345678" not in text and "H1" not in text
     staff = incidents_api.get("/collections/incidents/items", headers=bearer("staff-a1")).json
     props = {f["id"]: f["properties"] for f in staff["features"]}
@@ -385,8 +450,9 @@ def test_incident_etag_follows_the_service_version(incidents_api):
     assert incidents_api.get("/collections/incidents/items/E9").status_code == 404
 
 
-@pytest.mark.parametrize("raw", ["yesterday", "2026-03-01T08:00:00", "2026-02-01/2026-01-01", "2026-13-01",
-                                 "2026-03-01T25:00:00Z"])
+@pytest.mark.parametrize(
+    "raw", ["yesterday", "2026-03-01T08:00:00", "2026-02-01/2026-01-01", "2026-13-01", "2026-03-01T25:00:00Z"]
+)
 def test_bad_datetime_is_400(incidents_api, raw):
     r = incidents_api.get(f"/collections/incidents/items?datetime={raw}")
     assert r.status_code == 400 and "datetime" in r.json["message"]
@@ -396,15 +462,28 @@ def test_feature_encoder_modes_give_the_same_strings():
     import pandas as pd
 
     from web.geojson import FeatureEncoder
-    frame = pd.DataFrame({"id": ["a", "b", "c"], "n": pd.array([1, None, 3], dtype="Int64"),
-                          "x": [1.5, float("nan"), 2.0], "t": pd.to_datetime(["2026-01-01T08:00:00Z", None,
-                                                                               "2026-02-01T00:00:00Z"], utc=True),
-                          "s": ["东", None, "西"], "ok": [True, False, True]})
+
+    frame = pd.DataFrame(
+        {
+            "id": ["a", "b", "c"],
+            "n": pd.array([1, None, 3], dtype="Int64"),
+            "x": [1.5, float("nan"), 2.0],
+            "t": pd.to_datetime(["2026-01-01T08:00:00Z", None, "2026-02-01T00:00:00Z"], utc=True),
+            "s": ["东", None, "西"],
+            "ok": [True, False, True],
+        }
+    )
     geoms = lambda pos: ['{"type":"Point","coordinates":[1.0,2.0]}' if p != 1 else None for p in pos]  # noqa: E731
     whole = FeatureEncoder(frame, "id", ["n", "x", "t", "s", "ok"], geoms, whole_columns=True)
     paged = FeatureEncoder(frame, "id", ["n", "x", "t", "s", "ok"], geoms, whole_columns=False)
     assert whole.features([2, 0, 1]) == paged.features([2, 0, 1])
-    assert whole.features([1])[0] == ('{"type":"Feature","id":"b","geometry":null,"properties":'
-                                      '{"n":null,"x":null,"t":null,"s":null,"ok":false}}')
-    assert json.loads(whole.features([0])[0])["properties"] == {"n": 1, "x": 1.5, "t": "2026-01-01T08:00:00Z",
-                                                                 "s": "东", "ok": True}
+    assert whole.features([1])[0] == (
+        '{"type":"Feature","id":"b","geometry":null,"properties":{"n":null,"x":null,"t":null,"s":null,"ok":false}}'
+    )
+    assert json.loads(whole.features([0])[0])["properties"] == {
+        "n": 1,
+        "x": 1.5,
+        "t": "2026-01-01T08:00:00Z",
+        "s": "东",
+        "ok": True,
+    }

@@ -1,4 +1,5 @@
 """Open311 GeoReport v2 intake and staff actions over HTTP, on the tiny street; bad input stores nothing."""
+
 import json
 import re
 from pathlib import Path
@@ -9,16 +10,30 @@ from tests.tiny import GA1, GB1
 from web import create_app
 
 STAFF, ADMIN, LIMITED = "staff-token", "admin-token", "limited-token"
-TOKENS = json.dumps([{"role": "staff", "token": STAFF, "name": "李网格"}, {"role": "admin", "token": ADMIN},
-                     {"role": "staff", "token": LIMITED, "grids": [GB1], "name": "赵网格"}])
-GOOD = {"lat": "40.8011", "long": "114.8808", "service_code": "garbage", "description": "3号楼道堆满杂物",
-        "first_name": "小明", "last_name": "王", "phone": "13800001111", "email": "wang@example.cn"}
+TOKENS = json.dumps(
+    [
+        {"role": "staff", "token": STAFF, "name": "李网格"},
+        {"role": "admin", "token": ADMIN},
+        {"role": "staff", "token": LIMITED, "grids": [GB1], "name": "赵网格"},
+    ]
+)
+GOOD = {
+    "lat": "40.8011",
+    "long": "114.8808",
+    "service_code": "garbage",
+    "description": "3号楼道堆满杂物",
+    "first_name": "小明",
+    "last_name": "王",
+    "phone": "13800001111",
+    "email": "wang@example.cn",
+}
 
 
 @pytest.fixture
 def app(tiny_dir, tmp_path):
-    return create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"),
-                       "TOKENS": TOKENS})
+    return create_app(
+        {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), "TOKENS": TOKENS}
+    )
 
 
 def auth(token):
@@ -37,8 +52,7 @@ def test_services_in_chinese_and_english(client):
     assert "care_visit" not in {s["service_code"] for s in zh}
     en = client.get("/open311/v2/services.json?lang=en").get_json()
     assert next(s for s in en if s["service_code"] == "garbage")["service_name"] == "Garbage and clutter"
-    assert client.get("/open311/v2/services/garbage.json").get_json() == {"service_code": "garbage",
-                                                                         "attributes": []}
+    assert client.get("/open311/v2/services/garbage.json").get_json() == {"service_code": "garbage", "attributes": []}
 
 
 def test_post_then_read_back(client, app):
@@ -72,8 +86,10 @@ def test_json_body_is_accepted(client):
 
 
 def test_list_filters_and_paging(client):
-    ids = [post(client, dict(GOOD, service_code=c)).get_json()[0]["service_request_id"]
-           for c in ("garbage", "parking", "garbage", "lighting")]
+    ids = [
+        post(client, dict(GOOD, service_code=c)).get_json()[0]["service_request_id"]
+        for c in ("garbage", "parking", "garbage", "lighting")
+    ]
     q = lambda s: [x["service_request_id"] for x in client.get("/open311/v2/requests.json" + s).get_json()]  # noqa
     assert set(q("?service_code=garbage")) == {ids[0], ids[2]}
     assert set(q("?service_code=garbage,lighting")) == {ids[0], ids[2], ids[3]}
@@ -91,7 +107,7 @@ def test_staff_actions_and_closed_status(client):
     rid = post(client).get_json()[0]["service_request_id"]
     act = lambda token, **f: client.post(f"/api/incidents/{rid}/actions", data=f, headers=auth(token))  # noqa
     assert client.post(f"/api/incidents/{rid}/actions", data={"action": "accept"}).status_code == 401
-    assert act(LIMITED, action="accept").status_code == 403     # grid A1 is not among the limited staff's grids
+    assert act(LIMITED, action="accept").status_code == 403  # grid A1 is not among the limited staff's grids
     r = act(STAFF, action="resolve")
     assert r.status_code == 409 and r.get_json()["code"] == "conflict"
     for a in ("accept", "arrive", "resolve"):
@@ -136,12 +152,15 @@ def test_bad_input_is_400_and_stores_nothing(client, app, case, data, field):
     assert app.extensions["twin"].incidents.store.count() == 0
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"data": "lat=40.8011&long=114.8808&service_code=garbage", "content_type": "text/plain"},
-    {"data": b"\x00\x01", "content_type": "application/octet-stream"},
-    {"data": "{not json", "content_type": "application/json"},
-    {"data": "[1, 2]", "content_type": "application/json"},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"data": "lat=40.8011&long=114.8808&service_code=garbage", "content_type": "text/plain"},
+        {"data": b"\x00\x01", "content_type": "application/octet-stream"},
+        {"data": "{not json", "content_type": "application/json"},
+        {"data": "[1, 2]", "content_type": "application/json"},
+    ],
+)
 def test_body_that_is_not_form_or_json(client, app, kwargs):
     r = client.post("/open311/v2/requests.json", **kwargs)
     assert r.status_code == 400 and r.get_json()["code"] == "invalid_input"
@@ -152,14 +171,17 @@ def stored(app):
     return app.extensions["twin"].incidents.store.count()
 
 
-@pytest.mark.parametrize("case,data,field", [
-    ("lat true", dict(GOOD, lat=True), "lat"),
-    ("lat null", dict(GOOD, lat=None), "lat"),
-    ("long NaN", dict(GOOD, long="NaN"), "long"),
-    ("description a number", dict(GOOD, description=12345), "description"),
-    ("description a list", dict(GOOD, description=["a", "b"]), "description"),
-    ("service_code an object", dict(GOOD, service_code={"x": 1}), "service_code"),
-])
+@pytest.mark.parametrize(
+    "case,data,field",
+    [
+        ("lat true", dict(GOOD, lat=True), "lat"),
+        ("lat null", dict(GOOD, lat=None), "lat"),
+        ("long NaN", dict(GOOD, long="NaN"), "long"),
+        ("description a number", dict(GOOD, description=12345), "description"),
+        ("description a list", dict(GOOD, description=["a", "b"]), "description"),
+        ("service_code an object", dict(GOOD, service_code={"x": 1}), "service_code"),
+    ],
+)
 def test_bad_json_fields_are_400_and_store_nothing(client, app, case, data, field):
     r = client.post("/open311/v2/requests.json", json=data)
     assert r.status_code == 400 and r.mimetype == "application/json"
@@ -177,14 +199,14 @@ def test_description_limit_is_4000_characters(client, app):
 
 
 def test_text_with_markup_characters_is_stored_and_returned_as_plain_text(client, app):
-    text = "水温<5度 & 管道 \"冻裂\" 'a>b' 1<2"          # angle brackets and quotes that are not markup
+    text = "水温<5度 & 管道 \"冻裂\" 'a>b' 1<2"  # angle brackets and quotes that are not markup
     r = post(client, dict(GOOD, description=text))
     assert r.status_code == 201
     rid = r.get_json()[0]["service_request_id"]
     got = client.get(f"/open311/v2/requests/{rid}.json")
-    assert got.mimetype == "application/json"                      # a JSON string, never an HTML page
+    assert got.mimetype == "application/json"  # a JSON string, never an HTML page
     assert got.get_json()[0]["description"] == text
-    assert "&lt;" not in got.get_data(as_text=True)                 # stored as typed, not entity-encoded
+    assert "&lt;" not in got.get_data(as_text=True)  # stored as typed, not entity-encoded
     assert app.extensions["twin"].incidents.get(rid)["description"] == text
 
 
@@ -195,16 +217,21 @@ def test_errors_that_echo_input_are_json_not_html(client, app):
 
 
 ILLEGAL = [  # (actions done first, illegal action, stage it is refused in)
-    ((), "arrive", "reported"), ((), "resolve", "reported"), ((), "close", "reported"), ((), "reopen", "reported"),
-    (("accept",), "accept", "accepted"), (("accept",), "close", "accepted"),
+    ((), "arrive", "reported"),
+    ((), "resolve", "reported"),
+    ((), "close", "reported"),
+    ((), "reopen", "reported"),
+    (("accept",), "accept", "accepted"),
+    (("accept",), "close", "accepted"),
     (("accept", "arrive", "resolve", "close"), "escalate", "closed"),
     (("accept", "arrive", "resolve", "close"), "resolve", "closed"),
-    (("escalate", "escalate"), "escalate", "reported"),              # already with the departments
+    (("escalate", "escalate"), "escalate", "reported"),  # already with the departments
 ]
 
 
-@pytest.mark.parametrize("done,action,stage", ILLEGAL, ids=[f"{a}-when-{s}-after-{'+'.join(d) or 'report'}"
-                                                             for d, a, s in ILLEGAL])
+@pytest.mark.parametrize(
+    "done,action,stage", ILLEGAL, ids=[f"{a}-when-{s}-after-{'+'.join(d) or 'report'}" for d, a, s in ILLEGAL]
+)
 def test_illegal_transition_is_409_and_changes_nothing(client, app, done, action, stage):
     rid = post(client).get_json()[0]["service_request_id"]
     for a in done:
@@ -224,9 +251,13 @@ def test_illegal_transition_is_409_and_changes_nothing(client, app, done, action
 # Writing HTML from data is how a stored description would be rendered as markup: pages set textContent. The DOM's
 # HTML sinks are refused outright (clearing with innerHTML = "" is harmless); deck.gl {html} tooltips are built
 # with template strings, so an incident's free text interpolated into one must go through an esc() helper.
-DOM_SINKS = re.compile(r"\.(?:inner|outer)HTML\s*[+]?=(?!\s*(?:\"\"|''|``)\s*;)|insertAdjacentHTML|document\.write"
-                       r"|\|\s*safe\b")
-FREE_TEXT = re.compile(r"\$\{(?!\s*(?:Twin\.)?esc\()[^}]*\b(?:description|status_notes|service_notice|contact_\w+|note)\b")
+DOM_SINKS = re.compile(
+    r"\.(?:inner|outer)HTML\s*[+]?=(?!\s*(?:\"\"|''|``)\s*;)|insertAdjacentHTML|document\.write"
+    r"|\|\s*safe\b"
+)
+FREE_TEXT = re.compile(
+    r"\$\{(?!\s*(?:Twin\.)?esc\()[^}]*\b(?:description|status_notes|service_notice|contact_\w+|note)\b"
+)
 
 
 def test_pages_never_write_incident_text_as_html():
@@ -234,17 +265,27 @@ def test_pages_never_write_incident_text_as_html():
     files = [p for p in (web / "static").rglob("*") if p.suffix in (".js", ".html")]
     files += list((web / "templates").rglob("*.html"))
     assert files, "no page sources found"
-    hits = [f"{p.relative_to(web)}:{n}: {line.strip()}" for p in files
-            for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
-            if DOM_SINKS.search(line) or FREE_TEXT.search(line)]
+    hits = [
+        f"{p.relative_to(web)}:{n}: {line.strip()}"
+        for p in files
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if DOM_SINKS.search(line) or FREE_TEXT.search(line)
+    ]
     assert hits == []
 
 
-@pytest.mark.parametrize("line,bad", [
-    ('el.innerHTML = item.description;', True), ('el.innerHTML = "";', False), ("{{ row.description | safe }}", True),
-    ("html: `<b>${p.description}</b>`", True), ("html: `<b>${esc(p.description)}</b>`", False),
-    ("el.textContent = p.description;", False), ("node.insertAdjacentHTML('beforeend', s)", True),
-])
+@pytest.mark.parametrize(
+    "line,bad",
+    [
+        ("el.innerHTML = item.description;", True),
+        ('el.innerHTML = "";', False),
+        ("{{ row.description | safe }}", True),
+        ("html: `<b>${p.description}</b>`", True),
+        ("html: `<b>${esc(p.description)}</b>`", False),
+        ("el.textContent = p.description;", False),
+        ("node.insertAdjacentHTML('beforeend', s)", True),
+    ],
+)
 def test_the_page_scan_recognises_html_sinks(line, bad):
     assert bool(DOM_SINKS.search(line) or FREE_TEXT.search(line)) is bad
 

@@ -3,6 +3,7 @@
 `georeport` reads (services, service definitions, requests with filters, one request) in JSON and in XML; it has
 no call that files a request, so the POST is the spec's plain form-encoded request, the way a 311 app sends it.
 """
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -47,8 +48,15 @@ def test_georeport_reads_services_and_requests(served):
 
     assert client.get_service_requests() == []
     east = file_request(base, service_code="garbage", lat="40.8011", long="114.8808", description="楼道堆放杂物")
-    west = file_request(base, service_code="parking", lat="40.8015", long="114.8860", description="消防通道停车",
-                        first_name="小明", phone="13800001111")
+    west = file_request(
+        base,
+        service_code="parking",
+        lat="40.8015",
+        long="114.8860",
+        description="消防通道停车",
+        first_name="小明",
+        phone="13800001111",
+    )
 
     assert {r["service_request_id"] for r in client.get_service_requests()} == {east, west}
     [g] = client.get_service_requests(service_code="garbage")
@@ -63,8 +71,8 @@ def test_georeport_reads_services_and_requests(served):
     one = client.get_service_request(west)
     assert one["service_code"] == "parking" and one["lat"] == 40.8015 and one["long"] == 114.886
     assert one["extended_attributes"]["grid_code"] == GB1 and one["extended_attributes"]["stage"] == "reported"
-    assert one["expected_datetime"] > one["requested_datetime"]     # the accept deadline, same UTC offset
-    assert "contact_phone" not in one["extended_attributes"]        # a public client never sees contacts
+    assert one["expected_datetime"] > one["requested_datetime"]  # the accept deadline, same UTC offset
+    assert "contact_phone" not in one["extended_attributes"]  # a public client never sees contacts
     assert app.extensions["twin"].incidents.store.count() == 2
 
 
@@ -87,19 +95,23 @@ def test_georeport_reads_the_xml_format(served):
     base, _ = served
     client = GeoReport(f"{base}/open311/v2", output_format="xml")
     services = client.get_service_list()
-    assert {"service_code": "garbage", "service_name": "垃圾杂物堆放"}.items() <= \
-        next(s for s in services if s["service_code"] == "garbage").items()
+    assert {"service_code": "garbage", "service_name": "垃圾杂物堆放"}.items() <= next(
+        s for s in services if s["service_code"] == "garbage"
+    ).items()
     assert next(s for s in services if s["service_code"] == "sos")["metadata"] == "false"
     assert client.get_service_definition("garbage") == {"service_code": "garbage", "attributes": None}
 
-    r = requests.post(f"{base}/open311/v2/requests.xml", timeout=30, data={
-        "service_code": "garbage", "lat": "40.8011", "long": "114.8808", "description": "水温<5度 & \"冻裂\""})
+    r = requests.post(
+        f"{base}/open311/v2/requests.xml",
+        timeout=30,
+        data={"service_code": "garbage", "lat": "40.8011", "long": "114.8808", "description": '水温<5度 & "冻裂"'},
+    )
     assert r.status_code == 201 and r.headers["Content-Type"].startswith("text/xml")
     rid = ET.fromstring(r.content).findtext("request/service_request_id")
     file_request(base, service_code="parking", lat="40.8015", long="114.8860", description="消防通道停车")
 
-    got = client.get_service_request(rid)           # a single <request> comes back as one dict
-    assert got["service_request_id"] == rid and got["description"] == "水温<5度 & \"冻裂\""
+    got = client.get_service_request(rid)  # a single <request> comes back as one dict
+    assert got["service_request_id"] == rid and got["description"] == '水温<5度 & "冻裂"'
     assert got["lat"] == "40.8011" and got["extended_attributes"]["grid_code"] == GA1
     assert got["extended_attributes"]["overdue"] == "false" and got["media_url"] is None
     listed = client.get_service_requests()
@@ -108,8 +120,11 @@ def test_georeport_reads_the_xml_format(served):
 
 def test_xml_errors_are_the_json_error_body(served):
     base, app = served
-    r = requests.post(f"{base}/open311/v2/requests.xml", data={"service_code": "garbage", "lat": "north",
-                                                               "long": "114.8808"}, timeout=30)
+    r = requests.post(
+        f"{base}/open311/v2/requests.xml",
+        data={"service_code": "garbage", "lat": "north", "long": "114.8808"},
+        timeout=30,
+    )
     assert r.status_code == 400 and r.json()["details"]["field"] == "lat"
     assert requests.get(f"{base}/open311/v2/requests/GD0.xml", timeout=30).status_code == 404
     assert app.extensions["twin"].incidents.store.count() == 0

@@ -1,4 +1,5 @@
 """A real OGC API – Features client (OWSLib) against waitress on 127.0.0.1: list collections, page all buildings."""
+
 from __future__ import annotations
 
 import json

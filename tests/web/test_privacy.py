@@ -7,6 +7,7 @@ with options get their variants (formats, tables, filters). Each body, text or b
 included), is scanned for the demo street's household names, phone numbers and household ids, the incident
 contacts' names and phones, grid workers' phones, and a contact filed through Open311 during the test.
 """
+
 from __future__ import annotations
 
 import io
@@ -38,8 +39,15 @@ pytestmark = pytest.mark.slow  # about 15,000 requests
 @pytest.fixture(scope="module")
 def demo_app(tmp_path_factory):
     state = tmp_path_factory.mktemp("state")
-    return create_app({"TESTING": True, "DATA_DIR": str(DEMO), "STATE_DIR": str(state), "REDRAW_WORKERS": 1,
-                       "TOKENS": json.dumps([{"role": "planner", "token": "plan-token"}])})
+    return create_app(
+        {
+            "TESTING": True,
+            "DATA_DIR": str(DEMO),
+            "STATE_DIR": str(state),
+            "REDRAW_WORKERS": 1,
+            "TOKENS": json.dumps([{"role": "planner", "token": "plan-token"}]),
+        }
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +57,26 @@ def filed(demo_app):
     hh = twin.frame("households").iloc[101]
     b = twin.frame("buildings").set_index("building_id").geometry.loc[hh["building_id"]].representative_point()
     surname, given = hh["name"][0], hh["name"][1:]
-    r = demo_app.test_client().post("/open311/v2/requests.json", json={
-        "lat": b.y, "long": b.x, "service_code": "roof_leak", "description": "屋顶漏水", "first_name": given,
-        "last_name": surname, "phone": hh["phone"], "email": "resident101@example.com"})
+    r = demo_app.test_client().post(
+        "/open311/v2/requests.json",
+        json={
+            "lat": b.y,
+            "long": b.x,
+            "service_code": "roof_leak",
+            "description": "屋顶漏水",
+            "first_name": given,
+            "last_name": surname,
+            "phone": hh["phone"],
+            "email": "resident101@example.com",
+        },
+    )
     assert r.status_code == 201, r.json
-    return {"id": r.json[0]["service_request_id"], "name": given + " " + surname, "phone": hh["phone"],
-            "email": "resident101@example.com"}
+    return {
+        "id": r.json[0]["service_request_id"],
+        "name": given + " " + surname,
+        "phone": hh["phone"],
+        "email": "resident101@example.com",
+    }
 
 
 def _public_text(twin) -> str:
@@ -93,8 +115,7 @@ def secrets(demo_app, filed):
     names -= shared
     assert filed["name"].replace(" ", "") not in shared
     names.add(filed["name"].replace(" ", ""))
-    return {"names": names, "phones": phones, "ids": ids, "others": {filed["email"], filed["name"]},
-            "households": h}
+    return {"names": names, "phones": phones, "ids": ids, "others": {filed["email"], filed["name"]}, "households": h}
 
 
 # --- what to call ---------------------------------------------------------------------------------------------------
@@ -124,13 +145,20 @@ def _queries(app) -> dict:
     unmanaged = comp.loc[comp["state"] == "unmanaged", "compound_id"].iloc[0]
     c = twin.frame("buildings").geometry.iloc[0].representative_point()
     areas = [f"grid={grid}", f"community={comm}", f"compound={unmanaged}", f"lon={c.x}&lat={c.y}&radius=300"]
-    fmts = [f"&format={f}" for f in ("json", "geojson", "xlsx")] + [
-        f"&format=csv&table={t}" for t in ("figures", "compounds", "overdue", "households")] + ["&households=1"]
+    fmts = (
+        [f"&format={f}" for f in ("json", "geojson", "xlsx")]
+        + [f"&format=csv&table={t}" for t in ("figures", "compounds", "overdue", "households")]
+        + ["&households=1"]
+    )
     return {
         "area.area_by_id": [a + f for a in areas for f in fmts[:1]] + [areas[1] + f for f in fmts],
         "area.area_of_polygon": [f.lstrip("&") for f in fmts],
-        "open311.get_requests": ["status=open", "status=closed&page_size=1000", "start_date=2025-11-01T00:00:00Z"
-                                 "&end_date=2026-11-01T00:00:00Z&page_size=1000", "service_code=sos,care_visit"],
+        "open311.get_requests": [
+            "status=open",
+            "status=closed&page_size=1000",
+            "start_date=2025-11-01T00:00:00Z&end_date=2026-11-01T00:00:00Z&page_size=1000",
+            "service_code=sos,care_visit",
+        ],
         "reports.report": ["f=csv", "date=2026-06-15", "date=2026-06-15&f=csv&lang=en"],
         "reports.sixnos": ["f=csv", "quarter=2026Q2"],
         "redraw.result": ["which=before", "f=gpkg"],
@@ -157,8 +185,7 @@ def _bodies(app, filed_id: str) -> dict:
 
 def _redraw_jobs(client, headers) -> list[str]:
     """Start a small redraw (one community) as this caller and wait for it; the job ids (none if refused)."""
-    r = client.post("/api/redraw", headers=headers, json={"communities": ["130702001001"], "effort": 1,
-                                                          "workers": 1})
+    r = client.post("/api/redraw", headers=headers, json={"communities": ["130702001001"], "effort": 1, "workers": 1})
     if r.status_code != 202:
         return []
     job = r.json["id"]
@@ -192,7 +219,7 @@ def _calls(app, client, headers, filed_id: str, jobs: list[str]):
                 path = rule.build(kw, append_unknown=False)[1]
                 for q in [""] + queries.get(rule.endpoint, []):
                     url = path + (f"?{q}" if q else "")
-                    for body in (bodies.get(rule.endpoint, [{}]) if method == "POST" else [None]):
+                    for body in bodies.get(rule.endpoint, [{}]) if method == "POST" else [None]:
                         yield rule.endpoint, method, url, body
     assert not unknown, f"add values for these path variables to _values(): {sorted(unknown)}"
     yield from _features(client, headers)
@@ -231,7 +258,7 @@ def _grams(text: str) -> set[str]:
     out = set()
     for run in set(CJK_RUN.findall(text)):
         for n in (2, 3, 4):
-            out.update(run[i:i + n] for i in range(len(run) - n + 1))
+            out.update(run[i : i + n] for i in range(len(run) - n + 1))
     return out
 
 
@@ -263,9 +290,21 @@ def test_no_personal_value_reaches_public_or_planner(demo_app, secrets, filed, c
     rules = {r.endpoint for r in demo_app.url_map.iter_rules()}
     assert rules <= set(answered), f"never called: {sorted(rules - set(answered))}"
     ok = {e for e, codes in answered.items() if 200 in codes or 201 in codes or 202 in codes}
-    must = {"features.landing", "features.collections", "features.items", "features.item", "features.openapi",
-            "open311.get_requests", "open311.get_request", "dashboard.page", "dashboard.kpis_view",
-            "dashboard.incidents_bin", "dashboard.grids_json", "area.area_by_id", "area.area_of_polygon"}
+    must = {
+        "features.landing",
+        "features.collections",
+        "features.items",
+        "features.item",
+        "features.openapi",
+        "open311.get_requests",
+        "open311.get_request",
+        "dashboard.page",
+        "dashboard.kpis_view",
+        "dashboard.incidents_bin",
+        "dashboard.grids_json",
+        "area.area_by_id",
+        "area.area_of_polygon",
+    }
     if jobs:
         must |= {"redraw.job", "redraw.result"}
     assert must <= ok, f"these answered no 2xx to {caller}, so their bodies were not really scanned: {must - ok}"
@@ -283,8 +322,12 @@ def test_counts_of_one_or_two_are_suppressed_on_the_demo_street(demo_app, secret
     client = demo_app.test_client()
     for by in ("building", "grid"):
         feats = client.get(f"/collections/household-counts-by-{by}/items?limit=10000").json["features"]
-        counts = [v for f in feats for k, v in f["properties"].items()
-                  if k in ("households", "persons", "elderly_alone", "floating", "key_group")]
+        counts = [
+            v
+            for f in feats
+            for k, v in f["properties"].items()
+            if k in ("households", "persons", "elderly_alone", "floating", "key_group")
+        ]
         assert counts and not {1, 2} & set(counts)
 
 

@@ -1,6 +1,7 @@
 """Redraw over HTTP on the hand-made street (tests/twin/redraw/fixture.py): a job runs in the background to
 completion, progress only rises, the result is GeoJSON or GeoPackage with metrics, bad input is a 400 naming the
 field, unknown jobs 404, roles are enforced and the queue limit answers 409."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,11 @@ from tests.twin.redraw.fixture import A, B, street
 from twin.jobs import JobRunner
 from web import create_app
 
-TOKENS = [{"role": "staff", "token": "s3cret-staff"}, {"role": "admin", "token": "s3cret-admin"},
-          {"role": "planner", "token": "s3cret-planner"}]
+TOKENS = [
+    {"role": "staff", "token": "s3cret-staff"},
+    {"role": "admin", "token": "s3cret-admin"},
+    {"role": "planner", "token": "s3cret-planner"},
+]
 STAFF = {"Authorization": "Bearer s3cret-staff"}
 ADMIN = {"Authorization": "Bearer s3cret-admin"}
 
@@ -26,8 +30,16 @@ def street_twin():
 
 
 def make_app(twin, tmp_path, **config):
-    return create_app({"TESTING": True, "TWIN": twin, "STATE_DIR": str(tmp_path / "state"),
-                       "TOKENS": json.dumps(TOKENS), "REDRAW_WORKERS": 1, **config})
+    return create_app(
+        {
+            "TESTING": True,
+            "TWIN": twin,
+            "STATE_DIR": str(tmp_path / "state"),
+            "TOKENS": json.dumps(TOKENS),
+            "REDRAW_WORKERS": 1,
+            **config,
+        }
+    )
 
 
 @pytest.fixture
@@ -58,15 +70,19 @@ def test_job_runs_to_completion_with_result_and_metrics(client):
     a = [f["properties"] for f in fc["features"] if f["properties"]["community_id"] == A]
     assert sorted(p["households"] for p in a) == [30, 30, 30, 30]
     assert fc["metadata"]["after"] == status["summary"]["after"]
-    assert all(shapely.geometry.shape(f["geometry"]).contains(shapely.Point(f["properties"]["label_point"]))
-               for f in fc["features"])
+    assert all(
+        shapely.geometry.shape(f["geometry"]).contains(shapely.Point(f["properties"]["label_point"]))
+        for f in fc["features"]
+    )
     before = client.get(status["result_url"] + "?which=before", headers=STAFF).get_json()
-    assert sorted(f["properties"]["households"] for f in before["features"]
-                  if f["properties"]["community_id"] == A) == [30, 30, 60]
+    assert sorted(
+        f["properties"]["households"] for f in before["features"] if f["properties"]["community_id"] == A
+    ) == [30, 30, 60]
 
 
 def test_result_as_geopackage(client, tmp_path):
     import geopandas as gpd
+
     job = run_job(client, {"grids": 5, "seed": 1})
     r = client.get(f"/api/jobs/{job['id']}/result?f=gpkg", headers=ADMIN)
     assert r.status_code == 200 and r.mimetype == "application/geopackage+sqlite3"
@@ -81,12 +97,14 @@ def test_result_as_geopackage(client, tmp_path):
 
 def test_job_progress_rises_through_the_redraw(street_twin, tmp_path, monkeypatch):
     import web.redraw as module
+
     real, seen = module.redraw, []
 
     def recording(twin, params, progress=None):
         def report(fraction, message=""):
             seen.append((fraction, message))
             progress(fraction, message)
+
         return real(twin, params, progress=report)
 
     monkeypatch.setattr(module, "redraw", recording)
@@ -120,19 +138,22 @@ def test_runner_reports_progress_while_running_and_does_not_block():
     runner.shutdown()
 
 
-@pytest.mark.parametrize("body, field", [
-    ({"band": 2}, "band"),
-    ({"grids": 0}, "grids"),
-    ({"grids": 3, "target": 300}, "grids"),
-    ({"keep": "lots"}, "keep"),
-    ({"seed": 1.5}, "seed"),
-    ({"start": "nowhere"}, "start"),
-    ({"weights": {"cats": 1}}, "weights"),
-    ({"locked": [5]}, "locked"),
-    ({"locked": ["999999999999999"]}, "locked"),
-    ({"grids": 40}, "grids"),
-    ({"grid": 3}, "grid"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"band": 2}, "band"),
+        ({"grids": 0}, "grids"),
+        ({"grids": 3, "target": 300}, "grids"),
+        ({"keep": "lots"}, "keep"),
+        ({"seed": 1.5}, "seed"),
+        ({"start": "nowhere"}, "start"),
+        ({"weights": {"cats": 1}}, "weights"),
+        ({"locked": [5]}, "locked"),
+        ({"locked": ["999999999999999"]}, "locked"),
+        ({"grids": 40}, "grids"),
+        ({"grid": 3}, "grid"),
+    ],
+)
 def test_bad_parameters_are_400_naming_the_field(client, body, field):
     r = client.post("/api/redraw", json=body, headers=STAFF)
     assert r.status_code == 400
@@ -154,8 +175,10 @@ def test_unknown_job_is_404(client):
         assert r.status_code == 404 and r.get_json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("headers, status", [
-    ({}, 401), ({"Authorization": "Bearer s3cret-planner"}, 403), ({"Authorization": "Bearer wrong"}, 401)])
+@pytest.mark.parametrize(
+    "headers, status",
+    [({}, 401), ({"Authorization": "Bearer s3cret-planner"}, 403), ({"Authorization": "Bearer wrong"}, 401)],
+)
 def test_roles_are_enforced(client, headers, status):
     assert client.post("/api/redraw", json={"grids": 5}, headers=headers).status_code == status
     assert client.get("/api/jobs/x", headers=headers).status_code == status
@@ -164,12 +187,14 @@ def test_roles_are_enforced(client, headers, status):
 
 def test_queue_limit_is_409_and_status_answers_while_a_job_runs(street_twin, tmp_path, monkeypatch):
     import web.redraw as module
+
     release = threading.Event()
 
     def slow_redraw(twin, params, progress=None):
         progress(0.5, "waiting")
         release.wait(20)
         from twin.redraw import redraw
+
         return redraw(twin, params)
 
     monkeypatch.setattr(module, "redraw", slow_redraw)

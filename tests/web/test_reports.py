@@ -1,4 +1,5 @@
 """GET /api/reports/<period> and /api/reports/sixnos on the hand-worked month of tests/twin/incidents/report_fixture."""
+
 import io
 import json
 
@@ -10,8 +11,11 @@ from tests.twin.incidents.conftest import Clock
 from tests.twin.incidents.report_fixture import INCIDENTS, SIX_NOS, fill
 from web import create_app
 
-TOKENS = [{"role": "planner", "token": "plan-t"}, {"role": "staff", "token": "staff-t"},
-          {"role": "admin", "token": "admin-t"}]
+TOKENS = [
+    {"role": "planner", "token": "plan-t"},
+    {"role": "staff", "token": "staff-t"},
+    {"role": "admin", "token": "admin-t"},
+]
 PLANNER, STAFF = {"Authorization": "Bearer plan-t"}, {"Authorization": "Bearer staff-t"}
 
 
@@ -21,6 +25,7 @@ def open_filled(tiny_dir):
     from layers import REGISTRY
     from twin.core import Twin
     from twin.incidents import attach_incidents
+
     opened = []
 
     def opener(rows=INCIDENTS, **config):
@@ -31,6 +36,7 @@ def open_filled(tiny_dir):
         ids = fill(twin.incidents, clock, rows)
         app = create_app({"TESTING": True, "TWIN": twin, "TOKENS": json.dumps(TOKENS), **config})
         return app.test_client(), ids
+
     yield opener
     for svc in opened:
         svc.close()
@@ -94,8 +100,11 @@ def test_six_nos_json_and_csv(open_filled):
     by = {c["compound_id"]: c for c in r["compounds"]}
     # see tests/twin/incidents/test_sixnos.py for the hand-worked rating
     assert by["C1"]["failed"] == ["no_garbage"] and by["C2"]["passed"] is True
-    assert by["C3"]["nos"]["no_illegal_structure"] == {"passed": False, "incident_ids": [ids["L"]],
-                                                       "reasons": {ids["L"]: ["late"]}}
+    assert by["C3"]["nos"]["no_illegal_structure"] == {
+        "passed": False,
+        "incident_ids": [ids["L"]],
+        "reasons": {ids["L"]: ["late"]},
+    }
     assert r["hotspot_rule"] == {"radius_m": 50.0, "min_count": 3} and r["complete"] is True
     t = csv_of(client.get("/api/reports/sixnos?quarter=2026Q1&f=csv", headers=PLANNER))
     assert len(t) == 18 and t[t["compound_id"] == "C2"]["passed"].tolist() == [1] * 6
@@ -116,19 +125,22 @@ def test_six_nos_hotspot_rule_comes_from_the_settings(open_filled):
     assert by["C3"]["failed"] == ["no_illegal_structure"]
 
 
-@pytest.mark.parametrize("url, parameter", [
-    ("/api/reports/daily", "period"),
-    ("/api/reports/weekly?date=2026-13-01", "date"),
-    ("/api/reports/weekly?date=2026-02-30", "date"),
-    ("/api/reports/monthly?date=March", "date"),
-    ("/api/reports/weekly?date=2262-04-10", "date"),
-    ("/api/reports/weekly?f=xml", "f"),
-    ("/api/reports/weekly?radius_m=far", "radius_m"),
-    ("/api/reports/weekly?radius_m=5000", "radius_m"),
-    ("/api/reports/weekly?min_count=1", "min_count"),
-    ("/api/reports/sixnos?quarter=2026Q5", "quarter"),
-    ("/api/reports/sixnos?quarter=2026Q1&f=pdf", "f"),
-])
+@pytest.mark.parametrize(
+    "url, parameter",
+    [
+        ("/api/reports/daily", "period"),
+        ("/api/reports/weekly?date=2026-13-01", "date"),
+        ("/api/reports/weekly?date=2026-02-30", "date"),
+        ("/api/reports/monthly?date=March", "date"),
+        ("/api/reports/weekly?date=2262-04-10", "date"),
+        ("/api/reports/weekly?f=xml", "f"),
+        ("/api/reports/weekly?radius_m=far", "radius_m"),
+        ("/api/reports/weekly?radius_m=5000", "radius_m"),
+        ("/api/reports/weekly?min_count=1", "min_count"),
+        ("/api/reports/sixnos?quarter=2026Q5", "quarter"),
+        ("/api/reports/sixnos?quarter=2026Q1&f=pdf", "f"),
+    ],
+)
 def test_bad_requests_are_400(filled, url, parameter):
     client, _ = filled
     r = client.get(url, headers=PLANNER)
@@ -152,8 +164,13 @@ def test_reports_carry_no_household_data(filled):
         visit = svc.record_call("H1", answered=False, actor="caller")["visit"]
     assert visit["household_id"] == "H1"
     assert client.get("/api/reports/weekly", headers=PLANNER).get_json()["by_category"]["care_visit"] == 1
-    for url in ("/api/reports/weekly", "/api/reports/weekly?f=csv", "/api/reports/quarterly",
-                "/api/reports/sixnos", "/api/reports/sixnos?f=csv"):
+    for url in (
+        "/api/reports/weekly",
+        "/api/reports/weekly?f=csv",
+        "/api/reports/quarterly",
+        "/api/reports/sixnos",
+        "/api/reports/sixnos?f=csv",
+    ):
         r = client.get(url, headers=PLANNER)
         text = r.get_data(as_text=True)
         assert r.status_code == 200

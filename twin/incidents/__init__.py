@@ -2,6 +2,7 @@
 
 `attach_incidents(twin, store)` (called by Twin.open) gives the twin its live IncidentService as `twin.incidents`.
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,9 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
     db = SqliteIncidentStore(store.sqlite_path())
     path = seed_file(twin, store)
     if path is not None and db.count() == 0:
-        builtin = getattr(store, "data_dir", None) is not None and \
-            store.data_dir.resolve() == default_data_dir().resolve()
+        builtin = (
+            getattr(store, "data_dir", None) is not None and store.data_dir.resolve() == default_data_dir().resolve()
+        )
         now = pd_now(clock or utc_now)
         import_seed(twin, db, path, now=now, rebase=bool(cfg["DEMO_REBASE"]) and builtin)
     twin.incidents = IncidentService(twin, db, clock=clock, deadlines=cfg["DEADLINES"], timezone=cfg["TIMEZONE"])
@@ -36,5 +38,6 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
 def pd_now(clock):
     """The clock's time as a tz-aware UTC Timestamp."""
     import pandas as pd
+
     ts = pd.Timestamp(clock())
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

@@ -1,4 +1,5 @@
 """Daily care checks of elderly people living alone: record each morning call; three misses in a day → a visit."""
+
 from __future__ import annotations
 
 import logging
@@ -23,9 +24,11 @@ def record_call(service, household_id: str, answered: bool, actor: str, note: st
     home = service.placer.household(household_id)
     hh = service.twin.layer("households").get(household_id)
     if not bool(hh.get("elderly_alone")):
-        raise InvalidInput(f"household {household_id!r} is not registered as elderly living alone",
-                           field="household_id")
+        raise InvalidInput(
+            f"household {household_id!r} is not registered as elderly living alone", field="household_id"
+        )
     from .service import new_id
+
     with service._lock:
         now = service.now()
         day = now.tz_convert(service.timezone).strftime("%Y-%m-%d")
@@ -33,24 +36,46 @@ def record_call(service, household_id: str, answered: bool, actor: str, note: st
         def make_visit(seq: int):
             record = {c: None for c in COLUMNS}
             record.update(home)
-            record.update(incident_id=new_id(now, seq), category="care_visit", source="visit", level="grid",
-                          stage="reported", reported_at=now, household_id=household_id,
-                          priority=priority_of("care_visit"), description=VISIT_NOTE)
-            return record, {"at": now, "actor": actor, "action": "care_check", "from_stage": None,
-                            "to_stage": "reported", "note": "third unanswered call of the day"}
+            record.update(
+                incident_id=new_id(now, seq),
+                category="care_visit",
+                source="visit",
+                level="grid",
+                stage="reported",
+                reported_at=now,
+                household_id=household_id,
+                priority=priority_of("care_visit"),
+                description=VISIT_NOTE,
+            )
+            return record, {
+                "at": now,
+                "actor": actor,
+                "action": "care_check",
+                "from_stage": None,
+                "to_stage": "reported",
+                "note": "third unanswered call of the day",
+            }
 
-        missed, visit = service.store.record_call(household_id, day, now, answered, actor, note,
-                                                  service.care_threshold, make_visit)
+        missed, visit = service.store.record_call(
+            household_id, day, now, answered, actor, note, service.care_threshold, make_visit
+        )
         if visit is not None:
             service._added(visit)
     if visit is not None:
-        log.info("care visit %s opened for household %s (grid %s)", visit["incident_id"], household_id,
-                 visit["grid_code"])
-    return {"household_id": household_id, "day": day, "at": now, "answered": answered, "note": note,
-            "actor": actor, "missed_today": missed,
-            "visit": service.get(visit["incident_id"]) if visit is not None else None,
-            "worker": service.worker(home["grid_code"]) if visit is not None else None}
-
+        log.info(
+            "care visit %s opened for household %s (grid %s)", visit["incident_id"], household_id, visit["grid_code"]
+        )
+    return {
+        "household_id": household_id,
+        "day": day,
+        "at": now,
+        "answered": answered,
+        "note": note,
+        "actor": actor,
+        "missed_today": missed,
+        "visit": service.get(visit["incident_id"]) if visit is not None else None,
+        "worker": service.worker(home["grid_code"]) if visit is not None else None,
+    }
 
 
 def answered_of(value) -> bool:

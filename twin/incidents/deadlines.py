@@ -1,4 +1,5 @@
 """Time limits per incident category (the "three ones": accept 1 min, on site 1 h, resolve 1 day; SOS on site 2 min)."""
+
 from __future__ import annotations
 
 import json

@@ -6,6 +6,7 @@ within `radius_m` metres of each other. Seeds are taken in order of how many sam
 same-place incidents (itself included) becomes a hotspot holding them. So a hotspot spans at most two radii or
 one building, and no incident belongs to two hotspots.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,8 +30,9 @@ def check_params(radius_m, min_count) -> tuple[float, int]:
         radius = float(radius_m)
         count = int(min_count)
     except (TypeError, ValueError):
-        raise InvalidInput("hotspot radius_m must be a number of metres and min_count a whole number",
-                           parameter="radius_m") from None
+        raise InvalidInput(
+            "hotspot radius_m must be a number of metres and min_count a whole number", parameter="radius_m"
+        ) from None
     if not 0 <= radius <= 1000:
         raise InvalidInput(f"radius_m must be between 0 and 1000 metres, not {radius:g}", parameter="radius_m")
     if not 2 <= count <= 1000:
@@ -73,7 +75,7 @@ def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: 
             break
         if taken[seed]:
             continue
-        near = same.indices[same.indptr[seed]:same.indptr[seed + 1]]
+        near = same.indices[same.indptr[seed] : same.indptr[seed + 1]]
         members = np.sort(near[~taken[near]])
         if len(members) >= min_count:
             taken[members] = True
@@ -102,18 +104,38 @@ def _same_place(xy: np.ndarray, codes: np.ndarray, radius_m: float) -> sparse.cs
 def _describe(members: pd.DataFrame) -> list[dict]:
     g = members.groupby("hotspot", sort=True)
     first = g.first()
-    out = pd.DataFrame({"category": first["category"], "count": g.size(), "lon": g["lon"].mean().round(6),
-                        "lat": g["lat"].mean().round(6), "first_reported": g["reported_at"].min(),
-                        "last_reported": g["reported_at"].max(),
-                        "incident_ids": g["incident_id"].agg(lambda v: [str(x) for x in v])})
+    out = pd.DataFrame(
+        {
+            "category": first["category"],
+            "count": g.size(),
+            "lon": g["lon"].mean().round(6),
+            "lat": g["lat"].mean().round(6),
+            "first_reported": g["reported_at"].min(),
+            "last_reported": g["reported_at"].max(),
+            "incident_ids": g["incident_id"].agg(lambda v: [str(x) for x in v]),
+        }
+    )
     for column in PLACE_COLUMNS:
         out[column] = _mode(members, column).reindex(out.index)
     out = out.sort_values(["count", "category", "first_reported"], ascending=[False, True, True], kind="stable")
-    cols = ["category", "count", "building_id", "compound_id", "grid_code", "community_id", "lon", "lat",
-            "first_reported", "last_reported", "incident_ids"]
-    return [{c: (None if c in PLACE_COLUMNS and pd.isna(r[c]) else r[c]) for c in cols}
-            | {"count": int(r["count"]), "lon": float(r["lon"]), "lat": float(r["lat"])}
-            for r in out[cols].to_dict("records")]
+    cols = [
+        "category",
+        "count",
+        "building_id",
+        "compound_id",
+        "grid_code",
+        "community_id",
+        "lon",
+        "lat",
+        "first_reported",
+        "last_reported",
+        "incident_ids",
+    ]
+    return [
+        {c: (None if c in PLACE_COLUMNS and pd.isna(r[c]) else r[c]) for c in cols}
+        | {"count": int(r["count"]), "lon": float(r["lon"]), "lat": float(r["lat"])}
+        for r in out[cols].to_dict("records")
+    ]
 
 
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")

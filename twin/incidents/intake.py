@@ -1,4 +1,5 @@
 """Validation of a new incident's fields: every problem is an InvalidInput naming the field; nothing is stored."""
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,18 @@ _PHONE = re.compile(r"\+?[0-9][0-9 \-]{4,30}")
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 
 # Higher is more urgent (0-9); SOS first. Categories not listed get DEFAULT_PRIORITY.
-PRIORITY = {"sos": 9, "care_visit": 8, "fire_hazard": 7, "flying_line_charging": 6, "security": 6,
-            "subsidence": 6, "water_leak": 5, "elevator": 5, "manhole": 5, "heating_pipe": 4}
+PRIORITY = {
+    "sos": 9,
+    "care_visit": 8,
+    "fire_hazard": 7,
+    "flying_line_charging": 6,
+    "security": 6,
+    "subsidence": 6,
+    "water_leak": 5,
+    "elevator": 5,
+    "manhole": 5,
+    "heating_pipe": 4,
+}
 DEFAULT_PRIORITY = 3
 TEXT_FIELDS = ("description", "contact_name", "contact_phone", "contact_email", "media_url")
 
@@ -62,8 +73,7 @@ def text(value, name: str, limit: int) -> str | None:
     if not value:
         return None
     if len(value) > limit:
-        raise InvalidInput(f"{name} is {len(value)} characters; at most {limit} are accepted", field=name,
-                           limit=limit)
+        raise InvalidInput(f"{name} is {len(value)} characters; at most {limit} are accepted", field=name, limit=limit)
     if _MARKUP.search(value):
         raise InvalidInput(f"{name} contains HTML or script; send plain text", field=name)
     if _CONTROL.search(value):
@@ -73,20 +83,36 @@ def text(value, name: str, limit: int) -> str | None:
 
 def clean(fields: dict) -> dict:
     """The validated, normalised fields of a new incident (position not yet checked against the street)."""
-    unknown = set(fields) - {"category", "source", "description", "lon", "lat", "household_id", "media_url",
-                             "contact_name", "contact_phone", "contact_email", "priority", "level"}
+    unknown = set(fields) - {
+        "category",
+        "source",
+        "description",
+        "lon",
+        "lat",
+        "household_id",
+        "media_url",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "priority",
+        "level",
+    }
     if unknown:
         raise InvalidInput(f"unknown field(s) {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
     category = choice(fields.get("category"), INCIDENT_CATEGORIES, "category", "; see the service list")
     source = choice(fields.get("source") or "app", INCIDENT_SOURCES, "source")
     level = choice(fields.get("level") or "grid", ESCALATION_LEVELS, "level")
-    out = {"category": category, "source": source, "level": level,
-           "description": text(fields.get("description"), "description", DESCRIPTION_MAX),
-           "contact_name": text(fields.get("contact_name"), "contact_name", SHORT_MAX),
-           "contact_phone": text(fields.get("contact_phone"), "contact_phone", SHORT_MAX),
-           "contact_email": text(fields.get("contact_email"), "contact_email", SHORT_MAX),
-           "media_url": text(fields.get("media_url"), "media_url", URL_MAX),
-           "household_id": text(fields.get("household_id"), "household_id", SHORT_MAX)}
+    out = {
+        "category": category,
+        "source": source,
+        "level": level,
+        "description": text(fields.get("description"), "description", DESCRIPTION_MAX),
+        "contact_name": text(fields.get("contact_name"), "contact_name", SHORT_MAX),
+        "contact_phone": text(fields.get("contact_phone"), "contact_phone", SHORT_MAX),
+        "contact_email": text(fields.get("contact_email"), "contact_email", SHORT_MAX),
+        "media_url": text(fields.get("media_url"), "media_url", URL_MAX),
+        "household_id": text(fields.get("household_id"), "household_id", SHORT_MAX),
+    }
     if out["contact_email"] and not _EMAIL.fullmatch(out["contact_email"]):
         raise InvalidInput("contact_email is not an e-mail address", field="contact_email")
     if out["contact_phone"] and not _PHONE.fullmatch(out["contact_phone"]):

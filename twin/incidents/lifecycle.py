@@ -1,4 +1,5 @@
 """The work-order lifecycle: reported → accepted → on site → resolved → closed, escalate and reopen."""
+
 from __future__ import annotations
 
 import logging
@@ -39,16 +40,23 @@ def apply(row: dict, action: str, actor: str, now, note: str | None = None, rati
     stage, level = row["stage"], row.get("level") or "grid"
     allowed, to_stage, stamp = MOVES[action]
     if stage not in allowed:
-        raise Conflict(f"cannot {action} an incident that is {INCIDENT_STAGES[stage][1].lower()}; "
-                       f"{action} needs stage {' or '.join(allowed)}", id=row["incident_id"], stage=stage,
-                       action=action)
+        raise Conflict(
+            f"cannot {action} an incident that is {INCIDENT_STAGES[stage][1].lower()}; "
+            f"{action} needs stage {' or '.join(allowed)}",
+            id=row["incident_id"],
+            stage=stage,
+            action=action,
+        )
     changes: dict = {}
     detail = None
     if action == "escalate":
         i = LEVELS.index(level)
         if i + 1 >= len(LEVELS):
-            raise Conflict("the incident is already with the departments; it cannot be escalated further",
-                           id=row["incident_id"], level=level)
+            raise Conflict(
+                "the incident is already with the departments; it cannot be escalated further",
+                id=row["incident_id"],
+                level=level,
+            )
         changes["level"] = LEVELS[i + 1]
         detail = {"from_level": level, "to_level": LEVELS[i + 1]}
         to_stage = stage
@@ -65,8 +73,15 @@ def apply(row: dict, action: str, actor: str, now, note: str | None = None, rati
             detail = {"rating": rating}
         if action == "reopen":
             changes.update(resolved_at=None, closed_at=None, rating=None)
-    event = {"at": now, "actor": actor, "action": action, "from_stage": stage, "to_stage": to_stage,
-             "note": note, "detail": detail}
+    event = {
+        "at": now,
+        "actor": actor,
+        "action": action,
+        "from_stage": stage,
+        "to_stage": to_stage,
+        "note": note,
+        "detail": detail,
+    }
     return changes, event
 
 

@@ -1,4 +1,5 @@
 """Report periods in the street office's time zone: ISO weeks, calendar months and quarters, as UTC bounds."""
+
 from __future__ import annotations
 
 import re
@@ -37,8 +38,13 @@ class Period:
 
     def to_dict(self) -> dict:
         """kind, label, start and end (exclusive) as ISO 8601 with the office's UTC offset."""
-        return {"kind": self.kind, "label": self.label, "start": self.start.isoformat(),
-                "end": self.end.isoformat(), "timezone": str(self.start.tz)}
+        return {
+            "kind": self.kind,
+            "label": self.label,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "timezone": str(self.start.tz),
+        }
 
 
 def parse_date(raw: str | None, tz: str, now=None) -> pd.Timestamp:

@@ -1,4 +1,5 @@
 """Place incidents on arrival: grid (and its worker), community, compound and nearest building, via the indexes."""
+
 from __future__ import annotations
 
 import logging
@@ -52,8 +53,9 @@ class Placer:
         if self._building_tree is None:
             self._building_tree = shapely.STRtree(layer.index.metric)
         x, y = self.twin.crs.xy(lons, lats)
-        pt, pos = self._building_tree.query_nearest(shapely.points(x, y), max_distance=self.max_building_m,
-                                                    all_matches=False)
+        pt, pos = self._building_tree.query_nearest(
+            shapely.points(x, y), max_distance=self.max_building_m, all_matches=False
+        )
         out[pt] = pos
         return out
 
@@ -91,9 +93,14 @@ class Placer:
         layer = self.twin.layer("households")
         row = layer.get(household_id)
         geom = row.geometry
-        return {"building_id": row.get("building_id"), "grid_code": row.get("grid_code"),
-                "community_id": row.get("community_id"), "compound_id": row.get("compound_id"),
-                "lon": float(geom.x) if geom is not None else None, "lat": float(geom.y) if geom is not None else None}
+        return {
+            "building_id": row.get("building_id"),
+            "grid_code": row.get("grid_code"),
+            "community_id": row.get("community_id"),
+            "compound_id": row.get("compound_id"),
+            "lon": float(geom.x) if geom is not None else None,
+            "lat": float(geom.y) if geom is not None else None,
+        }
 
     def worker(self, grid_code) -> dict | None:
         """The grid worker's name (and grid name) for `grid_code`, or None."""
@@ -104,5 +111,9 @@ class Placer:
             row = layer.get(grid_code)
         except NotFound:
             return None
-        return {"grid_code": grid_code, "grid_name": row.get("name"), "worker": row.get("worker"),
-                "worker_phone": row.get("worker_phone")}
+        return {
+            "grid_code": grid_code,
+            "grid_name": row.get("name"),
+            "worker": row.get("worker"),
+            "worker_phone": row.get("worker_phone"),
+        }

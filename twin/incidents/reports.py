@@ -1,4 +1,5 @@
 """Incident figures: the summary every page shows, and weekly/monthly/quarterly reports with repeat hotspots."""
+
 from __future__ import annotations
 
 import logging
@@ -57,8 +58,11 @@ def rate(met: pd.Series):
 
 
 # --- period reports ----------------------------------------------------------------------------------------------
-PLACES = (("grid", "grids", "grid_code"), ("community", "communities", "community_id"),
-          ("compound", "compounds", "compound_id"))
+PLACES = (
+    ("grid", "grids", "grid_code"),
+    ("community", "communities", "community_id"),
+    ("compound", "compounds", "compound_id"),
+)
 
 
 def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
@@ -77,9 +81,14 @@ def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
         out[f"by_{dim}"] = counts(frame, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
-    out["hotspots"] = [{**h, "first_reported": iso(h["first_reported"], period.start.tz),
-                        "last_reported": iso(h["last_reported"], period.start.tz)}
-                       for h in hotspots(frame, twin.crs, radius_m, min_count)]
+    out["hotspots"] = [
+        {
+            **h,
+            "first_reported": iso(h["first_reported"], period.start.tz),
+            "last_reported": iso(h["last_reported"], period.start.tz),
+        }
+        for h in hotspots(frame, twin.crs, radius_m, min_count)
+    ]
     return out
 
 
@@ -95,8 +104,13 @@ def place_names(twin) -> dict:
 CSV_COLUMNS = ("period", "dimension", "code", "name", "metric", "value")
 _VOCABS = {"stage": INCIDENT_STAGES, "category": INCIDENT_CATEGORIES, "source": INCIDENT_SOURCES}
 _LIMIT_NAMES = {"accept": ("受理", "Accepted"), "on_site": ("到场", "On site"), "resolve": ("办结", "Resolved")}
-_TOTALS = {"total": ("事件总数", "Incidents"), "open": ("未办结", "Open"), "overdue": ("超时", "Overdue"),
-           "closure_rate": ("办结率", "Closure rate"), "mean_rating": ("平均满意度", "Mean rating")}
+_TOTALS = {
+    "total": ("事件总数", "Incidents"),
+    "open": ("未办结", "Open"),
+    "overdue": ("超时", "Overdue"),
+    "closure_rate": ("办结率", "Closure rate"),
+    "mean_rating": ("平均满意度", "Mean rating"),
+}
 
 
 def report_rows(report: dict, names: dict | None = None, lang: str = "zh") -> pd.DataFrame:
@@ -104,17 +118,27 @@ def report_rows(report: dict, names: dict | None = None, lang: str = "zh") -> pd
     names = names or {}
     tag = report["period"]["label"]
     rows = [(tag, "all", key, label(_TOTALS, key, lang), key, report[key]) for key in _TOTALS]
-    rows += [(tag, "limit", lim, label(_LIMIT_NAMES, lim, lang), "on_time_rate", report["on_time"][lim])
-             for lim in LIMITS]
+    rows += [
+        (tag, "limit", lim, label(_LIMIT_NAMES, lim, lang), "on_time_rate", report["on_time"][lim]) for lim in LIMITS
+    ]
     for dim, vocab in _VOCABS.items():
         rows += [(tag, dim, code, label(vocab, code, lang), "count", n) for code, n in report[f"by_{dim}"].items()]
     for dim, _, _ in PLACES:
-        rows += [(tag, dim, code, names.get(dim, {}).get(code, code), "count", n)
-                 for code, n in report[f"by_{dim}"].items()]
+        rows += [
+            (tag, dim, code, names.get(dim, {}).get(code, code), "count", n) for code, n in report[f"by_{dim}"].items()
+        ]
     for h in report["hotspots"]:
         place = h["building_id"] or f"{h['lon']:.6f},{h['lat']:.6f}"
-        rows.append((tag, "hotspot", f"{h['category']}@{place}", label(INCIDENT_CATEGORIES, h["category"], lang),
-                     "count", h["count"]))
+        rows.append(
+            (
+                tag,
+                "hotspot",
+                f"{h['category']}@{place}",
+                label(INCIDENT_CATEGORIES, h["category"], lang),
+                "count",
+                h["count"],
+            )
+        )
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
 
 

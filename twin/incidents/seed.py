@@ -1,4 +1,5 @@
 """One-time import of a data directory's incidents file into an empty store (the demo's year of work orders)."""
+
 from __future__ import annotations
 
 import logging
@@ -41,17 +42,22 @@ def import_seed(twin, db, path, now: pd.Timestamp | None = None, rebase: bool = 
     if missing.any():
         placed = Placer(twin).place(frame.loc[missing, "lon"], frame.loc[missing, "lat"])
         for col in PLACE_FIELDS:
-            frame.loc[missing, col] = frame.loc[missing, col].where(frame.loc[missing, col].notna(),
-                                                                    placed[col].to_numpy())
+            frame.loc[missing, col] = frame.loc[missing, col].where(
+                frame.loc[missing, col].notna(), placed[col].to_numpy()
+            )
     shift = pd.Timedelta(0)
     if rebase and len(frame) and now is not None:
         latest = max(frame[c].max() for c in TIME_FIELDS if frame[c].notna().any())
         shift = pd.Timedelta(seconds=int((now - latest).total_seconds()))
         for c in TIME_FIELDS:
             frame[c] = frame[c] + shift
-    records = (dict(zip(COLUMNS, row)) for row in frame[list(COLUMNS)].astype(object)
-               .where(frame[list(COLUMNS)].notna(), None).itertuples(index=False, name=None))
+    records = (
+        dict(zip(COLUMNS, row))
+        for row in frame[list(COLUMNS)]
+        .astype(object)
+        .where(frame[list(COLUMNS)].notna(), None)
+        .itertuples(index=False, name=None)
+    )
     n = db.insert_many(records, actor="import", meta={"seeded_from": str(path), "rebased_by": str(shift)})
-    log.info("imported %d incidents from %s in %.1f s (times shifted by %s)", n, path, time.perf_counter() - t0,
-             shift)
+    log.info("imported %d incidents from %s in %.1f s (times shifted by %s)", n, path, time.perf_counter() - t0, shift)
     return n

@@ -1,4 +1,5 @@
 """IncidentService: the live incident layer of a twin (durable store + in-memory table + live rtree index)."""
+
 from __future__ import annotations
 
 import logging
@@ -33,8 +34,15 @@ def utc_now() -> pd.Timestamp:
 class IncidentService:
     """Every incident of the twin: create, act, query; durable in `store`, indexed live, versioned per write."""
 
-    def __init__(self, twin, store: SqliteIncidentStore, clock=None, deadlines=None, timezone: str = "Asia/Shanghai",
-                 location_margin_m: float = 0.0):
+    def __init__(
+        self,
+        twin,
+        store: SqliteIncidentStore,
+        clock=None,
+        deadlines=None,
+        timezone: str = "Asia/Shanghai",
+        location_margin_m: float = 0.0,
+    ):
         self.twin = twin
         self.store = store
         self.clock = clock or utc_now
@@ -152,8 +160,9 @@ class IncidentService:
         else:
             home = None
         if not self.twin.contains_point(rec["lon"], rec["lat"], self.location_margin_m):
-            raise InvalidInput("the point is outside the street's communities", field="lat",
-                               lon=rec["lon"], lat=rec["lat"])
+            raise InvalidInput(
+                "the point is outside the street's communities", field="lat", lon=rec["lon"], lat=rec["lat"]
+            )
         place = self.placer.place_one(rec["lon"], rec["lat"])
         if home is not None:  # a household's own building beats the nearest one
             place.update({k: home[k] for k in place if home.get(k) is not None})
@@ -166,14 +175,26 @@ class IncidentService:
                 now = self.now()
                 record = {c: rec.get(c) for c in COLUMNS}
                 record.update(incident_id=new_id(now, seq), stage="reported", reported_at=now)
-                return record, {"at": now, "actor": actor, "action": action, "from_stage": None,
-                                "to_stage": "reported", "note": note}
+                return record, {
+                    "at": now,
+                    "actor": actor,
+                    "action": action,
+                    "from_stage": None,
+                    "to_stage": "reported",
+                    "note": note,
+                }
+
             return make
 
         records = self._commits.submit([maker(r) for r in recs])
         for record in records:
-            log.info("incident %s (%s) reported by %s in grid %s", record["incident_id"], record["category"], actor,
-                     record["grid_code"])
+            log.info(
+                "incident %s (%s) reported by %s in grid %s",
+                record["incident_id"],
+                record["category"],
+                actor,
+                record["grid_code"],
+            )
         return [self.get(r["incident_id"]) for r in records]
 
     def _added_all(self, records: list[dict]) -> None:
@@ -187,12 +208,13 @@ class IncidentService:
         self._writes += 1
 
     def act(self, incident_id, action: str, actor: str, note: str | None = None, rating=None) -> dict:
-        """Move one incident through its lifecycle (accept/arrive/resolve/close/escalate/reopen); Conflict if illegal."""
+        """Move one incident through its lifecycle (accept/arrive/resolve/close/escalate/reopen); else Conflict."""
         self.get(incident_id)
         with self._lock:
             now = self.now()
-            row = self.store.update(incident_id,
-                                    lambda r: lifecycle.apply(r, action, actor, now, note=note, rating=rating))
+            row = self.store.update(
+                incident_id, lambda r: lifecycle.apply(r, action, actor, now, note=note, rating=rating)
+            )
             self.table.update(incident_id, row)
             self._writes += 1
         log.info("incident %s: %s by %s", incident_id, action, actor)
@@ -202,6 +224,7 @@ class IncidentService:
     def record_call(self, household_id: str, answered: bool, actor: str, note: str | None = None) -> dict:
         """Record one morning call to an elderly person living alone; the third miss of a day opens a visit."""
         from .care import record_call
+
         return record_call(self, household_id, answered, actor, note)
 
 

@@ -15,6 +15,7 @@ resolve limit counts here (accept and on-site speed are judged by the on-time ra
 makes a finished quarter's rating final: what happens later (a late resolution, a new report) cannot change it.
 An incident reopened later has no resolution time any more, so it counts as unresolved since it was reported.
 """
+
 from __future__ import annotations
 
 import logging
@@ -60,15 +61,28 @@ def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int
             ids = behind.get((rec.compound_id, no), [])
             nos[no] = {"passed": not ids, "incident_ids": ids, "reasons": {i: reasons[i] for i in ids}}
         failed = [no for no, v in nos.items() if not v["passed"]]
-        rows.append({"compound_id": rec.compound_id, "name": getattr(rec, "name", None),
-                     "community_id": getattr(rec, "community_id", None), "state": getattr(rec, "state", None),
-                     "passed": not failed, "failed": failed, "nos": nos})
+        rows.append(
+            {
+                "compound_id": rec.compound_id,
+                "name": getattr(rec, "name", None),
+                "community_id": getattr(rec, "community_id", None),
+                "state": getattr(rec, "state", None),
+                "passed": not failed,
+                "failed": failed,
+                "nos": nos,
+            }
+        )
     tz = quarter.start.tz
-    return {"quarter": quarter.to_dict(), "as_of": iso(as_of, tz), "complete": bool(quarter.end_utc <= as_of),
-            "rule": {no: list(cats) for no, cats in CATEGORIES_OF.items()},
-            "hotspot_rule": {"radius_m": radius_m, "min_count": min_count},
-            "reasons": {code: {"zh": zh, "en": en} for code, (zh, en) in REASONS.items()},
-            "compounds": rows, "summary": summary(rows)}
+    return {
+        "quarter": quarter.to_dict(),
+        "as_of": iso(as_of, tz),
+        "complete": bool(quarter.end_utc <= as_of),
+        "rule": {no: list(cats) for no, cats in CATEGORIES_OF.items()},
+        "hotspot_rule": {"radius_m": radius_m, "min_count": min_count},
+        "reasons": {code: {"zh": zh, "en": en} for code, (zh, en) in REASONS.items()},
+        "compounds": rows,
+        "summary": summary(rows),
+    }
 
 
 def causes(hits: pd.DataFrame, deadlines, as_of, crs, radius_m: float, min_count: int) -> dict:
@@ -94,15 +108,31 @@ def causes(hits: pd.DataFrame, deadlines, as_of, crs, radius_m: float, min_count
 
 def summary(rows: list[dict]) -> dict:
     """Compounds rated and passed; compounds failing each "no", and failing any "no" for each reason."""
+
     def fails_for(row, reason):
         return any(reason in why for v in row["nos"].values() for why in v["reasons"].values())
-    return {"compounds": len(rows), "passed": sum(r["passed"] for r in rows),
-            "failed_by_no": {no: sum(not r["nos"][no]["passed"] for r in rows) for no in SIX_NOS},
-            "failed_by_reason": {reason: sum(fails_for(r, reason) for r in rows) for reason in REASONS}}
+
+    return {
+        "compounds": len(rows),
+        "passed": sum(r["passed"] for r in rows),
+        "failed_by_no": {no: sum(not r["nos"][no]["passed"] for r in rows) for no in SIX_NOS},
+        "failed_by_reason": {reason: sum(fails_for(r, reason) for r in rows) for reason in REASONS},
+    }
 
 
-CSV_COLUMNS = ("quarter", "compound_id", "compound_name", "community_id", "no", "no_name", "passed",
-               "incidents", "incident_ids", "reasons", "compound_passed")
+CSV_COLUMNS = (
+    "quarter",
+    "compound_id",
+    "compound_name",
+    "community_id",
+    "no",
+    "no_name",
+    "passed",
+    "incidents",
+    "incident_ids",
+    "reasons",
+    "compound_passed",
+)
 
 
 def six_nos_rows(rating: dict, lang: str = "zh") -> pd.DataFrame:
@@ -111,8 +141,21 @@ def six_nos_rows(rating: dict, lang: str = "zh") -> pd.DataFrame:
     `reasons` lines up with `incident_ids` (both ;-separated); one incident's several reasons are joined by "+".
     """
     tag = rating["quarter"]["label"]
-    rows = [(tag, c["compound_id"], c["name"], c["community_id"], no, label(SIX_NOS, no, lang), int(v["passed"]),
-             len(v["incident_ids"]), ";".join(v["incident_ids"]),
-             ";".join("+".join(v["reasons"][i]) for i in v["incident_ids"]), int(c["passed"]))
-            for c in rating["compounds"] for no, v in c["nos"].items()]
+    rows = [
+        (
+            tag,
+            c["compound_id"],
+            c["name"],
+            c["community_id"],
+            no,
+            label(SIX_NOS, no, lang),
+            int(v["passed"]),
+            len(v["incident_ids"]),
+            ";".join(v["incident_ids"]),
+            ";".join("+".join(v["reasons"][i]) for i in v["incident_ids"]),
+            int(c["passed"]),
+        )
+        for c in rating["compounds"]
+        for no, v in c["nos"].items()
+    ]
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))

@@ -4,6 +4,7 @@ Kept behind a small interface (IncidentStore) so a PostGIS store could replace i
 integer milliseconds since the epoch (UTC); every stage change is a row of `history` written in the same
 transaction as the incident row it changes, so the two never disagree, even after `kill -9`.
 """
+
 from __future__ import annotations
 
 import json
@@ -22,9 +23,23 @@ from twin.errors import NotFound
 log = logging.getLogger(__name__)
 
 TIME_FIELDS = ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
-TEXT_FIELDS = ("incident_id", "category", "source", "description", "stage", "level", "grid_code", "community_id",
-               "compound_id", "building_id", "household_id", "media_url", "contact_name", "contact_phone",
-               "contact_email")
+TEXT_FIELDS = (
+    "incident_id",
+    "category",
+    "source",
+    "description",
+    "stage",
+    "level",
+    "grid_code",
+    "community_id",
+    "compound_id",
+    "building_id",
+    "household_id",
+    "media_url",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+)
 INT_FIELDS = ("priority", "rating")
 COLUMNS = TEXT_FIELDS + INT_FIELDS + TIME_FIELDS + ("lon", "lat")
 HISTORY_FIELDS = ("incident_id", "at", "actor", "action", "from_stage", "to_stage", "note", "detail")
@@ -163,34 +178,52 @@ class SqliteIncidentStore:
                 out.append(records)
         return out
 
-    def insert_many(self, records: Iterable[dict], actor: str, action: str = "import",
-                    meta: dict | None = None) -> int:
+    def insert_many(self, records: Iterable[dict], actor: str, action: str = "import", meta: dict | None = None) -> int:
         """Insert many complete records (an import) and `meta` in one transaction; each gets one history row."""
         n = 0
         with self.transaction() as db:
             for key, value in (meta or {}).items():
                 self.set_meta(db, key, value)
             for record in records:
-                self._write_new(db, record, {"at": record.get("reported_at"), "actor": actor, "action": action,
-                                             "from_stage": None, "to_stage": record.get("stage")})
+                self._write_new(
+                    db,
+                    record,
+                    {
+                        "at": record.get("reported_at"),
+                        "actor": actor,
+                        "action": action,
+                        "from_stage": None,
+                        "to_stage": record.get("stage"),
+                    },
+                )
                 n += 1
         return n
 
     def _write_new(self, db, record: dict, event: dict) -> None:
-        db.execute(f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                   [_db_value(c, record.get(c)) for c in COLUMNS])
+        db.execute(
+            f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+            [_db_value(c, record.get(c)) for c in COLUMNS],
+        )
         self._write_event(db, record["incident_id"], event)
 
     def _write_event(self, db, incident_id: str, event: dict) -> None:
         detail = event.get("detail")
-        db.execute(f"INSERT INTO history ({', '.join(HISTORY_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                   (incident_id, to_ms(event["at"]), event["actor"], event["action"], event.get("from_stage"),
-                    event.get("to_stage"), event.get("note"),
-                    json.dumps(detail, ensure_ascii=False) if detail else None))
+        db.execute(
+            f"INSERT INTO history ({', '.join(HISTORY_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                incident_id,
+                to_ms(event["at"]),
+                event["actor"],
+                event["action"],
+                event.get("from_stage"),
+                event.get("to_stage"),
+                event.get("note"),
+                json.dumps(detail, ensure_ascii=False) if detail else None,
+            ),
+        )
 
     def _row(self, db, incident_id: str) -> dict:
-        row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents WHERE incident_id = ?",
-                         (incident_id,)).fetchone()
+        row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents WHERE incident_id = ?", (incident_id,)).fetchone()
         if row is None:
             raise NotFound(f"incident {incident_id!r} does not exist", id=str(incident_id))
         return {c: from_ms(row[c]) if c in TIME_FIELDS else row[c] for c in COLUMNS}
@@ -206,8 +239,10 @@ class SqliteIncidentStore:
             row = self._row(db, incident_id)
             changes, event = change(dict(row))
             if changes:
-                db.execute(f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE incident_id = ?",
-                           [_db_value(c, v) for c, v in changes.items()] + [incident_id])
+                db.execute(
+                    f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE incident_id = ?",
+                    [_db_value(c, v) for c, v in changes.items()] + [incident_id],
+                )
             self._write_event(db, incident_id, event)
             row.update(changes)
         return row
@@ -215,31 +250,62 @@ class SqliteIncidentStore:
     def history(self, incident_id: str) -> list[dict]:
         """Every recorded event of one incident, oldest first."""
         with self._lock:
-            rows = self._db.execute(f"SELECT {', '.join(HISTORY_FIELDS)} FROM history WHERE incident_id = ? "
-                                    "ORDER BY id", (incident_id,)).fetchall()
-        return [{"at": from_ms(r["at"]), "actor": r["actor"], "action": r["action"], "from_stage": r["from_stage"],
-                 "to_stage": r["to_stage"], "note": r["note"],
-                 "detail": json.loads(r["detail"]) if r["detail"] else None} for r in rows]
+            rows = self._db.execute(
+                f"SELECT {', '.join(HISTORY_FIELDS)} FROM history WHERE incident_id = ? ORDER BY id", (incident_id,)
+            ).fetchall()
+        return [
+            {
+                "at": from_ms(r["at"]),
+                "actor": r["actor"],
+                "action": r["action"],
+                "from_stage": r["from_stage"],
+                "to_stage": r["to_stage"],
+                "note": r["note"],
+                "detail": json.loads(r["detail"]) if r["detail"] else None,
+            }
+            for r in rows
+        ]
 
     # --- care checks ------------------------------------------------------------------------------------------
-    def record_call(self, household_id: str, day: str, at, answered: bool, actor: str, note: str | None,
-                    threshold: int, make_visit: Callable[[int], tuple[dict, dict]]) -> tuple[int, dict | None]:
+    def record_call(
+        self,
+        household_id: str,
+        day: str,
+        at,
+        answered: bool,
+        actor: str,
+        note: str | None,
+        threshold: int,
+        make_visit: Callable[[int], tuple[dict, dict]],
+    ) -> tuple[int, dict | None]:
         """Store one morning call; at the `threshold`-th unanswered call of `day` insert `make_visit(seq)` once.
 
         Returns the number of unanswered calls that day and the visit incident created by this call (or None).
         """
         with self.transaction() as db:
-            db.execute("INSERT INTO care_checks (household_id, day, at, answered, actor, note) VALUES (?,?,?,?,?,?)",
-                       (household_id, day, to_ms(at), int(bool(answered)), actor, note))
-            missed = int(db.execute("SELECT count(*) FROM care_checks WHERE household_id = ? AND day = ? "
-                                    "AND answered = 0", (household_id, day)).fetchone()[0])
-            if missed < threshold or db.execute("SELECT 1 FROM care_visits WHERE household_id = ? AND day = ?",
-                                                (household_id, day)).fetchone():
+            db.execute(
+                "INSERT INTO care_checks (household_id, day, at, answered, actor, note) VALUES (?,?,?,?,?,?)",
+                (household_id, day, to_ms(at), int(bool(answered)), actor, note),
+            )
+            missed = int(
+                db.execute(
+                    "SELECT count(*) FROM care_checks WHERE household_id = ? AND day = ? AND answered = 0",
+                    (household_id, day),
+                ).fetchone()[0]
+            )
+            if (
+                missed < threshold
+                or db.execute(
+                    "SELECT 1 FROM care_visits WHERE household_id = ? AND day = ?", (household_id, day)
+                ).fetchone()
+            ):
                 return missed, None
             record, event = make_visit(self._next_seq(db))
             self._write_new(db, record, event)
-            db.execute("INSERT INTO care_visits (household_id, day, incident_id) VALUES (?, ?, ?)",
-                       (household_id, day, record["incident_id"]))
+            db.execute(
+                "INSERT INTO care_visits (household_id, day, incident_id) VALUES (?, ?, ?)",
+                (household_id, day, record["incident_id"]),
+            )
             return missed, record
 
     def care_checks(self, day: str | None = None, household_id: str | None = None) -> list[dict]:
@@ -249,13 +315,26 @@ class SqliteIncidentStore:
             if val is not None:
                 where.append(f"c.{col} = ?")
                 args.append(val)
-        sql = ("SELECT c.household_id, c.day, c.at, c.answered, c.actor, c.note, v.incident_id FROM care_checks c "
-               "LEFT JOIN care_visits v ON v.household_id = c.household_id AND v.day = c.day"
-               + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY c.id")
+        sql = (
+            "SELECT c.household_id, c.day, c.at, c.answered, c.actor, c.note, v.incident_id FROM care_checks c "
+            "LEFT JOIN care_visits v ON v.household_id = c.household_id AND v.day = c.day"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY c.id"
+        )
         with self._lock:
             rows = self._db.execute(sql, args).fetchall()
-        return [{"household_id": r[0], "day": r[1], "at": from_ms(r[2]), "answered": bool(r[3]), "actor": r[4],
-                 "note": r[5], "visit_incident_id": r[6]} for r in rows]
+        return [
+            {
+                "household_id": r[0],
+                "day": r[1],
+                "at": from_ms(r[2]),
+                "answered": bool(r[3]),
+                "actor": r[4],
+                "note": r[5],
+                "visit_incident_id": r[6],
+            }
+            for r in rows
+        ]
 
     # --- meta --------------------------------------------------------------------------------------------------
     def meta(self, key: str) -> str | None:

@@ -1,4 +1,5 @@
 """The in-memory incident table: growable column arrays, appended and updated in place, snapshotted per version."""
+
 from __future__ import annotations
 
 import logging
@@ -67,8 +68,9 @@ class LiveTable:
 
     def _grow(self) -> None:
         for c, arr in self.cols.items():
-            extra = np.full(len(arr), NAT if c in TIME_FIELDS else (None if arr.dtype == object else np.nan),
-                            dtype=arr.dtype)
+            extra = np.full(
+                len(arr), NAT if c in TIME_FIELDS else (None if arr.dtype == object else np.nan), dtype=arr.dtype
+            )
             self.cols[c] = np.concatenate([arr, extra])
 
     def frame(self, positions=None) -> pd.DataFrame:

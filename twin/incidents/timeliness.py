@@ -1,4 +1,5 @@
 """Due times and overdue state of incidents, computed from the clock on demand and never stored."""
+
 from __future__ import annotations
 
 import logging
@@ -59,5 +60,16 @@ def timeliness(frame: pd.DataFrame, deadlines, now) -> pd.DataFrame:
     out["next_due"] = next_due
     out["overdue"] = overdue
     out["overdue_limit"] = pd.Series(overdue_limit, index=frame.index, dtype="object")
-    return out[["accept_due", "on_site_due", "resolve_due", "next_due", "overdue", "overdue_limit",
-                "met_accept", "met_on_site", "met_resolve"]]
+    return out[
+        [
+            "accept_due",
+            "on_site_due",
+            "resolve_due",
+            "next_due",
+            "overdue",
+            "overdue_limit",
+            "met_accept",
+            "met_on_site",
+            "met_resolve",
+        ]
+    ]

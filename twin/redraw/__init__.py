@@ -1,4 +1,5 @@
 """Grid redraw: fair, compact, contiguous grids with the fewest changes (`redraw(twin, params) -> Plan`)."""
+
 from __future__ import annotations
 
 import logging
@@ -38,16 +39,23 @@ def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads
     datas, counts = prepare(twin, params)
     locked = frozenset(params.locked)
     roads_m = _roads(twin, roads)
-    tasks = [(d, footprints(twin, d.buildings), counts[d.community_id], params, locked, _near(roads_m, d.polygon))
-             for d in datas]
+    tasks = [
+        (d, footprints(twin, d.buildings), counts[d.community_id], params, locked, _near(roads_m, d.polygon))
+        for d in datas
+    ]
     results = _run(tasks, params.workers, report)
     report(0.95, "assembling")
     plan = assemble(twin, params, results)
     plan.elapsed_s = time.perf_counter() - t0
     report(1.0, "done")
-    log.info("redraw: %d grids in %d communities in %.1f s, largest deviation %.1f%% (was %.1f%%)",
-             plan.after.get("grids", 0), len(datas), plan.elapsed_s, plan.after.get("max_deviation_pct", 0),
-             plan.before.get("max_deviation_pct", 0))
+    log.info(
+        "redraw: %d grids in %d communities in %.1f s, largest deviation %.1f%% (was %.1f%%)",
+        plan.after.get("grids", 0),
+        len(datas),
+        plan.elapsed_s,
+        plan.after.get("max_deviation_pct", 0),
+        plan.before.get("max_deviation_pct", 0),
+    )
     return plan
 
 
@@ -78,8 +86,12 @@ def grid_counts(datas, params: RedrawParams) -> dict:
         return huntington_hill(loads, params.grids, minimum, maximum)
     if params.target is not None:
         return from_target(loads, params.target, minimum, maximum)
-    return {d.community_id: min(max(len({c for c in d.current if c is not None}), minimum[d.community_id]),
-                                maximum[d.community_id]) for d in datas}
+    return {
+        d.community_id: min(
+            max(len({c for c in d.current if c is not None}), minimum[d.community_id]), maximum[d.community_id]
+        )
+        for d in datas
+    }
 
 
 def assemble(twin, params: RedrawParams, results) -> Plan:
@@ -104,21 +116,30 @@ def assemble(twin, params: RedrawParams, results) -> Plan:
     grids["kept_code"] = [info[c][1] for c in grids["grid_code"]]
     cur = _frame(twin, grids_before, polys_before)
     cur["previous_code"], cur["kept_code"] = cur["grid_code"], True
-    assignment = pd.DataFrame({
-        "building_id": np.concatenate([b["building_id"].to_numpy()[d.buildings] for d in datas]),
-        "community_id": np.concatenate([[d.community_id] * len(d.buildings) for d in datas]),
-        "grid_code": np.concatenate([new_codes[d.community_id] for d in datas]),
-        "previous_code": np.concatenate([d.current for d in datas]),
-    })
-    return Plan(grids=grids[list(GRID_COLUMNS) + ["geometry"]], assignment=assignment, before=before, after=after,
-                current=cur[list(GRID_COLUMNS) + ["geometry"]], params=params.to_dict())
+    assignment = pd.DataFrame(
+        {
+            "building_id": np.concatenate([b["building_id"].to_numpy()[d.buildings] for d in datas]),
+            "community_id": np.concatenate([[d.community_id] * len(d.buildings) for d in datas]),
+            "grid_code": np.concatenate([new_codes[d.community_id] for d in datas]),
+            "previous_code": np.concatenate([d.current for d in datas]),
+        }
+    )
+    return Plan(
+        grids=grids[list(GRID_COLUMNS) + ["geometry"]],
+        assignment=assignment,
+        before=before,
+        after=after,
+        current=cur[list(GRID_COLUMNS) + ["geometry"]],
+        params=params.to_dict(),
+    )
 
 
 def _frame(twin, grids: pd.DataFrame, polys_by_comm: dict) -> gpd.GeoDataFrame:
     geoms = [polys_by_comm[c][g] for c, g in zip(grids["community_id"], grids["label"])]
     frame = grids.rename(columns={"label": "grid_code"})
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(twin.crs.to_wgs84(np.asarray(geoms, dtype=object)),
-                                                          crs="EPSG:4326"))
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.GeoSeries(twin.crs.to_wgs84(np.asarray(geoms, dtype=object)), crs="EPSG:4326")
+    )
 
 
 def _roads(twin, roads):
@@ -144,8 +165,9 @@ def _run(tasks, workers: int, report):
     if workers > 1 and len(tasks) > 1 and total >= PARALLEL_MIN_BUILDINGS:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=ctx) as pool:
-            futures = {pool.submit(solve_community, *t): i for i, t in sorted(enumerate(tasks),
-                                                                                key=lambda x: -sizes[x[0]])}
+            futures = {
+                pool.submit(solve_community, *t): i for i, t in sorted(enumerate(tasks), key=lambda x: -sizes[x[0]])
+            }
             done = 0.0
             for fut in as_completed(futures):
                 i = futures[fut]

@@ -1,4 +1,5 @@
 """Whole numbers of grids per community: Huntington–Hill from a district total, or rounding from a target load."""
+
 from __future__ import annotations
 
 import heapq
@@ -15,11 +16,17 @@ def huntington_hill(loads: dict, total: int, minimum: dict | None = None, maximu
     minimum = {c: max(1, (minimum or {}).get(c, 1)) for c in loads}
     maximum = {c: (maximum or {}).get(c, 999) for c in loads}
     if total < sum(minimum.values()):
-        raise InvalidInput(f"{total} grids are too few: the {len(loads)} communities need at least "
-                           f"{sum(minimum.values())} (one each, plus locked grids)", field="grids")
+        raise InvalidInput(
+            f"{total} grids are too few: the {len(loads)} communities need at least "
+            f"{sum(minimum.values())} (one each, plus locked grids)",
+            field="grids",
+        )
     if total > sum(maximum.values()):
-        raise InvalidInput(f"{total} grids are too many: the communities can hold at most {sum(maximum.values())} "
-                           "(one building or compound at least per grid, 999 per community)", field="grids")
+        raise InvalidInput(
+            f"{total} grids are too many: the communities can hold at most {sum(maximum.values())} "
+            "(one building or compound at least per grid, 999 per community)",
+            field="grids",
+        )
     seats = dict(minimum)
     heap = [(-_priority(loads[c], seats[c]), c) for c in loads if seats[c] < maximum[c]]
     heapq.heapify(heap)

@@ -1,5 +1,6 @@
 """15-digit grid codes (12-digit community + 3-digit sequence), numbered west→east, north→south in each community;
 a grid that barely changed keeps today's code (Hungarian matching of new to old grids by shared households)."""
+
 from __future__ import annotations
 
 import logging
@@ -25,8 +26,11 @@ def match(new, old, weight) -> dict:
     overlap = np.zeros((len(new_u), len(old_u)))
     np.add.at(overlap, (new_i, old_i), np.asarray(weight, float)[has] + 1e-6)
     rows, cols = linear_sum_assignment(-overlap)
-    return {new_u[r].item() if hasattr(new_u[r], "item") else new_u[r]: str(old_u[c])
-            for r, c in zip(rows, cols) if overlap[r, c] > 0}
+    return {
+        new_u[r].item() if hasattr(new_u[r], "item") else new_u[r]: str(old_u[c])
+        for r, c in zip(rows, cols)
+        if overlap[r, c] > 0
+    }
 
 
 def reading_order(xy: np.ndarray, row_height: float) -> np.ndarray:

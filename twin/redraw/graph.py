@@ -1,4 +1,5 @@
 """Adjacency of tessellation cells through shared edges (not corners), optionally cut where roads separate them."""
+
 from __future__ import annotations
 
 import logging
@@ -37,7 +38,7 @@ class CellGraph:
 
     def neighbours(self, i: int) -> np.ndarray:
         """Nodes sharing an edge with node i."""
-        return self.idx[self.ptr[i]:self.ptr[i + 1]]
+        return self.idx[self.ptr[i] : self.ptr[i + 1]]
 
 
 def build_graph(cells, roads=None) -> CellGraph:
@@ -47,8 +48,12 @@ def build_graph(cells, roads=None) -> CellGraph:
     n = len(cells)
     xy = shapely.get_coordinates(shapely.point_on_surface(cells)) if n else np.zeros((0, 2))
     if len(xy) != n:  # empty cells have no point on surface
-        xy = np.array([shapely.get_coordinates(shapely.point_on_surface(c))[0] if not c.is_empty else (np.nan, np.nan)
-                       for c in cells])
+        xy = np.array(
+            [
+                shapely.get_coordinates(shapely.point_on_surface(c))[0] if not c.is_empty else (np.nan, np.nan)
+                for c in cells
+            ]
+        )
     i, j = shapely.STRtree(cells).query(cells, predicate="intersects") if n else (np.array([], int),) * 2
     keep = i < j
     i, j = i[keep], j[keep]
@@ -76,8 +81,10 @@ def subgraph(graph: CellGraph, nodes: np.ndarray, merge: np.ndarray | None = Non
     inner = gi == gj
     garea = np.bincount(g, area, m)
     gperim = np.bincount(g, perim, m) - 2 * np.bincount(gi[inner], s[inner], m)
-    gxy = np.column_stack([np.bincount(g, xy[:, 0] * area, m), np.bincount(g, xy[:, 1] * area, m)]) / \
-        np.maximum(garea, 1e-9)[:, None]
+    gxy = (
+        np.column_stack([np.bincount(g, xy[:, 0] * area, m), np.bincount(g, xy[:, 1] * area, m)])
+        / np.maximum(garea, 1e-9)[:, None]
+    )
     a, b = np.minimum(gi[~inner], gj[~inner]), np.maximum(gi[~inner], gj[~inner])
     mat = coo_matrix((s[~inner], (a, b)), shape=(m, m)).tocsr().tocoo()
     return _csr(m, mat.row, mat.col, mat.data, garea, gperim, gxy)

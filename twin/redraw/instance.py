@@ -1,4 +1,5 @@
 """The redraw instance: loads per building, and per community its tessellation, cell graph and today's grids."""
+
 from __future__ import annotations
 
 import logging
@@ -99,11 +100,14 @@ def community_data(twin, params: RedrawParams, load: np.ndarray, households: np.
         grid_comm = dict(zip(g["grid_code"], g["community_id"]))
     current = b["grid_code"].to_numpy(object) if "grid_code" in b else np.full(len(b), None, object)
     bcomm = b["community_id"].to_numpy(object)
-    current = np.array([c if c is not None and grid_comm.get(c) == bc else None for c, bc in zip(current, bcomm)],
-                       dtype=object)
+    current = np.array(
+        [c if c is not None and grid_comm.get(c) == bc else None for c, bc in zip(current, bcomm)], dtype=object
+    )
     if params.unit == "compound" and "compound_id" in b:
-        group = np.array([f"c:{c}" if isinstance(c, str) and c else f"b:{i}"
-                          for c, i in zip(b["compound_id"], b["building_id"])], dtype=object)
+        group = np.array(
+            [f"c:{c}" if isinstance(c, str) and c else f"b:{i}" for c, i in zip(b["compound_id"], b["building_id"])],
+            dtype=object,
+        )
     else:
         group = np.array([f"b:{i}" for i in b["building_id"]], dtype=object)
     polys = twin.layer("communities").index.metric

@@ -1,4 +1,5 @@
 """Metrics of any plan on the same tessellation: load balance, compactness, contiguity, cut edges, change."""
+
 from __future__ import annotations
 
 import logging
@@ -70,13 +71,26 @@ def community_grids(data, labels, band: float, polygons: dict | None = None) -> 
     same = labels[i] == labels[j]
     comp = components(len(labels), i[same], j[same])
     pieces = np.array([len(np.unique(comp[labels == g])) for g in keys])
-    return pd.DataFrame({"label": keys, "community_id": data.community_id, "load": load, "households": hh,
-                         "buildings": nb, "ideal": ideal, "deviation": dev, "in_band": np.abs(dev) <= band + 1e-9,
-                         "polsby_popper": pp, "reock": reock, "contiguous": pieces == 1})
+    return pd.DataFrame(
+        {
+            "label": keys,
+            "community_id": data.community_id,
+            "load": load,
+            "households": hh,
+            "buildings": nb,
+            "ideal": ideal,
+            "deviation": dev,
+            "in_band": np.abs(dev) <= band + 1e-9,
+            "polsby_popper": pp,
+            "reock": reock,
+            "contiguous": pieces == 1,
+        }
+    )
 
 
-def plan_metrics(datas, labels_by_comm: dict, band: float, current_by_comm: dict | None = None,
-                 polygons_by_comm: dict | None = None) -> tuple[dict, pd.DataFrame]:
+def plan_metrics(
+    datas, labels_by_comm: dict, band: float, current_by_comm: dict | None = None, polygons_by_comm: dict | None = None
+) -> tuple[dict, pd.DataFrame]:
     """(summary, per-grid frame) of a plan given each community's building labels; moved is counted against
     `current_by_comm` (today's grid code of each building) after matching new grids to old by households."""
     rows, cut, moved_b, moved_h, total_h, changes = [], 0, 0, 0.0, 0.0, []
@@ -128,13 +142,15 @@ def summarize(grids: pd.DataFrame, band, cut, moved_b, moved_h, total_h, changes
         "band_pct": round(100 * band, 2),
     }
     if with_moved:
-        out.update({
-            "moved_buildings": int(moved_b),
-            "moved_households": int(round(moved_h)),
-            "moved_households_pct": round(float(100 * moved_h / total_h), 2) if total_h else 0.0,
-            "worker_load_change_mean_pct": round(100 * float(np.mean(changes)), 2) if changes else None,
-            "worker_load_change_max_pct": round(100 * float(np.max(changes)), 2) if changes else None,
-        })
+        out.update(
+            {
+                "moved_buildings": int(moved_b),
+                "moved_households": int(round(moved_h)),
+                "moved_households_pct": round(float(100 * moved_h / total_h), 2) if total_h else 0.0,
+                "worker_load_change_mean_pct": round(100 * float(np.mean(changes)), 2) if changes else None,
+                "worker_load_change_max_pct": round(100 * float(np.max(changes)), 2) if changes else None,
+            }
+        )
     return out
 
 

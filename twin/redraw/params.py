@@ -1,4 +1,5 @@
 """Bounded, validated parameters of a grid redraw (every field has a range; bad input raises InvalidInput)."""
+
 from __future__ import annotations
 
 import logging
@@ -41,8 +42,9 @@ class RedrawParams:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise InvalidInput(f"unknown redraw parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}",
-                               field=unknown[0])
+            raise InvalidInput(
+                f"unknown redraw parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}", field=unknown[0]
+            )
         for key in ("locked", "communities"):
             v = data.get(key)
             if isinstance(v, str):
@@ -61,8 +63,7 @@ class RedrawParams:
     def validate(self) -> None:
         """Raise InvalidInput naming the first parameter out of range."""
         if self.grids is not None and self.target is not None:
-            raise InvalidInput("give either grids (number of grids) or target (load per grid), not both",
-                               field="grids")
+            raise InvalidInput("give either grids (number of grids) or target (load per grid), not both", field="grids")
         if self.grids is not None:
             _int_in("grids", self.grids, 1, 100_000)
         if self.target is not None:
@@ -78,12 +79,14 @@ class RedrawParams:
         if self.unit not in UNITS:
             raise InvalidInput(f"unit must be one of {', '.join(UNITS)}, not {self.unit!r}", field="unit")
         if not isinstance(self.weights, dict) or not self.weights:
-            raise InvalidInput(f"weights must be a non-empty mapping of {', '.join(LOAD_TERMS)} to numbers",
-                               field="weights")
+            raise InvalidInput(
+                f"weights must be a non-empty mapping of {', '.join(LOAD_TERMS)} to numbers", field="weights"
+            )
         for k, v in self.weights.items():
             if k not in LOAD_TERMS:
-                raise InvalidInput(f"unknown load term {k!r} in weights; known: {', '.join(LOAD_TERMS)}",
-                                   field="weights")
+                raise InvalidInput(
+                    f"unknown load term {k!r} in weights; known: {', '.join(LOAD_TERMS)}", field="weights"
+                )
             _num_in(f"weights.{k}", v, 0.0, 100.0)
         if sum(self.weights.values()) <= 0:
             raise InvalidInput("weights must not all be zero", field="weights")

@@ -1,4 +1,5 @@
 """A redraw result: the proposed grids (and today's, on the same tessellation) with metrics, as GeoJSON/GeoPackage."""
+
 from __future__ import annotations
 
 import json
@@ -13,8 +14,21 @@ import shapely
 
 log = logging.getLogger(__name__)
 
-GRID_COLUMNS = ("grid_code", "community_id", "previous_code", "kept_code", "load", "households", "buildings",
-                "ideal", "deviation", "in_band", "polsby_popper", "reock", "contiguous")
+GRID_COLUMNS = (
+    "grid_code",
+    "community_id",
+    "previous_code",
+    "kept_code",
+    "load",
+    "households",
+    "buildings",
+    "ideal",
+    "deviation",
+    "in_band",
+    "polsby_popper",
+    "reock",
+    "contiguous",
+)
 
 
 @dataclass
@@ -31,15 +45,21 @@ class Plan:
 
     def summary(self) -> dict:
         """Parameters, time and before/after metrics as one JSON-able dict."""
-        return {"params": self.params, "elapsed_s": round(self.elapsed_s, 2), "before": self.before,
-                "after": self.after}
+        return {
+            "params": self.params,
+            "elapsed_s": round(self.elapsed_s, 2),
+            "before": self.before,
+            "after": self.after,
+        }
 
     def to_geojson(self, which: str = "after") -> dict:
         """The proposed ("after") or today's ("before") grids as a GeoJSON FeatureCollection with the summary
         (each feature also has `label_point`, a [lon, lat] inside the grid for its label)."""
         frame = _clean(self.grids if which == "after" else self.current)
-        frame["label_point"] = [[round(x, 7), round(y, 7)] for x, y in
-                                shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values))]
+        frame["label_point"] = [
+            [round(x, 7), round(y, 7)]
+            for x, y in shapely.get_coordinates(shapely.point_on_surface(frame.geometry.values))
+        ]
         fc = json.loads(frame.to_json(drop_id=True))
         fc["metadata"] = self.summary()
         return fc
@@ -57,8 +77,10 @@ class Plan:
             path.unlink()
         _clean(self.grids).to_file(path, layer="grids", driver="GPKG")
         _clean(self.current).to_file(path, layer="current_grids", driver="GPKG")
-        gpd.GeoDataFrame(self.assignment.astype({"previous_code": "string"}), geometry=gpd.GeoSeries(
-            [None] * len(self.assignment), crs=self.grids.crs)).to_file(path, layer="assignment", driver="GPKG")
+        gpd.GeoDataFrame(
+            self.assignment.astype({"previous_code": "string"}),
+            geometry=gpd.GeoSeries([None] * len(self.assignment), crs=self.grids.crs),
+        ).to_file(path, layer="assignment", driver="GPKG")
         return path
 
 

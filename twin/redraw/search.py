@@ -3,6 +3,7 @@ merge two neighbouring grids and re-split them by a straight cut. Simulated anne
     compactness Σ P²/(4πA)  +  balance Σ (d/band)² · 0.05  +  keep · households moved / ideal load,
 with the band as a hard limit (a move may never take the plan further out of band). When the band repairs stall,
 a rescue anneals with the band as a heavy cost instead, so a plan kept close to today's can still reach it."""
+
 from __future__ import annotations
 
 import logging
@@ -60,8 +61,8 @@ class Search:
         g = p.graph
         self.p = p
         self.rng = random.Random(p.seed)
-        self.nbr = [g.idx[g.ptr[i]:g.ptr[i + 1]].tolist() for i in range(g.n)]
-        self.nlen = [g.shared[g.ptr[i]:g.ptr[i + 1]].tolist() for i in range(g.n)]
+        self.nbr = [g.idx[g.ptr[i] : g.ptr[i + 1]].tolist() for i in range(g.n)]
+        self.nlen = [g.shared[g.ptr[i] : g.ptr[i + 1]].tolist() for i in range(g.n)]
         self.perim, self.area = g.perimeter.tolist(), g.area.tolist()
         self.load, self.hh = p.load.astype(float).tolist(), p.households.astype(float).tolist()
         self.xy = g.xy
@@ -120,8 +121,10 @@ class Search:
     def total(self) -> tuple[float, float]:
         """(objective without band excess, total band excess) of the whole plan."""
         k = len(self.L)
-        return (sum(self.grid_cost(g) for g in range(k)) + sum(self.node_cost(v) for v in range(len(self.lab))),
-                sum(self.excess(g) for g in range(k)))
+        return (
+            sum(self.grid_cost(g) for g in range(k)) + sum(self.node_cost(v) for v in range(len(self.lab))),
+            sum(self.excess(g) for g in range(k)),
+        )
 
     # --- moves ------------------------------------------------------------------------------------------------
     def connected_without(self, v: int, g: int) -> bool:
@@ -204,8 +207,11 @@ class Search:
 
     def swap_partner(self, v: int, g: int, h: int):
         """A node of grid h, next to v, that also borders grid g elsewhere (so the two can trade places)."""
-        cands = [u for u in self.nbr[v] if self.lab[u] == h and not self.fixed[u]
-                 and any(self.lab[w] == g and w != v for w in self.nbr[u])]
+        cands = [
+            u
+            for u in self.nbr[v]
+            if self.lab[u] == h and not self.fixed[u] and any(self.lab[w] == g and w != v for w in self.nbr[u])
+        ]
         return self.rng.choice(cands) if cands else None
 
     def resplit(self, g: int, h: int, temp: float, repair: bool = False) -> bool:
@@ -230,11 +236,16 @@ class Search:
             order = orders[:, t]
             cum = np.cumsum(load[order])[:-1]  # cut after position c: both sides non-empty
             ok = np.flatnonzero((cum >= lo) & (cum <= hi) & (total - cum >= lo) & (total - cum <= hi))
-            cuts = {int(ok[0]), int(ok[len(ok) // 2]), int(ok[-1])} if len(ok) else \
-                {int(np.argmin(np.abs(cum - total / 2)))} if len(cum) else set()
+            cuts = (
+                {int(ok[0]), int(ok[len(ok) // 2]), int(ok[-1])}
+                if len(ok)
+                else {int(np.argmin(np.abs(cum - total / 2)))}
+                if len(cum)
+                else set()
+            )
             for c in cuts:
                 side = np.zeros(m, bool)
-                side[order[:c + 1]] = True
+                side[order[: c + 1]] = True
                 cost = self._split_cost(side, local, (g, h), ex_before)
                 # a repair takes the cheapest of the cuts that lower the load outside the band
                 if cost is not None and cost[0] < best_cost and (not repair or cost[2] < ex_before - 1e-12):
@@ -242,8 +253,11 @@ class Search:
         if best is None:
             return False
         delta = best_cost - before
-        if (best_ex < ex_before - 1e-12) if repair else \
-                (delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp))):
+        if (
+            (best_ex < ex_before - 1e-12)
+            if repair
+            else (delta <= 0 or (temp > 0 and self.rng.random() < math.exp(-delta / temp)))
+        ):
             self._relabel(nodes, best[0], best[1])
             self.moves += 1
             return True
@@ -260,8 +274,16 @@ class Search:
         cols = self.pos_np[g.idx[flat]]
         self.pos_np[nodes] = -1
         keep = cols > rows
-        return (rows[keep], cols[keep], g.shared[flat][keep], self.load_np[nodes], self.area_np[nodes],
-                self.perim_np[nodes], self.hh_np[nodes], self.origin_np[nodes])
+        return (
+            rows[keep],
+            cols[keep],
+            g.shared[flat][keep],
+            self.load_np[nodes],
+            self.area_np[nodes],
+            self.perim_np[nodes],
+            self.hh_np[nodes],
+            self.origin_np[nodes],
+        )
 
     def _split_cost(self, side, local, grids, ex_before):
         """(cost, (label of side, label of the rest), load outside the band) of splitting a merged pair, the cheaper
@@ -361,8 +383,9 @@ class Search:
                 v, h = rng.choice(pairs)
                 moves = [(v, h)]
             else:  # under: take a node from a neighbour, which may take one from its own neighbour
-                pairs = [(u, g) for v, h in self.border(g) for u in self.nbr[v] if self.lab[u] == h
-                         and not self.fixed[u]]
+                pairs = [
+                    (u, g) for v, h in self.border(g) for u in self.nbr[v] if self.lab[u] == h and not self.fixed[u]
+                ]
                 if not pairs:
                     continue
                 u, _ = rng.choice(pairs)
@@ -370,9 +393,17 @@ class Search:
                 moves = [(u, g)]
             if self.attempt(moves, 0.0, repair=True):
                 continue
-            chain = [(w, q) for w, q in self.border(h) if q != g and w != moves[0][0]] if self.L[g] > self.T else \
-                [(w, h) for x, q in self.border(h) if q != g for w in self.nbr[x] if self.lab[w] == q
-                 and not self.fixed[w]]
+            chain = (
+                [(w, q) for w, q in self.border(h) if q != g and w != moves[0][0]]
+                if self.L[g] > self.T
+                else [
+                    (w, h)
+                    for x, q in self.border(h)
+                    if q != g
+                    for w in self.nbr[x]
+                    if self.lab[w] == q and not self.fixed[w]
+                ]
+            )
             if chain and self.attempt(moves + [rng.choice(chain)], 0.0, repair=True):
                 continue
             v, to = moves[0]  # a swap across the border: a lighter node comes back
@@ -388,16 +419,23 @@ class Search:
 
     def grid_neighbours(self, g: int) -> set:
         """Free grids sharing an edge with grid g."""
-        return {self.lab[u] for v in self.members[g] for u in self.nbr[v]
-                if self.lab[u] != g and self.free_grid[self.lab[u]]}
+        return {
+            self.lab[u]
+            for v in self.members[g]
+            for u in self.nbr[v]
+            if self.lab[u] != g and self.free_grid[self.lab[u]]
+        }
 
     def path_repair(self, g: int) -> bool:
         """Pass load along the shortest chain of grids between out-of-band grid g and the nearest grid with room for
         what g must shed (or with that much to spare), one border building per step; kept if the excess falls."""
         over = self.L[g] > self.T
         need = abs(self.L[g] - self.T) - self.band * self.T  # load to pass on (over) or to take in (under)
-        room = (lambda q: self.L[q] + need <= (1 + self.band) * self.T) if over else \
-            (lambda q: self.L[q] - need >= (1 - self.band) * self.T)
+        room = (
+            (lambda q: self.L[q] + need <= (1 + self.band) * self.T)
+            if over
+            else (lambda q: self.L[q] - need >= (1 - self.band) * self.T)
+        )
         prev, frontier, found = {g: None}, [g], None
         while frontier and found is None:
             nxt = []
@@ -494,7 +532,9 @@ class Search:
                 break
         self.soft = False
         self.set_labels(best)
-        if polish and best_ex <= floor + 1e-12:  # as far in band as whole buildings allow: win back households and compactness without leaving it
+        if (
+            polish and best_ex <= floor + 1e-12
+        ):  # as far in band as whole buildings allow: win back households and compactness without leaving it
             polish = self.p.effort * n // 2
             for s in range(polish):
                 self.propose(0.01 * temp0 * (1 - s / polish))

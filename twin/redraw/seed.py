@@ -1,5 +1,6 @@
 """Start plans for the search: today's grids adjusted to the wanted count, or a balanced geometric bisection;
 both made contiguous by a repair that hands stray pieces to the neighbouring grid."""
+
 from __future__ import annotations
 
 import logging
@@ -11,8 +12,14 @@ from .graph import CellGraph, components
 log = logging.getLogger(__name__)
 
 
-def bisect(xy: np.ndarray, load: np.ndarray, k: int, nodes: np.ndarray | None = None, first: int = 0,
-           out: np.ndarray | None = None) -> np.ndarray:
+def bisect(
+    xy: np.ndarray,
+    load: np.ndarray,
+    k: int,
+    nodes: np.ndarray | None = None,
+    first: int = 0,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Labels first..first+k-1 for `nodes`: recursive cuts across the longer axis at the load-weighted split point."""
     if nodes is None:
         nodes = np.arange(len(xy))
@@ -29,14 +36,14 @@ def bisect(xy: np.ndarray, load: np.ndarray, k: int, nodes: np.ndarray | None = 
     cum = np.cumsum(w[order])
     cut = int(np.searchsorted(cum, cum[-1] * k1 / k))
     cut = min(max(cut, k1 - 1), len(nodes) - (k - k1) - 1) if len(nodes) >= k else min(cut, len(nodes) - 2)
-    left, right = nodes[order[:cut + 1]], nodes[order[cut + 1:]]
+    left, right = nodes[order[: cut + 1]], nodes[order[cut + 1 :]]
     bisect(xy, load, k1, left, first, out)
     bisect(xy, load, k - k1, right, first + k1, out)
     return out
 
 
 def repair(graph: CellGraph, labels: np.ndarray, fixed: np.ndarray | None = None, rounds: int = 50) -> np.ndarray:
-    """Make every grid contiguous: keep each grid's largest piece, give the others to the neighbour sharing most edge."""
+    """Make every grid contiguous: keep each grid's largest piece; the others go to the neighbour sharing most edge."""
     labels = labels.copy()
     i, j, s = graph.edges()
     for _ in range(rounds):
@@ -62,8 +69,9 @@ def repair(graph: CellGraph, labels: np.ndarray, fixed: np.ndarray | None = None
             ok = ~np.isin(to, np.unique(labels[fixed]))
             frm, to, length = frm[ok], to[ok], length[ok]
         if not len(frm):
-            log.warning("%d grid pieces cannot be joined to a neighbour (the community is in separate parts)",
-                        int(stray.sum()))
+            log.warning(
+                "%d grid pieces cannot be joined to a neighbour (the community is in separate parts)", int(stray.sum())
+            )
             return labels
         order = np.lexsort((-length, frm))
         frm, to = frm[order], to[order]
@@ -74,8 +82,9 @@ def repair(graph: CellGraph, labels: np.ndarray, fixed: np.ndarray | None = None
     return labels
 
 
-def fit_count(graph: CellGraph, labels: np.ndarray, load: np.ndarray, k: int,
-              fixed_labels: set) -> tuple[np.ndarray, dict]:
+def fit_count(
+    graph: CellGraph, labels: np.ndarray, load: np.ndarray, k: int, fixed_labels: set
+) -> tuple[np.ndarray, dict]:
     """Merge the lightest grids into a neighbour, or split the heaviest in two, until there are `k` labels 0..k-1;
     also returns the renumbering {old label: new label} of the labels that survive."""
     labels = labels.copy()

@@ -1,4 +1,5 @@
 """Redraw one community: tessellate, build the unit graph, start from today's plan (or afresh), search."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,9 @@ from .seed import bisect, fit_count, repair
 log = logging.getLogger(__name__)
 
 
-def solve_community(data: CommunityData, footprints, k: int, params: RedrawParams, locked=frozenset(),
-                    roads=None, progress=None) -> tuple[CommunityData, np.ndarray]:
+def solve_community(
+    data: CommunityData, footprints, k: int, params: RedrawParams, locked=frozenset(), roads=None, progress=None
+) -> tuple[CommunityData, np.ndarray]:
     """Labels 0..k-1 of each building of `data` (tessellated here) for a contiguous, balanced, compact plan."""
     data.prepare(footprints, roads)
     if len(data.buildings) == 0:
@@ -48,8 +50,10 @@ def start(data: CommunityData, k: int, params: RedrawParams, locked=frozenset())
     if k > m:
         raise InvalidInput(f"community {data.community_id} has {m} buildings/compounds, too few for {k} grids")
     if len(locked_idx) >= k and (~fixed).any():
-        raise InvalidInput(f"community {data.community_id}: {len(locked_idx)} locked grids leave none of its {k} "
-                           "grids for the other buildings; ask for more grids or lock fewer")
+        raise InvalidInput(
+            f"community {data.community_id}: {len(locked_idx)} locked grids leave none of its {k} "
+            "grids for the other buildings; ask for more grids or lock fewer"
+        )
     if params.start == "current" and (today >= 0).any():
         labels = _fill_unlabelled(graph, today.copy())
         labels = repair(graph, labels, fixed)
@@ -66,9 +70,20 @@ def start(data: CommunityData, k: int, params: RedrawParams, locked=frozenset())
         labels[free] = sub[free]
         labels = repair(graph, labels, fixed)
         origin = _match_origin(labels, today, uhh, k, len(codes_now))
-    problem = Problem(graph=graph, load=uload, households=uhh, labels=labels, origin=origin, fixed=fixed, k=k,
-                      band=params.band, keep=params.keep, compactness=params.compactness, effort=params.effort,
-                      seed=params.seed)
+    problem = Problem(
+        graph=graph,
+        load=uload,
+        households=uhh,
+        labels=labels,
+        origin=origin,
+        fixed=fixed,
+        k=k,
+        band=params.band,
+        keep=params.keep,
+        compactness=params.compactness,
+        effort=params.effort,
+        seed=params.seed,
+    )
     return problem, unit_of
 
 

@@ -1,4 +1,5 @@
 """Voronoi-style tessellation of a community around its building footprints, clipped: the cells cover it exactly."""
+
 from __future__ import annotations
 
 import logging
@@ -40,7 +41,7 @@ def tessellate(area, footprints, segment_m: float = SEGMENT_M) -> np.ndarray:
     bounds = np.searchsorted(owner[order], np.arange(n + 1))
     cells = np.empty(n, dtype=object)
     for i in range(n):
-        parts = regions[order[bounds[i]:bounds[i + 1]]]
+        parts = regions[order[bounds[i] : bounds[i + 1]]]
         cells[i] = shapely.coverage_union_all(parts) if len(parts) else shapely.Polygon()
     shapely.prepare(area)
     inside = shapely.contains_properly(area, cells)

@@ -1,4 +1,5 @@
 """A tiny twin with a controllable clock for incident tests."""
+
 import pandas as pd
 import pytest
 
@@ -34,9 +35,11 @@ def open_tiny(tmp_path, clock):
         from layers import REGISTRY
         from twin.core import Twin
         from twin.incidents import attach_incidents
+
         twin = Twin.open(d, REGISTRY, live=False)
         attach_incidents(twin, twin.store, clock=clock)
         return twin
+
     return opener
 
 

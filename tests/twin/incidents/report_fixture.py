@@ -2,13 +2,14 @@
 
 Times are UTC; the office is UTC+8 (Asia/Shanghai). ISO week 2026-W10 runs Mon 2 Mar 00:00 to Mon 9 Mar 00:00
 local = 1 Mar 16:00 to 8 Mar 16:00 UTC. Q1 ends 1 Apr 00:00 local = 31 Mar 16:00 UTC.
+acc/arr/res = accept/arrive/resolve.
 
  name category        source         place                  reported (UTC)    actions (minutes after report)
  p0   garbage         app            B1                     Feb 28 20:00      -   (local 1 Mar 04:00: March, W09)
- a    garbage         app            B1                     Mar 2 00:00       accept .5, arrive 30, resolve 600, close 700 (5)
+ a    garbage         app            B1                     Mar 2 00:00       acc .5, arr 30, res 600, close 700 (5)
  b    garbage         hotline_12345  B1 (another point)     Mar 3 00:00       accept 2, arrive 30, resolve 2000
  c    garbage         patrol         17 m east of B1 (C1)   Mar 4 00:00       -
- d    fire_hazard     hotline_12345  B3                     Mar 5 00:00       accept .5, arrive 70, resolve 100, close 120 (3)
+ d    fire_hazard     hotline_12345  B3                     Mar 5 00:00       acc .5, arr 70, res 100, close 120 (3)
  e    elevator        app            B4                     Mar 6 00:00       accept .5, arrive 20, resolve 300
  p1   parking         patrol         A2 north, no compound  Mar 7 01:00       accept .5
  p2   parking         patrol         25 m east of p1        Mar 7 02:00       -
@@ -27,6 +28,7 @@ SIX_NOS adds, for the six-nos rating only (the period reports use INCIDENTS alon
  L    illegal_str...  hotline_12345  B4 (C3)                Mar 20 00:00      accept .5, arrive 30, resolve 1500 (late)
  s    security        app            B1 (C1)                Apr 1 20:00       accept .5 (Q2; resolve due Apr 2 20:00)
 """
+
 from __future__ import annotations
 
 import pandas as pd
@@ -38,12 +40,24 @@ AS_OF = pd.Timestamp("2026-04-02 00:00", tz="UTC")
 
 INCIDENTS = [
     ("p0", "garbage", "app", B1, "2026-02-28 20:00", []),
-    ("a", "garbage", "app", B1, "2026-03-02 00:00",
-     [("accept", 0.5), ("arrive", 30), ("resolve", 600), ("close", 700, 5)]),
+    (
+        "a",
+        "garbage",
+        "app",
+        B1,
+        "2026-03-02 00:00",
+        [("accept", 0.5), ("arrive", 30), ("resolve", 600), ("close", 700, 5)],
+    ),
     ("b", "garbage", "hotline_12345", B1b, "2026-03-03 00:00", [("accept", 2), ("arrive", 30), ("resolve", 2000)]),
     ("c", "garbage", "patrol", B1e, "2026-03-04 00:00", []),
-    ("d", "fire_hazard", "hotline_12345", B3, "2026-03-05 00:00",
-     [("accept", 0.5), ("arrive", 70), ("resolve", 100), ("close", 120, 3)]),
+    (
+        "d",
+        "fire_hazard",
+        "hotline_12345",
+        B3,
+        "2026-03-05 00:00",
+        [("accept", 0.5), ("arrive", 70), ("resolve", 100), ("close", 120, 3)],
+    ),
     ("e", "elevator", "app", B4, "2026-03-06 00:00", [("accept", 0.5), ("arrive", 20), ("resolve", 300)]),
     ("p1", "parking", "patrol", P1, "2026-03-07 01:00", [("accept", 0.5)]),
     ("p2", "parking", "patrol", P2, "2026-03-07 02:00", []),
@@ -59,8 +73,14 @@ SIX_NOS = INCIDENTS + [
     ("r2", "garbage", "patrol", B5, "2026-03-11 00:00", PROMPT),
     ("r3", "garbage", "app", B4, "2026-03-12 00:00", PROMPT),
     ("r4", "garbage", "hotline_12345", B4, "2026-03-13 00:00", PROMPT),
-    ("L", "illegal_structure", "hotline_12345", B4, "2026-03-20 00:00",
-     [("accept", 0.5), ("arrive", 30), ("resolve", 1500)]),
+    (
+        "L",
+        "illegal_structure",
+        "hotline_12345",
+        B4,
+        "2026-03-20 00:00",
+        [("accept", 0.5), ("arrive", 30), ("resolve", 1500)],
+    ),
     ("s", "security", "app", B1, "2026-04-01 20:00", [("accept", 0.5)]),
 ]
 
@@ -72,7 +92,8 @@ def fill(svc, clock, rows=INCIDENTS) -> dict:
         t0 = pd.Timestamp(when, tz="UTC")
         clock.t = t0
         ids[name] = svc.create({"category": category, "source": source, "lon": lon, "lat": lat}, actor="test")[
-            "incident_id"]
+            "incident_id"
+        ]
         for act in actions:
             clock.t = t0 + pd.Timedelta(minutes=act[1])
             svc.act(ids[name], act[0], actor="test", rating=act[2] if len(act) > 2 else None)

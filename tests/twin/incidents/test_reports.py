@@ -1,4 +1,5 @@
 """Weekly/monthly/quarterly reports and repeat hotspots, checked against the hand-worked month in report_fixture."""
+
 import pandas as pd
 import pytest
 
@@ -73,8 +74,10 @@ def test_weekly_report_by_hand(filled):
     assert r["on_time"] == {"accept": 0.4444, "on_site": 0.3333, "resolve": 0.3333}
     assert r["closure_rate"] == 0.4444 and r["mean_rating"] == 4.0  # (5 + 3) / 2
     spots = [(h["category"], h["count"], h["building_id"], h["incident_ids"]) for h in r["hotspots"]]
-    assert spots == [("garbage", 3, "B1", [ids["a"], ids["b"], ids["c"]]),
-                     ("parking", 3, None, [ids["p1"], ids["p2"], ids["p3"]])]
+    assert spots == [
+        ("garbage", 3, "B1", [ids["a"], ids["b"], ids["c"]]),
+        ("parking", 3, None, [ids["p1"], ids["p2"], ids["p3"]]),
+    ]
     assert r["hotspots"][1]["grid_code"] == GA2 and r["hotspots"][0]["compound_id"] == "C1"
     assert r["hotspots"][0]["first_reported"] == "2026-03-02T08:00:00+08:00"
 
@@ -131,13 +134,24 @@ def test_an_incident_joins_one_hotspot_only():
     # Five same-category points in a row 20 m apart (no buildings), radius 25 m, at least 3:
     # every inner point sees 3; the first seed (x=20) takes 0,20,40; then x=60 sees only 60 and 80 left → no more.
     from twin.crs import MetricCRS
+
     crs = MetricCRS.for_lonlat(114.88, 40.80)
     x0, y0 = crs.xy(114.88, 40.80)
     lon, lat = crs.lonlat([x0 + d for d in (0, 20, 40, 60, 80)], [y0] * 5)
     t = pd.Timestamp("2026-03-02", tz="UTC")
-    frame = pd.DataFrame({"incident_id": list("vwxyz"), "category": "drain", "lon": lon, "lat": lat,
-                          "building_id": None, "compound_id": None, "grid_code": "g", "community_id": "c",
-                          "reported_at": [t + pd.Timedelta(hours=i) for i in range(5)]})
+    frame = pd.DataFrame(
+        {
+            "incident_id": list("vwxyz"),
+            "category": "drain",
+            "lon": lon,
+            "lat": lat,
+            "building_id": None,
+            "compound_id": None,
+            "grid_code": "g",
+            "community_id": "c",
+            "reported_at": [t + pd.Timedelta(hours=i) for i in range(5)],
+        }
+    )
     assert [h["incident_ids"] for h in hotspots(frame, crs, 25, 3)] == [["v", "w", "x"]]
 
 
@@ -153,6 +167,7 @@ def test_report_as_one_tidy_table(filled):
         v = t[(t["dimension"] == dim) & (t["code"] == code) & (t["metric"] == metric)]
         assert len(v) == 1
         return v.iloc[0]
+
     assert one("all", "total", "total")["value"] == 9
     assert one("limit", "accept", "on_time_rate")["value"] == 0.4444
     assert one("category", "garbage", "count")["name"] == "垃圾杂物堆放"

@@ -1,4 +1,5 @@
 """The data directory's incidents file is imported once, placed where it lacks a grid, optionally rebased."""
+
 import csv
 
 import pandas as pd
@@ -8,12 +9,33 @@ from tests.tiny import GA1, GB1, write_tiny
 from twin.errors import SchemaError
 
 ROWS = [
-    {"incident_id": "E1", "category": "garbage", "source": "app", "stage": "closed", "level": "grid", "priority": 3,
-     "reported_at": "2025-06-01T08:00:00Z", "accepted_at": "2025-06-01T08:00:30Z", "closed_at": "2025-06-01T12:00:00Z",
-     "resolved_at": "2025-06-01T11:00:00Z", "on_site_at": "2025-06-01T08:30:00Z", "rating": 5,
-     "lon": 114.8808, "lat": 40.8011},
-    {"incident_id": "E2", "category": "parking", "source": "patrol", "stage": "reported", "level": "grid",
-     "priority": 3, "reported_at": "2025-12-31T16:00:00Z", "lon": 114.8851, "lat": 40.8011},
+    {
+        "incident_id": "E1",
+        "category": "garbage",
+        "source": "app",
+        "stage": "closed",
+        "level": "grid",
+        "priority": 3,
+        "reported_at": "2025-06-01T08:00:00Z",
+        "accepted_at": "2025-06-01T08:00:30Z",
+        "closed_at": "2025-06-01T12:00:00Z",
+        "resolved_at": "2025-06-01T11:00:00Z",
+        "on_site_at": "2025-06-01T08:30:00Z",
+        "rating": 5,
+        "lon": 114.8808,
+        "lat": 40.8011,
+    },
+    {
+        "incident_id": "E2",
+        "category": "parking",
+        "source": "patrol",
+        "stage": "reported",
+        "level": "grid",
+        "priority": 3,
+        "reported_at": "2025-12-31T16:00:00Z",
+        "lon": 114.8851,
+        "lat": 40.8011,
+    },
 ]
 
 
@@ -29,6 +51,7 @@ def open_twin_at(d, clock, **cfg):
     from layers import REGISTRY
     from twin.core import Twin
     from twin.incidents import attach_incidents
+
     twin = Twin.open(d, REGISTRY, live=False)
     attach_incidents(twin, twin.store, clock=clock, config=cfg)
     return twin
@@ -54,10 +77,11 @@ def test_rebase_applies_only_to_the_builtin_demo(tmp_path, clock, monkeypatch):
     d = write_tiny(tmp_path / "t")
     write_seed(d, ROWS)
     import twin.store
+
     monkeypatch.setattr(twin.store, "default_data_dir", lambda: d)
     s = open_twin_at(d, clock, DEMO_REBASE=1).incidents
     f = s.frame()
-    assert f.loc[1, "reported_at"] == clock.t   # the latest time now falls at start-up
+    assert f.loc[1, "reported_at"] == clock.t  # the latest time now falls at start-up
     assert f.loc[0, "closed_at"] - f.loc[0, "reported_at"] == pd.Timedelta(hours=4)
     s.close()
 

@@ -1,4 +1,5 @@
 """The incident service: placement, lifecycle, durability across a reopen, live index, concurrency, care checks."""
+
 import threading
 import time
 
@@ -10,8 +11,8 @@ from tests.tiny import GA1, GA2, GB1
 from twin.errors import Conflict, InvalidInput, NotFound
 from twin.incidents.store import COLUMNS
 
-IN_B1 = {"lon": 114.8808, "lat": 40.8011}   # inside building B1 (compound C1, grid A1)
-IN_B4 = {"lon": 114.8851, "lat": 40.8011}   # inside building B4 (compound C3, grid B1)
+IN_B1 = {"lon": 114.8808, "lat": 40.8011}  # inside building B1 (compound C1, grid A1)
+IN_B4 = {"lon": 114.8851, "lat": 40.8011}  # inside building B4 (compound C3, grid B1)
 OPEN_GROUND = {"lon": 114.8830, "lat": 40.8029}  # grid A2, outside every compound, >50 m from buildings
 
 
@@ -32,16 +33,19 @@ def test_household_incident_sits_at_its_building(svc):
         svc.create({"category": "water_leak", "household_id": "H99"}, "meter")
 
 
-@pytest.mark.parametrize("fields", [
-    {"category": "garbage"},                                          # no position
-    {"category": "garbage", "lon": "east", "lat": 40.801},            # not a number
-    {"category": "garbage", "lon": 116.4, "lat": 39.9},               # outside the street
-    {"category": "nope", **IN_B1},                                    # unknown category
-    {"category": "garbage", "description": "x" * 4001, **IN_B1},      # too long
-    {"category": "garbage", "description": "<script>alert(1)</script>", **IN_B1},  # markup
-    {"category": "garbage", "media_url": "javascript:alert(1)", **IN_B1},
-    {"category": "garbage", "colour": "red", **IN_B1},                # unknown field
-])
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"category": "garbage"},  # no position
+        {"category": "garbage", "lon": "east", "lat": 40.801},  # not a number
+        {"category": "garbage", "lon": 116.4, "lat": 39.9},  # outside the street
+        {"category": "nope", **IN_B1},  # unknown category
+        {"category": "garbage", "description": "x" * 4001, **IN_B1},  # too long
+        {"category": "garbage", "description": "<script>alert(1)</script>", **IN_B1},  # markup
+        {"category": "garbage", "media_url": "javascript:alert(1)", **IN_B1},
+        {"category": "garbage", "colour": "red", **IN_B1},  # unknown field
+    ],
+)
 def test_bad_input_stores_nothing(svc, fields):
     v = svc.version
     with pytest.raises(InvalidInput):
@@ -81,8 +85,16 @@ def test_lifecycle_and_illegal_moves(svc, clock):
     assert got["stage"] == "accepted" and got["rating"] is None and got["resolved_at"] is None
     assert got["on_site_at"] is not None  # the first arrival still counts for the on-site limit
     h = svc.history(i)
-    assert [e["action"] for e in h] == ["report", "accept", "escalate", "escalate", "arrive", "resolve", "close",
-                                        "reopen"]
+    assert [e["action"] for e in h] == [
+        "report",
+        "accept",
+        "escalate",
+        "escalate",
+        "arrive",
+        "resolve",
+        "close",
+        "reopen",
+    ]
     assert h[2]["note"] == "需社区协调" and h[2]["detail"] == {"from_level": "grid", "to_level": "community"}
     assert (h[1]["from_stage"], h[1]["to_stage"], h[1]["actor"]) == ("reported", "accepted", "李网格")
     with pytest.raises(InvalidInput):
@@ -114,8 +126,10 @@ def test_everything_survives_a_restart(open_tiny, clock):
     assert [e["action"] for e in s2.history(a["incident_id"])] == ["report", "accept"]
     c = s2.create({"category": "garbage", **IN_B4}, "resident")
     assert len({a["incident_id"], b["incident_id"], c["incident_id"]}) == 3
-    assert list(s2.select(bbox=(114.8845, 40.8005, 114.8875, 40.8025))["incident_id"]) == [b["incident_id"],
-                                                                                           c["incident_id"]]
+    assert list(s2.select(bbox=(114.8845, 40.8005, 114.8875, 40.8025))["incident_id"]) == [
+        b["incident_id"],
+        c["incident_id"],
+    ]
     s2.close()
 
 
@@ -164,7 +178,7 @@ def test_care_checks_open_one_visit_on_the_third_miss(svc, clock):
     r = svc.record_call("H1", answered=False, actor="caller")
     assert r["missed_today"] == 1 and r["visit"] is None
     clock.advance(minutes=10)
-    svc.record_call("H1", answered=True, actor="caller")   # an answered call does not count as a miss
+    svc.record_call("H1", answered=True, actor="caller")  # an answered call does not count as a miss
     svc.record_call("H1", answered=False, actor="caller")
     clock.advance(minutes=10)
     third = svc.record_call("H1", answered=False, actor="caller")
@@ -173,20 +187,25 @@ def test_care_checks_open_one_visit_on_the_third_miss(svc, clock):
     assert v["category"] == "care_visit" and v["household_id"] == "H1" and v["building_id"] == "B1"
     assert third["worker"]["worker"] == "李网格"
     fourth = svc.record_call("H1", answered=False, actor="caller")
-    assert fourth["visit"] is None and len(svc.frame()) == 1   # once a day
+    assert fourth["visit"] is None and len(svc.frame()) == 1  # once a day
     clock.advance(days=1)
     for _ in range(3):
         last = svc.record_call("H1", answered=False, actor="caller")
     assert last["visit"] is not None and len(svc.frame()) == 2
     with pytest.raises(InvalidInput):
-        svc.record_call("H2", answered=False, actor="caller")   # not an elderly person living alone
+        svc.record_call("H2", answered=False, actor="caller")  # not an elderly person living alone
     assert len(svc.store.care_checks(household_id="H1")) == 8
 
 
 def test_place_one_agrees_with_the_vectorised_place(svc):
-    near_b3 = (114.8823, 40.8011)   # grid A2, west of compound C2, ~42 m from building B3
-    pts = [(IN_B1["lon"], IN_B1["lat"]), (IN_B4["lon"], IN_B4["lat"]), (OPEN_GROUND["lon"], OPEN_GROUND["lat"]),
-           near_b3, (116.4, 39.9)]
+    near_b3 = (114.8823, 40.8011)  # grid A2, west of compound C2, ~42 m from building B3
+    pts = [
+        (IN_B1["lon"], IN_B1["lat"]),
+        (IN_B4["lon"], IN_B4["lat"]),
+        (OPEN_GROUND["lon"], OPEN_GROUND["lat"]),
+        near_b3,
+        (116.4, 39.9),
+    ]
     many = svc.placer.place([p[0] for p in pts], [p[1] for p in pts])
     ones = [svc.placer.place_one(*p) for p in pts]
     assert many.to_dict("records") == ones
@@ -200,8 +219,9 @@ def test_a_batch_is_stored_all_or_none(svc, monkeypatch):
     import sqlite3
 
     from twin.incidents import service as service_module
+
     batch = [{"category": "sos", **IN_B1}, {"category": "garbage", **IN_B4}]
-    monkeypatch.setattr(service_module, "new_id", lambda now, seq: "GD-SAME")   # the second insert must fail
+    monkeypatch.setattr(service_module, "new_id", lambda now, seq: "GD-SAME")  # the second insert must fail
     with pytest.raises(sqlite3.IntegrityError):
         svc.create_many(batch, "gateway")
     assert svc.store.count() == 0 and len(svc) == 0 and svc.store.history("GD-SAME") == []
@@ -216,21 +236,28 @@ def test_one_failing_group_of_a_shared_commit_fails_alone(svc):
             if tag == "bad":
                 raise ValueError("cannot build this one")
             rec = {c: None for c in COLUMNS}
-            rec.update(incident_id=f"GD-{tag}-{seq}", category="garbage", stage="reported", lon=114.8808, lat=40.8011,
-                       reported_at=pd.Timestamp("2026-03-02", tz="UTC"))
+            rec.update(
+                incident_id=f"GD-{tag}-{seq}",
+                category="garbage",
+                stage="reported",
+                lon=114.8808,
+                lat=40.8011,
+                reported_at=pd.Timestamp("2026-03-02", tz="UTC"),
+            )
             return rec, {"at": rec["reported_at"], "actor": "t", "action": "report", "to_stage": "reported"}
+
         return build
 
     a, bad, b = svc.store.insert_groups([[make("a"), make("a")], [make("a"), make("bad")], [make("b")]])
     assert [r["incident_id"] for r in a] == ["GD-a-1", "GD-a-2"] and isinstance(bad, ValueError)
-    assert [r["incident_id"] for r in b] == ["GD-b-3"]          # the rolled-back group's seq 3 was given back
+    assert [r["incident_id"] for r in b] == ["GD-b-3"]  # the rolled-back group's seq 3 was given back
     assert svc.store.count() == 3 and [h["action"] for h in svc.store.history("GD-b-3")] == ["report"]
 
 
 def test_concurrent_reports_share_commits(svc, monkeypatch):
     real, groups = svc.store.insert_groups, []
 
-    def slow_insert_groups(batch):      # the first commit lasts until the seven other callers queue up behind it
+    def slow_insert_groups(batch):  # the first commit lasts until the seven other callers queue up behind it
         groups.append(len(batch))
         deadline = time.monotonic() + 60
         while len(groups) == 1 and len(svc._commits._pending) < 7 and time.monotonic() < deadline:

@@ -2,6 +2,7 @@
 
 Default limits: resolve within 1 day. Q1 ends 31 Mar 16:00 UTC; the clock stands at 2 Apr 00:00 UTC (Q2 runs).
 """
+
 import pandas as pd
 import pytest
 
@@ -42,24 +43,40 @@ def test_first_quarter_by_hand(filled):
     # is behind the failure only as part of the hotspot.
     garbage = by["C1"]["nos"]["no_garbage"]
     assert garbage["incident_ids"] == [ids[k] for k in ("p0", "a", "b", "c", "n")]
-    assert garbage["reasons"] == {ids["p0"]: ["open_overdue", "repeat"], ids["a"]: ["repeat"],
-                                  ids["b"]: ["late", "repeat"], ids["c"]: ["open_overdue", "repeat"],
-                                  ids["n"]: ["open_overdue", "repeat"]}
+    assert garbage["reasons"] == {
+        ids["p0"]: ["open_overdue", "repeat"],
+        ids["a"]: ["repeat"],
+        ids["b"]: ["late", "repeat"],
+        ids["c"]: ["open_overdue", "repeat"],
+        ids["n"]: ["open_overdue", "repeat"],
+    }
     # petition g (31 Mar 15:00 UTC) is still open, but its day ran until 1 Apr 15:00, after the quarter ended
     assert by["C1"]["failed"] == ["no_garbage"] and by["C1"]["nos"]["no_petition"]["passed"] is True
     # C2: the fire hazard d was resolved within 100 minutes: it passes; f (local 1 Apr) is Q2
-    assert by["C2"]["passed"] is True and by["C2"]["nos"]["no_fire_hazard"] == \
-        {"passed": True, "incident_ids": [], "reasons": {}}
+    assert by["C2"]["passed"] is True and by["C2"]["nos"]["no_fire_hazard"] == {
+        "passed": True,
+        "incident_ids": [],
+        "reasons": {},
+    }
     # C3: r1, r3, r4 at B4 are a repeat hotspot though each was resolved in 2 hours; r2 at B5 (126 m away) is not
     # in it. L was resolved after 1500 min > 1440. The elevator failure e is none of the six.
     assert by["C3"]["failed"] == ["no_garbage", "no_illegal_structure"]
     assert by["C3"]["nos"]["no_garbage"]["reasons"] == {ids[k]: ["repeat"] for k in ("r1", "r3", "r4")}
     assert by["C3"]["nos"]["no_illegal_structure"]["reasons"] == {ids["L"]: ["late"]}
     assert by["C1"]["name"] == "纺织厂宿舍" and by["C3"]["state"] == "fallback"
-    assert r["summary"] == {"compounds": 3, "passed": 1,
-                            "failed_by_no": {"no_garbage": 2, "no_illegal_structure": 1, "no_fee_arrears": 0,
-                                             "no_security_incident": 0, "no_petition": 0, "no_fire_hazard": 0},
-                            "failed_by_reason": {"late": 2, "open_overdue": 1, "repeat": 2}}
+    assert r["summary"] == {
+        "compounds": 3,
+        "passed": 1,
+        "failed_by_no": {
+            "no_garbage": 2,
+            "no_illegal_structure": 1,
+            "no_fee_arrears": 0,
+            "no_security_incident": 0,
+            "no_petition": 0,
+            "no_fire_hazard": 0,
+        },
+        "failed_by_reason": {"late": 2, "open_overdue": 1, "repeat": 2},
+    }
     assert r["hotspot_rule"] == {"radius_m": 50.0, "min_count": 3} and set(r["reasons"]) == set(REASONS)
 
 
@@ -121,8 +138,12 @@ def test_hotspots_stop_at_the_compound_boundary(filled):
     # 1 km joins C1's five garbage reports and C3's four (nine ≥ 6) but no compound holds six of them: no repeat
     by = by_compound(six_nos(svc, Q1, radius_m=1000, min_count=6))
     assert by["C3"]["failed"] == ["no_illegal_structure"]
-    assert by["C1"]["nos"]["no_garbage"]["reasons"] == {ids["p0"]: ["open_overdue"], ids["b"]: ["late"],
-                                                        ids["c"]: ["open_overdue"], ids["n"]: ["open_overdue"]}
+    assert by["C1"]["nos"]["no_garbage"]["reasons"] == {
+        ids["p0"]: ["open_overdue"],
+        ids["b"]: ["late"],
+        ids["c"]: ["open_overdue"],
+        ids["n"]: ["open_overdue"],
+    }
 
 
 def test_incidents_outside_compounds_do_not_count(filled):

@@ -1,4 +1,5 @@
 """Due times, overdue state and met flags worked out by hand for a few incidents at a fixed clock."""
+
 import pandas as pd
 import pytest
 
@@ -15,16 +16,26 @@ def ts(minutes):
 
 def frame(rows):
     """rows: (category, stage, accepted_min, on_site_min, resolved_min) after a report at T0."""
-    df = pd.DataFrame([{"category": c, "stage": s, "reported_at": T0, "accepted_at": ts(a), "on_site_at": ts(o),
-                        "resolved_at": ts(r)} for c, s, a, o, r in rows])
+    df = pd.DataFrame(
+        [
+            {
+                "category": c,
+                "stage": s,
+                "reported_at": T0,
+                "accepted_at": ts(a),
+                "on_site_at": ts(o),
+                "resolved_at": ts(r),
+            }
+            for c, s, a, o, r in rows
+        ]
+    )
     for col in ("reported_at", "accepted_at", "on_site_at", "resolved_at"):
         df[col] = pd.to_datetime(df[col], utc=True)
     return df
 
 
 def test_default_limits_and_sos():
-    t = timeliness(frame([("garbage", "reported", None, None, None), ("sos", "reported", None, None, None)]),
-                   None, T0)
+    t = timeliness(frame([("garbage", "reported", None, None, None), ("sos", "reported", None, None, None)]), None, T0)
     assert t.loc[0, "accept_due"] == ts(1) and t.loc[0, "on_site_due"] == ts(60) and t.loc[0, "resolve_due"] == ts(1440)
     assert t.loc[1, "on_site_due"] == ts(2)
     assert not t["overdue"].any()
@@ -33,11 +44,15 @@ def test_default_limits_and_sos():
 
 
 def test_overdue_is_from_the_clock_and_names_first_missed_limit():
-    f = frame([("garbage", "reported", None, None, None),      # accept missed at +5 min
-               ("garbage", "accepted", 0.5, None, None),       # accepted in time, on site due at +60
-               ("sos", "accepted", 0.5, None, None),           # SOS on site missed at +5 min
-               ("garbage", "resolved", 0.5, 30, 100),          # done: never overdue
-               ("garbage", "closed", None, None, None)])       # closed without times: nothing decided
+    f = frame(
+        [
+            ("garbage", "reported", None, None, None),  # accept missed at +5 min
+            ("garbage", "accepted", 0.5, None, None),  # accepted in time, on site due at +60
+            ("sos", "accepted", 0.5, None, None),  # SOS on site missed at +5 min
+            ("garbage", "resolved", 0.5, 30, 100),  # done: never overdue
+            ("garbage", "closed", None, None, None),
+        ]
+    )  # closed without times: nothing decided
     t = timeliness(f, None, ts(5))
     assert t["overdue"].tolist() == [True, False, True, False, False]
     assert t["overdue_limit"].tolist() == ["accept", None, "on_site", None, None]

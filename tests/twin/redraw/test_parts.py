@@ -1,4 +1,5 @@
 """The parts of the redraw: apportionment, tessellation cover, graph, metrics, code order."""
+
 from __future__ import annotations
 
 import math
@@ -23,6 +24,7 @@ def test_huntington_hill_by_hand():
 
 def test_huntington_hill_refuses_impossible_totals():
     from twin.errors import InvalidInput
+
     with pytest.raises(InvalidInput, match="too few"):
         huntington_hill({"a": 1, "b": 1}, 1)
 
@@ -65,12 +67,25 @@ def test_band_repair_uses_chains_to_reach_the_band():
     # load along the row (3 → grid 1, then 4 → grid 2, 2 → grid 1) reach 20/20/20.
     from twin.redraw.graph import _csr
     from twin.redraw.search import Problem, Search
+
     n = 6
     i, j = np.arange(n - 1), np.arange(1, n)
     graph = _csr(n, i, j, np.ones(n - 1), np.ones(n), np.full(n, 4.0), np.column_stack([np.arange(n), np.zeros(n)]))
     labels = np.array([0, 0, 0, 0, 1, 2])
-    p = Problem(graph=graph, load=np.full(n, 10.0), households=np.full(n, 10.0), labels=labels, origin=labels.copy(),
-                fixed=np.zeros(n, bool), k=3, band=0.1, keep=0.0, compactness=1.0, effort=1, seed=1)
+    p = Problem(
+        graph=graph,
+        load=np.full(n, 10.0),
+        households=np.full(n, 10.0),
+        labels=labels,
+        origin=labels.copy(),
+        fixed=np.zeros(n, bool),
+        k=3,
+        band=0.1,
+        keep=0.0,
+        compactness=1.0,
+        effort=1,
+        seed=1,
+    )
     search = Search(p)
     assert search.out_of_band() == [0, 1, 2]
     assert search.repair_band(200) == 0
@@ -82,12 +97,32 @@ def test_band_repair_passes_load_along_a_path_of_grids():
     # only passing one cell along all four grids reaches 20/20/20/20.
     from twin.redraw.graph import _csr
     from twin.redraw.search import Problem, Search
+
     n = 8
-    graph = _csr(n, np.arange(n - 1), np.arange(1, n), np.ones(n - 1), np.ones(n), np.full(n, 4.0),
-                 np.column_stack([np.arange(n), np.zeros(n)]))
+    graph = _csr(
+        n,
+        np.arange(n - 1),
+        np.arange(1, n),
+        np.ones(n - 1),
+        np.ones(n),
+        np.full(n, 4.0),
+        np.column_stack([np.arange(n), np.zeros(n)]),
+    )
     labels = np.array([0, 0, 0, 1, 1, 2, 2, 3])
-    p = Problem(graph=graph, load=np.full(n, 10.0), households=np.full(n, 10.0), labels=labels, origin=labels.copy(),
-                fixed=np.zeros(n, bool), k=4, band=0.1, keep=1.0, compactness=1.0, effort=1, seed=1)
+    p = Problem(
+        graph=graph,
+        load=np.full(n, 10.0),
+        households=np.full(n, 10.0),
+        labels=labels,
+        origin=labels.copy(),
+        fixed=np.zeros(n, bool),
+        k=4,
+        band=0.1,
+        keep=1.0,
+        compactness=1.0,
+        effort=1,
+        seed=1,
+    )
     search = Search(p)
     assert search.repair_band(50) == 0
     assert search.lab == [0, 0, 1, 1, 2, 2, 3, 3]
@@ -99,13 +134,32 @@ def test_a_move_list_never_leaves_a_node_cut_off_from_its_new_grid():
     # (10/6/20 → 11/15/10 against an ideal 12).
     from twin.redraw.graph import _csr
     from twin.redraw.search import Problem, Search
+
     n = 6
-    graph = _csr(n, np.array([0, 1, 2, 3, 2]), np.array([1, 2, 3, 4, 5]), np.ones(5), np.ones(n), np.full(n, 4.0),
-                 np.array([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0], [2, 1]], float))
+    graph = _csr(
+        n,
+        np.array([0, 1, 2, 3, 2]),
+        np.array([1, 2, 3, 4, 5]),
+        np.ones(5),
+        np.ones(n),
+        np.full(n, 4.0),
+        np.array([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0], [2, 1]], float),
+    )
     labels = np.array([0, 0, 1, 2, 2, 1])
-    p = Problem(graph=graph, load=np.array([5.0, 5, 1, 10, 10, 5]), households=np.ones(n), labels=labels,
-                origin=labels.copy(), fixed=np.zeros(n, bool), k=3, band=0.1, keep=0.0, compactness=1.0, effort=1,
-                seed=1)
+    p = Problem(
+        graph=graph,
+        load=np.array([5.0, 5, 1, 10, 10, 5]),
+        households=np.ones(n),
+        labels=labels,
+        origin=labels.copy(),
+        fixed=np.zeros(n, bool),
+        k=3,
+        band=0.1,
+        keep=0.0,
+        compactness=1.0,
+        effort=1,
+        seed=1,
+    )
     search = Search(p)
     assert not search.attempt([(2, 0), (3, 1)], 0.0, repair=True)
     assert search.lab == labels.tolist()
@@ -115,8 +169,10 @@ def test_solve_keeps_the_best_of_its_restarts():
     # an 8×8 lattice of unit cells with seeded loads, today four strips: solve() runs RESTARTS searches
     # (seeds 1, 2, 3) from the same start and returns the plan of the one with the least excess, then lowest cost.
     from dataclasses import replace
+
     from twin.redraw.graph import _csr
     from twin.redraw.search import RESTARTS, Problem, Search, solve
+
     side = 8
     n = side * side
     xy = np.array([[x, y] for y in range(side) for x in range(side)], float)
@@ -126,8 +182,20 @@ def test_solve_keeps_the_best_of_its_restarts():
     graph = _csr(n, i, j, np.ones(len(i)), np.ones(n), np.full(n, 4.0), xy)
     labels = (xy[:, 0] // 2).astype(int)
     load = np.random.default_rng(5).integers(1, 40, n).astype(float)
-    p = Problem(graph=graph, load=load, households=load, labels=labels, origin=labels.copy(), fixed=np.zeros(n, bool),
-                k=4, band=0.1, keep=0.0, compactness=1.0, effort=5, seed=1)
+    p = Problem(
+        graph=graph,
+        load=load,
+        households=load,
+        labels=labels,
+        origin=labels.copy(),
+        fixed=np.zeros(n, bool),
+        k=4,
+        band=0.1,
+        keep=0.0,
+        compactness=1.0,
+        effort=5,
+        seed=1,
+    )
     runs = []
     for r in range(RESTARTS):
         search = Search(replace(p, seed=p.seed + r))

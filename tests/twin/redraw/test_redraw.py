@@ -1,5 +1,6 @@
 """Hard rules of a redraw on the hand-made street (tests/twin/redraw/fixture.py): whole buildings, one community per
 grid, contiguity, exact cover, the band, codes, determinism, locked grids, compounds, roads, bad parameters."""
+
 from __future__ import annotations
 
 import itertools
@@ -163,16 +164,19 @@ def test_progress_reaches_one(twin):
     assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
 
 
-@pytest.mark.parametrize("bad, words", [
-    (dict(band=2.0), "band must be between"),
-    (dict(grids=3, target=300), "either grids"),
-    (dict(grids=0), "grids must be between"),
-    (dict(keep=-0.1), "keep must be between"),
-    (dict(start="nowhere"), "start must be one of"),
-    (dict(weights={"cats": 1}), "unknown load term"),
-    (dict(seed="x"), "seed must be a whole number"),
-    (dict(effort=10**6), "effort must be between"),
-])
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        (dict(band=2.0), "band must be between"),
+        (dict(grids=3, target=300), "either grids"),
+        (dict(grids=0), "grids must be between"),
+        (dict(keep=-0.1), "keep must be between"),
+        (dict(start="nowhere"), "start must be one of"),
+        (dict(weights={"cats": 1}), "unknown load term"),
+        (dict(seed="x"), "seed must be a whole number"),
+        (dict(effort=10**6), "effort must be between"),
+    ],
+)
 def test_bad_parameters_are_refused_clearly(bad, words):
     with pytest.raises(InvalidInput, match=words):
         RedrawParams(**bad)
@@ -193,8 +197,10 @@ def test_weighted_load_mixes_terms(twin):
 
 
 def test_writes_geojson_and_geopackage(twin, plan, tmp_path):
-    import geopandas as gpd
     import json
+
+    import geopandas as gpd
+
     fc = json.loads(plan.write_geojson(tmp_path / "plan.geojson").read_text(encoding="utf-8"))
     assert len(fc["features"]) == 5
     props = fc["features"][0]["properties"]

@@ -1,0 +1,1 @@
+"""What writes a data directory: the demo generator (ingest.demo) and the importers of real data (ingest.importing)."""

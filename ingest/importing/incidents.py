@@ -1,0 +1,63 @@
+"""Incidents (work orders) from CSV: placed by coordinates, or at their building; grid and community filled in."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from twin.core import grid_of_points
+from twin.crs import WGS84
+
+from .placement import containing
+from .records import read_records, unknown_buildings
+
+log = logging.getLogger(__name__)
+
+
+def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """The incidents of `path` as points with community, compound and grid; (frame, source rows)."""
+    rec = read_records(path, opts, report, steps)
+    steps("placing")
+    df, points = rec.df.copy(), rec.points.copy()
+    problems: dict[int, tuple[str, str]] = {}
+    at_building = pd.isna(points) & pd.notna(rec.building_ids)
+    if pd.notna(rec.building_ids).any():
+        buildings = target.require("buildings")
+        problems.update(unknown_buildings(rec.building_ids, buildings, target.where("buildings")))
+    if at_building.any():
+        pos = pd.Index(buildings["building_id"]).get_indexer(pd.Index(rec.building_ids[at_building]))
+        spots = np.full(len(pos), None, dtype=object)
+        spots[pos >= 0] = shapely.point_on_surface(buildings.geometry.values[pos[pos >= 0]])
+        points[at_building] = spots
+        report.defaults["placed at their building"] = int((pos >= 0).sum())
+    for i in np.flatnonzero(pd.isna(points) & pd.isna(rec.building_ids)):
+        problems[int(i)] = ("neither coordinates nor a building_id", "building_id")
+    communities = target.require("communities")
+    community = containing(points, communities, "community_id")
+    for i in np.flatnonzero(pd.notna(points) & pd.isna(community)):
+        problems.setdefault(
+            int(i), (f"lies outside every community of {target.where('communities')} (wrong --crs?)", "lon")
+        )
+    ids = df["incident_id"].to_numpy(dtype=object) if "incident_id" in df.columns else None
+    keep = report.settle(problems, rec.rows, ids, opts.skip_bad)
+    df, points, community = df[keep].reset_index(drop=True), points[keep], community[keep]
+    fill(df, "community_id", community, report)
+    fill(df, "compound_id", containing(points, target.layer("compounds"), "compound_id"), report)
+    grids = target.layer("grids")
+    if grids is not None and len(grids) and len(df):
+        fill(df, "grid_code", grid_of_points(points, df["community_id"].to_numpy(dtype=object), grids), report)
+    return gpd.GeoDataFrame(df, geometry=list(points), crs=WGS84), rec.rows[keep]
+
+
+def fill(df: pd.DataFrame, col: str, placed: np.ndarray, report) -> None:
+    """Set blank values of `col` to the placed ones, counting how many were filled."""
+    own = df[col].to_numpy(dtype=object) if col in df.columns else np.full(len(df), None, dtype=object)
+    blank = pd.isna(own)
+    filled = blank & pd.notna(placed)
+    df[col] = np.where(blank, placed, own)
+    if filled.any():
+        report.defaults[f"{col} filled from the place"] = int(filled.sum())

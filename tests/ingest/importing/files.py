@@ -1,0 +1,46 @@
+"""Small source files for importer tests, written into tmp_path."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from tests.tiny import box
+
+
+def feature(props: dict, geometry: dict | None) -> dict:
+    """A GeoJSON Feature."""
+    return {"type": "Feature", "properties": props, "geometry": geometry}
+
+
+def write_geojson(path: Path, features: list[dict], crs: str | None = None) -> Path:
+    """A FeatureCollection file (optionally with a legacy `crs` member naming e.g. EPSG:4549)."""
+    doc = {"type": "FeatureCollection", "features": features}
+    if crs:
+        doc["crs"] = {"type": "name", "properties": {"name": f"urn:ogc:def:crs:{crs.replace(':', '::')}"}}
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def write_csv(path: Path, rows: list[dict]) -> Path:
+    """A UTF-8 CSV with the keys of the first row as header."""
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
+# OSM-style buildings inside the tiny street: way/1 in compound C1 (community A), way/2 in C2 (A), way/3 in C3 (B).
+OSM = [
+    feature(
+        {"@id": "way/1", "building": "apartments", "building:levels": "6", "name": "1号楼"},
+        box(114.8807, 40.8010, 114.8810, 40.8013),
+    ),
+    feature({"@id": "way/2", "building": "yes", "height": "31.5 m"}, box(114.8828, 40.8010, 114.8831, 40.8013)),
+    feature(
+        {"@id": "way/3", "building": "retail", "building:levels": "2", "height": "9"},
+        box(114.8850, 40.8010, 114.8853, 40.8013),
+    ),
+]
