@@ -83,7 +83,7 @@ def run(args) -> int:
     if not getattr(args, "verbose", False):
         logging.getLogger().setLevel(logging.WARNING)  # loading chatter would bury the table
     cfg = settings.load({"DATA_DIR": args.data} if args.data else None)
-    twin = open_twin(cfg["DATA_DIR"], state_dir=cfg.get("STATE_DIR"))
+    twin = open_twin(cfg["DATA_DIR"], state_dir=cfg.get("STATE_DIR"), settings=cfg)
     where = area_of(twin, args)
     start, end = area.parse_period(args.start, args.end)
     answer = area.query(twin, where, rule=args.rule, start=start, end=end)

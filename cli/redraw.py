@@ -108,7 +108,7 @@ def run(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".geojson", ".json", ".gpkg"):
         raise InvalidInput(f"--out must end with .geojson or .gpkg, not {out.name!r}")
-    twin = open_twin(cfg["DATA_DIR"], state_dir=cfg.get("STATE_DIR"), live=bool(weights.get("incidents")))
+    twin = open_twin(cfg["DATA_DIR"], state_dir=cfg.get("STATE_DIR"), live=bool(weights.get("incidents")), settings=cfg)
     with tqdm(total=100, desc="redraw", unit="%", bar_format="{l_bar}{bar}| {n:.0f}% {postfix}") as bar:
 
         def progress(fraction, message=""):

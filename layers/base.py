@@ -17,7 +17,11 @@ class LayerKind:
     schema: Schema
     load_order: int = 100  # layers load in this order (a building needs its grids for derived columns)
     file_stem: str = ""  # file name under the data dir without extension; defaults to `name`
-    live: bool = False  # kept in the incident store and changed at run time, not read from files
+    live: bool = False  # kept in the live store and changed at run time, not read from files
+    # For a live kind: "module:function" called as function(twin, store) at start-up; it attaches the layer's
+    # service (frame(), select(), version) as twin.live[name].
+    live_service: str = ""
+    optional: bool = False  # a data directory may lack its file: the twin then starts without the layer
     time_field: str | None = None  # the field that OGC `datetime` filters on
     public: bool = True  # False: only staff and admin may list its records
     styles: dict = field(default_factory=dict)  # colour tables keyed by field, each value -> [r, g, b] and labels

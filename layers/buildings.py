@@ -13,7 +13,7 @@ KIND = LayerKind(
     schema=Schema(
         id_field="building_id",
         geometry="Polygon",
-        derived=("grid_code",),
+        derived=("grid_code", "build_decade"),
         fields=(
             Field("building_id", zh="楼栋编号", en="Building id"),
             Field("name", required=False, zh="楼号", en="Name"),

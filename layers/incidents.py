@@ -11,6 +11,7 @@ KIND = LayerKind(
     title_en="Incidents",
     load_order=60,
     live=True,
+    live_service="twin.incidents:attach_incidents",
     time_field="reported_at",
     schema=Schema(
         id_field="incident_id",

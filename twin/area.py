@@ -125,8 +125,7 @@ def _build_index(twin, key) -> AreaIndex:
         state = np.array(
             [states.get(cid, "none") if isinstance(cid, str) else "none" for cid in b["compound_id"]], dtype=object
         )
-    years = pd.to_numeric(b["build_year"], errors="coerce")
-    decade = np.where(years.notna(), (years.fillna(0) // 10 * 10).astype(int).astype(str) + "s", "unknown")
+    decade = b["build_decade"].to_numpy(dtype=object) if "build_decade" in b else np.full(n, "unknown", dtype=object)
     log.info("area index built over %d buildings", n)
     boundary = twin.crs.to_metric(twin.boundary) if twin.boundary is not None else None
     if boundary is not None:

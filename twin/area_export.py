@@ -10,7 +10,7 @@ import logging
 
 import shapely
 
-from .vocab import INCIDENT_CATEGORIES, INCIDENT_STAGES, PROPERTY_STATES
+from .vocab import BUILD_DECADES, INCIDENT_CATEGORIES, INCIDENT_STAGES, PROPERTY_STATES, RISK_LEVELS
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,6 @@ LABELS = {
     "on_site": ("按时到场率", "On site on time"),
     "resolve": ("按时办结率", "Resolved on time"),
     "buildings": ("楼栋数", "Buildings"),
-    "low": ("低风险", "Low risk"),
-    "medium": ("中风险", "Medium risk"),
-    "high": ("高风险", "High risk"),
-    "critical": ("极高风险", "Critical risk"),
 }
 SECTIONS = {
     "area": ("区域", "Area"),
@@ -56,7 +52,13 @@ SECTIONS = {
     "on_time": ("按时率", "On time"),
     "risk": ("风险等级(楼栋)", "Risk level (buildings)"),
 }
-VOCABS = {"property_states": PROPERTY_STATES, "by_stage": INCIDENT_STAGES, "by_category": INCIDENT_CATEGORIES}
+VOCABS = {
+    "property_states": PROPERTY_STATES,
+    "build_decades": BUILD_DECADES,
+    "by_stage": INCIDENT_STAGES,
+    "by_category": INCIDENT_CATEGORIES,
+    "risk": RISK_LEVELS,
+}
 
 
 def _label(key: str, lang: str, vocab: dict | None = None) -> str:
@@ -67,8 +69,6 @@ def _label(key: str, lang: str, vocab: dict | None = None) -> str:
         return LABELS[key][i]
     if key == "none":
         return "无所属小区" if i == 0 else "No compound"
-    if key.endswith("s") and key[:-1].isdigit():
-        return f"{key[:-1]}年代" if i == 0 else key
     return key
 
 
@@ -111,7 +111,7 @@ def figure_rows(fig: dict, lang: str = "zh") -> list[dict]:
     risk = fig.get("risk")
     if risk:
         for lv, v in risk["by_level"].items():
-            add("risk", lv, v)
+            add("risk", lv, v, VOCABS["risk"])
     return rows
 
 

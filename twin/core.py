@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import time
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from . import vocab
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
+from .settings import defaults
 from .spatial import StaticIndex
 from .store import FileStore, Store
 
@@ -52,32 +56,63 @@ class Layer:
 class Twin:
     """A street (or district) loaded into memory: static layers, their indexes, and the live incident service."""
 
-    def __init__(self, layers: dict[str, Layer], kinds: dict, crs: MetricCRS, store: Store | None = None):
+    def __init__(
+        self, layers: dict[str, Layer], kinds: dict, crs: MetricCRS, store: Store | None = None, settings=None
+    ):
         self.layers = layers
+        # The one loaded settings object (twin.settings.load at the entry point); the core never re-reads the
+        # environment: without one given, the declared defaults.
+        self.settings = MappingProxyType(dict(settings) if settings is not None else defaults())
         self.kinds = kinds
         self.crs = crs
         self.store = store
-        self.incidents = None  # the live incident service, attached by twin.incidents when a store is present
+        self.live: dict = {}  # live layer name -> its service, attached at open by the kind's live_service
         boundary = layers["communities"].frame.geometry if "communities" in layers else None
         self.boundary = shapely.union_all(boundary.values) if boundary is not None and len(boundary) else None
+
+    @property
+    def incidents(self):
+        """The live incident service (None without a live store)."""
+        return self.live.get("incidents")
+
+    @incidents.setter
+    def incidents(self, service) -> None:
+        self.live["incidents"] = service
 
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, data_dir=None, kinds: dict | None = None, *, store: Store | None = None, live: bool = True, state_dir=None
+        cls,
+        data_dir=None,
+        kinds: dict | None = None,
+        *,
+        store: Store | None = None,
+        live: bool = True,
+        state_dir=None,
+        settings=None,
     ) -> "Twin":
         """Load every static layer of `kinds` from `store` (a FileStore on `data_dir` by default) and index it."""
         if kinds is None:
             raise InvalidInput("Twin.open needs the layer kinds (use layers.open_twin for the registered ones)")
         store = store or FileStore(data_dir, state_dir=state_dir)
         t0 = time.perf_counter()
-        frames = {k.name: store.read_layer(k) for k in kinds.values() if not k.live}
-        twin = cls.from_frames(frames, kinds, store=store)
+        frames = {}
+        for k in kinds.values():
+            if k.live:
+                continue
+            try:
+                frames[k.name] = store.read_layer(k)
+            except NotFound:
+                if not k.optional:
+                    raise
+                log.info("no %s layer in this data directory (optional): starting without it", k.name)
+        twin = cls.from_frames(frames, kinds, store=store, settings=settings)
         log.info("loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()), time.perf_counter() - t0)
-        if live and any(k.live for k in kinds.values()):
-            from .incidents import attach_incidents
-
-            attach_incidents(twin, store)
+        if live:
+            for k in kinds.values():
+                if k.live and k.live_service:
+                    module, _, function = k.live_service.partition(":")
+                    getattr(importlib.import_module(module), function)(twin, store)  # with twin.settings
         return twin
 
     @classmethod
@@ -88,6 +123,7 @@ class Twin:
         *,
         store: Store | None = None,
         crs: MetricCRS | None = None,
+        settings=None,
     ) -> "Twin":
         """Build a twin from validated WGS84 frames (tests and importers use this directly)."""
         frames = dict(frames)
@@ -104,7 +140,7 @@ class Twin:
             kind = kinds[name]
             version = store.layer_version(kind) if store is not None else _frame_version(frame)
             layers[name] = Layer(kind, frame, StaticIndex(frame.geometry.values, crs), version)
-        return cls(layers, kinds, crs, store)
+        return cls(layers, kinds, crs, store, settings)
 
     # --- access ---------------------------------------------------------------------------------------------
     def layer(self, name: str) -> Layer:
@@ -161,14 +197,25 @@ def _frame_version(frame: gpd.GeoDataFrame) -> str:
     return f"{int(h.sum()) & 0xFFFFFFFFFFFF:x}-{hash(tuple(g)) & 0xFFFFFF:x}"
 
 
+def build_years(buildings: pd.DataFrame, compounds: pd.DataFrame | None) -> pd.Series:
+    """Each building's build year, else its compound's (NaN when neither is known)."""
+    years = pd.to_numeric(buildings["build_year"], errors="coerce")
+    if compounds is not None and "compound_id" in buildings and "build_year" in compounds:
+        of_compound = buildings["compound_id"].map(compounds.set_index("compound_id")["build_year"])
+        years = years.fillna(pd.to_numeric(of_compound, errors="coerce"))
+    return years
+
+
 def derive_columns(frames: dict[str, gpd.GeoDataFrame]) -> None:
-    """Fill columns derived by place: a building's grid, and a household's position, grid, community, compound."""
+    """Fill derived columns: a building's grid and build decade; a household's position, grid, community, compound."""
     b = frames.get("buildings")
     g = frames.get("grids")
     if b is not None and g is not None:
         b = b.copy()
         b["grid_code"] = grid_of_points(b.geometry.representative_point().values, b["community_id"].to_numpy(), g)
         frames["buildings"] = b
+    if b is not None and "build_year" in b.columns:
+        frames["buildings"] = b = b.assign(build_decade=vocab.decade_codes(build_years(b, frames.get("compounds"))))
     h = frames.get("households")
     if h is not None and b is not None:
         pos = pd.Index(b["building_id"]).get_indexer(h["building_id"])

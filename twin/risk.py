@@ -252,7 +252,12 @@ _lock = threading.Lock()
 
 
 def score(twin, now=None, weights=None) -> RiskScores:
-    """Risk of every building, compound and grid of `twin` at `now` (default: the incident clock, to the minute)."""
+    """Risk of every building, compound and grid of `twin` at `now` (default: the incident clock, to the minute).
+
+    Weights default to the twin's RISK_WEIGHTS setting, so the wall, the planner and `twin query` score alike.
+    """
+    if weights is None:
+        weights = getattr(twin, "settings", {}).get("RISK_WEIGHTS")
     w = weights if isinstance(weights, dict) and "levels" in weights else parse_weights(weights)
     service = getattr(twin, "incidents", None)
     if now is None:

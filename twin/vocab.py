@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
+
 # Property-management state of a compound (物业状态): the colour that matters most.
 PROPERTY_STATES = {
     "company": ("物业公司", "Property company"),
@@ -84,6 +87,79 @@ SIX_NOS = {
     "no_petition": ("无信访", "No petitions"),
     "no_fire_hazard": ("无消防隐患", "No fire hazards"),
 }
+
+# Risk levels of a building, compound or grid (twin.risk), lowest first.
+RISK_LEVELS = {
+    "low": ("低", "Low"),
+    "medium": ("中", "Medium"),
+    "high": ("高", "High"),
+    "critical": ("极高", "Critical"),
+}
+
+# Factors of the risk model (twin.risk.DEFAULT_WEIGHTS), as shown beside a score.
+RISK_FACTORS = {
+    "property_state": ("物业状态", "Property state"),
+    "no_owners_committee": ("无业委会", "No owners' committee"),
+    "build_age": ("房龄", "Building age"),
+    "elderly_alone": ("独居老人", "Elderly living alone"),
+    "open_incidents": ("在办事件", "Open incidents"),
+    "overdue_incidents": ("超时事件", "Overdue incidents"),
+    "fire_hazard": ("消防隐患", "Fire hazards"),
+    "flying_line_charging": ("飞线充电", "Flying-line charging"),
+    "repeat_incidents": ("重复投诉", "Repeat incidents"),
+}
+
+# Build decades: one set of bins for every page and answer (the year is the building's, else its compound's).
+DECADE_EDGES = (1970, 1980, 1990, 2000, 2010, 2020)
+BUILD_DECADES = {
+    "pre1970": ("1970年前", "Before 1970"),
+    "1970s": ("1970年代", "1970s"),
+    "1980s": ("1980年代", "1980s"),
+    "1990s": ("1990年代", "1990s"),
+    "2000s": ("2000年代", "2000s"),
+    "2010s": ("2010年代", "2010s"),
+    "2020s": ("2020年后", "2020 on"),
+    "unknown": ("年代不详", "Unknown"),
+}
+
+# Share of special-care households (elderly living alone, key groups) in a building, in bins; fewer than
+# twin.access.SUPPRESS_BELOW such households is always the first bin, whatever the share.
+CARE_EDGES = (0.10, 0.20, 0.35)
+CARE_BINS = {
+    "hidden": ("不足3户（不显示）", "Under 3 households (hidden)"),
+    "under_10": ("10%以下", "Under 10%"),
+    "10_20": ("10%–20%", "10–20%"),
+    "20_35": ("20%–35%", "20–35%"),
+    "35_up": ("35%及以上", "35% and more"),
+}
+
+
+def decade_codes(years) -> np.ndarray:
+    """The BUILD_DECADES code of each build year (NaN → "unknown")."""
+    years = pd.to_numeric(pd.Series(years), errors="coerce").to_numpy(dtype=float)
+    codes = np.asarray(list(BUILD_DECADES), dtype=object)
+    out = codes[np.digitize(np.nan_to_num(years), DECADE_EDGES)]
+    out[np.isnan(years)] = "unknown"
+    return out
+
+
+def tables() -> dict:
+    """Every vocabulary as code → [zh, en], as pages receive them (Twin.label in web/static/common.js)."""
+    named = {
+        "property_states": PROPERTY_STATES,
+        "building_uses": BUILDING_USES,
+        "grid_types": GRID_TYPES,
+        "incident_sources": INCIDENT_SOURCES,
+        "incident_stages": INCIDENT_STAGES,
+        "escalation_levels": ESCALATION_LEVELS,
+        "incident_categories": INCIDENT_CATEGORIES,
+        "six_nos": SIX_NOS,
+        "risk_levels": RISK_LEVELS,
+        "risk_factors": RISK_FACTORS,
+        "build_decades": BUILD_DECADES,
+        "care_bins": CARE_BINS,
+    }
+    return {name: {code: list(entry[:2]) for code, entry in table.items()} for name, table in named.items()}
 
 
 def label(table: dict, code: str, lang: str = "zh") -> str:

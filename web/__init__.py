@@ -18,14 +18,15 @@ BLUEPRINTS = ("assets", "features", "open311", "sensors", "reports", "care", "da
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: settings from defaults/file/env overridden by `config`; the twin loaded once (or `TWIN`)."""
     app = Flask(__name__)
-    app.config.update(settings.load(config))
+    app.config.update(settings.load(config))  # the one load; the twin gets the same values as twin.settings
     app.json.ensure_ascii = False  # Chinese stays readable in JSON bodies
     app.json.sort_keys = False
     twin = app.config.get("TWIN")
     if twin is None:
         from layers import open_twin
 
-        twin = open_twin(app.config["DATA_DIR"], state_dir=app.config.get("STATE_DIR"))
+        loaded = {s.name: app.config[s.name] for s in settings.SETTINGS}
+        twin = open_twin(app.config["DATA_DIR"], state_dir=app.config.get("STATE_DIR"), settings=loaded)
     app.extensions["twin"] = twin
     from . import errors
 

@@ -14,7 +14,6 @@ Nothing here carries personal data: counts of special-care households below 3 ar
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import numpy as np
 import pandas as pd
@@ -45,8 +44,8 @@ STATES = tuple(vocab.PROPERTY_STATES)
 STAGES = tuple(vocab.INCIDENT_STAGES)
 CATEGORIES = tuple(vocab.INCIDENT_CATEGORIES)
 OPEN_STAGES = tuple(s for s in STAGES if s not in DONE_STAGES)
-DECADE_EDGES = (1970, 1980, 1990, 2000, 2010, 2020)  # → 7 bins: before 1970, 1970s, ..., 2020 and later
-CARE_EDGES = (0.10, 0.20, 0.35)  # share of special-care households → bins 1..4 (0 = fewer than 3 households)
+DECADES = tuple(d for d in vocab.BUILD_DECADES if d != "unknown")  # "unknown" travels as NONE
+CARE_EDGES = vocab.CARE_EDGES
 
 PAGE_STRINGS = {
     "zh": {"app_title": "社区数字孪生"},
@@ -61,22 +60,6 @@ def page_lang() -> str:
     return lang if lang in LANGS else "zh"
 
 
-@lru_cache(maxsize=1)
-def vocab_tables() -> dict:
-    """Every vocabulary as code → [zh, en] for scripts (Twin.label)."""
-    tables = {
-        "property_states": vocab.PROPERTY_STATES,
-        "building_uses": vocab.BUILDING_USES,
-        "grid_types": vocab.GRID_TYPES,
-        "incident_sources": vocab.INCIDENT_SOURCES,
-        "incident_stages": vocab.INCIDENT_STAGES,
-        "escalation_levels": vocab.ESCALATION_LEVELS,
-        "incident_categories": vocab.INCIDENT_CATEGORIES,
-        "six_nos": vocab.SIX_NOS,
-    }
-    return {name: {code: list(entry[:2]) for code, entry in table.items()} for name, table in tables.items()}
-
-
 def page_config(lang: str) -> dict:
     """What base.html hands to scripts as Twin.config: language, refresh, base map, vocabularies, strings."""
     cfg = current_app.config
@@ -85,7 +68,7 @@ def page_config(lang: str) -> dict:
         "refreshSeconds": max(1, int(cfg.get("REFRESH_SECONDS") or 30)),
         "tileUrl": cfg.get("TILE_URL") or "",
         "tileCrs": (cfg.get("TILE_CRS") or "wgs84").lower(),
-        "vocab": vocab_tables(),
+        "vocab": vocab.tables(),
         "strings": PAGE_STRINGS[lang],
     }
 
@@ -167,7 +150,7 @@ def buildings_geojson():
 def risk_bin():
     """Risk score, level and top factors of every building (in buildings.bin order), TWB1."""
     twin = get_twin()
-    scores = risk.score(twin, weights=current_app.config.get("RISK_WEIGHTS"))
+    scores = risk.score(twin)
     return send(_cache().get("risk.bin", scores.key, lambda: Blob.of(encode_risk(twin, scores), "r", scores.key)))
 
 
@@ -213,9 +196,8 @@ def building_attributes(twin) -> pd.DataFrame:
     comp = c.set_index("compound_id")
     pos = pd.Index(c["compound_id"]).get_indexer(b["compound_id"])
     state = b["compound_id"].map(comp["state"]).map({s: i for i, s in enumerate(STATES)})
-    year = pd.to_numeric(b["build_year"], errors="coerce")
-    year = year.fillna(pd.to_numeric(b["compound_id"].map(comp["build_year"]), errors="coerce"))
-    decade = np.where(year.isna(), NONE, np.digitize(year.fillna(0).to_numpy(), DECADE_EDGES))
+    decade = pd.Index(DECADES).get_indexer(b["build_decade"]) if "build_decade" in b else np.full(len(b), -1)
+    decade = np.where(decade < 0, NONE, decade)
     households = pd.to_numeric(b["households"], errors="coerce").fillna(0).to_numpy()
     floors = pd.to_numeric(b["floors"], errors="coerce").fillna(1).to_numpy()
     height = pd.to_numeric(b["height_m"], errors="coerce")
@@ -270,8 +252,6 @@ def encode_buildings(twin) -> bytes:
         "names": a["name"].tolist(),
         "compounds": compound_names(twin),
         "states": list(STATES),
-        "decades": len(DECADE_EDGES) + 1,
-        "care_edges": list(CARE_EDGES),
     }
     rings = quantized_rings(coords, starts, origin)
     arrays = {

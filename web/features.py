@@ -243,7 +243,7 @@ class LiveSource(Source):
         self.restricted = not kind.public
 
     def service(self, twin):
-        return getattr(twin, self.id)
+        return twin.live[self.id]
 
     def version(self, twin) -> str:
         return str(self.service(twin).version)
@@ -381,12 +381,10 @@ def catalogue(twin) -> list[Source]:
     """Every collection of the twin: each registered layer kind, then the household-count views."""
 
     def build():
-        from layers import REGISTRY
-
         sources: list[Source] = []
-        for kind in REGISTRY.values():
+        for kind in twin.kinds.values():
             if kind.live:
-                if getattr(twin, kind.name, None) is not None:
+                if twin.live.get(kind.name) is not None:
                     sources.append(LiveSource(kind))
                 else:
                     log.warning("live layer %s has no service on this twin; not served", kind.name)

@@ -40,18 +40,6 @@ MAX_BODY = 256 * 1024  # a 4,000-character description is at most ~36 KB form-en
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-@bp.record_once
-def _configure(state) -> None:
-    """Apply the app's DEADLINES and TIMEZONE settings to the twin's incident service."""
-    from twin.incidents.deadlines import Deadlines
-
-    twin = state.app.extensions.get("twin")
-    service = getattr(twin, "incidents", None)
-    if service is not None:
-        service.deadlines = Deadlines.parse(state.app.config.get("DEADLINES"))
-        service.timezone = state.app.config.get("TIMEZONE") or service.timezone
-
-
 def service():
     """The live incident service of the current app."""
     s = get_twin().incidents

@@ -137,8 +137,6 @@ def test_outside_the_street_is_zeros(tiny_twin):
 
 
 def test_swapped_lat_lon_is_refused(tiny_twin):
-    geom = box(40.800, 114.880, 40.803, 114.884)
-    geom["coordinates"] = [[[y, x] for x, y in geom["coordinates"][0]]]
     swapped = {
         "type": "Polygon",
         "coordinates": [[[p[1], p[0]] for p in box(114.880, 40.800, 114.884, 40.803)["coordinates"][0]]],

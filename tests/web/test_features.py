@@ -49,12 +49,11 @@ def test_landing_is_json_by_default_and_links_the_api(client):
 
 def test_landing_gives_the_dashboard_to_a_browser(tiny_dir, tmp_path):
     app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s")})
-    if "dashboard.page" not in app.view_functions:
-        app.add_url_rule("/dashboard", "dashboard.page", lambda: "<!doctype html><title>wall</title>")
     client = app.test_client()
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     for r in (client.get("/", headers={"Accept": browser}), client.get("/?f=html")):
         assert r.status_code == 200 and r.mimetype == "text/html"
+        assert 'id="twin-config"' in r.get_data(as_text=True) and "dashboard.js" in r.get_data(as_text=True)
     assert client.get("/").mimetype == "application/json"
 
 

@@ -80,9 +80,13 @@ def test_post_then_read_back(client, app):
     assert "contact_phone" not in lst[0]["extended_attributes"]
 
 
-def test_json_body_is_accepted(client):
+def test_json_body_is_accepted(client, app):
     r = client.post("/open311/v2/requests.json", json=GOOD)
     assert r.status_code == 201
+    [ack] = r.get_json()
+    stored_row = app.extensions["twin"].incidents.get(ack["service_request_id"])
+    assert stored_row["category"] == GOOD["service_code"] and stored_row["grid_code"] == GA1
+    assert stored_row["description"] == GOOD["description"] and stored(app) == 1
 
 
 def test_list_filters_and_paging(client):

@@ -11,8 +11,10 @@ log = logging.getLogger(__name__)
 
 
 def attach_incidents(twin, store, clock=None, config: dict | None = None):
-    """Open the incident store beside `store`'s layers, import the seed file once, attach the live service."""
-    from twin import settings
+    """Open the incident store beside `store`'s layers, import the seed file once, attach the live service.
+
+    Settings (DEADLINES, TIMEZONE, DEMO_REBASE) come from `twin.settings`, overlaid by `config` (tests).
+    """
     from twin.store import default_data_dir
 
     from .seed import import_seed, seed_file
@@ -22,7 +24,7 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
     if store is None:
         twin.incidents = None
         return None
-    cfg = settings.load(config)
+    cfg = {**twin.settings, **{k.upper(): v for k, v in (config or {}).items()}}
     db = SqliteIncidentStore(store.sqlite_path())
     path = seed_file(twin, store)
     if path is not None and db.count() == 0:

@@ -27,12 +27,7 @@
     zh: {
       legend_property: "物业状态", legend_risk: "风险等级", legend_decade: "建成年代", legend_care: "特殊关爱户占比",
       legend_incidents: "事件（近30天及在办）", legend_overdue: "超时未办", legend_grid: "网格边界",
-      legend_hex: "事件密度", unknown: "未知", care_0: "不足3户（不显示）", care_1: "10%以下", care_2: "10%–20%",
-      care_3: "20%–35%", care_4: "35%及以上", decade_0: "1970年前", decade_last: "2020年后", decade_n: "{d}年代",
-      level_low: "低", level_medium: "中", level_high: "高", level_critical: "极高",
-      f_property_state: "物业状态", f_no_owners_committee: "无业委会", f_build_age: "房龄",
-      f_elderly_alone: "独居老人", f_open_incidents: "在办事件", f_overdue_incidents: "超时事件",
-      f_fire_hazard: "消防隐患", f_flying_line_charging: "飞线充电", f_repeat_incidents: "重复投诉",
+      legend_hex: "事件密度", unknown: "未知",
       tt_compound: "小区", tt_floors: "层数", tt_households: "户数", tt_property: "物业", tt_risk: "风险",
       tt_decade: "年代", tt_factors: "主要风险因素", tt_points: "{n}分", tt_stage: "阶段", tt_category: "类别",
       tt_reported: "上报", tt_overdue: "已超时", tt_grid: "网格", tt_count: "事件数",
@@ -45,13 +40,6 @@
       legend_property: "Property management", legend_risk: "Risk level", legend_decade: "Build decade",
       legend_care: "Share of special-care households", legend_incidents: "Incidents (open and last 30 days)",
       legend_overdue: "Overdue", legend_grid: "Grid boundary", legend_hex: "Incident density", unknown: "Unknown",
-      care_0: "Under 3 households (hidden)", care_1: "Under 10%", care_2: "10–20%", care_3: "20–35%",
-      care_4: "35% and more", decade_0: "Before 1970", decade_last: "2020 on", decade_n: "{d}s",
-      level_low: "Low", level_medium: "Medium", level_high: "High", level_critical: "Critical",
-      f_property_state: "Property state", f_no_owners_committee: "No owners' committee", f_build_age: "Building age",
-      f_elderly_alone: "Elderly living alone", f_open_incidents: "Open incidents",
-      f_overdue_incidents: "Overdue incidents", f_fire_hazard: "Fire hazards",
-      f_flying_line_charging: "Flying-line charging", f_repeat_incidents: "Repeat incidents",
       tt_compound: "Compound", tt_floors: "Floors", tt_households: "Households", tt_property: "Property",
       tt_risk: "Risk", tt_decade: "Built", tt_factors: "Top risk factors", tt_points: "{n} pts", tt_stage: "Stage",
       tt_category: "Category", tt_reported: "Reported", tt_overdue: "Overdue", tt_grid: "Grid", tt_count: "Incidents",
@@ -204,26 +192,24 @@
   const CARE_COLORS = [DIM, P.density[1], P.density[3], P.density[5], P.density[6]];
   const STATE_COLORS = () => S.buildings.states.map((s) => P.property_states[s]);
 
-  function decadeLabel(i, bins) {
-    if (i === 0) return t("decade_0");
-    if (i === bins - 1) return t("decade_last");
-    return t("decade_n", { d: 1960 + 10 * i });
-  }
+  // Bin codes in the order of the index each building carries (labels: twin/vocab.py, served in Twin.config).
+  const DECADE_CODES = Object.keys(Twin.config.vocab.build_decades).filter((c) => c !== "unknown");
+  const CARE_CODES = Object.keys(Twin.config.vocab.care_bins);
+  const decadeLabel = (i) => Twin.label("build_decades", DECADE_CODES[i]);
 
   // Classes of the current mode: {title, colors[k], labels[k], classOf(i) -> k or NONE}.
   function classes() {
     const b = S.buildings;
     if (S.mode === "risk" && S.risk && S.risk.n === b.n) {
-      return { title: t("legend_risk"), colors: LEVEL_COLORS, labels: C.levels.map((lv) => t("level_" + lv)),
+      return { title: t("legend_risk"), colors: LEVEL_COLORS, labels: C.levels.map((lv) => Twin.label("risk_levels", lv)),
                classOf: (i) => S.risk.level[i] };
     }
     if (S.mode === "decade") {
-      const k = P.decades.length;
-      return { title: t("legend_decade"), colors: P.decades, labels: P.decades.map((_, i) => decadeLabel(i, k)),
+      return { title: t("legend_decade"), colors: P.decades, labels: DECADE_CODES.map((_, i) => decadeLabel(i)),
                classOf: (i) => b.decade[i] };
     }
     if (S.mode === "care") {
-      return { title: t("legend_care"), colors: CARE_COLORS, labels: [0, 1, 2, 3, 4].map((i) => t("care_" + i)),
+      return { title: t("legend_care"), colors: CARE_COLORS, labels: CARE_CODES.map((c) => Twin.label("care_bins", c)),
                classOf: (i) => b.care[i] };
     }
     return { title: t("legend_property"), colors: STATE_COLORS(), labels: b.states.map((s) => Twin.label("property_states", s)),
@@ -414,15 +400,15 @@
       const s = b.states[b.state[i]];
       html += row(t("tt_property"), chip(P.property_states[s], Twin.label("property_states", s)));
     }
-    if (b.decade[i] !== NONE) html += row(t("tt_decade"), esc(decadeLabel(b.decade[i], P.decades.length)));
+    if (b.decade[i] !== NONE) html += row(t("tt_decade"), esc(decadeLabel(b.decade[i])));
     if (r && r.n === b.n) {
       const lv = r.levels[r.level[i]];
-      html += row(t("tt_risk"), chip(P.risk_levels[lv], `${r.score[i]} · ${t("level_" + lv)}`));
+      html += row(t("tt_risk"), chip(P.risk_levels[lv], `${r.score[i]} · ${Twin.label("risk_levels", lv)}`));
       const items = [];
       for (let j = 0; j < 3; j++) {
         const f = r.factor[3 * i + j];
         if (f === NONE || !r.points[3 * i + j]) continue;
-        items.push(`<li>${esc(t("f_" + r.factors[f]))} <b>${esc(t("tt_points", { n: r.points[3 * i + j] }))}</b></li>`);
+        items.push(`<li>${esc(Twin.label("risk_factors", r.factors[f]))} <b>${esc(t("tt_points", { n: r.points[3 * i + j] }))}</b></li>`);
       }
       if (items.length) html += `<div class="tt-sub">${esc(t("tt_factors"))}</div><ul>${items.join("")}</ul>`;
     }

@@ -16,13 +16,12 @@
       pl_sec_buildings: "楼栋", pl_b_count: "楼栋数", pl_floor_area: "建筑面积（平方米）",
       pl_sec_people: "人口", pl_households: "户数", pl_population: "人口", pl_elderly_alone: "独居老人",
       pl_floating: "流动人口户", pl_key_group: "重点人群户",
-      pl_sec_states: "物业状态（楼栋数）", pl_sec_decades: "建成年代（楼栋数）", pl_decade: "{d}年代",
-      pl_unknown_decade: "年代不详", pl_no_compound: "无所属小区",
+      pl_sec_states: "物业状态（楼栋数）", pl_sec_decades: "建成年代（楼栋数）",
+      pl_no_compound: "无所属小区",
       pl_sec_compounds: "小区", pl_c_count: "涉及小区", pl_c_whole: "完全在区域内", pl_c_partly: "部分在区域内",
       pl_sec_incidents: "事件", pl_i_total: "事件总数", pl_i_open: "未办结", pl_i_overdue: "超时未办",
       pl_closure: "办结率", pl_accept: "按时受理率", pl_on_site: "按时到场率", pl_resolve: "按时办结率",
       pl_sec_categories: "事件类别", pl_sec_risk: "风险等级（楼栋数）",
-      pl_low: "低风险", pl_medium: "中风险", pl_high: "高风险", pl_critical: "极高风险",
       pl_suppressed: "<3", pl_note_suppressed: "少于 3 人/户的数字不公开（显示为 <3）；工作人员输入令牌后可见。",
       pl_note_repaired: "区域 {slot} 的多边形有自相交，已自动修复（{reason}）。",
       pl_note_rule: "跨边界楼栋{rule}计入。", pl_compounds_in: "区域 {slot} 涉及的小区",
@@ -39,14 +38,13 @@
       pl_sec_buildings: "Buildings", pl_b_count: "Buildings", pl_floor_area: "Floor area (m²)",
       pl_sec_people: "People", pl_households: "Households", pl_population: "Population",
       pl_elderly_alone: "Elderly living alone", pl_floating: "Floating households", pl_key_group: "Key-group households",
-      pl_sec_states: "Property management (buildings)", pl_sec_decades: "Build decade (buildings)", pl_decade: "{d}s",
-      pl_unknown_decade: "unknown", pl_no_compound: "No compound",
+      pl_sec_states: "Property management (buildings)", pl_sec_decades: "Build decade (buildings)",
+      pl_no_compound: "No compound",
       pl_sec_compounds: "Compounds", pl_c_count: "Compounds touched", pl_c_whole: "wholly inside",
       pl_c_partly: "partly inside",
       pl_sec_incidents: "Incidents", pl_i_total: "Incidents", pl_i_open: "Open", pl_i_overdue: "Overdue",
       pl_closure: "Closure rate", pl_accept: "Accepted on time", pl_on_site: "On site on time",
       pl_resolve: "Resolved on time", pl_sec_categories: "Incident categories", pl_sec_risk: "Risk level (buildings)",
-      pl_low: "Low", pl_medium: "Medium", pl_high: "High", pl_critical: "Critical",
       pl_suppressed: "<3", pl_note_suppressed: "Counts under 3 people or households are not shown (<3); staff see them with a token.",
       pl_note_repaired: "Area {slot} crossed itself and was repaired ({reason}).",
       pl_note_rule: "Buildings on the edge counted {rule}.", pl_compounds_in: "Compounds in area {slot}",
@@ -370,8 +368,9 @@
       out.push(["property_states." + k, label, mix(`property_states.${k}.buildings`), "num", P.property_states[k]]);
     }
     out.push(["section", t("pl_sec_decades")]);
-    for (const k of keys("build_decades").sort()) {
-      const label = k === "unknown" ? t("pl_unknown_decade") : t("pl_decade", { d: k.replace(/s$/, "") });
+    const decadeOrder = Object.keys(Twin.config.vocab.build_decades);
+    for (const k of keys("build_decades").sort((a, b) => decadeOrder.indexOf(a) - decadeOrder.indexOf(b))) {
+      const label = Twin.label("build_decades", k);
       out.push(["build_decades." + k, label, mix(`build_decades.${k}.buildings`), "num"]);
     }
     out.push(["section", t("pl_sec_compounds")],
@@ -397,7 +396,7 @@
     }
     function total(k) { return figs.reduce((s, f) => s + (at(`incidents.by_category.${k}`)(f) || 0), 0); }
     out.push(["section", t("pl_sec_risk")]);
-    for (const lv of RISK_LEVELS) out.push(["risk.by_level." + lv, t("pl_" + lv), at("risk.by_level." + lv), "num",
+    for (const lv of RISK_LEVELS) out.push(["risk.by_level." + lv, Twin.label("risk_levels", lv), at("risk.by_level." + lv), "num",
                                             P.risk_levels[lv]]);
     return out;
   }
