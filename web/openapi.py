@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from .http import CRS84
+from . import crs
+from .crs import CRS84
 
 log = logging.getLogger(__name__)
 
@@ -233,8 +234,13 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 "required": False,
                 "style": "form",
                 "explode": False,
-                "description": "minLon,minLat,maxLon,maxLat in WGS84 (CRS84) degrees",
-                "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+                "description": "minLon,minLat,maxLon,maxLat in WGS84 (CRS84) degrees, or six numbers with the "
+                "minimum and maximum height third and sixth (heights are ignored: the data are 2D). Longitudes lie in "
+                "[-180, 180] and latitudes in [-90, 90]; minLat <= maxLat; minLon > maxLon is a box across the "
+                "antimeridian. With bbox-crs the numbers are in that CRS and its axis order: EPSG:4490 and "
+                "EPSG:4326 latitude first within the same ranges, EPSG:3857 metres within "
+                "[-20037508.34, 20037508.34] easting and [-20048966.1, 20048966.1] northing. Anything else is a 400.",
+                "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
             },
             "limit": {
                 "name": "limit",
@@ -279,8 +285,9 @@ def _components(default_limit: int, max_limit: int) -> dict:
                     "required": False,
                     "style": "form",
                     "explode": False,
-                    "description": f"{what} (OGC API – Features Part 2, as GDAL sends it); only CRS84 is served",
-                    "schema": {"type": "string", "enum": [CRS84]},
+                    "description": f"{what} (OGC API – Features Part 2); CRS84 when absent. EPSG:4490 (CGCS2000) "
+                    "and EPSG:4326 are latitude first, EPSG:3857 is easting, northing in metres",
+                    "schema": {"type": "string", "enum": crs.URIS, "default": CRS84},
                 }
                 for name, what in (("crs", "CRS of the response"), ("bbox-crs", "CRS of bbox"))
             },
