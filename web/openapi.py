@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 
 from . import crs
@@ -62,6 +64,8 @@ def _collection_paths(s) -> dict:
         _ref("parameters", "f"),
         _ref("parameters", "crs"),
         _ref("parameters", "bbox-crs"),
+        _ref("parameters", "filter"),
+        _ref("parameters", "filter-lang"),
     ]
     if s.time_field:
         params.append(_ref("parameters", "datetime"))
@@ -291,6 +295,25 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 }
                 for name, what in (("crs", "CRS of the response"), ("bbox-crs", "CRS of bbox"))
             },
+            "filter": {
+                "name": "filter",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "CQL2 text over the queryables: comparisons (= <> < <= > >=), BETWEEN, IN, IS NULL, "
+                "AND, OR, NOT, e.g. category = 'fire_hazard' AND stage = 'reported'",
+                "schema": {"type": "string", "maxLength": 2000},
+            },
+            "filter-lang": {
+                "name": "filter-lang",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "language of filter",
+                "schema": {"type": "string", "enum": ["cql2-text"], "default": "cql2-text"},
+            },
             "featureId": {
                 "name": "featureId",
                 "in": "path",
@@ -307,6 +330,9 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 (403, "the token's role may not see this"),
                 (404, "no such collection or feature"),
                 (406, "cannot answer in the requested media type"),
+                (405, "method not allowed (the Allow header lists the allowed ones)"),
+                (409, "not allowed in the current state (e.g. an illegal stage change)"),
+                (413, "the body is larger than the service accepts"),
             )
         },
         "securitySchemes": {
@@ -314,7 +340,8 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 "type": "http",
                 "scheme": "bearer",
                 "description": "token from the street office; none means public",
-            }
+            },
+            "sensorKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "a sensor key"},
         },
     }
 
@@ -366,6 +393,11 @@ def document(sources, server_url: str, default_limit: int, max_limit: int) -> di
     }
     for s in sources:
         paths.update(_collection_paths(s))
+        paths[f"/collections/{s.id}/queryables"] = _queryables_path(s)
+    components = _components(default_limit, max_limit)
+    for module in blueprint_docs():
+        paths.update(module.paths())
+        components["schemas"].update(getattr(module, "SCHEMAS", {}))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -380,5 +412,32 @@ def document(sources, server_url: str, default_limit: int, max_limit: int) -> di
         "security": [{}, {"bearer": []}],
         "tags": [{"name": "service"}] + [{"name": s.id, "description": s.title_en} for s in sources],
         "paths": paths,
-        "components": _components(default_limit, max_limit),
+        "components": components,
+    }
+
+
+def blueprint_docs() -> list:
+    """The web.apidoc module of each registered blueprint that has one (one module per blueprint)."""
+    from . import BLUEPRINTS
+
+    names = [f"{__package__}.apidoc.{name}" for name in BLUEPRINTS if name != "features"]
+    return [importlib.import_module(n) for n in names if importlib.util.find_spec(n) is not None]
+
+
+def _queryables_path(s) -> dict:
+    return {
+        "get": {
+            "tags": [s.id],
+            "summary": f"{s.title_zh} {s.title_en}: the properties that may be filtered on (JSON Schema)",
+            "operationId": f"queryables-{s.id}",
+            "parameters": [_ref("parameters", "f")],
+            "responses": {
+                "200": {
+                    "description": "JSON Schema of the queryable properties",
+                    "content": {"application/schema+json": {"schema": {"type": "object", "required": ["properties"]}}},
+                },
+                "304": {"description": "not modified"},
+                **_errors(400, 401, 403, 404, 406),
+            },
+        }
     }
