@@ -79,7 +79,7 @@ def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
 
 
 @contextlib.contextmanager
-def twin_serve(command: list[str], env: dict | None = None, timeout: float = 120):
+def twin_serve(command: list[str], env: dict | None = None, timeout: float = 120, cwd=None):
     """Run `twin serve --port 0 ...` (`command`) as a subprocess; yield its base URL once it says it is serving."""
     import os
     import re
@@ -90,7 +90,8 @@ def twin_serve(command: list[str], env: dict | None = None, timeout: float = 120
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **(env or {})} if env is None or "PATH" not in env else env,
+        cwd=cwd,
     )
     lines: list[str] = []
     found = threading.Event()
