@@ -44,3 +44,36 @@ OSM = [
         box(114.8850, 40.8010, 114.8853, 40.8013),
     ),
 ]
+
+
+def multipolygon(*boxes: dict) -> dict:
+    """A GeoJSON MultiPolygon of the given box Polygons."""
+    return {"type": "MultiPolygon", "coordinates": [b["coordinates"] for b in boxes]}
+
+
+# One feature holding three footprints in compound C1 and one single footprint in C3 (as the Shenzhen file ships).
+MULTI = [
+    feature(
+        {"id": "SZ-1", "building": "residential", "building:levels": "6"},
+        multipolygon(
+            box(114.8807, 40.8010, 114.8810, 40.8013),
+            box(114.8811, 40.8018, 114.8814, 40.8021),
+            box(114.8807, 40.8015, 114.8808, 40.8016),
+        ),
+    ),
+    feature({"id": "SZ-2", "building": "retail", "building:levels": "2"}, box(114.8850, 40.8010, 114.8853, 40.8013)),
+]
+
+# OSM extract with old start dates and building types outside the mapping (all in compound C1/C2 of the tiny street).
+OLD_OSM = [
+    feature({"@id": "way/11", "building": "house", "start_date": "1763"}, box(114.8807, 40.8010, 114.8810, 40.8013)),
+    feature(
+        {"@id": "way/12", "building": "apartments", "start_date": "1898-05", "building:levels": "4"},
+        box(114.8811, 40.8018, 114.8814, 40.8021),
+    ),
+    feature(
+        {"@id": "way/13", "building": "parking", "building:levels": "9"}, box(114.8828, 40.8010, 114.8831, 40.8013)
+    ),
+    feature({"@id": "way/14", "building": "garage"}, box(114.8807, 40.8015, 114.8808, 40.8016)),
+    feature({"@id": "way/15", "building": "yes"}, box(114.8829, 40.8015, 114.8830, 40.8016)),
+]
