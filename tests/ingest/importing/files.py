@@ -77,3 +77,43 @@ OLD_OSM = [
     feature({"@id": "way/14", "building": "garage"}, box(114.8807, 40.8015, 114.8808, 40.8016)),
     feature({"@id": "way/15", "building": "yes"}, box(114.8829, 40.8015, 114.8830, 40.8016)),
 ]
+
+
+# A 311 export from another system (NYC-style columns and codes) at the tiny street, and the map that fits it.
+FOREIGN_311 = [
+    {
+        "Unique Key": "NY1",
+        "Created Date": "11/01/2025 09:30:00",
+        "Complaint Type": "Dirty Conditions",
+        "Channel": "PHONE",
+        "Status": "Open",
+        "Longitude": "114.8808",
+        "Latitude": "40.8011",
+    },
+    {
+        "Unique Key": "NY2",
+        "Created Date": "11/02/2025 18:05:00",
+        "Complaint Type": "Illegal Construction",
+        "Channel": "MOBILE",
+        "Status": "",
+        "Longitude": "114.8866",
+        "Latitude": "40.8011",
+    },
+]
+FOREIGN_MAP = {
+    "columns": {
+        "Unique Key": "incident_id",
+        "Created Date": "reported_at",
+        "Complaint Type": "category",
+        "Channel": "source",
+        "Status": "stage",
+        "Longitude": "lon",
+        "Latitude": "lat",
+    },
+    "values": {
+        "category": {"Dirty Conditions": "garbage", "Illegal Construction": "illegal_structure"},
+        "source": {"PHONE": "hotline_12345", "MOBILE": "app"},
+        "stage": {"Open": "reported", "": "reported"},
+        "level": {"": "grid"},
+    },
+}
