@@ -420,7 +420,12 @@ def test_incidents_collection_with_temporal_extent(incidents_api):
     ],
 )
 def test_incident_items_by_time_place_and_property(incidents_api, query, expected):
-    r = incidents_api.get(f"/collections/incidents/items?{query}")
+    assert_incidents(incidents_api, query, expected)
+
+
+def assert_incidents(client, query, expected):
+    """The incidents `query` selects are exactly `expected`, in order, and numberMatched agrees."""
+    r = client.get(f"/collections/incidents/items?{query}")
     assert r.status_code == 200, r.json
     assert ids(r.json) == expected and r.json["numberMatched"] == len(expected)
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.tiny import GA1, GA2, GB1
-from tests.web.test_features import TOKENS, ContractIncidents, _incident, bearer, ids
+from tests.web.test_features import TOKENS, ContractIncidents, _incident, assert_incidents, bearer, ids
 from web import create_app
 
 
@@ -73,9 +73,7 @@ def api_admin(tiny_dir, tmp_path):
     ],
 )
 def test_filters_select_by_property(incidents, query, expected):
-    r = incidents.get(f"/collections/incidents/items?{query}")
-    assert r.status_code == 200, r.json
-    assert ids(r.json) == expected and r.json["numberMatched"] == len(expected)
+    assert_incidents(incidents, query, expected)
 
 
 def test_a_filter_keeps_to_what_the_caller_may_see(client):
