@@ -244,7 +244,13 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 "antimeridian. With bbox-crs the numbers are in that CRS and its axis order: EPSG:4490 and "
                 "EPSG:4326 latitude first within the same ranges, EPSG:3857 metres within "
                 "[-20037508.34, 20037508.34] easting and [-20048966.1, 20048966.1] northing. Anything else is a 400.",
-                "schema": {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+                "schema": {
+                    "type": "array",
+                    "minItems": 4,
+                    "maxItems": 6,
+                    # the widest range of any served CRS (EPSG:3857 northing); degrees are held to the ranges above
+                    "items": {"type": "number", "minimum": -20048966.1, "maximum": 20048966.1},
+                },
             },
             "limit": {
                 "name": "limit",

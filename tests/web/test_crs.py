@@ -104,6 +104,7 @@ def test_405_names_the_allowed_methods(client):
 def test_openapi_bbox_and_crs_parameters_state_what_is_enforced(client):
     params = client.get("/openapi").json["components"]["parameters"]
     assert params["bbox"]["schema"]["minItems"] == 4 and params["bbox"]["schema"]["maxItems"] == 6
+    assert params["bbox"]["schema"]["items"]["maximum"] == 20048966.1
     assert "[-180, 180]" in params["bbox"]["description"] and "antimeridian" in params["bbox"]["description"]
     assert {CRS84, CGCS2000, MERCATOR} <= set(params["crs"]["schema"]["enum"])
 
