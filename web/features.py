@@ -594,8 +594,8 @@ def items(collection_id: str):
     filterable = source.filterable
     check_params({"f", "bbox", "limit", "offset", "datetime", "crs", "bbox-crs", "filter", "filter-lang", *filterable})
     out_crs = crs.parse_crs(request.args, "crs")
-    box = parse_bbox(request.args.get("bbox"))
-    bbox = crs.bbox_in_crs84(box, crs.parse_crs(request.args, "bbox-crs")) if box else None
+    box, box_crs = parse_bbox(request.args.get("bbox")), crs.parse_crs(request.args, "bbox-crs")
+    bbox = crs.bbox_in_crs84(box, box_crs) if box else None
     cql = filters.parse_filter(request.args, filterable)
     limit = parse_int(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = parse_int(request.args, "offset", 0, 0, None)

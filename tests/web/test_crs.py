@@ -85,6 +85,7 @@ def test_bbox_across_the_antimeridian_is_two_boxes(client):
     [
         ("crs=EPSG:2000", "is not served"),
         ("bbox-crs=EPSG:32650&bbox=1,2,3,4", "is not served"),
+        ("bbox-crs=EPSG:32650", "is not served"),
         ("bbox=200,0,201,1", "[-180, 180]"),
         ("bbox=114.8,40.8,114.9,40.9&bbox-crs=EPSG:4490", "axis 1 lies in [-90, 90]"),
         ("bbox=1e8,0,1e8,1&bbox-crs=EPSG:3857", "axis 1 lies in"),
