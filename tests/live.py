@@ -80,7 +80,10 @@ def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
 
 @contextlib.contextmanager
 def twin_serve(command: list[str], env: dict | None = None, timeout: float = 120, cwd=None):
-    """Run `twin serve --port 0 ...` (`command`) as a subprocess; yield its base URL once it says it is serving."""
+    """Run `twin serve --port 0 ...` (`command`) as a subprocess; yield its base URL once it says it is serving.
+
+    `env` is a whole environment when it has PATH, else variables laid over this process's environment.
+    """
     import os
     import re
     import subprocess
@@ -90,7 +93,7 @@ def twin_serve(command: list[str], env: dict | None = None, timeout: float = 120
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, **(env or {})} if env is None or "PATH" not in env else env,
+        env=env if env and "PATH" in env else {**os.environ, **(env or {})},
         cwd=cwd,
     )
     lines: list[str] = []
