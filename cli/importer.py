@@ -11,7 +11,7 @@ LAYERS = ("buildings", "households", "incidents")  # ingest.importing.LAYERS, wi
 
 
 def register(sub) -> None:
-    """Add `twin import buildings|households|incidents FILE --out DIR [--crs CRS] [--data BASE_DIR] ...`."""
+    """Add `twin import LAYER FILE --out DIR [--crs CRS] [--data BASE_DIR] [--map COL=FIELD ...] [--dry-run] ...`."""
     p = sub.add_parser(
         "import",
         help="import buildings, households or incidents from real data files",
@@ -49,6 +49,23 @@ def register(sub) -> None:
         default=None,
         help="households given by coordinates belong to the building within this many metres (30)",
     )
+    p.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COL=FIELD",
+        help="rename a column (COL=FIELD), map a value (FIELD:VALUE=CODE) or "
+        "fill a blank or absent one (FIELD:=CODE); repeat as needed",
+    )
+    p.add_argument(
+        "--map-file",
+        default=None,
+        metavar="F",
+        help='JSON {"columns": {COL: FIELD}, "values": {FIELD: {VALUE: CODE, "": DEFAULT}}}; --map adds to it',
+    )
+    p.add_argument(
+        "--dry-run", action="store_true", help="read, map, place and check, print the first rows; write nothing"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bars, log lines or report on stdout")
     p.add_argument("--json", action="store_true", help="print the report (or an error) as JSON")
     p.set_defaults(func=run)
@@ -59,9 +76,14 @@ def run(args) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from ingest.importing import Options, import_layer, report_path
+    from ingest.importing.mapping import Mapping
     from ingest.importing.run import SNAP_M
+    from twin import settings
 
     opts = Options(
+        mapping=Mapping.parse(args.map, args.map_file),
+        timezone=settings.load()["TIMEZONE"],
+        dry_run=args.dry_run,
         crs=args.crs,
         layer=args.source_layer,
         skip_bad=args.skip_bad,
@@ -81,5 +103,6 @@ def run(args) -> int:
         print(json.dumps(report.to_dict(), ensure_ascii=False))
     elif not args.quiet:
         print("\n".join(report.lines()))
-        print(f"  report: {report_path(args.out, args.layer)}")
+        if not args.dry_run:
+            print(f"  report: {report_path(args.out, args.layer)}")
     return 0

@@ -24,7 +24,8 @@ KIND = LayerKind(
             Field("units", "int", min=1, max=100, zh="单元数", en="Units"),
             Field("households", "int", min=0, max=10000, zh="户数", en="Households"),
             Field("use", choices=tuple(BUILDING_USES), zh="用途", en="Use"),
-            Field("build_year", "int", min=1900, max=2100, zh="建成年份", en="Build year"),
+            Field("build_year", "int", min=1000, max=2100, zh="建成年份", en="Build year"),
+            Field("source_id", required=False, zh="来源要素", en="Source feature (of a multi-part footprint)"),
         ),
     ),
 )

@@ -76,3 +76,50 @@ def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def twin_serve(command: list[str], env: dict | None = None, timeout: float = 120, cwd=None):
+    """Run `twin serve --port 0 ...` (`command`) as a subprocess; yield its base URL once it says it is serving.
+
+    `env` is a whole environment when it has PATH, else variables laid over this process's environment.
+    """
+    import os
+    import re
+    import subprocess
+
+    proc = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env if env and "PATH" in env else {**os.environ, **(env or {})},
+        cwd=cwd,
+    )
+    lines: list[str] = []
+    found = threading.Event()
+    base: list[str] = []
+
+    def read():
+        for line in proc.stdout:
+            lines.append(line)
+            m = re.search(r"Serving the community twin on (http://[\d.]+:\d+)/", line)
+            if m and not found.is_set():
+                base.append(m.group(1))
+                found.set()
+        found.set()
+
+    reader = threading.Thread(target=read, name="twin-serve-output", daemon=True)
+    reader.start()
+    try:
+        found.wait(timeout)
+        if not base:
+            raise RuntimeError(f"twin serve did not start: {''.join(lines)[-3000:]}")
+        yield base[0]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()

@@ -27,7 +27,13 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", None, str, "Directory of the layer files; the built-in demo street (data/demo) when unset."),
-    Setting("STATE_DIR", None, str, "Directory of the SQLite database of live data; DATA_DIR when unset."),
+    Setting(
+        "STATE_DIR",
+        None,
+        str,
+        "Directory of the SQLite database of live data; when unset, DATA_DIR, or for the built-in demo "
+        "the user's state directory (~/.local/state/community-twin/demo on Linux).",
+    ),
     Setting("HOST", "127.0.0.1", str, "Address `twin serve` listens on."),
     Setting("PORT", 8000, int, "Port `twin serve` listens on."),
     Setting("THREADS", 8, int, "Worker threads of the WSGI server."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 from pathlib import Path
 from typing import Protocol
 
@@ -19,9 +20,25 @@ log = logging.getLogger(__name__)
 READ_ORDER = (".parquet", ".geojson", ".gpkg", ".csv")
 
 
+APP_NAME = "community-twin"
+
+
 def default_data_dir() -> Path:
-    """The built-in demo street shipped under the project's data/ folder."""
-    return Path(__file__).resolve().parents[1] / "data" / "demo"
+    """The built-in demo street: data/demo of a source checkout, else the copy a wheel installs under share/."""
+    checkout = Path(__file__).resolve().parents[1] / "data" / "demo"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / APP_NAME / "demo"
+
+
+def default_state_dir(data_dir: Path) -> Path:
+    """Where live tables go without STATE_DIR: the user's state directory for the built-in demo (its files may
+    be read-only, inside an installed package), else beside the data."""
+    if data_dir.resolve() == default_data_dir().resolve():
+        from platformdirs import user_state_path
+
+        return user_state_path(APP_NAME) / "demo"
+    return data_dir
 
 
 class Store(Protocol):
@@ -47,7 +64,7 @@ class FileStore:
                 f"data directory {self.data_dir} does not exist; create one with `twin demo --out DIR`",
                 data_dir=str(self.data_dir),
             )
-        self.state_dir = Path(state_dir) if state_dir is not None else self.data_dir
+        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir(self.data_dir)
         self._versions: dict[str, str] = {}
 
     def path_of(self, kind) -> Path | None:

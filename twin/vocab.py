@@ -19,6 +19,7 @@ BUILDING_USES = {
     "mixed": ("商住", "Mixed use"),
     "commercial": ("商业", "Commercial"),
     "public": ("公共服务", "Public service"),
+    "ancillary": ("附属用房", "Ancillary (garage, shed, parking, toilets, roof)"),  # never has households
 }
 
 # Functional type of a grid (Xilin's five types).

@@ -55,7 +55,11 @@ def register(app) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
         code = (exc.name or "error").lower().replace(" ", "_")
-        return error_response(exc.code or 500, code, exc.description or exc.name)
+        resp = error_response(exc.code or 500, code, exc.description or exc.name)
+        allow = dict(exc.get_headers()).get("Allow")  # 405 names the methods the resource takes
+        if allow:
+            resp.headers["Allow"] = allow
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

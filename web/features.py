@@ -14,10 +14,11 @@ from twin.access import may_see_incidents, suppress
 from twin.errors import Forbidden, InvalidInput, NotFound
 from twin.schema import Field
 
-from . import get_twin, http
+from . import crs, filters, get_twin, http
 from .auth import current_principal
+from .crs import CRS84
 from .geojson import FeatureEncoder, VersionCache, dumps, feature_collection, geometry_json, iso, point_json
-from .http import CRS84, check_crs, parse_bbox, parse_datetime, parse_equals, parse_int
+from .http import parse_bbox, parse_datetime, parse_equals, parse_int
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +27,20 @@ http.install(bp)
 
 GEOJSON = "application/geo+json"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
+QUERYABLES_REL = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
 ]
 
 
@@ -114,8 +124,11 @@ class Source:
         return text
 
     def select(self, twin, p, *, bbox=None, start=None, end=None, equals=None) -> np.ndarray:
-        """Ascending positions of the rows matching the query that `p` may see."""
-        pos = self._select(twin, bbox, start, end, equals or {})
+        """Ascending positions of the rows matching the query that `p` may see (`bbox`: one box or a list)."""
+        boxes = bbox if isinstance(bbox, list) else [bbox]
+        pos = self._select(twin, boxes[0], start, end, equals or {})
+        for more in boxes[1:]:  # a box across the antimeridian comes as two
+            pos = np.union1d(pos, self._select(twin, more, start, end, equals or {}))
         if self.restricted and p.role != "admin" and p.grids is not None:
             pos = pos[np.isin(self.frame(twin)[self.grid_field].to_numpy(dtype=object)[pos], list(p.grids))]
         return pos
@@ -521,18 +534,19 @@ def collection_doc(twin, source, principal) -> dict:
         "description": source.description(principal),
         "itemType": "feature",
         "extent": {"spatial": {"bbox": [source.bbox(twin)], "crs": CRS84}},
-        "crs": [CRS84],
-        "storageCrs": CRS84,
+        "crs": crs.URIS,
+        "storageCrs": crs.STORAGE.uri,
         "links": [
             link(url(base), "self", "application/json", source.title_zh),
             link(url(base + "/items"), "items", GEOJSON, f"{source.title_zh} (GeoJSON)"),
+            link(url(base + "/queryables"), QUERYABLES_REL, SCHEMA_JSON, "queryables"),
         ],
     }
     interval = source.interval(twin)
     if interval is not None:
         doc["extent"]["temporal"] = {
             "interval": [list(interval)],
-            "trs": "http://www.opengis.net/def/uri/ISO-8601/0/Gregorian",
+            "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian",
         }
     return doc
 
@@ -576,9 +590,11 @@ def items(collection_id: str):
     source = source_of(twin, collection_id)
     source.check_visible(p)
     filterable = source.filterable
-    check_params({"f", "bbox", "limit", "offset", "datetime", "crs", "bbox-crs", *filterable})
-    check_crs(request.args, "crs", "bbox-crs")
-    bbox = parse_bbox(request.args.get("bbox"))
+    check_params({"f", "bbox", "limit", "offset", "datetime", "crs", "bbox-crs", "filter", "filter-lang", *filterable})
+    out_crs = crs.parse_crs(request.args, "crs")
+    box, box_crs = parse_bbox(request.args.get("bbox")), crs.parse_crs(request.args, "bbox-crs")
+    bbox = crs.bbox_in_crs84(box, box_crs) if box else None
+    cql = filters.parse_filter(request.args, filterable)
     limit = parse_int(request.args, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
     offset = parse_int(request.args, "offset", 0, 0, None)
     start = end = None
@@ -596,8 +612,9 @@ def items(collection_id: str):
 
     def build():
         pos = source.select(twin, p, bbox=bbox, start=start, end=end, equals=equals)
+        pos = filters.keep(cql, source.frame(twin), pos)
         page = pos[offset : offset + limit]
-        feats = source.features(twin, p, page)
+        feats = crs.reproject_features(source.features(twin, p, page), out_crs)
         base = f"/collections/{source.id}/items"
         args = {k: v for k, v in request.args.items() if k not in ("offset", "f")}
         links = [
@@ -624,7 +641,7 @@ def items(collection_id: str):
             "links": links,
         }
         resp = Response(feature_collection(feats, meta), mimetype=GEOJSON)
-        resp.headers["Content-Crs"] = f"<{CRS84}>"
+        resp.headers["Content-Crs"] = crs.content_crs(out_crs)
         return resp
 
     return http.conditional(etag, build)
@@ -635,16 +652,16 @@ def item(collection_id: str, feature_id: str):
     """One feature."""
     wants((GEOJSON,))
     check_params({"f", "crs"})
-    check_crs(request.args, "crs")
+    out_crs = crs.parse_crs(request.args, "crs")
     twin, p = get_twin(), current_principal()
     source = source_of(twin, collection_id)
     source.check_visible(p)
     pos = source.position(twin, feature_id)
     source.check_row(twin, p, pos)
-    etag = http.etag_of("item", source.id, source.version(twin), principal_key(p), feature_id)
+    etag = http.etag_of("item", source.id, source.version(twin), principal_key(p), feature_id, out_crs.uri)
 
     def build():
-        feature = source.features(twin, p, [pos])[0]
+        feature = crs.reproject_features(source.features(twin, p, [pos]), out_crs)[0]
         base = f"/collections/{source.id}"
         links = dumps(
             [
@@ -653,7 +670,20 @@ def item(collection_id: str, feature_id: str):
             ]
         )
         resp = Response(f'{feature[:-1]},"links":{links}}}', mimetype=GEOJSON)
-        resp.headers["Content-Crs"] = f"<{CRS84}>"
+        resp.headers["Content-Crs"] = crs.content_crs(out_crs)
         return resp
 
     return http.conditional(etag, build)
+
+
+@bp.get("/collections/<collection_id>/queryables")
+def queryables(collection_id: str):
+    """The properties of a collection that may be filtered on, as JSON Schema (OGC API – Features Part 3)."""
+    wants((SCHEMA_JSON, "application/json"))
+    check_params({"f"})
+    twin, p = get_twin(), current_principal()
+    source = source_of(twin, collection_id)
+    source.check_visible(p)
+    etag = http.etag_of("queryables", source.id, principal_key(p))
+    doc = filters.queryables(source.filterable, url(f"/collections/{source.id}/queryables"), source.title_zh)
+    return http.conditional(etag, lambda: json_response(doc, SCHEMA_JSON))

@@ -76,27 +76,30 @@ _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}([Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+
 
 
 def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
-    """`bbox=minLon,minLat,maxLon,maxLat` (WGS84 degrees) as four floats; None when absent."""
+    """`bbox`: four numbers (x0,y0,x1,y1) or six (x0,y0,z0,x1,y1,z1, heights ignored); None when absent.
+
+    Ranges and axis order depend on `bbox-crs` and are checked by web.crs.bbox_in_crs84.
+    """
     if raw is None:
         return None
     parts = raw.split(",")
-    hint = "bbox must be four numbers minLon,minLat,maxLon,maxLat in WGS84 degrees, e.g. bbox=114.88,40.80,114.89,40.81"
-    if len(parts) != 4:
-        raise InvalidInput(
-            f"{hint} (got {len(parts)} value(s){'; 3D boxes are not supported' if len(parts) == 6 else ''})",
-            parameter="bbox",
-        )
+    hint = (
+        "bbox must be four numbers minLon,minLat,maxLon,maxLat (or six with minimum and maximum height), "
+        "e.g. bbox=114.88,40.80,114.89,40.81"
+    )
+    if len(parts) not in (4, 6):
+        raise InvalidInput(f"{hint} (got {len(parts)} value(s))", parameter="bbox")
     try:
-        x0, y0, x1, y1 = (float(p) for p in parts)
+        values = [float(p) for p in parts]
     except ValueError:
         raise InvalidInput(f"{hint} (got {raw!r})", parameter="bbox") from None
-    if not all(math.isfinite(v) for v in (x0, y0, x1, y1)):
+    if not all(math.isfinite(v) for v in values):
         raise InvalidInput(f"{hint} (got {raw!r})", parameter="bbox")
-    if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
-        raise InvalidInput(f"{hint}: longitudes lie in [-180, 180] and latitudes in [-90, 90]", parameter="bbox")
-    if x0 > x1 or y0 > y1:
-        raise InvalidInput(f"{hint}: the minimum comes first (got min > max)", parameter="bbox")
-    return x0, y0, x1, y1
+    if len(values) == 6:
+        if values[2] > values[5]:
+            raise InvalidInput("bbox: the lower height comes first (got min > max)", parameter="bbox")
+        values = [values[0], values[1], values[3], values[4]]
+    return tuple(values)
 
 
 def parse_int(args, name: str, default: int, lo: int, hi: int | None) -> int:
@@ -144,21 +147,6 @@ def parse_datetime(raw: str) -> tuple:
     if start is not None and end is not None and start > end:
         raise InvalidInput(f"datetime interval {raw!r} ends before it starts", parameter="datetime")
     return start, end
-
-
-CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-_CRS84_FORMS = {CRS84, "https://www.opengis.net/def/crs/OGC/1.3/CRS84", "OGC:CRS84", "[OGC:CRS84]"}
-
-
-def check_crs(args, *names: str) -> None:
-    """`crs` / `bbox-crs` (OGC API – Features Part 2), which clients such as GDAL send: only CRS84 is served."""
-    for name in names:
-        raw = args.get(name)
-        if raw is not None and raw.strip() not in _CRS84_FORMS:
-            raise InvalidInput(
-                f"{name} must be {CRS84} (WGS84 longitude/latitude, the only CRS served), not {raw[:80]!r}",
-                parameter=name,
-            )
 
 
 _TRUE, _FALSE = {"true", "1", "yes"}, {"false", "0", "no"}

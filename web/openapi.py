@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import logging
 
-from .http import CRS84
+from . import crs
+from .crs import CRS84
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +64,8 @@ def _collection_paths(s) -> dict:
         _ref("parameters", "f"),
         _ref("parameters", "crs"),
         _ref("parameters", "bbox-crs"),
+        _ref("parameters", "filter"),
+        _ref("parameters", "filter-lang"),
     ]
     if s.time_field:
         params.append(_ref("parameters", "datetime"))
@@ -233,8 +238,19 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 "required": False,
                 "style": "form",
                 "explode": False,
-                "description": "minLon,minLat,maxLon,maxLat in WGS84 (CRS84) degrees",
-                "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
+                "description": "minLon,minLat,maxLon,maxLat in WGS84 (CRS84) degrees, or six numbers with the "
+                "minimum and maximum height third and sixth (heights are ignored: the data are 2D). Longitudes lie in "
+                "[-180, 180] and latitudes in [-90, 90]; minLat <= maxLat; minLon > maxLon is a box across the "
+                "antimeridian. With bbox-crs the numbers are in that CRS and its axis order: EPSG:4490 and "
+                "EPSG:4326 latitude first within the same ranges, EPSG:3857 metres within "
+                "[-20037508.34, 20037508.34] easting and [-20048966.1, 20048966.1] northing. Anything else is a 400.",
+                "schema": {
+                    "type": "array",
+                    "minItems": 4,
+                    "maxItems": 6,
+                    # the widest range of any served CRS (EPSG:3857 northing); degrees are held to the ranges above
+                    "items": {"type": "number", "minimum": -20048966.1, "maximum": 20048966.1},
+                },
             },
             "limit": {
                 "name": "limit",
@@ -279,10 +295,30 @@ def _components(default_limit: int, max_limit: int) -> dict:
                     "required": False,
                     "style": "form",
                     "explode": False,
-                    "description": f"{what} (OGC API – Features Part 2, as GDAL sends it); only CRS84 is served",
-                    "schema": {"type": "string", "enum": [CRS84]},
+                    "description": f"{what} (OGC API – Features Part 2); CRS84 when absent. EPSG:4490 (CGCS2000) "
+                    "and EPSG:4326 are latitude first, EPSG:3857 is easting, northing in metres",
+                    "schema": {"type": "string", "enum": crs.URIS, "default": CRS84},
                 }
                 for name, what in (("crs", "CRS of the response"), ("bbox-crs", "CRS of bbox"))
+            },
+            "filter": {
+                "name": "filter",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "CQL2 text over the queryables: comparisons (= <> < <= > >=), BETWEEN, IN, IS NULL, "
+                "AND, OR, NOT, e.g. category = 'fire_hazard' AND stage = 'reported'",
+                "schema": {"type": "string", "maxLength": 2000},
+            },
+            "filter-lang": {
+                "name": "filter-lang",
+                "in": "query",
+                "required": False,
+                "style": "form",
+                "explode": False,
+                "description": "language of filter",
+                "schema": {"type": "string", "enum": ["cql2-text"], "default": "cql2-text"},
             },
             "featureId": {
                 "name": "featureId",
@@ -300,6 +336,9 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 (403, "the token's role may not see this"),
                 (404, "no such collection or feature"),
                 (406, "cannot answer in the requested media type"),
+                (405, "method not allowed (the Allow header lists the allowed ones)"),
+                (409, "not allowed in the current state (e.g. an illegal stage change)"),
+                (413, "the body is larger than the service accepts"),
             )
         },
         "securitySchemes": {
@@ -307,7 +346,8 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 "type": "http",
                 "scheme": "bearer",
                 "description": "token from the street office; none means public",
-            }
+            },
+            "sensorKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "a sensor key"},
         },
     }
 
@@ -359,6 +399,11 @@ def document(sources, server_url: str, default_limit: int, max_limit: int) -> di
     }
     for s in sources:
         paths.update(_collection_paths(s))
+        paths[f"/collections/{s.id}/queryables"] = _queryables_path(s)
+    components = _components(default_limit, max_limit)
+    for module in blueprint_docs():
+        paths.update(module.paths())
+        components["schemas"].update(getattr(module, "SCHEMAS", {}))
     return {
         "openapi": "3.0.3",
         "info": {
@@ -373,5 +418,32 @@ def document(sources, server_url: str, default_limit: int, max_limit: int) -> di
         "security": [{}, {"bearer": []}],
         "tags": [{"name": "service"}] + [{"name": s.id, "description": s.title_en} for s in sources],
         "paths": paths,
-        "components": _components(default_limit, max_limit),
+        "components": components,
+    }
+
+
+def blueprint_docs() -> list:
+    """The web.apidoc module of each registered blueprint that has one (one module per blueprint)."""
+    from . import BLUEPRINTS
+
+    names = [f"{__package__}.apidoc.{name}" for name in BLUEPRINTS if name != "features"]
+    return [importlib.import_module(n) for n in names if importlib.util.find_spec(n) is not None]
+
+
+def _queryables_path(s) -> dict:
+    return {
+        "get": {
+            "tags": [s.id],
+            "summary": f"{s.title_zh} {s.title_en}: the properties that may be filtered on (JSON Schema)",
+            "operationId": f"queryables-{s.id}",
+            "parameters": [_ref("parameters", "f")],
+            "responses": {
+                "200": {
+                    "description": "JSON Schema of the queryable properties",
+                    "content": {"application/schema+json": {"schema": {"type": "object", "required": ["properties"]}}},
+                },
+                "304": {"description": "not modified"},
+                **_errors(400, 401, 403, 404, 406),
+            },
+        }
     }

@@ -30,8 +30,17 @@ def on_grid(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(np.asarray(geoms, dtype=object), lambda c: np.round(c, DECIMALS))
 
 
-def check_polygons(geoms: np.ndarray, show: bool | None = None) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
-    """Repair invalid polygons; return (geometries, positions repaired, {position: reason} for unusable ones).
+def largest_polygon(geom):
+    """`geom` itself when a Polygon, else its largest polygon (a footprint layer holds Polygons only)."""
+    if geom is None or shapely.get_type_id(geom) == shapely.GeometryType.POLYGON.value:
+        return geom
+    parts = shapely.get_parts(geom)
+    return parts[int(np.argmax(shapely.area(parts)))]
+
+
+def check_polygons(geoms: np.ndarray, show: bool | None = None):
+    """Repair invalid polygons; return (geometries, positions repaired, {position: reason} for unusable ones,
+    positions whose repair fell into several parts, of which the largest is kept so every footprint is a Polygon).
 
     Repaired polygons are snapped to the 7-decimal grid (keeping them valid) so they stay valid once written.
     """
@@ -47,7 +56,7 @@ def check_polygons(geoms: np.ndarray, show: bool | None = None) -> tuple[np.ndar
     usable = ~missing & ~wrong
     invalid = np.zeros(len(geoms), dtype=bool)
     invalid[usable] = ~shapely.is_valid(geoms[usable])
-    repaired = []
+    repaired, split = [], []
     bad = np.flatnonzero(invalid)
     for i in tqdm(
         bad,
@@ -63,6 +72,9 @@ def check_polygons(geoms: np.ndarray, show: bool | None = None) -> tuple[np.ndar
         if fixed is None or fixed.area == 0:
             problems[int(i)] = f"invalid geometry ({shapely.is_valid_reason(geoms[i])}) has no area once repaired"
             continue
+        if shapely.get_type_id(fixed) != shapely.GeometryType.POLYGON.value:
+            fixed = largest_polygon(fixed)
+            split.append(int(i))
         geoms[i] = fixed
         repaired.append(int(i))
-    return geoms, np.asarray(repaired, dtype=int), problems
+    return geoms, np.asarray(repaired, dtype=int), problems, np.asarray(split, dtype=int)

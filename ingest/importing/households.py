@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from .incidents import required_columns
 from .placement import nearest_within
 from .records import read_records, unknown_buildings
 
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 
 def prepare(path, target, opts, report, steps) -> tuple[pd.DataFrame, np.ndarray]:
     """The households of `path` with a building each; (frame, source rows)."""
-    rec = read_records(path, opts, report, steps)
+    kind = target.kinds["households"]
+    rec = read_records(path, opts, report, steps, required=required_columns(kind))
     steps("placing")
     buildings = target.require("buildings")
     where = target.where("buildings")

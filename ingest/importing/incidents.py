@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin import settings
 from twin.core import grid_of_points
 from twin.crs import WGS84
 
@@ -20,9 +21,11 @@ log = logging.getLogger(__name__)
 
 def prepare(path, target, opts, report, steps) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """The incidents of `path` as points with community, compound and grid; (frame, source rows)."""
-    rec = read_records(path, opts, report, steps)
+    kind = target.kinds["incidents"]
+    rec = read_records(path, opts, report, steps, required=required_columns(kind))
     steps("placing")
     df, points = rec.df.copy(), rec.points.copy()
+    local_times(df, [f.name for f in kind.schema.fields if f.dtype == "datetime"], opts.timezone, report)
     problems: dict[int, tuple[str, str]] = {}
     at_building = pd.isna(points) & pd.notna(rec.building_ids)
     if pd.notna(rec.building_ids).any():
@@ -61,3 +64,33 @@ def fill(df: pd.DataFrame, col: str, placed: np.ndarray, report) -> None:
     df[col] = np.where(blank, placed, own)
     if filled.any():
         report.defaults[f"{col} filled from the place"] = int(filled.sum())
+
+
+def required_columns(kind) -> list[str]:
+    """Columns a CSV must have for `kind` (building_id may come from coordinates, places from placement)."""
+    return [f.name for f in kind.schema.fields if f.required and f.name != "building_id"]
+
+
+_OFFSET = r"\d:\d\d(?::\d\d(?:\.\d+)?)?\s*(?:[Zz]|[+-]\d\d(?::?\d\d)?)$"  # a time followed by Z or an offset
+
+
+def local_times(df: pd.DataFrame, columns: list[str], tz: str | None, report) -> None:
+    """Times without an offset ("2025-11-01 09:30:00" from a spreadsheet) read in the office's time zone `tz`
+    (TIMEZONE) and rewritten with their offset; times with an offset or Z are left as they are. Counted."""
+    tz = tz or settings.load()["TIMEZONE"]
+    naive_rows = np.zeros(len(df), dtype=bool)
+    for col in (c for c in columns if c in df.columns):
+        text = df[col].astype("string").str.strip()
+        naive = (text.notna() & (text != "") & ~text.str.contains(_OFFSET, regex=True)).to_numpy(dtype=bool)
+        if not naive.any():
+            continue
+        parsed = pd.to_datetime(text[naive], errors="coerce", format="mixed")
+        local = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        ok = local.notna().to_numpy()
+        values = np.array(df[col].astype(object).to_numpy(), dtype=object)
+        idx = np.flatnonzero(naive)[ok]
+        values[idx] = [t.isoformat() for t in local[ok]]
+        df[col] = values  # unreadable ones stay as written: validation names their row
+        naive_rows[idx] = True
+    if naive_rows.any():
+        report.defaults[f"times without an offset read in {tz} (the TIMEZONE setting)"] = int(naive_rows.sum())

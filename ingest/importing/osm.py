@@ -64,7 +64,9 @@ USE_OF_TAG = {
     ),
     "mixed": "mixed",
     "mixed_use": "mixed",
+    **dict.fromkeys(("hut", "cabin", "farm", "static_caravan", "houseboat"), "residential"),
 }
+GENERIC_TAGS = ("yes", "building", "")  # building=yes says nothing of the use: residential by default (reported)
 
 
 def number(s: pd.Series | None, n: int) -> pd.Series:
@@ -128,8 +130,12 @@ def floors_and_height(df: pd.DataFrame, default_floors: int = DEFAULT_FLOORS, fl
     return floors.astype(int), height, {k: v for k, v in how.items() if v}
 
 
-def uses(df: pd.DataFrame) -> tuple[np.ndarray, int]:
-    """Schema use codes from `use` or `building=*`; unknown or generic (building=yes) -> residential, counted."""
+def uses(df: pd.DataFrame) -> tuple[np.ndarray, int, dict]:
+    """Schema use codes from `use` or `building=*`, with (rows defaulted to residential, {tag: rows made ancillary}).
+
+    No tag or a generic one (building=yes) defaults to residential, counted; a building type outside the mapping
+    (garage, shed, roof, toilets, parking, ...) becomes ancillary, which never gets households.
+    """
     n = len(df)
     direct = column(df, "use")
     tag = column(df, "building")
@@ -138,21 +144,27 @@ def uses(df: pd.DataFrame) -> tuple[np.ndarray, int]:
         d = direct.astype("string").str.strip().str.lower().to_numpy(dtype=object)
         known = np.array([v in BUILDING_USES for v in d], dtype=bool)
         out[known] = d[known]
+    ancillary: dict[str, int] = {}
     if tag is not None:
         t = tag.astype("string").str.strip().str.lower().to_numpy(dtype=object)
         for i in np.flatnonzero(pd.isna(out)):
-            out[i] = USE_OF_TAG.get(t[i]) if isinstance(t[i], str) else None
+            if not isinstance(t[i], str) or t[i] in GENERIC_TAGS:
+                continue
+            out[i] = USE_OF_TAG.get(t[i], "ancillary")
+            if t[i] not in USE_OF_TAG:
+                ancillary[t[i]] = ancillary.get(t[i], 0) + 1
     missing = pd.isna(out)
     out[missing] = "residential"
-    return out, int(missing.sum())
+    return out, int(missing.sum()), ancillary
 
 
 def build_years(df: pd.DataFrame) -> np.ndarray:
-    """Build year from build_year/start_date/building:start_date (first 4-digit year 1900-2100); NaN otherwise."""
+    """Build year from build_year/start_date/building:start_date (first 4-digit year 1000-2100); NaN otherwise."""
     src = column(df, "build_year", "start_date", "building:start_date", "construction_date")
     if src is None:
         return np.full(len(df), np.nan)
-    year = pd.to_numeric(src.astype("string").str.extract(r"((?:19|20)\d\d|2100)", expand=False), errors="coerce")
+    text = src.astype("string").str.extract(r"(?<!\d)(1\d{3}|20\d\d|2100)(?!\d)", expand=False)
+    year = pd.to_numeric(text, errors="coerce")
     return year.astype("float64").to_numpy()
 
 

@@ -22,9 +22,15 @@ class Records:
     building_ids: np.ndarray
 
 
-def read_records(path, opts, report, steps) -> Records:
-    """Read a CSV that has coordinate columns, a building_id column or both; errors name the file."""
+def read_records(path, opts, report, steps, required=()) -> Records:
+    """Read a CSV that has coordinate columns, a building_id column or both; errors name the file.
+
+    Checks come in this order: the columns (`required` after the --map renames), then whether the coordinates fit
+    the CRS, and only then each row.
+    """
     df = read_csv(path)
+    if opts.mapping:
+        df = opts.mapping.apply(df, report)
     rows = np.arange(1, len(df) + 1)
     report.rows_read = len(df)
     steps.rows(len(df))
@@ -33,6 +39,14 @@ def read_records(path, opts, report, steps) -> Records:
         pairs = ", ".join("/".join(p) for p in XY_COLUMNS)
         raise SchemaError(
             f"the CSV has neither coordinates ({pairs}) nor a building_id column", file=str(path), column="building_id"
+        )
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise SchemaError(
+            f"missing required column(s) {', '.join(missing)}; the file has {', '.join(df.columns)} "
+            "(rename with --map COL=FIELD)",
+            file=str(path),
+            column=missing[0],
         )
     points = np.full(len(df), None, dtype=object)
     if xy is not None:

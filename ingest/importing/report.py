@@ -42,6 +42,7 @@ class ImportReport:
     skipped: list = field(default_factory=list)  # Problem rows left out (only with skip_bad)
     defaults: Counter = field(default_factory=Counter)  # what was filled in -> how many rows
     notes: list = field(default_factory=list)
+    preview: list = field(default_factory=list)  # first rows of a dry run, as they would be written
 
     def note(self, text: str) -> None:
         """Record a remark for the person running the import."""
@@ -63,6 +64,8 @@ class ImportReport:
         for what, n in sorted(self.defaults.items()):
             out.append(f"  {what}: {n} row{'s' if n != 1 else ''}")
         out.extend(f"  note: {n}" for n in self.notes)
+        for i, row in enumerate(self.preview, 1):
+            out.append(f"  row {i}: " + ", ".join(f"{k}={v}" for k, v in row.items() if v is not None))
         return out
 
     def to_dict(self) -> dict:
@@ -78,6 +81,7 @@ class ImportReport:
             "skipped": [{"row": p.row, "id": p.id, "column": p.column, "reason": p.reason} for p in self.skipped],
             "defaults": dict(self.defaults),
             "notes": list(self.notes),
+            **({"preview": list(self.preview)} if self.preview else {}),
         }
 
     def write(self, path) -> Path:

@@ -7,9 +7,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from twin.errors import InvalidInput
 
 from . import buildings, households, incidents
+from .mapping import Mapping
 from .output import Steps, validate
 from .report import ImportReport
 from .sources import require_file
@@ -31,6 +34,9 @@ class Options:
     skip_bad: bool = False
     snap_m: float = SNAP_M
     show: bool | None = None  # progress bars: None on a terminal for long imports, False never, True always
+    mapping: Mapping = Mapping()  # columns and codes of a file from another system (--map, --map-file)
+    timezone: str | None = None  # times without an offset are read in this zone (the TIMEZONE setting when None)
+    dry_run: bool = False  # read, map, place and validate, then stop: nothing written (the report has a preview)
 
 
 def report_path(out: Path, layer: str) -> Path:
@@ -51,6 +57,8 @@ def import_layer(
     target = Target(out, base, kinds)
     report = ImportReport(layer=layer, source=str(source), target=str(target.out))
     steps = Steps(layer, opts.show)
+    if opts.mapping:
+        opts.mapping.check(target.kinds[layer])
     try:
         frame, rows = PREPARE[layer](source, target, opts, report, steps)
         if not len(frame):
@@ -61,6 +69,11 @@ def import_layer(
         kind = target.kinds[layer]
         steps("validating")
         frame = validate(frame, kind, str(source), rows, opts.show)
+        if opts.dry_run:
+            report.preview = preview(frame, kind)
+            report.rows_written = 0
+            report.note("dry run: nothing written")
+            return report
         path = target.finish(layer, frame, report, steps)
     finally:
         steps.close()
@@ -74,3 +87,25 @@ def import_layer(
     report.write(report_path(target.out, layer))
     log.info("imported %d %s in %.1f s", len(frame), layer, time.perf_counter() - t0)
     return report
+
+
+PREVIEW_ROWS = 5
+
+
+def preview(frame, kind, n: int = PREVIEW_ROWS) -> list[dict]:
+    """The first `n` rows as they would be written: the schema's fields (as text) and the point or footprint."""
+    out = []
+    for _, row in frame.head(n).iterrows():
+        item = {f.name: (None if _blank(row.get(f.name)) else str(row.get(f.name))) for f in kind.schema.fields}
+        geom = row.get("geometry")
+        if geom is not None and kind.schema.geometry == "Point":
+            item["lon"], item["lat"] = round(geom.x, 7), round(geom.y, 7)
+        out.append(item)
+    return out
+
+
+def _blank(v) -> bool:
+    try:
+        return v is None or bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False

@@ -90,14 +90,34 @@ def choose_crs(override, declared, source) -> SourceCRS:
     return from_pyproj(CRS.from_user_input(declared), source)
 
 
+AREA_MARGIN_DEG = 2.0  # data a little outside a projected CRS's area of use (a zone's edge) is still accepted
+
+
 def check_lonlat(lon, lat, crs: SourceCRS, source, rows, column: str = "geometry") -> None:
-    """Refuse coordinates that do not land on the globe after conversion: a sign of a wrong CRS."""
+    """Refuse coordinates that do not land on the globe after conversion, or (for a projected CRS) land far outside
+    its area of use: a sign of a wrong CRS, e.g. longitude/latitude read as metres. Checked before any row."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     bad = ~(np.isfinite(lon) & np.isfinite(lat) & (np.abs(lon) <= 180) & (np.abs(lat) <= 90))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise SchemaError(
             f"coordinates do not fit CRS {crs.label} (are they in another CRS? say which with --crs)",
+            file=str(source),
+            row=int(rows[i]),
+            column=column,
+        )
+    area = crs.crs.area_of_use if crs.crs.is_projected else None
+    if area is None or not len(lon):
+        return
+    m = AREA_MARGIN_DEG
+    west, south, east, north = area.west - m, area.south - m, area.east + m, area.north + m
+    inside = (lat >= south) & (lat <= north) & ((lon >= west) & (lon <= east) if west <= east else True)
+    if not inside.all():
+        i = int(np.flatnonzero(~inside)[0])
+        raise SchemaError(
+            f"the coordinates do not fit {crs.label}: read in it they land at {lon[i]:.4f}, {lat[i]:.4f}, outside "
+            f"its area of use ({area.west:g} to {area.east:g} E, {area.south:g} to {area.north:g} N). Are they "
+            "longitude/latitude? Then say --crs wgs84 (or the CRS they are in)",
             file=str(source),
             row=int(rows[i]),
             column=column,

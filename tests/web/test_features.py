@@ -94,7 +94,7 @@ def test_every_layer_is_a_collection_and_households_are_hidden_from_the_public(c
     }
     for c in public.values():
         assert c["itemType"] == "feature"
-        assert c["crs"] == [CRS84] and c["extent"]["spatial"]["crs"] == CRS84
+        assert c["crs"][0] == CRS84 and c["storageCrs"] == CRS84 and c["extent"]["spatial"]["crs"] == CRS84
         assert any(link["rel"] == "items" for link in c["links"])
     assert public["communities"]["extent"]["spatial"]["bbox"] == [[114.880, 40.800, 114.888, 40.803]]
     admin = {c["id"] for c in api.get("/collections", headers=bearer("admin-secret")).json["collections"]}
@@ -154,8 +154,9 @@ def test_property_filters(client):
     [
         ("bbox=1,2,3", "four numbers"),
         ("bbox=a,b,c,d", "four numbers"),
-        ("bbox=1,2,3,4,5,6", "3D"),
-        ("bbox=114.9,40.8,114.8,40.9", "min > max"),
+        ("bbox=1,2,3,4,5", "four numbers"),
+        ("bbox=114.8,40.9,114.9,40.8", "min > max"),
+        ("bbox=114.8,40.8,5,114.9,40.9,1", "lower height"),
         ("bbox=200,0,201,1", "[-180, 180]"),
         ("limit=0", "between 1 and 10000"),
         ("limit=10001", "between 1 and 10000"),
@@ -174,7 +175,7 @@ def test_bad_items_queries_are_400_with_a_hint(client, query, word):
     assert r.json["code"] == "invalid_input" and word in r.json["message"]
 
 
-def test_crs84_is_accepted_as_gdal_sends_it_and_nothing_else(client):
+def test_crs84_is_accepted_as_gdal_sends_it_and_an_unserved_crs_is_400(client):
     crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
     r = client.get(f"/collections/buildings/items?limit=2&crs={crs84}&bbox-crs={crs84}")
     assert r.status_code == 200 and ids(r.json) == ["B1", "B2"]
@@ -183,12 +184,13 @@ def test_crs84_is_accepted_as_gdal_sends_it_and_nothing_else(client):
     )
     assert client.get(f"/collections/buildings/items/B1?crs={crs84}").status_code == 200
     for url in (
-        "/collections/buildings/items?crs=http://www.opengis.net/def/crs/EPSG/0/4326",
-        "/collections/buildings/items?bbox-crs=EPSG:3857",
+        "/collections/buildings/items?crs=http://www.opengis.net/def/crs/EPSG/0/2000",
+        "/collections/buildings/items?bbox-crs=EPSG:32650&bbox=1,2,3,4",
         "/collections/buildings/items/B1?crs=x",
     ):
         r = client.get(url)
-        assert r.status_code == 400 and "only CRS served" in r.json["message"], url
+        assert r.status_code == 400 and "is not served" in r.json["message"], url
+        assert r.json["details"]["supported"][0] == crs84
 
 
 def test_personal_fields_are_not_filterable(api):
@@ -417,7 +419,12 @@ def test_incidents_collection_with_temporal_extent(incidents_api):
     ],
 )
 def test_incident_items_by_time_place_and_property(incidents_api, query, expected):
-    r = incidents_api.get(f"/collections/incidents/items?{query}")
+    assert_incidents(incidents_api, query, expected)
+
+
+def assert_incidents(client, query, expected):
+    """The incidents `query` selects are exactly `expected`, in order, and numberMatched agrees."""
+    r = client.get(f"/collections/incidents/items?{query}")
     assert r.status_code == 200, r.json
     assert ids(r.json) == expected and r.json["numberMatched"] == len(expected)
 

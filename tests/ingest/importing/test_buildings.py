@@ -94,9 +94,11 @@ def test_bow_tie_is_repaired_and_reported(tmp_path, tiny_dir):
     report = import_layer("buildings", src, tmp_path / "out", tiny_dir)
     assert report.repaired == ["way/9"]
     fixed = imported(tmp_path / "out").loc["way/9", "geometry"]
-    assert fixed.is_valid and fixed.geom_type == "MultiPolygon" and len(fixed.geoms) == 2
-    # the two triangles each cover a quarter of the 0.0003-degree box
-    assert fixed.area == pytest.approx(0.0003**2 / 2, rel=1e-6)
+    # make_valid gives two triangles, each a quarter of the 0.0003-degree box; the layer holds Polygons, so the
+    # largest part (here the first of two equal ones) is kept, and the report says so
+    assert fixed.is_valid and fixed.geom_type == "Polygon"
+    assert fixed.area == pytest.approx(0.0003**2 / 4, rel=1e-6)
+    assert report.defaults["repaired footprints that fell apart: the largest part kept (stays a Polygon)"] == 1
     saved = json.loads((tmp_path / "out" / "import-buildings.report.json").read_text(encoding="utf-8"))
     assert saved["repaired"] == ["way/9"] and saved["rows_written"] == 3
     assert any("repaired geometries: way/9" in line for line in report.lines())
@@ -199,6 +201,6 @@ def test_blank_use_falls_back_to_the_building_tag():
     from ingest.importing import osm
 
     df = pd.DataFrame({"use": ["Residential", None, "x"], "building": ["yes", "school", None]})
-    use, defaulted = osm.uses(df)
+    use, defaulted, ancillary = osm.uses(df)
     assert use.tolist() == ["residential", "public", "residential"]
-    assert defaulted == 1
+    assert defaulted == 1 and ancillary == {}
