@@ -17,6 +17,7 @@ from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, 
 
 from . import get_twin
 from .auth import current_principal, require
+from .http import read_json
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ def body(limit: int = MAX_BODY) -> dict:
     if request.mimetype in FORM_TYPES:
         return request.form.to_dict()
     if request.mimetype == "application/json":
-        data = request.get_json(silent=True)
+        data = read_json(limit)
         if not isinstance(data, dict):
             raise InvalidInput("the body is not a JSON object")
         return data

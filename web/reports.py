@@ -11,6 +11,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from twin.cells import safe_frame
 from twin.errors import InvalidInput
 from twin.incidents.hotspots import check_params
 from twin.incidents.periods import PERIODS, parse_date, parse_quarter, period_of
@@ -39,7 +40,7 @@ def out_format() -> str:
 
 def csv_response(table, name: str) -> Response:
     """A table as a UTF-8 CSV download (with a byte-order mark, so spreadsheet programs read the Chinese right)."""
-    resp = Response("\ufeff" + table.to_csv(index=False), mimetype="text/csv")
+    resp = Response("\ufeff" + safe_frame(table).to_csv(index=False), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return resp
 
