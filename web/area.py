@@ -112,7 +112,7 @@ def _answer(area):
             role=principal.role,
         )
     twin = get_twin()
-    answer = twin_area.query(twin, area, rule=rule, start=start, end=end)
+    answer = twin_area.query(twin, area, rule=rule, start=start, end=end, personal=principal.sees_all_personal)
     fig = twin_area.figures(twin, answer, principal, households=want_households or fmt == "xlsx")
     name = f"area-{area.kind}"
     if fmt == "json":

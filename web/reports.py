@@ -19,7 +19,7 @@ from twin.incidents.reports import period_report, place_names, report_rows
 from twin.incidents.sixnos import six_nos, six_nos_rows
 
 from . import get_twin
-from .auth import require
+from .auth import current_principal, require
 from .open311 import lang, service
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def report(period):
     f = out_format()
     s = service()
     p = period_of(period, parse_date(request.args.get("date"), s.timezone, s.now()), s.timezone)
-    rep = period_report(s, p, *hotspot_rule(from_query=True))
+    rep = period_report(s, p, *hotspot_rule(from_query=True), personal=current_principal().sees_all_personal)
     if f == "csv":
         return csv_response(report_rows(rep, place_names(get_twin()), lang()), f"report-{p.label}")
     return jsonify(rep)
