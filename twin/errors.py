@@ -98,6 +98,12 @@ def storage_full(exc: BaseException) -> StorageFull | None:
     )
 
 
+class TooManyRequests(TwinError):
+    """The caller sent more requests than its rate limit allows; `retry_after_s` says when to try again."""
+
+    code = "too_many_requests"
+
+
 class TooLarge(InvalidInput):
     """The input is larger than the service accepts."""
 

@@ -14,6 +14,7 @@ from twin.errors import (
     NotFound,
     StorageFull,
     TooLarge,
+    TooManyRequests,
     TwinError,
     Unauthorized,
     storage_full,
@@ -29,6 +30,7 @@ STATUS = {
     Unauthorized: 401,
     Forbidden: 403,
     StorageFull: 507,  # Insufficient Storage (RFC 4918)
+    TooManyRequests: 429,
 }
 
 
@@ -49,6 +51,8 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     resp.status_code = status
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="twin"'
+    if status == 429 and details and "retry_after_s" in details:
+        resp.headers["Retry-After"] = str(details["retry_after_s"])
     return resp
 
 
