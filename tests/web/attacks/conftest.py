@@ -26,18 +26,24 @@ SENSOR_KEY = "k-sensor"
 PLANNER, STAFF_A1, STAFF_B1, STAFF, ADMIN = (bearer(t["token"]) for t in TOKENS)
 
 
-@pytest.fixture
-def app(tiny_dir, tmp_path):
-    """The app on the tiny street with a token per role."""
+def make_app(data_dir, state_dir, **config):
+    """The app on the street in `data_dir` with a token per role and a sensor key; `config` overrides settings."""
     return create_app(
         {
             "TESTING": True,
-            "DATA_DIR": str(tiny_dir),
-            "STATE_DIR": str(tmp_path / "state"),
+            "DATA_DIR": str(data_dir),
+            "STATE_DIR": str(state_dir),
             "TOKENS": json.dumps(TOKENS),
             "SENSOR_KEYS": SENSOR_KEY,
+            **config,
         }
     )
+
+
+@pytest.fixture
+def app(tiny_dir, tmp_path):
+    """The app on the tiny street with a token per role."""
+    return make_app(tiny_dir, tmp_path / "state")
 
 
 @pytest.fixture

@@ -3,14 +3,12 @@ callers (400/413 at once, before any geometry work), and a per-address rate (429
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
 
-from tests.web.attacks.conftest import ADMIN, PLANNER, STAFF, TOKENS
+from tests.web.attacks.conftest import ADMIN, PLANNER, STAFF, make_app
 from twin.errors import TooManyRequests
-from web import create_app
 from web.limits import RateLimiter
 
 
@@ -23,15 +21,7 @@ def circle(n: int, r: float = 0.001) -> dict:
 @pytest.fixture
 def limited(tiny_dir, tmp_path):
     """The tiny street with a rate of 5 area queries a minute."""
-    return create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": str(tiny_dir),
-            "STATE_DIR": str(tmp_path / "state"),
-            "TOKENS": json.dumps(TOKENS),
-            "AREA_RATE_PER_MINUTE": 5,
-        }
-    ).test_client()
+    return make_app(tiny_dir, tmp_path / "state", AREA_RATE_PER_MINUTE=5).test_client()
 
 
 @pytest.mark.parametrize("who", [{}, PLANNER], ids=["public", "planner"])

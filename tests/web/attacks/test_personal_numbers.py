@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import csv
 import itertools
-import json
 
 import pytest
 
 from tests.tiny import BUILDINGS, box
-from tests.web.attacks.conftest import ADMIN, PLANNER, SENSOR_KEY, STAFF_A1, TOKENS
-from web import create_app
+from tests.web.attacks.conftest import ADMIN, PLANNER, SENSOR_KEY, STAFF_A1, make_app
 from web.transport import unpack
 
 COMMUNITY_A = box(114.880, 40.800, 114.884, 40.803)  # B1 (one elderly person living alone), B2, B3
@@ -26,10 +24,10 @@ def multipolygon(*bids) -> dict:
     return {"type": "MultiPolygon", "coordinates": [footprint(b) for b in bids]}
 
 
-def make_app(data_dir, state_dir):
-    return create_app(
-        {"TESTING": True, "DATA_DIR": str(data_dir), "STATE_DIR": str(state_dir), "TOKENS": json.dumps(TOKENS)}
-    )
+@pytest.fixture
+def app(tiny_dir, tmp_path):
+    """The tiny street without the area rate limit: these tests ask many areas in a row."""
+    return make_app(tiny_dir, tmp_path / "state", AREA_RATE_PER_MINUTE=0)
 
 
 @pytest.fixture

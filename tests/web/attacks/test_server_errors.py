@@ -43,7 +43,8 @@ def test_deeply_nested_json_is_a_400_on_every_json_endpoint(client, depth):
         for text in (nested, '{"x": ' + nested + "}"):
             r = client.post(path, data=text, content_type="application/json", headers=headers)
             body = assert_json_error(r, 400, 413)  # 413: larger than the endpoint reads at all
-            assert "deep" in body["message"] or r.status_code == 413, (path, body)
+            # /api/area counts brackets before parsing: so many of them are refused as too many vertices
+            assert "deep" in body["message"] or "vertices" in body["message"] or r.status_code == 413, (path, body)
 
 
 def test_nesting_inside_strings_is_not_counted(client):

@@ -11,9 +11,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from openpyxl import load_workbook
 
-from tests.web.attacks.conftest import PLANNER, STAFF, TOKENS, file_request
+from tests.web.attacks.conftest import PLANNER, STAFF, file_request, make_app
 from twin.cells import FORMULA_PREFIXES, safe_cell
-from web import create_app
 
 PLAIN = ["3<5", "once=twice", "<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "a & b > c"]
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\r=1"]
@@ -62,9 +61,7 @@ def formula_app(tiny_dir, tmp_path):
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    return create_app(
-        {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s"), "TOKENS": json.dumps(TOKENS)}
-    )
+    return make_app(tiny_dir, tmp_path / "s")
 
 
 def _no_formula(cells):
