@@ -69,3 +69,12 @@ def test_lone_surrogate_in_json_text_is_a_400_and_stores_nothing(client, app):
     assert r.status_code == 201
     got = client.get(f"/open311/v2/requests/{r.get_json()[0]['service_request_id']}.json").get_json()
     assert got[0]["description"] == "a\U0001f600b"
+
+
+def test_a_lone_surrogate_sent_form_encoded_is_stored_safely(client):
+    raw = b"service_code=garbage&lat=40.8011&long=114.8808&description=a%ED%A0%80b"  # UTF-8 bytes of U+D800
+    r = client.post("/open311/v2/requests.json", data=raw, content_type="application/x-www-form-urlencoded")
+    assert r.status_code in (201, 400), r.status_code
+    if r.status_code == 201:  # decoded with replacement characters: valid text, stored and served
+        got = client.get(f"/open311/v2/requests/{r.get_json()[0]['service_request_id']}.xml")
+        assert got.status_code == 200 and b"<description>a" in got.data
