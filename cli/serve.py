@@ -29,7 +29,7 @@ def run(args) -> int:
     cfg = settings.load(overrides, config_file=args.config)
     app = create_app(cfg)
     host, port = cfg["HOST"], cfg["PORT"]
-    server = waitress.create_server(app, host=host, port=port, threads=cfg["THREADS"], ident="twin")
+    server = waitress.create_server(app, host=host, port=port, ident="twin", **server_options(cfg))
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     print(f"Serving the community twin on http://{shown}:{server.effective_port}/  (Ctrl-C to stop)", flush=True)
     signal.signal(signal.SIGTERM, _interrupt)  # a service manager's stop is a Ctrl-C: same clean shutdown
@@ -44,6 +44,33 @@ def run(args) -> int:
             twin.incidents.close()
     print("Stopped.", flush=True)
     return 0
+
+
+def server_options(cfg: dict) -> dict:
+    """waitress options from the settings: room for many idle or slow clients, which never hold a worker thread."""
+    limit = max(1, int(cfg["CONNECTION_LIMIT"]))
+    _allow_open_files(limit + 256)  # each connection is a file descriptor; leave room for the data files
+    timeout = max(1, int(cfg["CHANNEL_TIMEOUT"]))
+    return {
+        "threads": cfg["THREADS"],
+        "connection_limit": limit,
+        "channel_timeout": timeout,
+        "cleanup_interval": max(1, min(30, timeout // 2)),  # how often silent connections are looked for
+        "asyncore_use_poll": True,  # select() cannot watch descriptors above 1024
+    }
+
+
+def _allow_open_files(wanted: int) -> None:
+    try:
+        import resource
+    except ImportError:  # not on this platform
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        new = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+        if new < wanted:
+            log.warning("only %d open files allowed: CONNECTION_LIMIT cannot be reached", new)
 
 
 def _interrupt(signum, frame):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import shutil
 import tempfile
 import threading
@@ -48,6 +49,19 @@ def live_server(app, threads: int = 8):
         thread.join(timeout=10)
 
 
+def _predicates_without_eval(page) -> None:
+    """Let wait_for_function take plain expressions under the pages' CSP (no 'unsafe-eval'): Playwright evaluates
+    an expression with eval in the page, a function it passes as a function, so expressions become arrow functions."""
+    plain = page.wait_for_function
+
+    def wait_for_function(expression, *args, **kwargs):
+        if isinstance(expression, str) and not re.match(r"\s*(async\s+)?(function\b|\(?[\w\s,]*\)?\s*=>)", expression):
+            expression = f"() => ({expression})"
+        return plain(expression, *args, **kwargs)
+
+    page.wait_for_function = wait_for_function
+
+
 @contextlib.contextmanager
 def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
     """A Playwright page in headless Debian Chromium with a fresh profile; collects console errors in page.errors."""
@@ -68,6 +82,7 @@ def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
             )
             try:
                 page = context.pages[0] if context.pages else context.new_page()
+                _predicates_without_eval(page)
                 page.errors = []
                 page.on("console", lambda m: m.type == "error" and page.errors.append(m.text))
                 page.on("pageerror", lambda e: page.errors.append(str(e)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,6 +12,7 @@ from .vocab import INCIDENT_CATEGORIES
 
 ROLES = ("public", "planner", "staff", "admin")
 SUPPRESS_BELOW = 3  # counts of 1 or 2 people/households are hidden from public and planner callers
+ROUNDING_BASE = 3  # other people counts they see are randomly rounded to a multiple of this (see protect)
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,12 @@ class Principal:
     def sees_personal(self) -> bool:
         """Whether this caller may see personal fields at all (in some grids)."""
         return self.role in ("staff", "admin")
+
+    @property
+    def sees_all_personal(self) -> bool:
+        """Whether this caller may see personal data of every grid (admin, or staff without a grid limit); only
+        such callers get exact numbers derived from households street-wide (risk points, care counts)."""
+        return self.role == "admin" or (self.role == "staff" and self.grids is None)
 
     def may_see_grid(self, grid_code) -> bool:
         """Whether this caller may see personal data of households in `grid_code`."""
@@ -45,6 +54,38 @@ def suppress(count: int | None):
     if count is None:
         return None
     return None if 0 < int(count) < SUPPRESS_BELOW else int(count)
+
+
+def cell_draw(*key) -> float:
+    """A number in [0, 1) fixed by `key` (the records a figure counts): the same records always draw the same."""
+    digest = hashlib.blake2b(repr(key).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2.0**64
+
+
+def protect(value, *key):
+    """A count about people as public and planner callers see it: the one small-count rule of areas and reports.
+
+    1 or 2 (any value in (0, 3)) is suppressed (None); others are randomly rounded to a multiple of ROUNDING_BASE,
+    up with probability (value mod 3) / 3, so unbiased; the draw is fixed by `key` (what the figure counts), so
+    asking again returns the same number and cannot be averaged away. Two overlapping areas therefore no longer
+    subtract to a hidden count (random rounding, as national statistics offices publish small-area tables).
+    """
+    if value is None:
+        return None
+    v = float(value)
+    if v <= 0:
+        return 0
+    if v < SUPPRESS_BELOW:
+        return None
+    low = math.floor(v / ROUNDING_BASE + 1e-9) * ROUNDING_BASE
+    up = cell_draw(*key) < (v - low) / ROUNDING_BASE
+    return int(low + ROUNDING_BASE if up else low)
+
+
+def coarse_counts(counts) -> np.ndarray:
+    """Per-place counts of people for numbers derived from them (risk points): 1 and 2 count as 0."""
+    c = np.asarray(counts)
+    return np.where(c >= SUPPRESS_BELOW, c, 0)
 
 
 # Incidents about one person's care (an SOS alarm, a visit to someone living alone) point at a household: where

@@ -13,6 +13,7 @@ may see (counts of 1-2 suppressed for public and planner callers; household deta
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import weakref
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .access import PUBLIC, SUPPRESS_BELOW, Principal, suppress
+from .access import PERSONAL_CATEGORIES, PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
 from .area_input import Area
 from .errors import InvalidInput
 from .times import to_utc
@@ -220,8 +221,14 @@ class AreaAnswer:
     risk_top: list = field(default_factory=list)
 
 
-def query(twin, area: Area, *, rule: str = "centroid", start=None, end=None, now=None) -> AreaAnswer:
-    """Everything in `area`: buildings, people, property states, decades, compounds, incidents and risk."""
+def query(
+    twin, area: Area, *, rule: str = "centroid", start=None, end=None, now=None, personal: bool = True
+) -> AreaAnswer:
+    """Everything in `area`: buildings, people, property states, decades, compounds, incidents and risk.
+
+    `personal=False` for callers who may not see every household: incident figures leave care incidents to their
+    protected counts, and risk coarsens elderly counts (twin.incidents.reports.summarize_for, twin.risk.score).
+    """
     start, end = _period(start, end)
     idx = area_index(twin)
     pos, w = building_weights(twin, area, rule)
@@ -253,8 +260,8 @@ def query(twin, area: Area, *, rule: str = "centroid", start=None, end=None, now
         "whole": sum(1 for c in answer.compounds if c["whole"]),
         "partly": sum(1 for c in answer.compounds if not c["whole"]),
     }
-    _add_incidents(twin, answer, now)
-    _add_risk(twin, answer, now)
+    _add_incidents(twin, answer, now, personal)
+    _add_risk(twin, answer, now, personal)
     return answer
 
 
@@ -306,18 +313,20 @@ def compounds_touched(twin, area: Area) -> list[dict]:
     return out
 
 
-def _add_incidents(twin, answer: AreaAnswer, now) -> None:
+def _add_incidents(twin, answer: AreaAnswer, now, personal: bool = True) -> None:
     service = twin.incidents
     if service is None:
         answer.summary["incidents"] = None
         return
-    from .incidents.reports import summarize
+    from .incidents.reports import summarize_for
     from .incidents.timeliness import DONE_STAGES, timeliness
 
     now = service.now() if now is None else pd.Timestamp(now)
     frame = service.select(geom=answer.area.geom, start=answer.start, end=answer.end)
     answer.incidents = frame
-    s = summarize(frame, service.deadlines, now)
+    s = summarize_for(frame, service.deadlines, now, personal)
+    if not personal:
+        frame = frame[~frame["category"].isin(PERSONAL_CATEGORIES).to_numpy()]
     open_ = frame[~frame["stage"].isin(DONE_STAGES).to_numpy()] if s["overdue"] else frame.iloc[:0]
     if len(open_):  # only open incidents can be overdue: the list needs their due times alone
         t = timeliness(open_, service.deadlines, now)
@@ -330,13 +339,13 @@ def _add_incidents(twin, answer: AreaAnswer, now) -> None:
     answer.summary["incidents"] = s
 
 
-def _add_risk(twin, answer: AreaAnswer, now) -> None:
+def _add_risk(twin, answer: AreaAnswer, now, personal: bool = True) -> None:
     try:
         from . import risk
     except ImportError:  # the risk model is optional for a twin without it
         answer.summary["risk"] = None
         return
-    scores = risk.score(twin, now=now)
+    scores = risk.score(twin, now=now, personal=personal)
     idx = area_index(twin)
     score, level, factors = _risk_arrays(idx, scores)
     pos, w = answer.building_pos, answer.weights
@@ -382,15 +391,24 @@ def figures(twin, answer: AreaAnswer, principal: Principal = PUBLIC, *, househol
     hide = not principal.sees_personal
     out["suppressed"] = hide
     out["compounds_list"] = answer.compounds
-    if hide:
-        out["people"] = {k: _suppress(v) for k, v in out["people"].items()}
+    if hide:  # the small-count rule with random rounding (twin.access.protect), drawn per set of households
+        key = records_key(answer)
+        out["people"] = {k: protect(v, "people", k, key) for k, v in out["people"].items()}
         for mix in ("property_states", "build_decades"):
-            for v in out[mix].values():
-                v["households"] = _suppress(v["households"])
+            for code, v in out[mix].items():
+                v["households"] = protect(v["households"], mix, code, key)
     if households and principal.sees_personal:
         out["households"] = household_rows(twin, answer, principal)
     out["overdue_incidents"] = overdue_rows(answer)
     return out
+
+
+def records_key(answer: AreaAnswer) -> str:
+    """A digest of the households an answer counts and their weights: the same households, the same draw."""
+    order = np.argsort(answer.household_pos, kind="stable")
+    data = answer.household_pos[order].astype(np.int64).tobytes()
+    data += np.round(answer.household_weights[order], 4).astype(np.float64).tobytes()
+    return hashlib.blake2b(data, digest_size=12).hexdigest()
 
 
 def household_rows(twin, answer: AreaAnswer, principal: Principal) -> list[dict]:

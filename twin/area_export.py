@@ -10,6 +10,7 @@ import logging
 
 import shapely
 
+from .cells import safe_cell
 from .vocab import BUILD_DECADES, INCIDENT_CATEGORIES, INCIDENT_STAGES, PROPERTY_STATES, RISK_LEVELS
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ def to_csv(fig: dict, table: str = "figures", lang: str = "zh") -> str:
     w = csv.DictWriter(buf, fieldnames=fields, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
     for r in rows:
-        w.writerow({k: ("" if v is None else v) for k, v in r.items()})
+        w.writerow({k: ("" if v is None else safe_cell(v)) for k, v in r.items()})
     return buf.getvalue()
 
 
@@ -203,5 +204,5 @@ def to_xlsx(fig: dict, lang: str = "zh") -> bytes:
 
 def _cell(v):
     if isinstance(v, (list, dict)):
-        return json.dumps(v, ensure_ascii=False)
-    return v
+        return safe_cell(json.dumps(v, ensure_ascii=False))
+    return safe_cell(v)

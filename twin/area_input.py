@@ -6,7 +6,6 @@ Malformed input raises InvalidInput with a message a person can act on; nothing 
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from dataclasses import dataclass, field
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import shapely
 
+from . import jsontext
 from .errors import InvalidInput, NotFound
 from .spatial import MAX_RADIUS_M
 
@@ -71,10 +71,7 @@ def count_brackets_bound(raw: bytes | str, max_vertices: int) -> None:
 def parse_geojson_text(raw: bytes | str, max_vertices: int = DEFAULT_MAX_VERTICES) -> dict:
     """The JSON object in `raw`, refused early when it surely holds too many vertices; InvalidInput if not JSON."""
     count_brackets_bound(raw, max_vertices)
-    try:
-        obj = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}") from None
+    obj = jsontext.loads(raw)
     if not isinstance(obj, dict):
         raise InvalidInput("send one GeoJSON geometry (Polygon or MultiPolygon) or a Feature holding one")
     return obj

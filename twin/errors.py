@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class TwinError(Exception):
     """Base of every error the twin raises on purpose; carries a stable code and a message for people."""
@@ -74,6 +76,32 @@ class Forbidden(TwinError):
     """The caller is known but may not do or see this."""
 
     code = "forbidden"
+
+
+class StorageFull(TwinError):
+    """A write failed because the disk (or the database's size limit) is full; reads still work."""
+
+    code = "storage_full"
+
+
+def storage_full(exc: BaseException) -> StorageFull | None:
+    """The StorageFull that `exc` means (SQLite's SQLITE_FULL, or OSError ENOSPC/EDQUOT), else None."""
+    if isinstance(exc, StorageFull):
+        return exc
+    full = getattr(exc, "sqlite_errorcode", None) == 13  # SQLITE_FULL: "database or disk is full"
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        full = True
+    if not full:
+        return None
+    return StorageFull(
+        "storage is full: nothing was saved; reading still works. Free disk space on the server and send it again"
+    )
+
+
+class TooManyRequests(TwinError):
+    """The caller sent more requests than its rate limit allows; `retry_after_s` says when to try again."""
+
+    code = "too_many_requests"
 
 
 class TooLarge(InvalidInput):

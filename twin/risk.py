@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .access import coarse_counts
 from .errors import InvalidInput
 from .settings import json_setting
 from .times import to_utc
@@ -138,8 +139,12 @@ def building_points(
     overdue: np.ndarray | None,
     now,
     weights: dict,
+    coarse: bool = False,
 ) -> pd.DataFrame:
     """Points of every factor for every building (rows aligned with `buildings`, one column per factor).
+
+    `coarse`: for callers who may not see every household, 1-2 elderly living alone count as none
+    (twin.access.coarse_counts), so no score or factor divides back to a suppressed count.
 
     `incidents` needs building_id, category, stage, reported_at; `overdue` is a bool per incident row (from
     twin.incidents.timeliness), or None when no incident is overdue.
@@ -169,6 +174,8 @@ def building_points(
     if households is not None and len(households) and "elderly_alone" in households:
         eld = households.loc[households["elderly_alone"].fillna(False).astype(bool), "building_id"].value_counts()
         counts["elderly_alone"] = eld.reindex(ids, fill_value=0).to_numpy()
+        if coarse:
+            counts["elderly_alone"] = coarse_counts(counts["elderly_alone"].to_numpy())
     if incidents is not None and len(incidents):
         inc = incidents[incidents["building_id"].notna()]
         is_open = ~inc["stage"].isin(DONE_STAGES)
@@ -221,9 +228,9 @@ def aggregate(points: pd.DataFrame, groups: pd.Series, households: pd.Series, id
     return mean
 
 
-def score_frames(buildings, compounds, grids, households, incidents, overdue, now, weights) -> tuple:
+def score_frames(buildings, compounds, grids, households, incidents, overdue, now, weights, coarse=False) -> tuple:
     """(buildings, compounds, grids) risk tables from plain frames; see the module docstring."""
-    pts = building_points(buildings, compounds, households, incidents, overdue, now, weights)
+    pts = building_points(buildings, compounds, households, incidents, overdue, now, weights, coarse)
     b_extra = pd.DataFrame(
         {
             "compound_id": buildings["compound_id"].to_numpy(),
@@ -251,8 +258,9 @@ _cache: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
-def score(twin, now=None, weights=None) -> RiskScores:
-    """Risk of every building, compound and grid of `twin` at `now` (default: the incident clock, to the minute).
+def score(twin, now=None, weights=None, personal: bool = True) -> RiskScores:
+    """Risk of every building, compound and grid of `twin` at `now` (default: the incident clock, to the minute);
+    `personal=False` for callers who may not see every household (elderly counts coarsened, see building_points).
 
     Weights default to the twin's RISK_WEIGHTS setting, so the wall, the planner and `twin query` score alike.
     """
@@ -267,9 +275,9 @@ def score(twin, now=None, weights=None) -> RiskScores:
     versions = tuple(
         twin.layers[n].version for n in ("buildings", "compounds", "grids", "households") if n in twin.layers
     )
-    key = (getattr(service, "version", None), versions, json.dumps(w, sort_keys=True), now.value)
+    key = (getattr(service, "version", None), versions, json.dumps(w, sort_keys=True), now.value, personal)
     with _lock:
-        hit = _cache.get(twin)
+        hit = _cache.get(twin, {}).get(personal)
     if hit is not None and hit.key == key:
         return hit
     incidents, overdue = incidents_with_overdue(service, now)
@@ -282,10 +290,11 @@ def score(twin, now=None, weights=None) -> RiskScores:
         overdue,
         now,
         w,
+        coarse=not personal,
     )
     result = RiskScores(b, c, g, w, now, key)
     with _lock:
-        _cache[twin] = result
+        _cache.setdefault(twin, {})[personal] = result
     log.debug("risk scored: %d buildings, %d compounds, %d grids", len(b), len(c), len(g))
     return result
 

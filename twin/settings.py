@@ -38,6 +38,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PORT", 8000, int, "Port `twin serve` listens on."),
     Setting("THREADS", 8, int, "Worker threads of the WSGI server."),
     Setting(
+        "CONNECTION_LIMIT",
+        2000,
+        int,
+        "Most client connections `twin serve` holds open at once (idle, slow or busy); waitress's own default, 100, "
+        "let 100 idle clients lock everyone else out.",
+    ),
+    Setting(
+        "CHANNEL_TIMEOUT",
+        30,
+        int,
+        "Seconds a client connection may stay silent (idle or half-sent) before it is closed.",
+    ),
+    Setting(
         "TOKENS",
         "",
         str,
@@ -74,6 +87,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REDRAW_WORKERS", 2, int, "Processes one grid redraw may use across communities (1 keeps it in-process)."),
     Setting("REDRAW_QUEUE", 4, int, "Most redraw jobs waiting or running at once; more are refused with 409."),
     Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
+    Setting(
+        "PUBLIC_MAX_VERTICES",
+        5000,
+        int,
+        "Largest number of vertices in a query polygon from public and planner callers (staff and admin: "
+        "MAX_VERTICES).",
+    ),
+    Setting("PUBLIC_MAX_AREA_KM2", 100.0, float, "Largest area, in km², that public and planner callers may query."),
+    Setting(
+        "AREA_RATE_PER_MINUTE",
+        60,
+        int,
+        "Area queries per minute that one public or planner caller (by client address) may send; more get 429. "
+        "0 turns the limit off.",
+    ),
     Setting(
         "TIMEZONE",
         "Asia/Shanghai",

@@ -31,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
     from . import errors
 
     errors.register(app)
+    from . import security
+
+    security.install(app)
     from . import auth
 
     auth.init_app(app)

@@ -4,15 +4,16 @@ as JSON, CSV, GeoJSON or XLSX, respecting the caller's role; and the planner pag
 from __future__ import annotations
 
 import logging
+import math
 
 import shapely
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, render_template, request
 
 from twin import area as twin_area
 from twin import area_export, area_input
 from twin.errors import Forbidden, InvalidInput
 
-from . import get_twin
+from . import get_twin, limits
 from .auth import current_principal
 from .geojson import dumps
 
@@ -31,10 +32,11 @@ HOUSEHOLD_LIST_MAX = 2000  # households listed in a JSON answer; exports list al
 
 
 def _max_vertices() -> int:
-    return int(current_app.config.get("MAX_VERTICES") or area_input.DEFAULT_MAX_VERTICES)
+    return limits.max_vertices()
 
 
 @bp.post("/api/area")
+@limits.rate_limited("area")
 def area_of_polygon():
     """What is in the GeoJSON Polygon/MultiPolygon (or Feature of one) in the body."""
     max_v = _max_vertices()
@@ -48,6 +50,7 @@ def area_of_polygon():
 
 
 @bp.get("/api/area")
+@limits.rate_limited("area")
 def area_by_id():
     """What is in a grid, community or compound (grid=, community=, compound=) or a disc (lon=, lat=, radius=)."""
     twin = get_twin()
@@ -104,6 +107,8 @@ def _answer(area):
     rule = args.get("rule", "centroid")
     start, end = twin_area.parse_period(args.get("from"), args.get("to"))
     principal = current_principal()
+    size = float(shapely.area(area.metric))
+    limits.check_area_size(size if math.isfinite(size) else math.inf)
     want_households = args.get("households", "").lower() in ("1", "true", "yes") or args.get("table") == "households"
     if want_households and not principal.sees_personal:
         raise Forbidden(
@@ -112,7 +117,7 @@ def _answer(area):
             role=principal.role,
         )
     twin = get_twin()
-    answer = twin_area.query(twin, area, rule=rule, start=start, end=end)
+    answer = twin_area.query(twin, area, rule=rule, start=start, end=end, personal=principal.sees_all_personal)
     fig = twin_area.figures(twin, answer, principal, households=want_households or fmt == "xlsx")
     name = f"area-{area.kind}"
     if fmt == "json":

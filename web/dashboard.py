@@ -28,6 +28,7 @@ from twin.incidents.sixnos import six_nos
 from twin.incidents.timeliness import DONE_STAGES, timeliness
 
 from . import get_twin, http
+from .auth import current_principal
 from .geojson import VersionCache, dumps, feature_collection
 from .reports import hotspot_rule
 from .transport import QUANTUM, Blob, offsets, origin_of, outer_rings, pack, quantized_rings, send
@@ -150,7 +151,8 @@ def buildings_geojson():
 def risk_bin():
     """Risk score, level and top factors of every building (in buildings.bin order), TWB1."""
     twin = get_twin()
-    scores = risk.score(twin)
+    personal = current_principal().sees_all_personal  # others get elderly counts of 1-2 coarsened (twin.risk)
+    scores = risk.score(twin, personal=personal)
     return send(_cache().get("risk.bin", scores.key, lambda: Blob.of(encode_risk(twin, scores), "r", scores.key)))
 
 

@@ -7,7 +7,18 @@ import logging
 from flask import g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from twin.errors import Conflict, Forbidden, InvalidInput, NotFound, TooLarge, TwinError, Unauthorized
+from twin.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StorageFull,
+    TooLarge,
+    TooManyRequests,
+    TwinError,
+    Unauthorized,
+    storage_full,
+)
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +29,8 @@ STATUS = {
     Conflict: 409,
     Unauthorized: 401,
     Forbidden: 403,
+    StorageFull: 507,  # Insufficient Storage (RFC 4918)
+    TooManyRequests: 429,
 }
 
 
@@ -38,6 +51,8 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     resp.status_code = status
     if status == 401:
         resp.headers["WWW-Authenticate"] = 'Bearer realm="twin"'
+    if status == 429 and details and "retry_after_s" in details:
+        resp.headers["Retry-After"] = str(details["retry_after_s"])
     return resp
 
 
@@ -63,5 +78,9 @@ def register(app) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        full = storage_full(exc)
+        if full is not None:
+            log.error("storage full on %s %s: %s", request.method, request.path, exc)
+            return error_response(507, full.code, full.message)
         log.exception("unhandled error")
         return error_response(500, "internal_error", "the server failed to answer; the error has been logged")

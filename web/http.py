@@ -11,6 +11,7 @@ import re
 import pandas as pd
 from flask import Response, request
 
+from twin import jsontext
 from twin.errors import InvalidInput
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,14 @@ def gzip_response(resp: Response) -> Response:
 def install(bp) -> None:
     """Apply gzip_response to every response of the app that registers blueprint `bp`."""
     bp.record_once(lambda state: state.app.after_request(gzip_response))
+
+
+def read_json(limit: int, what: str = "the body", empty=None):
+    """The request body as JSON, at most `limit` bytes (413 beyond), nesting and text checked by twin.jsontext;
+    `empty` when there is no body."""
+    request.max_content_length = limit
+    raw = request.get_data(cache=False)
+    return jsontext.loads(raw, what) if raw else empty
 
 
 # --- query parameters: parsed once here, with messages a person can act on -------------------------------------

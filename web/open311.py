@@ -17,6 +17,7 @@ from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, 
 
 from . import get_twin
 from .auth import current_principal, require
+from .http import read_json
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def body(limit: int = MAX_BODY) -> dict:
     if request.mimetype in FORM_TYPES:
         return request.form.to_dict()
     if request.mimetype == "application/json":
-        data = request.get_json(silent=True)
+        data = read_json(limit)
         if not isinstance(data, dict):
             raise InvalidInput("the body is not a JSON object")
         return data
@@ -195,14 +196,26 @@ def get_requests():
 @bp.get("/open311/v2/requests/<incident_id>.json")
 def get_request(incident_id):
     """One request, as an array of one (GeoReport v2)."""
-    s = service()
-    row = s.get(incident_id)
+    row = incident_for_caller(incident_id)
+    return jsonify(to_requests(pd.DataFrame([row]), service()))
+
+
+def incident_for_caller(incident_id, detail: bool = False) -> dict:
+    """The incident if the caller may see it, else Forbidden: the one grid rule of every route returning an incident.
+
+    The record: care incidents (SOS, care visits) only to staff of its grid and admins. Its `detail` (history,
+    notes, actions, photos; notes hold names and phones): only staff of its grid and admins, whatever the category.
+    """
+    row = service().get(incident_id)
+    p = current_principal()
+    if detail and not p.may_see_grid(row.get("grid_code")):
+        raise Forbidden(f"incident {incident_id} is outside your grids", id=incident_id)
     if not shown_to_caller(pd.DataFrame([row]))[0]:
         raise Forbidden(
             f"request {incident_id} is about a person's care (SOS, care visit) and is shown only to staff of its grid",
             id=incident_id,
         )
-    return jsonify(to_requests(pd.DataFrame([row]), s))
+    return row
 
 
 def shown_to_caller(rows: pd.DataFrame):
@@ -397,9 +410,7 @@ def act(incident_id):
     f = body()
     s = service()
     p = current_principal()
-    row = s.get(incident_id)
-    if not p.may_see_grid(row.get("grid_code")):
-        raise Forbidden(f"incident {incident_id} is outside your grids", id=incident_id)
+    incident_for_caller(incident_id, detail=True)
     rating = f.get("rating")
     row = s.act(
         incident_id,
@@ -415,6 +426,7 @@ def act(incident_id):
 @require("staff", "admin")
 def history(incident_id):
     """Every stage change of one incident: who, when, action, from, to, note."""
+    incident_for_caller(incident_id, detail=True)
     s = service()
     tz = s.timezone
     return jsonify([{**e, "at": iso(e["at"], tz, "seconds")} for e in s.history(incident_id)])

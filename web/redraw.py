@@ -18,6 +18,7 @@ from twin.redraw.metrics import METRIC_ROWS
 from . import get_twin
 from .auth import require
 from .dashboard import map_bounds
+from .http import read_json
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ bp = Blueprint("redraw", __name__)
 ROLES = ("staff", "admin")  # a redraw is heavy and office-internal: street-office staff and admins only
 FORMATS = ("geojson", "gpkg")
 GPKG_MIME = "application/geopackage+sqlite3"
+MAX_BODY = 64 * 1024  # redraw parameters are a few hundred bytes
 
 
 def runner() -> JobRunner:
@@ -50,10 +52,8 @@ def read_params(body) -> RedrawParams:
 @require(*ROLES)
 def start():
     """Validate the parameters now (400 at once if bad), then queue the redraw; 202 with the job's URL."""
-    body = request.get_json(silent=True)
-    if body is None and request.get_data():
-        raise InvalidInput("the body must be a JSON object of redraw parameters")
-    params = read_params(body if body is not None else {})
+    body = read_json(MAX_BODY, empty={})
+    params = read_params(body)
     twin = get_twin()
     prepare(twin, params)  # cheap checks against the data (locked grids, grid counts) before queueing
     job = runner().submit("redraw", lambda progress: redraw(twin, params, progress=progress), params.to_dict())

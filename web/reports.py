@@ -11,6 +11,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
+from twin.cells import safe_frame
 from twin.errors import InvalidInput
 from twin.incidents.hotspots import check_params
 from twin.incidents.periods import PERIODS, parse_date, parse_quarter, period_of
@@ -18,7 +19,7 @@ from twin.incidents.reports import period_report, place_names, report_rows
 from twin.incidents.sixnos import six_nos, six_nos_rows
 
 from . import get_twin
-from .auth import require
+from .auth import current_principal, require
 from .open311 import lang, service
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def out_format() -> str:
 
 def csv_response(table, name: str) -> Response:
     """A table as a UTF-8 CSV download (with a byte-order mark, so spreadsheet programs read the Chinese right)."""
-    resp = Response("\ufeff" + table.to_csv(index=False), mimetype="text/csv")
+    resp = Response("\ufeff" + safe_frame(table).to_csv(index=False), mimetype="text/csv")
     resp.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return resp
 
@@ -80,7 +81,7 @@ def report(period):
     f = out_format()
     s = service()
     p = period_of(period, parse_date(request.args.get("date"), s.timezone, s.now()), s.timezone)
-    rep = period_report(s, p, *hotspot_rule(from_query=True))
+    rep = period_report(s, p, *hotspot_rule(from_query=True), personal=current_principal().sees_all_personal)
     if f == "csv":
         return csv_response(report_rows(rep, place_names(get_twin()), lang()), f"report-{p.label}")
     return jsonify(rep)

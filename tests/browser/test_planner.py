@@ -78,9 +78,10 @@ def test_draw_a_polygon_and_compare_with_a_grid(server):
         for got, want in zip(ring, CORNERS):
             assert got == pytest.approx(want, abs=2e-5)  # within a pixel of the corner clicked
         fig = requests.post(f"{server}/api/area?rule=centroid", json=drawn, timeout=30).json()
-        assert fig["buildings"]["count"] == 2 and fig["people"]["households"] == 5
+        # 5 households, randomly rounded to base 3 for the public (twin.access.protect)
+        assert fig["buildings"]["count"] == 2 and fig["people"]["households"] in (3, 6)
         text = assert_panel_matches(page, "A", fig)
-        assert text["buildings.count"] == "2" and text["people.households"] == "5"
+        assert text["buildings.count"] == "2" and text["people.households"] == str(fig["people"]["households"])
         assert text["people.population"] == "12" and text["people.elderly_alone"] == "<3"
         assert text["property_states.unmanaged"] == "2"
         assert "纺织厂宿舍" in page.locator("#pl-notes").inner_text()
@@ -112,6 +113,6 @@ def test_point_and_radius_in_english(server):
         assert params["radius"] == "30"
         fig = requests.get(f"{server}/api/area", params=params, timeout=30).json()
         text = assert_panel_matches(page, "A", fig)
-        assert text["buildings.count"] == "1" and text["people.households"] == "4"
+        assert text["buildings.count"] == "1" and text["people.households"] in ("3", "6")  # 4, rounded to base 3
         assert page.locator("#pl-table tr.section th").first.inner_text() == "Area"
         assert page.errors == []

@@ -99,7 +99,7 @@ def test_cut_at_60_percent_of_b1(tiny_twin):
     assert pub["people"]["households"] == 3 and pub["people"]["elderly_alone"] is None
     assert "households" not in pub
     pa = ar.figures(tiny_twin, a, PLANNER)
-    assert pa["people"]["households"] is None and pa["people"]["population"] == pytest.approx(3.6, abs=1e-3)
+    assert pa["people"]["households"] is None and pa["people"]["population"] in (3, 6)  # 3.6 rounded to base 3
     assert ar.figures(tiny_twin, a, ADMIN)["people"]["households"] == pytest.approx(1.8, abs=1e-3)
 
 

@@ -31,12 +31,14 @@ def test_public_gets_aggregates_with_small_counts_suppressed(api):
     fig = r.get_json()
     assert fig["suppressed"] is True and "households" not in fig
     assert fig["buildings"]["count"] == 3
-    # 9 households, 20 people; one elderly alone (B1) and two floating (B3) are hidden, zero key-group shown
-    assert fig["people"] == {"households": 9, "population": 20, "elderly_alone": None, "floating": None, "key_group": 0}
-    assert fig["property_states"] == {
-        "unmanaged": {"buildings": 2, "households": 5},
-        "company": {"buildings": 1, "households": 4},
-    }
+    # 9 households, 20 people; one elderly alone (B1) and two floating (B3) are hidden, zero key-group shown;
+    # other people counts are randomly rounded to base 3 (twin.access.protect): 9 stays, 20 is 18 or 21
+    people = fig["people"]
+    assert people.pop("population") in (18, 21)
+    assert people == {"households": 9, "elderly_alone": None, "floating": None, "key_group": 0}
+    states = fig["property_states"]
+    assert {k: v["buildings"] for k, v in states.items()} == {"unmanaged": 2, "company": 1}
+    assert states["unmanaged"]["households"] in (3, 6) and states["company"]["households"] in (3, 6)  # 5 and 4
     assert fig["compounds"] == {"count": 2, "whole": 2, "partly": 0}
     assert fig["geometry"]["type"] == "Polygon"
 
@@ -74,14 +76,14 @@ def test_get_by_grid_community_and_compound(api):
     c = api.get(f"/api/area?community={B}").get_json()
     assert c["buildings"]["count"] == 2 and c["people"]["households"] == 3 and c["people"]["elderly_alone"] is None
     comp = api.get("/api/area?compound=C2").get_json()
-    assert comp["buildings"]["count"] == 1 and comp["people"]["households"] == 4
+    assert comp["buildings"]["count"] == 1 and comp["people"]["households"] in (3, 6)  # 4, rounded to base 3
     assert comp["compounds_list"][0]["compound_id"] == "C2" and comp["compounds_list"][0]["whole"]
 
 
 def test_get_a_disc(api):
     fig = api.get("/api/area?lon=114.88295&lat=40.80115&radius=30").get_json()
     assert fig["area"]["kind"] == "point" and fig["area"]["radius_m"] == 30
-    assert fig["buildings"]["count"] == 1 and fig["people"]["households"] == 4
+    assert fig["buildings"]["count"] == 1 and fig["people"]["households"] in (3, 6)  # 4, rounded to base 3
 
 
 def test_rule_area_weights_a_cut_building(api):
@@ -123,7 +125,8 @@ def test_outside_the_street_is_zeros_not_an_error(api):
 
 def test_a_million_vertices_is_400(api):
     body = b'{"type":"Polygon","coordinates":[[' + b"[114.88,40.8]," * 1_000_000 + b"[114.88,40.8]]]}"
-    body = bad(api.post("/api/area", data=body, content_type="application/json"), "too many vertices")
+    admin = bearer("admin-secret")  # public and planner callers have a smaller limit (tests/web/attacks)
+    body = bad(api.post("/api/area", data=body, content_type="application/json", headers=admin), "too many vertices")
     assert body["details"]["max_vertices"] == 100_000
 
 
@@ -242,7 +245,9 @@ def test_planner_page_in_chinese_and_english(api):
     en = api.get("/planner?lang=en").get_data(as_text=True)
     assert "Area query · what is in this area?" in en and "Draw a polygon" in en
     config = json.loads(zh.split('<script id="twin-config" type="application/json">')[1].split("</script>")[0])
-    assert config["bbox"] == [114.88, 40.8, 114.888, 40.803] and config["maxVertices"] == 100_000
+    assert (
+        config["bbox"] == [114.88, 40.8, 114.888, 40.803] and config["maxVertices"] == 5000
+    )  # PUBLIC_MAX_VERTICES: the page is public
 
 
 def test_places_list_grids_communities_and_compounds(api):

@@ -92,7 +92,6 @@ def test_form_encoded_calls(env):
         ({"household_id": "H1"}, "answered"),
         ({"household_id": "H1", "answered": "maybe"}, "answered"),
         ({"household_id": "H1", "answered": 0.5}, "answered"),
-        ({"household_id": "H1", "answered": False, "note": "<script>alert(1)</script>"}, "note"),
         ({"household_id": "H1", "answered": False, "note": "x" * 2001}, "note"),
         ({"household_id": "H1", "answered": False, "phone": "13800000000"}, "phone"),
     ],

@@ -79,7 +79,7 @@ def test_batch_is_stored_sos_first(client, app):
         {"events": []},
         {"type": ["sos"], "device_id": "WB-1", "lon": 114.8808, "lat": 40.8011},  # type not a string
         {"type": "camera", "device_id": "C", "category": {"x": 1}, "lon": 114.8808, "lat": 40.8011},
-        {"type": "sos", "device_id": "WB-1", "lon": 114.8808, "lat": 40.8011, "note": "<b>help</b>"},
+        {"type": "sos", "device_id": "WB-1", "lon": 114.8808, "lat": 40.8011, "note": "help\x00"},
         {"type": "sos", "device_id": 42, "lon": 114.8808, "lat": 40.8011},  # device_id not text
         {"events": {"type": "sos"}},
     ],

@@ -14,9 +14,9 @@ log = logging.getLogger(__name__)
 DESCRIPTION_MAX = 4000
 SHORT_MAX = 200
 URL_MAX = 2000
-# Markup is refused rather than stored: a tag, a comment/doctype, or a script-ish URL or handler.
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?][^>]*>|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
+# Text is kept verbatim ("3<5", "<script>" alike) and escaped by every output (pages, XML, CSV/XLSX).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # all but tab, newline, CR (XML 1.0 refuses them)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")  # only unpaired ones survive decoding; UTF-8 cannot store them
 _EMAIL = re.compile(r"[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+")
 _PHONE = re.compile(r"\+?[0-9][0-9 \-]{4,30}")
 _URL = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
@@ -64,7 +64,7 @@ def choice(value, allowed, name: str, hint: str = "") -> str:
 
 
 def text(value, name: str, limit: int) -> str | None:
-    """Stripped text of at most `limit` characters without markup; None when empty."""
+    """Stripped text of at most `limit` characters, kept verbatim (outputs escape it); None when empty."""
     if value is None:
         return None
     if not isinstance(value, str):
@@ -74,8 +74,8 @@ def text(value, name: str, limit: int) -> str | None:
         return None
     if len(value) > limit:
         raise InvalidInput(f"{name} is {len(value)} characters; at most {limit} are accepted", field=name, limit=limit)
-    if _MARKUP.search(value):
-        raise InvalidInput(f"{name} contains HTML or script; send plain text", field=name)
+    if _SURROGATE.search(value):
+        raise InvalidInput(f"{name} holds an unpaired surrogate; send valid Unicode text", field=name)
     if _CONTROL.search(value):
         raise InvalidInput(f"{name} contains control characters; send plain text", field=name)
     return value

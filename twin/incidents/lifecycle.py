@@ -7,6 +7,8 @@ import logging
 from twin.errors import Conflict, InvalidInput
 from twin.vocab import ESCALATION_LEVELS, INCIDENT_STAGES
 
+from .intake import text
+
 log = logging.getLogger(__name__)
 
 # action -> (stages it may start from, stage it leads to, timestamp it sets); escalate keeps the stage.
@@ -31,8 +33,7 @@ def apply(row: dict, action: str, actor: str, now, note: str | None = None, rati
     """
     if action not in MOVES:
         raise InvalidInput(f"unknown action {action!r}; actions are {', '.join(ACTIONS)}", action=action)
-    if note is not None and (not isinstance(note, str) or len(note) > NOTE_MAX):
-        raise InvalidInput(f"note must be text of at most {NOTE_MAX} characters")
+    note = text(note, "note", NOTE_MAX)  # the one text policy: verbatim, length and control characters checked
     if rating is not None and action != "close":
         raise InvalidInput("a rating is given only when closing an incident", action=action)
     if action == "close" and rating is not None:

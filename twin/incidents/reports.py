@@ -6,6 +6,7 @@ import logging
 
 import pandas as pd
 
+from twin.access import PERSONAL_CATEGORIES, protect
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
 
 from .deadlines import LIMITS
@@ -39,6 +40,19 @@ def summarize(frame: pd.DataFrame, deadlines, now) -> dict:
     }
 
 
+def summarize_for(frame: pd.DataFrame, deadlines, now, personal: bool = True) -> dict:
+    """summarize() as a caller sees it: with `personal=False` (who may not see every household) over the incidents
+    shown as records, the care categories (SOS, care visits) only as counts under twin.access.protect."""
+    if personal or not len(frame):
+        return summarize(frame, deadlines, now)
+    care = frame["category"].isin(PERSONAL_CATEGORIES).to_numpy()
+    out = summarize(frame[~care], deadlines, now)
+    for code in sorted(PERSONAL_CATEGORIES):
+        ids = sorted(frame.loc[(frame["category"] == code).to_numpy(), "incident_id"].astype(str))
+        out["by_category"][code] = protect(len(ids), code, tuple(ids))
+    return out
+
+
 def counts(frame: pd.DataFrame, column: str, vocab: dict | None = None) -> dict:
     """code → count of `column` (every vocabulary code present, zero included; unknown codes appended)."""
     vc = frame[column].value_counts(dropna=True) if len(frame) else pd.Series([], dtype="int64")
@@ -65,17 +79,22 @@ PLACES = (
 )
 
 
-def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
+def period_report(
+    service, period: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT, personal: bool = True
+) -> dict:
     """The report of the incidents reported in `period`: summarize() figures, counts per place, repeat hotspots.
 
     Time limits are judged at the service's clock (`as_of`), so an incident reported near the end of the period
     and handled in time just after it counts as on time. Every grid, community and compound of the twin is listed
     in by_grid/by_community/by_compound (zero included); incidents outside every compound are not in by_compound.
+    With `personal=False` care incidents are left out of every figure but their protected counts (summarize_for).
     """
     now = service.now()
     frame = service.select(start=period.start_utc, end=period.end_utc)
     out = {"period": period.to_dict(), "as_of": iso(now, period.start.tz), "complete": bool(period.end_utc <= now)}
-    out.update(summarize(frame, service.deadlines, now))
+    out.update(summarize_for(frame, service.deadlines, now, personal))
+    if not personal:
+        frame = frame[~frame["category"].isin(PERSONAL_CATEGORIES).to_numpy()]
     twin = service.twin
     for dim, layer, column in PLACES:
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None

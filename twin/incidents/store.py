@@ -125,7 +125,8 @@ class SqliteIncidentStore:
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # SQLite may have rolled back already (e.g. SQLITE_FULL)
+                    self._db.execute("ROLLBACK")
                 raise
             self._db.execute("COMMIT")
 
@@ -172,6 +173,8 @@ class SqliteIncidentStore:
                         self._write_new(db, record, event)
                         records.append(record)
                 except Exception as exc:  # noqa: BLE001 - this group's failure is handed to its caller
+                    if not db.in_transaction:  # SQLite rolled the whole transaction back (disk full): all fail
+                        raise
                     db.execute("ROLLBACK TO grp")
                     records = exc
                 db.execute("RELEASE grp")

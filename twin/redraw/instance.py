@@ -58,8 +58,8 @@ def building_loads(twin, weights: dict) -> tuple[np.ndarray, np.ndarray]:
         if hh_frame is None or not len(hh_frame):
             raise InvalidInput("the special-care load needs the households layer, which is not loaded")
         care = hh_frame["elderly_alone"].fillna(False).astype(bool).to_numpy()
-        if "key_group" in hh_frame:
-            care |= hh_frame["key_group"].fillna(False).astype(bool).to_numpy()
+        if "key_group" in hh_frame:  # a new array: to_numpy() may hand back a read-only view of the frame
+            care = care | hh_frame["key_group"].fillna(False).astype(bool).to_numpy()
         terms["special_care"] = np.bincount(pos[pos >= 0], care[pos >= 0].astype(float), len(b))
     if weights.get("incidents"):
         terms["incidents"] = _incidents_last_year(twin, ids)

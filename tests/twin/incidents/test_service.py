@@ -41,7 +41,6 @@ def test_household_incident_sits_at_its_building(svc):
         {"category": "garbage", "lon": 116.4, "lat": 39.9},  # outside the street
         {"category": "nope", **IN_B1},  # unknown category
         {"category": "garbage", "description": "x" * 4001, **IN_B1},  # too long
-        {"category": "garbage", "description": "<script>alert(1)</script>", **IN_B1},  # markup
         {"category": "garbage", "media_url": "javascript:alert(1)", **IN_B1},
         {"category": "garbage", "colour": "red", **IN_B1},  # unknown field
     ],
