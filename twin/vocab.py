@@ -92,3 +92,13 @@ def label(table: dict, code: str, lang: str = "zh") -> str:
     if entry is None:
         return code
     return entry[0] if lang == "zh" else entry[1]
+
+
+# What the cells of a building's floors × units view can be coloured by (twin/units.py).
+HOUSEHOLD_FLAGS = {
+    "elderly_alone": ("独居老人", "Elderly living alone"),
+    "floating": ("流动人口", "Floating population"),
+    "key_group": ("重点人群", "Key group"),
+    "vacant": ("空置", "Vacant"),
+    "size": ("户人口", "Household size"),
+}

@@ -73,6 +73,7 @@ def vocab_tables() -> dict:
         "escalation_levels": vocab.ESCALATION_LEVELS,
         "incident_categories": vocab.INCIDENT_CATEGORIES,
         "six_nos": vocab.SIX_NOS,
+        "household_flags": vocab.HOUSEHOLD_FLAGS,
     }
     return {name: {code: list(entry[:2]) for code, entry in table.items()} for name, table in tables.items()}
 
@@ -268,6 +269,7 @@ def encode_buildings(twin) -> bytes:
         "origin": origin,
         "quantum": QUANTUM,
         "names": a["name"].tolist(),
+        "ids": b["building_id"].astype(str).tolist(),  # for the drill-down (GET /api/buildings/{id}/units)
         "compounds": compound_names(twin),
         "states": list(STATES),
         "decades": len(DECADE_EDGES) + 1,
@@ -292,10 +294,12 @@ def buildings_geojson_text(twin) -> str:
     b = twin.frame("buildings")
     a = building_attributes(twin)
     names = compound_names(twin)
+    ids = b["building_id"].to_numpy()
     geoms = shapely.to_geojson(shapely.transform(b.geometry.values, lambda xy: np.round(xy, 7))).tolist()
     feats = []
     for i, row in enumerate(a.itertuples(index=False)):
         props = {
+            "id": str(ids[i]),
             "name": row.name,
             "compound": names[row.compound] if row.compound >= 0 else None,
             "floors": int(row.floors),

@@ -97,7 +97,7 @@
   function buildingsFromBinary(buf) {
     const { header: h, arrays: a } = decode(buf);
     return {
-      n: h.count, origin: h.origin, names: h.names, compounds: h.compounds, states: h.states,
+      n: h.count, origin: h.origin, names: h.names, ids: h.ids, compounds: h.compounds, states: h.states,
       ...(a.positions ? { positions: a.positions, starts: a.starts } : ringOffsets(a, h.quantum)), height: a.height, floors: a.floors, households: a.households,
       state: a.state, decade: a.decade, care: a.care, compound: a.compound,
     };
@@ -135,7 +135,7 @@
     }
     const origin = total ? [(minx + maxx) / 2, (miny + maxy) / 2] : [0, 0];
     const positions = new Float32Array(total * 2), starts = new Uint32Array(n + 1);
-    const m = { n, origin, names: [], compounds: [], states: fc.states, positions, starts,
+    const m = { n, origin, names: [], ids: [], compounds: [], states: fc.states, positions, starts,
                 height: new Float32Array(n), floors: new Uint16Array(n), households: new Uint16Array(n),
                 state: new Uint8Array(n), decade: new Uint8Array(n), care: new Uint8Array(n), compound: new Int32Array(n) };
     const compoundIx = new Map();
@@ -145,6 +145,7 @@
       for (const [x, y] of rings[i]) { positions[2 * v] = x - origin[0]; positions[2 * v + 1] = y - origin[1]; v++; }
       const p = f.properties || {};
       m.names.push(p.name);
+      m.ids.push(p.id);
       if (p.compound != null && !compoundIx.has(p.compound)) { compoundIx.set(p.compound, m.compounds.length); m.compounds.push(p.compound); }
       m.compound[i] = p.compound != null ? compoundIx.get(p.compound) : -1;
       m.height[i] = p.height; m.floors[i] = p.floors; m.households[i] = p.households;
