@@ -13,6 +13,9 @@ import re
 import time
 from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
 from .access import Principal, may_see_incidents
 from .vocab import INCIDENT_CATEGORIES, label
 
@@ -74,12 +77,20 @@ class Entry:
 
 
 class SortedKeys:
-    """(key, entry number) pairs sorted by key; prefix lookup by bisect."""
+    """(key, reference) pairs sorted by key; prefix lookup by bisect."""
 
     def __init__(self, pairs):
         pairs = sorted(pairs)
         self.keys = [k for k, _ in pairs]
         self.refs = [r for _, r in pairs]
+
+    @classmethod
+    def of(cls, keys: np.ndarray, refs: np.ndarray) -> "SortedKeys":
+        """From arrays of keys and references (sorted here, in C where pandas can)."""
+        order = pd.Series(keys).sort_values(kind="stable").index.to_numpy()
+        out = cls([])
+        out.keys, out.refs = keys[order].tolist(), refs[order].tolist()
+        return out
 
     def prefix(self, q: str, limit: int = SCAN):
         """(key, entry) of the first `limit` keys starting with `q`."""
@@ -104,19 +115,18 @@ class SearchIndex:
         self._building_place: dict[str, tuple[str, str]] = {}  # building id → (compound name, building name)
         self._building_bounds: dict[str, tuple] = {}
         pairs: list[tuple[str, int]] = []
-        by_grid: dict[str, list] = {}
         self._places(pairs)
-        self._households(by_grid)
         self.places = SortedKeys(pairs)
-        self.households = {g: SortedKeys(p) for g, p in by_grid.items()}
+        self._households()
         self._incident_ids: list[str] = []
         self._incident_pos: list[int] = []
         self._incidents_seen = 0
+        self._sync_incidents()
         log.info(
-            "search index: %d places, %d household rooms in %d grids, in %.1f s",
+            "search index: %d place keys, %d household rooms, %d incidents, in %.1f s",
             len(self.places),
-            sum(len(k) for k in self.households.values()),
-            len(self.households),
+            len(self.rooms),
+            len(self._incident_ids),
             time.perf_counter() - t0,
         )
 
@@ -179,28 +189,35 @@ class SearchIndex:
                 pairs,
             )
 
-    def _households(self, by_grid) -> None:
+    def _households(self) -> None:
+        """Rooms as "building number-unit-room" keys, once for all grids and once prefixed by their grid."""
         h = self._frame("households")
-        if h is None or "buildings" not in self.twin.layers:
+        self.rooms = self.rooms_by_grid = SortedKeys([])
+        if h is None or not self._building_place:
             return
-        numbers = {bid: building_number(name) for bid, (_, name) in self._building_place.items()}
-        cols = [h[c].astype(str).tolist() for c in ("household_id", "building_id", "unit", "room", "grid_code")]
-        for hid, bid, unit, room, grid in zip(*cols):
-            compound, bname = self._building_place.get(bid, ("", bid))
-            key = f"{numbers.get(bid, bid)}-{unit}-{room}"
-            n = len(self.entries)
-            self.entries.append(
-                Entry(
-                    "household",
-                    hid,
-                    key,
-                    f"{compound}{bname} {unit}-{room}",
-                    self._building_bounds.get(bid, (0, 0, 0, 0)),
-                    grid=grid,
-                    building_id=bid,
-                )
-            )
-            by_grid.setdefault(grid, []).append((normalize(key), n))
+        bids = h["building_id"].astype(str)
+        number = pd.Series({b: building_number(n) for b, (_, n) in self._building_place.items()}, dtype=object)
+        number = bids.map(number).fillna(bids)
+        tail = "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
+        self._room_labels = (number + tail).to_numpy()
+        keys = number.map(normalize) + tail.map(normalize)
+        grids = h["grid_code"].astype(str)
+        pos = np.arange(len(h))
+        self.rooms = SortedKeys.of(keys.to_numpy(), pos)
+        self.rooms_by_grid = SortedKeys.of((grids + "|" + keys).to_numpy(), pos)
+
+    def _household_entry(self, pos: int) -> Entry:
+        row = self.twin.frame("households").iloc[pos]
+        bid = str(row["building_id"])
+        compound, bname = self._building_place.get(bid, ("", bid))
+        return Entry(
+            "household",
+            str(row["household_id"]),
+            self._room_labels[pos],
+            f"{compound}{bname} {row['unit']}-{row['room']}",
+            self._building_bounds.get(bid, (0, 0, 0, 0)),
+            building_id=bid,
+        )
 
     def _sync_incidents(self) -> None:
         """Index incidents written since the last query (numbers grow with time, so the list stays sorted)."""
@@ -211,6 +228,11 @@ class SearchIndex:
         if len(frame) == self._incidents_seen:
             return
         new = frame.iloc[self._incidents_seen :]
+        if not self._incident_ids:
+            bulk = SortedKeys.of(new["incident_id"].astype(str).str.lower().to_numpy(), np.arange(len(frame)))
+            self._incident_ids, self._incident_pos = bulk.keys, bulk.refs
+            self._incidents_seen = len(frame)
+            return
         for pos, iid in zip(range(self._incidents_seen, len(frame)), new["incident_id"].astype(str)):
             i = bisect.bisect_left(self._incident_ids, iid.lower())
             self._incident_ids.insert(i, iid.lower())
@@ -223,24 +245,29 @@ class SearchIndex:
         q = normalize(q)[:MAX_QUERY]
         if not q:
             return []
-        found: dict[int, tuple] = {}
+        found: dict[tuple, tuple] = {}
         self._rank(found, self.places.prefix(q), q)
         if p.sees_personal:
-            grids = self.households if p.role == "admin" or p.grids is None else p.grids
-            for g in grids:
-                keys = self.households.get(g)
-                if keys is not None:
-                    self._rank(found, keys.prefix(q), q)
+            if p.role == "admin" or p.grids is None:
+                hits = self.rooms.prefix(q)
+            else:
+                hits = [
+                    (k.split("|", 1)[1], r) for g in sorted(p.grids) for k, r in self.rooms_by_grid.prefix(f"{g}|{q}")
+                ]
+            self._rank(found, hits, q, "household")
         best = sorted(found.items(), key=lambda kv: kv[1])[:limit]
-        out = [self._doc(self.entries[n], lang) for n, _ in best]
+        out = [
+            self._doc(self._household_entry(n) if kind == "household" else self.entries[n], lang)
+            for (kind, n), _ in best
+        ]
         return (out + self._incidents(q, p, lang, limit - len(out)))[:limit]
 
-    def _rank(self, found: dict, hits, q: str) -> None:
+    def _rank(self, found: dict, hits, q: str, kind: str | None = None) -> None:
         for key, n in hits:
-            e = self.entries[n]
-            score = (key != q, KINDS.index(e.kind), len(key), e.label)
-            if n not in found or score < found[n]:
-                found[n] = score
+            k = kind or self.entries[n].kind
+            score = (key != q, KINDS.index(k), len(key), key)
+            if (k, n) not in found or score < found[(k, n)]:
+                found[(k, n)] = score
 
     def _incidents(self, q: str, p: Principal, lang: str, room: int) -> list[dict]:
         if room <= 0 or not q.startswith("gd"):

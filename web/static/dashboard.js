@@ -671,6 +671,13 @@
         return viewState;
       },
     });
+    // a building opens its floors × units (每楼每户); so does a building or household chosen in the search box
+    map.setProps({ onClick: (info) => {
+      if (info && info.layer && info.layer.id === "buildings" && info.index >= 0) Twin.drilldown.open(S.buildings.ids[info.index]);
+    } });
+    document.addEventListener("twin:place", (e) => {
+      if (e.detail.kind === "building" || e.detail.kind === "household") Twin.drilldown.open(e.detail.building_id);
+    });
     bindControls();
     buildKpiPanel();
     setMode(S.mode);
