@@ -24,6 +24,7 @@ BLUEPRINTS = (
     "redraw",
     "buildings",
     "search",
+    "patrol",
 )
 
 
