@@ -32,7 +32,7 @@ def queries(twin, ix, n: int, seed: int) -> list[str]:
     comp = twin.frame("compounds")["name"].dropna().tolist()
     comm = twin.frame("communities")["name"].dropna().tolist()
     grids = twin.frame("grids")["grid_code"].tolist()
-    rooms = [e.label for e in rng.sample([e for e in ix.entries if e.kind == "household"], 200)]
+    rooms = rng.sample(list(ix._room_labels), 200)
     incidents = twin.incidents.frame()["incident_id"].sample(200, random_state=seed).tolist()
     from twin.search import initials
 

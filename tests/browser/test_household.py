@@ -102,8 +102,8 @@ def test_search_finds_a_compound_by_name_or_initials_and_flies_there(server, typ
         assert "纺织厂宿舍" in item.inner_text()
         item.click()
         page.wait_for_function(
-            "([x, y]) => { const v = twinDashboard.view(); return Math.abs(v[0] - x) < 2e-4 && Math.abs(v[1] - y) < 2e-4 "
-            "&& v[2] > 17; }",
+            "([x, y]) => { const v = twinDashboard.view(); "
+            "return Math.abs(v[0] - x) < 2e-4 && Math.abs(v[1] - y) < 2e-4 && v[2] > 17; }",
             arg=list(C1_CENTRE),
             timeout=20000,
         )
