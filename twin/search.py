@@ -158,11 +158,12 @@ class SearchIndex:
             names.update(zip(f[id_col].astype(str), label))
             ini = initials(label)
             bounds = f.geometry.bounds.to_numpy()
+            parents = f["community_id"].astype(str).tolist()
             for i, (code, name) in enumerate(zip(f[id_col].astype(str), label)):
                 keys = [name, code, ini[name], *_suffixes(name)]
                 if kind == "grid" and len(code) == 15:
                     keys.append(code[9:])  # community + sequence, as on the map labels
-                sub = names.get(str(f["community_id"].iloc[i]), "") if kind != "community" else ""
+                sub = names.get(parents[i], "") if kind != "community" else ""
                 self._add(Entry(kind, code, name, sub, tuple(bounds[i])), keys, pairs)
         b = self._frame("buildings")
         if b is None:
@@ -172,6 +173,7 @@ class SearchIndex:
         ini = initials(set(self._building_names) | (set(comp) if comp is not None else set()))
         bounds = b.geometry.bounds.to_numpy()
         self._building_bounds = dict(zip(b["building_id"].astype(str), map(tuple, bounds)))
+        communities = b["community_id"].astype(str).map(names).fillna("").tolist()
         for i, (bid, name) in enumerate(zip(b["building_id"].astype(str), self._building_names)):
             c = comp[i] if comp is not None else ""
             self._building_place[bid] = (c, name)
@@ -181,7 +183,7 @@ class SearchIndex:
                     "building",
                     bid,
                     f"{c}{name}",
-                    names.get(str(b["community_id"].iloc[i]), ""),
+                    communities[i],
                     tuple(bounds[i]),
                     building_id=bid,
                 ),
@@ -200,7 +202,7 @@ class SearchIndex:
         number = bids.map(number).fillna(bids)
         tail = "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
         self._room_labels = (number + tail).to_numpy()
-        keys = number.map(normalize) + tail.map(normalize)
+        keys = _normalized(number) + _normalized(tail)
         grids = h["grid_code"].astype(str)
         pos = np.arange(len(h))
         self.rooms = SortedKeys.of(keys.to_numpy(), pos)
@@ -309,6 +311,11 @@ class SearchIndex:
         if e.building_id:
             doc["building_id"] = e.building_id
         return doc
+
+
+def _normalized(values: pd.Series) -> pd.Series:
+    """normalize() of each value, computed once per distinct value."""
+    return values.map({v: normalize(v) for v in pd.unique(values)})
 
 
 def _suffixes(name: str) -> list[str]:

@@ -72,3 +72,27 @@ def test_the_phone_shows_list_and_map_and_a_report_with_photo_ends_in_its_detail
         page.wait_for_function("twinPatrol.detail && twinPatrol.detail.stage === 'resolved'", timeout=10000)
         assert "已清理" in page.inner_text("#pt-detail")
         assert not page.errors, page.errors
+
+
+@pytest.mark.parametrize("path", ["/dashboard", "/planner", "/redraw", "/patrol"])
+def test_every_page_at_390_px_leaves_the_map_in_view(server, path):
+    """Sample the phone screen on a 12 × 20 grid: a fair share of the points must land on a map, not on a panel."""
+    with chromium_page(viewport=PHONE) as page:
+        page.add_init_script("sessionStorage.setItem('twin.token', 'staff-a1')")
+        page.goto(server + path)
+        page.wait_for_selector(".map", timeout=30000)
+        page.wait_for_timeout(500)  # let the page lay its panels out (a settle, not a speed requirement)
+        share = page.evaluate(
+            """() => {
+              let on = 0, n = 0;
+              for (let i = 0; i < 12; i++) for (let j = 0; j < 20; j++) {
+                const el = document.elementFromPoint((i + 0.5) * innerWidth / 12, (j + 0.5) * innerHeight / 20);
+                n++; if (el && el.closest('.map')) on++;
+              }
+              return on / n;
+            }"""
+        )
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert share >= 0.3, f"{path}: only {share:.0%} of the phone screen shows the map"
+        assert width <= PHONE[0] + 1, f"{path} is {width} px wide at {PHONE[0]} px"
+        assert not page.errors, page.errors

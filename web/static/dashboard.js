@@ -649,8 +649,10 @@
     const el = document.getElementById("map");
     const panel = document.getElementById("kpis");
     const right = panel ? panel.offsetWidth + 24 : 0;
+    const below = panel && panel.offsetWidth > el.clientWidth / 2; // a phone: the KPI strip lies under the map
     const view = Twin.fitBounds(C.bbox, el, { pitch: 45, bearing: -8,
-      padding: { top: 30, bottom: 30, left: Math.round(el.clientWidth * 0.03), right: right + 10 } });
+      padding: below ? { top: 20, bottom: panel.offsetHeight + 20, left: 10, right: 10 }
+        : { top: 30, bottom: 30, left: Math.round(el.clientWidth * 0.03), right: right + 10 } });
     view.zoom += 0.1;
     // Under a 45° pitch the near (lower) edge looms larger: aim a little south so the street sits higher.
     view.latitude -= (C.bbox[3] - C.bbox[1]) * 0.08;
