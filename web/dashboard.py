@@ -74,6 +74,7 @@ def vocab_tables() -> dict:
         "incident_categories": vocab.INCIDENT_CATEGORIES,
         "six_nos": vocab.SIX_NOS,
         "household_flags": vocab.HOUSEHOLD_FLAGS,
+        "area_repairs": vocab.AREA_REPAIRS,
     }
     return {name: {code: list(entry[:2]) for code, entry in table.items()} for name, table in tables.items()}
 
