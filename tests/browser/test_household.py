@@ -5,6 +5,7 @@ pinyin initials and flies the map there."""
 from __future__ import annotations
 
 import json
+import urllib.request
 
 import pytest
 
@@ -109,4 +110,31 @@ def test_search_finds_a_compound_by_name_or_initials_and_flies_there(server, typ
         )
         assert page.evaluate("twinDashboard.view()")[2] > before[2]
         assert page.evaluate("Twin.currentMap().props.layers.some((l) => l && l.id === 'search-hit')")
+        assert not page.errors, page.errors
+
+
+def test_tooltips_name_grid_worker_open_incidents_and_deadlines(server):
+    body = json.dumps({"service_code": "garbage", "lat": 40.8011, "long": 114.8811}).encode()  # beside B1, grid A1
+    req = urllib.request.Request(
+        server + "/open311/v2/requests.json", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(req, timeout=30) as r:
+        iid = json.loads(r.read())[0]["service_request_id"]
+    with chromium_page() as page:
+        open_dashboard(page, server, "staff-a1")
+        page.evaluate("twinDashboard.refreshNow()")
+        page.wait_for_function("twinDashboard.incidents >= 1", timeout=20000)
+        page.wait_for_load_state("networkidle")
+        box = page.locator("#map").bounding_box()
+        x, y = page.evaluate("p => Twin.currentMap().getViewports()[0].project(p).slice(0, 2)", [*B1_CENTRE, 18])
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        tip = page.locator(".twin-tooltip")
+        tip.wait_for(timeout=10000)
+        text = tip.inner_text()
+        assert "东风一网格" in text and "李网格" in text and "在办事件" in text
+        x, y = page.evaluate("p => Twin.currentMap().getViewports()[0].project(p).slice(0, 2)", [114.8811, 40.8011, 0])
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.wait_for_function(f"document.querySelector('.twin-tooltip')?.innerText.includes('{iid}')", timeout=10000)
+        text = page.locator(".twin-tooltip").inner_text()
+        assert "纺织厂宿舍B1号楼" in text and "下一时限" in text
         assert not page.errors, page.errors
