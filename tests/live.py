@@ -76,3 +76,16 @@ def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def tiny_app(tmp_path_factory, tokens: list):
+    """The app on a fresh copy of the tiny street (tests/tiny.py) with these bearer tokens, state in a temp dir."""
+    import json
+
+    from tests.tiny import write_tiny
+    from web import create_app
+
+    data = write_tiny(tmp_path_factory.mktemp("tiny"))
+    return create_app(
+        {"DATA_DIR": str(data), "STATE_DIR": str(tmp_path_factory.mktemp("state")), "TOKENS": json.dumps(tokens)}
+    )

@@ -9,9 +9,8 @@ import urllib.request
 
 import pytest
 
-from tests.live import chromium_page, live_server
+from tests.live import chromium_page, live_server, tiny_app
 from tests.tiny import GA1, GB1
-from web import create_app
 
 pytestmark = pytest.mark.browser
 
@@ -25,12 +24,7 @@ C1_CENTRE = (114.881, 40.8015)
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from tests.tiny import write_tiny
-
-    data = write_tiny(tmp_path_factory.mktemp("tiny"))
-    app = create_app(
-        {"DATA_DIR": str(data), "STATE_DIR": str(tmp_path_factory.mktemp("state")), "TOKENS": json.dumps(TOKENS)}
-    )
+    app = tiny_app(tmp_path_factory, TOKENS)
     with live_server(app) as base:
         yield base
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import struct
 import zlib
 
@@ -11,29 +10,15 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from tests.tiny import GA1, GB1
-from web import create_app
+from tests.tiny import GA1
 
-TOKENS = [
-    {"role": "staff", "token": "staff-a1", "grids": [GA1]},
-    {"role": "staff", "token": "staff-b1", "grids": [GB1]},
-]
 A1 = {"Authorization": "Bearer staff-a1"}
 IN_A1 = {"lon": "114.8808", "lat": "40.8011"}  # at building B1, grid A1
 
 
 @pytest.fixture
-def app(tiny_dir, tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": str(tiny_dir),
-            "STATE_DIR": str(tmp_path / "state"),
-            "TOKENS": json.dumps(TOKENS),
-            "PHOTO_MAX_BYTES": 2_000_000,
-            "PHOTO_MAX_PIXELS": 1_000_000,
-        }
-    )
+def app(roles_app):
+    return roles_app(PHOTO_MAX_BYTES=2_000_000, PHOTO_MAX_PIXELS=1_000_000)
 
 
 @pytest.fixture

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
-from tests.tiny import GA1, GB1
-from web import create_app
-
-TOKENS = [
-    {"role": "staff", "token": "staff-a1", "grids": [GA1]},
-    {"role": "staff", "token": "staff-b1", "grids": [GB1]},
-    {"role": "planner", "token": "plan"},
-    {"role": "admin", "token": "boss"},
-]
+from tests.tiny import GA1
 
 
 @pytest.fixture
-def client(tiny_dir, tmp_path):
-    app = create_app(
-        {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s"), "TOKENS": json.dumps(TOKENS)}
-    )
-    return app.test_client()
+def client(roles_app):
+    return roles_app().test_client()
 
 
 def get(client, url, token=None):
