@@ -132,3 +132,17 @@ def test_tooltips_name_grid_worker_open_incidents_and_deadlines(server):
         text = page.locator(".twin-tooltip").inner_text()
         assert "纺织厂宿舍B1号楼" in text and "下一时限" in text
         assert not page.errors, page.errors
+
+
+def test_a_building_clicked_on_the_planner_opens_its_floors_and_units(server):
+    with chromium_page() as page:
+        page.add_init_script("sessionStorage.setItem('twin.token', 'staff-a1')")
+        page.goto(server + "/planner")
+        page.wait_for_selector("body[data-planner=ready]", timeout=30_000)
+        page.click("#pl-mode button[data-mode=pick]")
+        box = page.locator("#map").bounding_box()
+        x, y = page.evaluate("p => window.twinPlanner.project(p)", list(B1_CENTRE))
+        page.mouse.click(box["x"] + x, box["y"] + y)
+        page.wait_for_selector("#drill[data-building='B1'][data-personal='true']", timeout=20000)
+        assert page.locator("#drill .drill-cell[data-household]").count() == 3
+        assert not page.errors, page.errors

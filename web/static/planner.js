@@ -91,7 +91,7 @@
     if (!S.buildings) return null;
     return new deck.SolidPolygonLayer({
       // Flat footprints: the planner looks straight down to draw, where extruded towers would hide the ground.
-      id: "buildings", data: S.buildings, extruded: false,
+      id: "buildings", data: S.buildings, extruded: false, pickable: true, // a click in "pick" mode opens its floors
       getPolygon: (f) => outerRing(f.geometry),
       getFillColor: (f) => (P.property_states[f.properties.state] || NO_STATE).concat(215),
     });
@@ -195,6 +195,8 @@
       $("pl-disc").disabled = false;
       redraw();
     } else if (S.mode === "pick") {
+      const hit = map.pickObject({ x: info.x, y: info.y, radius: 0, layerIds: ["buildings"] });
+      if (hit && hit.object && hit.object.properties.id) { Twin.drilldown.open(hit.object.properties.id); return; }
       const g = gridAt(xy);
       if (!g) { Twin.showError(new Error(t("pl_no_grid_here"))); return; }
       query({ label: g.name, method: "GET", params: { grid: g.code } });
