@@ -299,9 +299,8 @@
   function requestOf(spec, extra) {
     const q = new URLSearchParams(Object.assign({}, spec.params, { rule: spec.rule, lang: Twin.lang }, periodOf(spec),
                                                 extra || {}));
-    const headers = {};
     const token = $("pl-token").value.trim();
-    if (token) headers.Authorization = "Bearer " + token;
+    const headers = token ? { Authorization: "Bearer " + token } : Twin.authHeaders(); // else the tab's sign-in
     const opts = { method: spec.method, headers };
     if (spec.method === "POST") opts.body = spec.body;
     return { url: "/api/area?" + q.toString(), opts };
