@@ -26,8 +26,8 @@ import numpy as np
 from bench.common import clock, stats_ms, table
 
 
-def queries(twin, ix, n: int, seed: int) -> list[str]:
-    """`n` seeded queries of every kind people type."""
+def queries(twin, ix, n: int, seed: int) -> list[tuple[str, str]]:
+    """`n` seeded (kind, query) pairs of every kind people type."""
     rng = random.Random(seed)
     comp = twin.frame("compounds")["name"].dropna().tolist()
     comm = twin.frame("communities")["name"].dropna().tolist()
@@ -38,17 +38,21 @@ def queries(twin, ix, n: int, seed: int) -> list[str]:
 
     ini = initials(comp)
     makers = [
-        lambda: rng.choice(comp),
-        lambda: rng.choice(comp)[:2],
-        lambda: ini[rng.choice(comp)],
-        lambda: ini[rng.choice(comp)][:3],
-        lambda: rng.choice(comp) + f"{rng.randint(1, 12)}号楼",
-        lambda: rng.choice(comm),
-        lambda: rng.choice(grids),
-        lambda: rng.choice(incidents),
-        lambda: rng.choice(rooms),
+        ("compound name", lambda: rng.choice(comp)),
+        ("two characters", lambda: rng.choice(comp)[:2]),
+        ("initials", lambda: ini[rng.choice(comp)]),
+        ("3 initials", lambda: ini[rng.choice(comp)][:3]),
+        ("compound + building", lambda: rng.choice(comp) + f"{rng.randint(1, 12)}号楼"),
+        ("community", lambda: rng.choice(comm)),
+        ("grid code", lambda: rng.choice(grids)),
+        ("incident number", lambda: rng.choice(incidents)),
+        ("room", lambda: rng.choice(rooms)),
     ]
-    return [rng.choice(makers)() for _ in range(n)]
+    out = []
+    for _ in range(n):
+        kind, make = rng.choice(makers)
+        out.append((kind, make()))
+    return out
 
 
 def scan(twin, q: str) -> int:
@@ -91,14 +95,18 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     ix = SearchIndex(twin)
     build = time.perf_counter() - t
-    qs = queries(twin, ix, args.queries, args.seed)
+    kinds, qs = zip(*queries(twin, ix, args.queries, args.seed))
     staff = Principal("staff", frozenset([grid]), "bench")
     admin = Principal("admin")
-    rows = []
+    rows, by_kind = [], {}
     for who, p in (("public", PUBLIC), ("staff, 1 grid", staff), ("admin", admin)):
         secs, res = clock(lambda q, p=p: ix.search(q, p), qs)
         s = stats_ms(secs)
         rows.append(("index", who, len(qs), s["median"], s["p95"], float(np.mean([len(r) > 0 for r in res]))))
+        if who == "admin":
+            for k in dict.fromkeys(kinds):
+                sel = [t for t, kk in zip(secs, kinds) if kk == k]
+                by_kind[k] = (len(sel), *stats_ms(sel).values())
     # the HTTP path as staff of one grid: the principal is set the way web.auth sets it
     from web import auth
 
@@ -124,6 +132,8 @@ def main(argv=None) -> int:
     )
     print(table(("method", "caller", "queries", "median ms", "p95 ms", "share with hits"), rows))
     print(f"scan/index median ratio (public): {rows[4][3] / rows[0][3]:,.0f}x")
+    print("index as admin, by kind of query:")
+    print(table(("kind", "queries", "median ms", "p95 ms", "mean ms"), [(k, *v) for k, v in by_kind.items()]))
     return 0
 
 
