@@ -198,6 +198,7 @@ class SearchIndex:
         if h is None or not self._building_place:
             return
         bids = h["building_id"].astype(str)
+        self._room_columns = [h[c].astype(str).to_numpy() for c in ("household_id", "building_id", "unit", "room")]
         number = pd.Series({b: building_number(n) for b, (_, n) in self._building_place.items()}, dtype=object)
         number = bids.map(number).fillna(bids)
         tail = "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
@@ -209,14 +210,13 @@ class SearchIndex:
         self.rooms_by_grid = SortedKeys.of((grids + "|" + keys).to_numpy(), pos)
 
     def _household_entry(self, pos: int) -> Entry:
-        row = self.twin.frame("households").iloc[pos]
-        bid = str(row["building_id"])
+        hid, bid, unit, room = (col[pos] for col in self._room_columns)
         compound, bname = self._building_place.get(bid, ("", bid))
         return Entry(
             "household",
-            str(row["household_id"]),
+            hid,
             self._room_labels[pos],
-            f"{compound}{bname} {row['unit']}-{row['room']}",
+            f"{compound}{bname} {unit}-{room}",
             self._building_bounds.get(bid, (0, 0, 0, 0)),
             building_id=bid,
         )
@@ -282,22 +282,33 @@ class SearchIndex:
             i += 1
         if not pos:
             return []
-        rows = self.twin.incidents.frame().iloc[pos]
-        ok = may_see_incidents(p, rows["category"].to_numpy(dtype=object), rows["grid_code"].to_numpy(dtype=object))
+        cols = self._incident_columns()
+        pos = np.asarray(pos)
+        ok = may_see_incidents(p, cols["category"][pos], cols["grid_code"][pos])
         out = []
-        for r in rows[ok].head(room).itertuples(index=False):
-            lon, lat = float(r.lon), float(r.lat)
-            place = self._building_place.get(str(r.building_id), ("", "")) if r.building_id else ("", "")
+        for i in pos[ok][:room]:
+            lon, lat, bid = float(cols["lon"][i]), float(cols["lat"][i]), cols["building_id"][i]
+            place = self._building_place.get(str(bid), ("", "")) if isinstance(bid, str) else ("", "")
             e = Entry(
                 "incident",
-                r.incident_id,
-                r.incident_id,
-                f"{label(INCIDENT_CATEGORIES, r.category, lang)} {''.join(place)}".strip(),
+                cols["incident_id"][i],
+                cols["incident_id"][i],
+                f"{label(INCIDENT_CATEGORIES, cols['category'][i], lang)} {''.join(place)}".strip(),
                 (lon, lat, lon, lat),
-                building_id=r.building_id or None,
+                building_id=bid if isinstance(bid, str) else None,
             )
             out.append(self._doc(e, lang))
         return out
+
+    def _incident_columns(self) -> dict:
+        """The incident columns a result needs, as arrays, taken once per incident-store version."""
+        service = self.twin.incidents
+        cached = getattr(self, "_incident_cols", None)
+        if cached is None or cached[0] != service.version:
+            frame = service.frame()
+            names = ("incident_id", "category", "grid_code", "lon", "lat", "building_id")
+            cached = self._incident_cols = (service.version, {c: frame[c].to_numpy(dtype=object) for c in names})
+        return cached[1]
 
     def _doc(self, e: Entry, lang: str) -> dict:
         doc = {
