@@ -1,4 +1,4 @@
-"""Blueprint 'buildings': a building's floors × units (每楼每户) and one household's record, by the caller's role."""
+"""Blueprint 'buildings': a building's floors × units (每楼每户), one household's record, grid workers, by role."""
 
 from __future__ import annotations
 
@@ -32,3 +32,14 @@ def household(household_id):
     for call in rec["care_calls"]:
         call["at"] = iso(call["at"], tz)
     return jsonify(rec)
+
+
+@bp.get("/api/grids/workers")
+@require("staff", "admin")
+def workers():
+    """Grid code → grid worker's name (staff and admin), for a signed-in wall's tooltips; the public wall names none."""
+    twin = get_twin()
+    g = twin.frame("grids") if "grids" in twin.layers else None
+    if g is None or "worker" not in g:
+        return jsonify({})
+    return jsonify({str(c): w for c, w in zip(g["grid_code"], g["worker"]) if isinstance(w, str)})

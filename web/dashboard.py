@@ -19,7 +19,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 import shapely
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, render_template, request
 
 from twin import risk, vocab
 from twin.access import PUBLIC, SUPPRESS_BELOW, may_see_incidents
@@ -29,7 +29,6 @@ from twin.incidents.sixnos import six_nos
 from twin.incidents.timeliness import DONE_STAGES, timeliness
 
 from . import get_twin, http
-from .auth import require
 from .geojson import VersionCache, dumps, feature_collection
 from .reports import hotspot_rule
 from .transport import QUANTUM, Blob, offsets, origin_of, outer_rings, pack, quantized_rings, send
@@ -451,17 +450,6 @@ def grids_text(twin) -> str:
             }
         )
     return dumps({"grids": out})
-
-
-@bp.get("/api/dashboard/workers.json")
-@require("staff", "admin")
-def workers_json():
-    """Grid code → grid worker's name, for the tooltips of a signed-in wall (staff); the public wall names none."""
-    twin = get_twin()
-    g = twin.frame("grids") if "grids" in twin.layers else None
-    if g is None or "worker" not in g:
-        return jsonify({})
-    return jsonify({str(c): w for c, w in zip(g["grid_code"], g["worker"]) if isinstance(w, str)})
 
 
 # --- KPIs ------------------------------------------------------------------------------------------------------

@@ -67,3 +67,9 @@ def test_household_record_lists_its_open_incidents_and_care_calls(client):
     assert len(doc["care_calls"]) == 3 and not doc["care_calls"][0]["answered"]
     [visit] = doc["open_incidents"]
     assert visit["category"] == "care_visit" and visit["stage"] == "reported" and visit["next_due"]
+
+
+def test_grid_workers_are_named_to_staff_only(client):
+    assert get(client, "/api/grids/workers", "staff-b1").json[GA1] == "李网格"
+    assert get(client, "/api/grids/workers").status_code == 401
+    assert get(client, "/api/grids/workers", "plan").status_code == 403

@@ -715,7 +715,7 @@
       if (e.detail.kind === "building" || e.detail.kind === "household") Twin.drilldown.open(e.detail.building_id);
     });
     if (Twin.authHeaders && Twin.authHeaders().Authorization) {
-      Twin.fetchJSON(API + "workers.json", { headers: Twin.authHeaders() }).then((w) => { S.workers = w; }).catch(() => {});
+      Twin.fetchJSON("/api/grids/workers", { headers: Twin.authHeaders() }).then((w) => { S.workers = w; }).catch(() => {});
     }
     bindControls();
     buildKpiPanel();
