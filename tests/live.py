@@ -138,3 +138,16 @@ def twin_serve(command: list[str], env: dict | None = None, timeout: float = 120
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def tiny_app(tmp_path_factory, tokens: list):
+    """The app on a fresh copy of the tiny street (tests/tiny.py) with these bearer tokens, state in a temp dir."""
+    import json
+
+    from tests.tiny import write_tiny
+    from web import create_app
+
+    data = write_tiny(tmp_path_factory.mktemp("tiny"))
+    return create_app(
+        {"DATA_DIR": str(data), "STATE_DIR": str(tmp_path_factory.mktemp("state")), "TOKENS": json.dumps(tokens)}
+    )

@@ -11,7 +11,15 @@ import logging
 import shapely
 
 from .cells import safe_cell
-from .vocab import BUILD_DECADES, INCIDENT_CATEGORIES, INCIDENT_STAGES, PROPERTY_STATES, RISK_LEVELS
+from .vocab import (
+    BUILD_DECADES,
+    ESCALATION_LEVELS,
+    INCIDENT_CATEGORIES,
+    INCIDENT_LIMITS,
+    INCIDENT_STAGES,
+    PROPERTY_STATES,
+    RISK_LEVELS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +60,29 @@ SECTIONS = {
     "by_category": ("事件类别", "Incident category"),
     "on_time": ("按时率", "On time"),
     "risk": ("风险等级(楼栋)", "Risk level (buildings)"),
+}
+# The overdue table: its coded columns get a label column each; XLSX sheets name every column in the export's language.
+OVERDUE_VOCABS = {
+    "category": INCIDENT_CATEGORIES,
+    "stage": INCIDENT_STAGES,
+    "level": ESCALATION_LEVELS,
+    "overdue_limit": INCIDENT_LIMITS,
+}
+HEADERS = {
+    "incident_id": ("事件编号", "Incident"),
+    "category": ("类别代码", "Category code"),
+    "category_label": ("类别", "Category"),
+    "stage": ("阶段代码", "Stage code"),
+    "stage_label": ("阶段", "Stage"),
+    "level": ("层级代码", "Level code"),
+    "level_label": ("处置层级", "Level"),
+    "reported_at": ("上报时间", "Reported"),
+    "overdue_limit": ("超时环节代码", "Overdue limit code"),
+    "overdue_limit_label": ("超时环节", "Overdue limit"),
+    "next_due": ("下一时限", "Next deadline"),
+    "grid_code": ("网格编码", "Grid code"),
+    "compound_id": ("小区编号", "Compound id"),
+    "building_id": ("楼栋编号", "Building id"),
 }
 VOCABS = {
     "property_states": PROPERTY_STATES,
@@ -126,7 +157,17 @@ def table_rows(fig: dict, table: str, lang: str = "zh") -> list[dict]:
             for c in fig.get("compounds_list", [])
         ]
     if table == "overdue":
-        return fig.get("overdue_incidents", [])
+        return [
+            {
+                **r,
+                **{
+                    f"{k}_label": _label(r[k], lang, vocab) if r.get(k) else None
+                    for k, vocab in OVERDUE_VOCABS.items()
+                    if k in r
+                },
+            }
+            for r in fig.get("overdue_incidents", [])
+        ]
     if table == "households":
         return fig.get("households", [])
     raise ValueError(table)
@@ -194,7 +235,7 @@ def to_xlsx(fig: dict, lang: str = "zh") -> bytes:
         ws = wb.create_sheet(names[table][1 if lang == "en" else 0])
         rows = table_rows(fig, table, lang)
         header = _header(rows, table)
-        ws.append(header)
+        ws.append([HEADERS[k][1 if lang == "en" else 0] if table == "overdue" and k in HEADERS else k for k in header])
         for r in rows:
             ws.append([_cell(r.get(k)) for k in header])
     buf = io.BytesIO()

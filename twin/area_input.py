@@ -39,7 +39,8 @@ class Area:
     ref: dict = field(default_factory=dict)  # the id, or the centre and radius, that named it
     label: str = ""
     repaired: bool = False
-    repair_reason: str | None = None
+    repair_reason: str | None = None  # the geometry library's words, with the place
+    repair_code: str | None = None  # what was wrong, as a code of twin.vocab.AREA_REPAIRS (labels for pages)
 
     def describe(self) -> dict:
         """JSON-able description of the area (without the geometry)."""
@@ -49,6 +50,7 @@ class Area:
             "label": self.label,
             "repaired": self.repaired,
             "repair_reason": self.repair_reason,
+            "repair_code": self.repair_code,
         }
 
 
@@ -161,6 +163,23 @@ def repair(geom) -> tuple[object, str | None]:
     return fixed, reason
 
 
+REPAIR_CODES = (  # GEOS reason prefix → twin.vocab.AREA_REPAIRS code, longest prefix first
+    ("Ring Self-intersection", "ring_self_intersection"),
+    ("Self-intersection", "self_intersection"),
+    ("Repeated Point", "duplicate_points"),
+    ("Too few points", "too_few_points"),
+    ("Hole lies outside shell", "hole_outside_shell"),
+    ("Nested", "nested"),
+)
+
+
+def repair_code(reason: str | None) -> str | None:
+    """The AREA_REPAIRS code of a GEOS validity reason ("Self-intersection[114.8 40.7]" → "self_intersection")."""
+    if reason is None:
+        return None
+    return next((code for prefix, code in REPAIR_CODES if reason.startswith(prefix)), "invalid")
+
+
 def polygonal_part(geom):
     """The polygons of `geom` (a geometry collection's non-polygon parts dropped) as one geometry."""
     if geom.geom_type in POLYGONAL:
@@ -209,7 +228,7 @@ def from_geojson(twin, obj: dict, max_vertices: int = DEFAULT_MAX_VERTICES) -> A
 
 def make_area(twin, kind: str, geom, ref: dict, label: str = "", reason: str | None = None) -> Area:
     """An Area of a WGS84 geometry, with its metric projection."""
-    return Area(kind, geom, twin.crs.to_metric(geom), ref, label, reason is not None, reason)
+    return Area(kind, geom, twin.crs.to_metric(geom), ref, label, reason is not None, reason, repair_code(reason))
 
 
 # --- areas named by id, and discs ---------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class Layer:
     index: StaticIndex
     version: str
     _pos: dict = field(default_factory=dict, repr=False)
+    derived: dict = field(default_factory=dict, repr=False)  # lookups built once from the rows (e.g. twin.units)
 
     @property
     def name(self) -> str:

@@ -87,6 +87,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REDRAW_WORKERS", 2, int, "Processes one grid redraw may use across communities (1 keeps it in-process)."),
     Setting("REDRAW_QUEUE", 4, int, "Most redraw jobs waiting or running at once; more are refused with 409."),
     Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
+    Setting("PHOTO_MAX_BYTES", 12_000_000, int, "Largest photo upload accepted from the patrol page, in bytes."),
+    Setting("PHOTO_MAX_PIXELS", 40_000_000, int, "Largest photo accepted, in pixels (larger ones are refused unread)."),
     Setting(
         "PUBLIC_MAX_VERTICES",
         5000,

@@ -159,6 +159,8 @@ def tables() -> dict:
         "risk_factors": RISK_FACTORS,
         "build_decades": BUILD_DECADES,
         "care_bins": CARE_BINS,
+        "household_flags": HOUSEHOLD_FLAGS,
+        "area_repairs": AREA_REPAIRS,
     }
     return {name: {code: list(entry[:2]) for code, entry in table.items()} for name, table in named.items()}
 
@@ -169,3 +171,31 @@ def label(table: dict, code: str, lang: str = "zh") -> str:
     if entry is None:
         return code
     return entry[0] if lang == "zh" else entry[1]
+
+
+# What the cells of a building's floors × units view can be coloured by (twin/units.py).
+HOUSEHOLD_FLAGS = {
+    "elderly_alone": ("独居老人", "Elderly living alone"),
+    "floating": ("流动人口", "Floating population"),
+    "key_group": ("重点人群", "Key group"),
+    "vacant": ("空置", "Vacant"),
+    "size": ("户人口", "Household size"),
+}
+
+# The three time limits of a work order ("三个一"), as the stage that meets each.
+INCIDENT_LIMITS = {
+    "accept": ("受理", "Accept"),
+    "on_site": ("到场", "On site"),
+    "resolve": ("办结", "Resolve"),
+}
+
+# What was wrong with a drawn query polygon that twin.area_input repaired (GEOS reasons, in words).
+AREA_REPAIRS = {
+    "self_intersection": ("边线相互交叉，已在交叉处拆分", "its edges crossed; split where they cross"),
+    "ring_self_intersection": ("边界在一点上自相接触，已拆开", "its outline touched itself; separated there"),
+    "duplicate_points": ("有重复的点，已去掉", "it had repeated points; removed"),
+    "too_few_points": ("点太少，已补成面", "it had too few points; closed into an area"),
+    "hole_outside_shell": ("内洞在外框之外，已去掉", "a hole lay outside the outline; removed"),
+    "nested": ("区域相互嵌套，已合并", "parts lay inside each other; merged"),
+    "invalid": ("几何形状无效，已自动修复", "the shape was invalid; repaired"),
+}

@@ -246,17 +246,23 @@ def encode_buildings(twin) -> bytes:
     coords, starts = outer_rings(b.geometry.values)
     origin = origin_of(coords)
     a = building_attributes(twin)
+    grid_codes = twin.frame("grids")["grid_code"].astype(str).tolist() if "grids" in twin.layers else []
+    gpos = pd.Index(grid_codes).get_indexer(b["grid_code"].astype(str)) if "grid_code" in b else np.full(len(b), -1)
+    grid_ix = np.where(gpos < 0, 65535, gpos).astype(np.uint16)
     header = {
         "layer": "buildings",
         "count": len(b),
         "origin": origin,
         "quantum": QUANTUM,
         "names": a["name"].tolist(),
+        "ids": b["building_id"].astype(str).tolist(),  # for the drill-down (GET /api/buildings/{id}/units)
+        "grids": grid_codes,  # the "grid" array indexes this list (the tooltip names the grid and its worker)
         "compounds": compound_names(twin),
         "states": list(STATES),
     }
     rings = quantized_rings(coords, starts, origin)
     arrays = {
+        "grid": grid_ix,
         **(rings if rings is not None else {"positions": offsets(coords, origin), "starts": starts}),
         "height": a["height"].to_numpy(dtype=np.float32),
         "floors": np.clip(a["floors"], 0, 65535).astype(np.uint16),
@@ -274,10 +280,13 @@ def buildings_geojson_text(twin) -> str:
     b = twin.frame("buildings")
     a = building_attributes(twin)
     names = compound_names(twin)
+    ids = b["building_id"].to_numpy()
+    grids = b["grid_code"].where(b["grid_code"].notna(), None).tolist() if "grid_code" in b else [None] * len(b)
     geoms = shapely.to_geojson(shapely.transform(b.geometry.values, lambda xy: np.round(xy, 7))).tolist()
     feats = []
     for i, row in enumerate(a.itertuples(index=False)):
         props = {
+            "id": str(ids[i]),
             "name": row.name,
             "compound": names[row.compound] if row.compound >= 0 else None,
             "floors": int(row.floors),
@@ -286,6 +295,7 @@ def buildings_geojson_text(twin) -> str:
             "state": STATES[row.state] if row.state != NONE else None,
             "decade": int(row.decade),
             "care": int(row.care),
+            "grid": grids[i],
         }
         feats.append(f'{{"type":"Feature","geometry":{geoms[i]},"properties":{dumps(props)}}}')
     return feature_collection(feats, {"layer": "buildings", "states": list(STATES)})
@@ -342,8 +352,25 @@ def shown_incidents(twin, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
     overdue = np.zeros(len(sub), dtype=bool)
     open_sub = ~sub["stage"].isin(DONE_STAGES).to_numpy()
     if open_sub.any():
-        overdue[open_sub] = timeliness(sub[open_sub], service.deadlines, now)["overdue"].to_numpy(dtype=bool)
+        t = timeliness(sub[open_sub], service.deadlines, now)
+        overdue[open_sub] = t["overdue"].to_numpy(dtype=bool)
+        sub = sub.assign(next_due=t["next_due"], late_since=_missed_due(t))
     return sub, overdue
+
+
+def _missed_due(t: pd.DataFrame) -> pd.Series:
+    """The due time an overdue incident missed (NaT when it is not overdue)."""
+    out = pd.Series(pd.NaT, index=t.index, dtype="datetime64[ns, UTC]")
+    for limit in ("accept", "on_site", "resolve"):
+        hit = (t["overdue_limit"] == limit).to_numpy()
+        out[hit] = t.loc[hit, f"{limit}_due"]
+    return out
+
+
+def _epoch(values) -> np.ndarray:
+    """Epoch seconds of UTC times (0 for none), as uint32."""
+    ts = pd.to_datetime(pd.Series(values), utc=True)
+    return (ts.astype("int64") // 10**9).where(ts.notna(), 0).clip(lower=0).to_numpy().astype(np.uint32)
 
 
 def encode_incidents(twin, now_ns: int) -> bytes:
@@ -364,13 +391,18 @@ def encode_incidents(twin, now_ns: int) -> bytes:
         "days": INCIDENT_DAYS,
         "at": now.isoformat(),
         "overdue": int(overdue.sum()),
+        "ids": sub["incident_id"].astype(str).tolist(),
     }
+    bpos = pd.Index(twin.frame("buildings")["building_id"]).get_indexer(sub["building_id"])
     arrays = {
         "positions": offsets(coords, origin),
         "stage": sub["stage"].map(stage_ix).fillna(0).to_numpy().astype(np.uint8),
         "overdue": overdue.astype(np.uint8),
         "category": sub["category"].map(cat_ix).fillna(NONE).to_numpy().astype(np.uint8),
         "reported": (reported.astype("int64") // 10**9).clip(lower=0).to_numpy().astype(np.uint32),
+        "building": bpos.astype(np.int32),  # position in buildings.bin, -1 for none
+        "due": _epoch(sub["next_due"] if "next_due" in sub else [None] * len(sub)),  # next deadline, 0 for none
+        "late_since": _epoch(sub["late_since"] if "late_since" in sub else [None] * len(sub)),
     }
     return pack(header, arrays, {"positions": 2})
 

@@ -157,6 +157,7 @@ def test_self_intersecting_polygon_is_repaired(tiny_twin):
     }
     area = ai.from_geojson(tiny_twin, {"type": "Feature", "properties": {}, "geometry": bow})
     assert area.repaired and "Self-intersection" in area.repair_reason
+    assert area.repair_code == "self_intersection" and area.describe()["repair_code"] == "self_intersection"
     assert area.geom.is_valid and area.geom.area == pytest.approx(0.002 * 0.003 / 2)
 
 

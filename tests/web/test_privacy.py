@@ -133,6 +133,8 @@ def _values(app, client, headers, jobs) -> dict:
         "period": ["week", "month", "quarter", "sixnos", "year"],
         "job_id": jobs + ["no-such-job"],
         "filename": sorted(str(p.relative_to(WEB / "static")) for p in (WEB / "static").rglob("*") if p.is_file()),
+        "building_id": twin.frame("buildings")["building_id"].iloc[::60].tolist(),
+        "household_id": twin.frame("households")["household_id"].iloc[::5000].tolist(),
     }
 
 
@@ -165,6 +167,7 @@ def _queries(app) -> dict:
         "dashboard.page": ["lang=en", "transport=geojson"],
         "features.landing": ["f=html"],
         "care.calls": ["household_id=H0000001"],
+        "search.search": ["q=1-1-101", "q=1-1", "q=H00000", "q=ylht", "q=玉兰华庭1号楼", "q=GD", "q=1307020010"],
     }
 
 

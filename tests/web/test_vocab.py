@@ -15,6 +15,7 @@ OTHER_MEANING = {
     "dashboard.js": {"在办事件", "物业状态", "网格"},  # KPI and legend titles, the tooltip's "grid" row
     "planner.js": {"独居老人", "社区", "网格"},  # the people row and the pick-list kinds
     "redraw.js": {"社区"},  # "community {id}" in the progress
+    "drilldown.js": {"在办事件"},  # the heading over a household's open incidents
 }
 
 

@@ -31,6 +31,8 @@
       tt_compound: "小区", tt_floors: "层数", tt_households: "户数", tt_property: "物业", tt_risk: "风险",
       tt_decade: "年代", tt_factors: "主要风险因素", tt_points: "{n}分", tt_stage: "阶段", tt_category: "类别",
       tt_reported: "上报", tt_overdue: "已超时", tt_grid: "网格", tt_count: "事件数",
+      tt_worker: "网格员", tt_open: "在办事件", tt_number: "编号", tt_building: "楼栋", tt_due: "下一时限",
+      tt_overdue_by: "已超时 {d}", tt_min: "{n}分钟", tt_hour: "{n}小时", tt_day: "{n}天",
       k_open: "在办事件", k_overdue: "当前超时", k_on_time: "按时率", k_today: "今日", k_month: "本月",
       k_accept: "受理", k_on_site: "到场", k_resolve: "办结", k_closure: "本月办结率", k_rating: "本月满意度",
       k_six_nos: "本季“六无”达标小区", k_care: "今日关爱未应答", k_reported: "今日 / 本月上报",
@@ -43,6 +45,8 @@
       tt_compound: "Compound", tt_floors: "Floors", tt_households: "Households", tt_property: "Property",
       tt_risk: "Risk", tt_decade: "Built", tt_factors: "Top risk factors", tt_points: "{n} pts", tt_stage: "Stage",
       tt_category: "Category", tt_reported: "Reported", tt_overdue: "Overdue", tt_grid: "Grid", tt_count: "Incidents",
+      tt_worker: "Grid worker", tt_open: "Open incidents", tt_number: "Number", tt_building: "Building",
+      tt_due: "Next deadline", tt_overdue_by: "{d} overdue", tt_min: "{n} min", tt_hour: "{n} h", tt_day: "{n} d",
       k_open: "Open incidents", k_overdue: "Overdue now", k_on_time: "On time", k_today: "Today",
       k_month: "Month", k_accept: "Accept", k_on_site: "On site", k_resolve: "Resolve",
       k_closure: "Closed this month", k_rating: "Mean rating", k_six_nos: "Six-nos compounds this quarter",
@@ -85,9 +89,10 @@
   function buildingsFromBinary(buf) {
     const { header: h, arrays: a } = decode(buf);
     return {
-      n: h.count, origin: h.origin, names: h.names, compounds: h.compounds, states: h.states,
+      n: h.count, origin: h.origin, names: h.names, ids: h.ids, compounds: h.compounds, states: h.states,
       ...(a.positions ? { positions: a.positions, starts: a.starts } : ringOffsets(a, h.quantum)), height: a.height, floors: a.floors, households: a.households,
       state: a.state, decade: a.decade, care: a.care, compound: a.compound,
+      gridOf: (i) => (a.grid && a.grid[i] !== 65535 ? h.grids[a.grid[i]] : null),
     };
   }
 
@@ -123,16 +128,19 @@
     }
     const origin = total ? [(minx + maxx) / 2, (miny + maxy) / 2] : [0, 0];
     const positions = new Float32Array(total * 2), starts = new Uint32Array(n + 1);
-    const m = { n, origin, names: [], compounds: [], states: fc.states, positions, starts,
+    const m = { n, origin, names: [], ids: [], compounds: [], states: fc.states, positions, starts,
                 height: new Float32Array(n), floors: new Uint16Array(n), households: new Uint16Array(n),
                 state: new Uint8Array(n), decade: new Uint8Array(n), care: new Uint8Array(n), compound: new Int32Array(n) };
-    const compoundIx = new Map();
+    const compoundIx = new Map(), gridCodes = [];
+    m.gridOf = (i) => gridCodes[i] || null;
     let v = 0;
     feats.forEach((f, i) => {
       starts[i] = v;
       for (const [x, y] of rings[i]) { positions[2 * v] = x - origin[0]; positions[2 * v + 1] = y - origin[1]; v++; }
       const p = f.properties || {};
       m.names.push(p.name);
+      m.ids.push(p.id);
+      gridCodes.push(p.grid);
       if (p.compound != null && !compoundIx.has(p.compound)) { compoundIx.set(p.compound, m.compounds.length); m.compounds.push(p.compound); }
       m.compound[i] = p.compound != null ? compoundIx.get(p.compound) : -1;
       m.height[i] = p.height; m.floors[i] = p.floors; m.households[i] = p.households;
@@ -173,9 +181,15 @@
     const { header: h, arrays: a } = decode(buf);
     const overdueIx = [];
     for (let i = 0; i < h.count; i++) if (a.overdue[i]) overdueIx.push(i);
+    const openIn = new Map(); // building position → open incidents shown there (for the building tooltip)
+    for (let i = 0; i < h.count; i++) {
+      const s = h.stages[a.stage[i]];
+      if (a.building && a.building[i] >= 0 && s !== "resolved" && s !== "closed") openIn.set(a.building[i], (openIn.get(a.building[i]) || 0) + 1);
+    }
     return { n: h.count, origin: h.origin, stages: h.stages, categories: h.categories, overdueCount: h.overdue,
              positions: a.positions, stage: a.stage, overdue: a.overdue, category: a.category, reported: a.reported,
-             overdueIx, lonlat: null };
+             overdueIx, lonlat: null, ids: h.ids || [], building: a.building, due: a.due, lateSince: a.late_since,
+             at: Date.parse(h.at) / 1000, openIn };
   }
 
   function gridsFromJSON(doc) {
@@ -184,7 +198,8 @@
       for (const p of g.paths || []) paths.push({ path: p, grid: g });
       if (g.label) labels.push({ position: g.label, grid: g });
     }
-    return { paths, labels, count: (doc.grids || []).length };
+    const byCode = new Map((doc.grids || []).map((g) => [g.code, g]));
+    return { paths, labels, count: (doc.grids || []).length, byCode };
   }
 
   // ---- colours and legend --------------------------------------------------------------------------------
@@ -396,6 +411,10 @@
     let html = `<div class="tt-title">${esc(b.names[i])}</div>`;
     if (b.compound[i] >= 0) html += row(t("tt_compound"), esc(b.compounds[b.compound[i]]));
     html += row(t("tt_floors"), Twin.fmt.int(b.floors[i])) + row(t("tt_households"), Twin.fmt.int(b.households[i]));
+    const code = b.gridOf(i), grid = code && S.grids_data ? S.grids_data.byCode.get(code) : null;
+    if (code) html += row(t("tt_grid"), esc(grid ? `${grid.name} (${shortCode(code)})` : code));
+    if (code && S.workers && S.workers[code]) html += row(t("tt_worker"), esc(S.workers[code]));
+    if (S.incidents) html += row(t("tt_open"), Twin.fmt.int(S.incidents.openIn.get(i) || 0));
     if (b.state[i] !== NONE) {
       const s = b.states[b.state[i]];
       html += row(t("tt_property"), chip(P.property_states[s], Twin.label("property_states", s)));
@@ -420,9 +439,19 @@
     const s = inc.stages[inc.stage[i]];
     const cat = inc.category[i] !== NONE ? Twin.label("incident_categories", inc.categories[inc.category[i]]) : "";
     let html = `<div class="tt-title">${esc(cat)}</div>`;
+    if (inc.ids[i]) html += row(t("tt_number"), esc(inc.ids[i]));
+    const b = inc.building ? inc.building[i] : -1;
+    if (b >= 0 && S.buildings && b < S.buildings.n) {
+      const c = S.buildings.compound[b];
+      html += row(t("tt_building"), esc((c >= 0 ? S.buildings.compounds[c] : "") + S.buildings.names[b]));
+    }
     html += row(t("tt_stage"), chip(P.incident_stages[s], Twin.label("incident_stages", s)));
     html += row(t("tt_reported"), esc(dateTime(inc.reported[i])));
-    if (inc.overdue[i]) html += row("", chip(P.overdue, t("tt_overdue")));
+    if (inc.due && inc.due[i]) html += row(t("tt_due"), esc(dateTime(inc.due[i])));
+    if (inc.overdue[i]) {
+      const late = inc.lateSince && inc.lateSince[i] ? Math.max(0, Date.now() / 1000 - inc.lateSince[i]) : null;
+      html += row("", chip(P.overdue, late != null ? t("tt_overdue_by", { d: duration(late) }) : t("tt_overdue")));
+    }
     return html;
   }
 
@@ -434,6 +463,12 @@
   const dtFmt = new Intl.DateTimeFormat(Twin.lang === "en" ? "en-GB" : "zh-CN",
     { month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hour12: false });
   const dateTime = (sec) => dtFmt.format(new Date(sec * 1000));
+  function duration(sec) {
+    const m = Math.max(1, Math.round(sec / 60));
+    if (m < 60) return t("tt_min", { n: m });
+    if (m < 48 * 60) return t("tt_hour", { n: (m / 60).toFixed(m < 600 ? 1 : 0) });
+    return t("tt_day", { n: Math.round(m / 1440) });
+  }
 
   function tooltip(info) {
     if (!info || info.index < 0 || !info.layer) return null;
@@ -634,8 +669,10 @@
     const el = document.getElementById("map");
     const panel = document.getElementById("kpis");
     const right = panel ? panel.offsetWidth + 24 : 0;
+    const below = panel && panel.offsetWidth > el.clientWidth / 2; // a phone: the KPI strip lies under the map
     const view = Twin.fitBounds(C.bbox, el, { pitch: 45, bearing: -8,
-      padding: { top: 30, bottom: 30, left: Math.round(el.clientWidth * 0.03), right: right + 10 } });
+      padding: below ? { top: 20, bottom: panel.offsetHeight + 20, left: 10, right: 10 }
+        : { top: 30, bottom: 30, left: Math.round(el.clientWidth * 0.03), right: right + 10 } });
     view.zoom += 0.1;
     // Under a 45° pitch the near (lower) edge looms larger: aim a little south so the street sits higher.
     view.latitude -= (C.bbox[3] - C.bbox[1]) * 0.08;
@@ -656,6 +693,16 @@
         return viewState;
       },
     });
+    // a building opens its floors × units (每楼每户); so does a building or household chosen in the search box
+    map.setProps({ onClick: (info) => {
+      if (info && info.layer && info.layer.id === "buildings" && info.index >= 0) Twin.drilldown.open(S.buildings.ids[info.index]);
+    } });
+    document.addEventListener("twin:place", (e) => {
+      if (e.detail.kind === "building" || e.detail.kind === "household") Twin.drilldown.open(e.detail.building_id);
+    });
+    if (Twin.authHeaders && Twin.authHeaders().Authorization) {
+      Twin.fetchJSON("/api/grids/workers", { headers: Twin.authHeaders() }).then((w) => { S.workers = w; }).catch(() => {});
+    }
     bindControls();
     buildKpiPanel();
     setMode(S.mode);

@@ -2,7 +2,7 @@
  * or a point and a radius), ask /api/area what is in it, and show areas A and B side by side with exports.
  *
  * Data: /api/dashboard/buildings.geojson (footprints coloured by property state), /api/dashboard/grids.json
- * (outlines), /api/area/places (the pick list). Queries: POST /api/area with the drawn GeoJSON Polygon, or
+ * (outlines); grids, communities and compounds are picked with the top bar's search (search.js, "twin:place"). Queries: POST /api/area with the drawn GeoJSON Polygon, or
  * GET /api/area?grid=|community=|compound=|lon=&lat=&radius=, each with rule= and the optional bearer token.
  * For tests and scripts the state is on window.twinPlanner, each result column's <th> carries data-request (the
  * exact request body or query) and data-state, and each figure cell carries data-key and data-value (raw). */
@@ -89,7 +89,7 @@
     if (!S.buildings) return null;
     return new deck.SolidPolygonLayer({
       // Flat footprints: the planner looks straight down to draw, where extruded towers would hide the ground.
-      id: "buildings", data: S.buildings, extruded: false,
+      id: "buildings", data: S.buildings, extruded: false, pickable: true, // a click in "pick" mode opens its floors
       getPolygon: (f) => outerRing(f.geometry),
       getFillColor: (f) => (P.property_states[f.properties.state] || NO_STATE).concat(215),
     });
@@ -193,10 +193,11 @@
       $("pl-disc").disabled = false;
       redraw();
     } else if (S.mode === "pick") {
+      const hit = map.pickObject({ x: info.x, y: info.y, radius: 0, layerIds: ["buildings"] });
+      if (hit && hit.object && hit.object.properties.id) { Twin.drilldown.open(hit.object.properties.id); return; }
       const g = gridAt(xy);
       if (!g) { Twin.showError(new Error(t("pl_no_grid_here"))); return; }
-      $("pl-place").value = "grid:" + g.code;
-      pick();
+      query({ label: g.name, method: "GET", params: { grid: g.code } });
     }
   }
 
@@ -205,7 +206,8 @@
   // Clicks are read from pointer events rather than deck's onClick, whose gesture recogniser holds back a tap
   // that may become a double tap: quick clicks would be lost. A press that moved more than a few pixels is a pan.
   function listenForClicks(el) {
-    let down = null;
+    let down = null, clicks = 0;
+    el.addEventListener("mousedown", (ev) => { clicks = ev.detail; });
     el.addEventListener("pointerdown", (ev) => { down = ev.button === 0 ? [ev.clientX, ev.clientY] : null; });
     el.addEventListener("pointerup", (ev) => {
       if (!down || Math.hypot(ev.clientX - down[0], ev.clientY - down[1]) > 4) { down = null; return; }
@@ -213,6 +215,9 @@
       const r = el.getBoundingClientRect();
       const x = ev.clientX - r.left, y = ev.clientY - r.top;
       const viewport = map.getViewports()[0];
+      // The second click of a double-click (the browser counts it in mousedown's detail) only finishes: a corner
+      // from it would sit a few pixels off the first one and make the polygon cross itself.
+      if (clicks >= 2 && S.mode === "draw") return;
       if (viewport) onMapClick({ coordinate: viewport.unproject([x, y]), x, y });
     });
   }
@@ -232,20 +237,33 @@
     draftChanged();
   }
 
+  function removeVertex(i) {
+    S.draft.splice(i, 1);
+    S.draftPixels.splice(i, 1);
+  }
+
+  // Corners a few pixels from the previous one (or a last one back on the first) add nothing but a spike.
+  const SAME_SPOT_PX = 6;
+  function dropNearDuplicates() {
+    const near = (a, b) => Math.hypot(a[0] - b[0], a[1] - b[1]) < SAME_SPOT_PX;
+    for (let i = S.draft.length - 1; i > 0; i--) if (near(S.draftPixels[i], S.draftPixels[i - 1])) removeVertex(i);
+    while (S.draft.length > 3 && near(S.draftPixels[S.draft.length - 1], S.draftPixels[0])) removeVertex(S.draft.length - 1);
+  }
+
   function finish() {
-    if (S.draft.length < 3) { Twin.showError(new Error(t("pl_need3"))); return; }
+    dropNearDuplicates();
+    if (S.draft.length < 3) { draftChanged(); Twin.showError(new Error(t("pl_need3"))); return; }
     const ring = S.draft.concat([S.draft[0]]);
     const body = { type: "Polygon", coordinates: [ring] };
     clearDraft();
     query({ label: t("pl_drawn"), method: "POST", params: {}, body });
   }
 
-  function pick() {
-    const v = $("pl-place").value;
-    if (!v) { Twin.showError(new Error(t("pl_no_place"))); return; }
-    const kind = v.slice(0, v.indexOf(":")), id = v.slice(v.indexOf(":") + 1);
-    const option = $("pl-place").selectedOptions[0];
-    query({ label: option ? option.textContent : id, method: "GET", params: { [kind]: id } });
+  // A grid, community or compound chosen in the top bar's search box (search.js) becomes the area of this slot.
+  const PICKABLE = ["grid", "community", "compound"];
+  function pick(place) {
+    if (!PICKABLE.includes(place.kind)) return;
+    query({ label: place.label, method: "GET", params: { [place.kind]: place.id } });
   }
 
   function radius() {
@@ -277,18 +295,27 @@
 
   // ---- asking the server -------------------------------------------------------------------------------------
   function requestOf(spec, extra) {
-    const q = new URLSearchParams(Object.assign({}, spec.params, { rule: spec.rule, lang: Twin.lang }, extra || {}));
-    const headers = {};
+    const q = new URLSearchParams(Object.assign({}, spec.params, { rule: spec.rule, lang: Twin.lang }, periodOf(spec),
+                                                extra || {}));
     const token = $("pl-token").value.trim();
-    if (token) headers.Authorization = "Bearer " + token;
+    const headers = token ? { Authorization: "Bearer " + token } : Twin.authHeaders(); // else the tab's sign-in
     const opts = { method: spec.method, headers };
     if (spec.method === "POST") opts.body = spec.body;
     return { url: "/api/area?" + q.toString(), opts };
   }
 
+  // The incidents' period: the last N days up to today (office dates), or all of them.
+  function periodOf(spec) {
+    if (!spec.days) return {};
+    const d = new Date(Date.now() - spec.days * 86400e3);
+    const day = (x) => `${x.getFullYear()}-${String(x.getMonth() + 1).padStart(2, "0")}-${String(x.getDate()).padStart(2, "0")}`;
+    return { from: day(d), to: day(new Date()) };
+  }
+
   async function query(spec) {
     const slot = S.slot;
     spec.rule = $("pl-rule").value;
+    spec.days = Number($("pl-period").value) || 0;
     const th = document.querySelector(`#pl-table th[data-slot="${slot}"]`);
     th.dataset.state = "loading";
     Twin.setStatus(t("pl_querying"));
@@ -479,9 +506,11 @@
     const figs = SLOTS.map((s) => [s, S.areas[s] && S.areas[s].result]).filter((x) => x[1]);
     if (figs.some(([, f]) => f.suppressed)) out.push(Twin.el("p", "note", t("pl_note_suppressed")));
     const rules = Array.from(new Set(figs.map(([, f]) => f.rule)));
-    out.push(Twin.el("p", "note", t("pl_note_rule", { rule: rules.map((r) => t("pl_rule_" + r)).join(" / ") })));
+    if (rules.length) out.push(Twin.el("p", "note", t("pl_note_rule", { rule: rules.map((r) => t("pl_rule_" + r)).join(" / ") })));
     for (const [s, f] of figs) {
-      if (f.area.repaired) out.push(Twin.el("p", "note warn", t("pl_note_repaired", { slot: s, reason: f.area.repair_reason })));
+      if (!f.area.repaired) continue;
+      const reason = Twin.label("area_repairs", f.area.repair_code || "invalid"); // words, not the geometry library's
+      out.push(Twin.el("p", "note warn", t("pl_note_repaired", { slot: s, reason })));
     }
     for (const [s, f] of figs) {
       if (!f.compounds_list || !f.compounds_list.length) continue;
@@ -517,27 +546,12 @@
     redraw();
   }
 
-  function fillPlaces(places) {
-    const sel = $("pl-place");
-    sel.replaceChildren(new Option("—", ""));
-    for (const kind of ["grid", "community", "compound"]) {
-      const list = places[kind] || [];
-      if (!list.length) continue;
-      const group = document.createElement("optgroup");
-      group.label = t("pl_" + kind);
-      for (const p of list) group.appendChild(new Option(`${p.name} (${p.id})`, `${kind}:${p.id}`));
-      sel.appendChild(group);
-    }
-  }
-
   async function load() {
     Twin.setStatus(t("loading"));
-    const [buildings, grids, places] = await Promise.all([
-      Twin.fetchJSON("/api/dashboard/buildings.geojson"), Twin.fetchJSON("/api/dashboard/grids.json"),
-      Twin.fetchJSON("/api/area/places")]);
+    const [buildings, grids] = await Promise.all([
+      Twin.fetchJSON("/api/dashboard/buildings.geojson"), Twin.fetchJSON("/api/dashboard/grids.json")]);
     S.buildings = buildings.features;
     S.grids = grids.grids;
-    fillPlaces(places);
     redraw();
     Twin.setStatus("");
     document.body.dataset.planner = "ready";
@@ -557,14 +571,15 @@
     // Clicks draw, so a double-click finishes the polygon instead of zooming.
     map.setProps({ controller: { dragRotate: true, touchRotate: true, inertia: true, doubleClickZoom: false } });
     listenForClicks(el);
-    el.addEventListener("dblclick", (ev) => { if (S.mode === "draw") { ev.preventDefault(); finish(); } });
+    el.addEventListener("dblclick", (ev) => {
+      if (S.mode === "draw") { ev.preventDefault(); finish(); }
+    });
     for (const b of $("pl-mode").querySelectorAll("button")) b.addEventListener("click", () => setMode(b.dataset.mode));
     for (const b of $("pl-slot").querySelectorAll("button")) b.addEventListener("click", () => setSlot(b.dataset.slot));
     $("pl-finish").addEventListener("click", finish);
-    $("pl-undo").addEventListener("click", () => { S.draft.pop(); S.draftPixels.pop(); draftChanged(); });
+    $("pl-undo").addEventListener("click", () => { removeVertex(S.draft.length - 1); draftChanged(); });
     $("pl-clear").addEventListener("click", clearDraft);
-    $("pl-pick").addEventListener("click", pick);
-    $("pl-place").addEventListener("change", pick);
+    document.addEventListener("twin:place", (e) => pick(e.detail));
     $("pl-disc").addEventListener("click", disc);
     $("pl-radius").addEventListener("input", redraw);
     document.addEventListener("keydown", (ev) => {

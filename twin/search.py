@@ -1,0 +1,334 @@
+"""Find a place by what people type: names, codes, pinyin initials, incident numbers, household rooms.
+
+The index is built once (sorted key lists searched by prefix with bisect), so a query never scans a frame and never
+calls pypinyin. Households are indexed per grid and only searched in the grids the caller may see; incidents are
+found by number and shown by the same rule as everywhere (twin.access.may_see_incidents). No web code here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .access import Principal, may_see_incidents
+from .vocab import INCIDENT_CATEGORIES, label
+
+log = logging.getLogger(__name__)
+
+KINDS = ("community", "compound", "grid", "building", "household", "incident")  # ranked in this order
+LAYER_OF = {
+    "community": "communities",
+    "compound": "compounds",
+    "grid": "grids",
+    "building": "buildings",
+    "household": "households",
+    "incident": "incidents",
+}
+LIMIT = 10
+SCAN = 200  # keys looked at per sorted list and query: enough to fill LIMIT after ranking and role rules
+MAX_QUERY = 64
+_SPACE = re.compile(r"\s+")
+
+
+def normalize(text) -> str:
+    """A key or query as compared: lower case, no spaces, full-width digits and letters made half-width."""
+    s = str(text or "").translate(_FULLWIDTH)
+    return _SPACE.sub("", s).lower()
+
+
+_FULLWIDTH = {0xFF10 + i: 0x30 + i for i in range(10)} | {0xFF21 + i: 0x41 + i for i in range(26)}
+_FULLWIDTH |= {0xFF41 + i: 0x61 + i for i in range(26)} | {0xFF0D: 0x2D}
+
+
+def initials(names) -> dict[str, str]:
+    """Pinyin initials of each distinct name ("玉兰华庭" → "ylht"; digits and letters kept as they are)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return {n: "".join(lazy_pinyin(n, style=Style.FIRST_LETTER, errors="default")).lower() for n in set(names)}
+
+
+def building_number(name: str) -> str:
+    """The number people say for a building: "3号楼" → "3", "B1号楼" → "B1"; else the name."""
+    n = _SPACE.sub("", str(name))
+    for tail in ("号楼", "栋", "号", "幢", "座"):
+        if n.endswith(tail) and len(n) > len(tail):
+            return n[: -len(tail)]
+    return n
+
+
+@dataclass
+class Entry:
+    """One thing that can be found: its kind, id, label, second line, box and (household, incident) grid."""
+
+    kind: str
+    id: str
+    label: str
+    sub: str
+    bbox: tuple
+    grid: str | None = None
+    building_id: str | None = None
+    category: str | None = None
+
+
+class SortedKeys:
+    """(key, reference) pairs sorted by key; prefix lookup by bisect."""
+
+    def __init__(self, pairs):
+        pairs = sorted(pairs)
+        self.keys = [k for k, _ in pairs]
+        self.refs = [r for _, r in pairs]
+
+    @classmethod
+    def of(cls, keys: np.ndarray, refs: np.ndarray) -> "SortedKeys":
+        """From arrays of keys and references (sorted here, in C where pandas can)."""
+        order = pd.Series(keys).sort_values(kind="stable").index.to_numpy()
+        out = cls([])
+        out.keys, out.refs = keys[order].tolist(), refs[order].tolist()
+        return out
+
+    def prefix(self, q: str, limit: int = SCAN):
+        """(key, entry) of the first `limit` keys starting with `q`."""
+        i = bisect.bisect_left(self.keys, q)
+        out = []
+        while i < len(self.keys) and len(out) < limit and self.keys[i].startswith(q):
+            out.append((self.keys[i], self.refs[i]))
+            i += 1
+        return out
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+
+class SearchIndex:
+    """Every searchable thing of a twin, keyed by normalized names, codes, initials and rooms."""
+
+    def __init__(self, twin):
+        t0 = time.perf_counter()
+        self.twin = twin
+        self.entries: list[Entry] = []
+        self._building_place: dict[str, tuple[str, str]] = {}  # building id → (compound name, building name)
+        self._building_bounds: dict[str, tuple] = {}
+        pairs: list[tuple[str, int]] = []
+        self._places(pairs)
+        self.places = SortedKeys(pairs)
+        self._households()
+        self._incident_ids: list[str] = []
+        self._incident_pos: list[int] = []
+        self._incidents_seen = 0
+        self._sync_incidents()
+        log.info(
+            "search index: %d place keys, %d household rooms, %d incidents, in %.1f s",
+            len(self.places),
+            len(self.rooms),
+            len(self._incident_ids),
+            time.perf_counter() - t0,
+        )
+
+    # --- building --------------------------------------------------------------------------------------------
+    def _add(self, entry: Entry, keys, pairs) -> None:
+        n = len(self.entries)
+        self.entries.append(entry)
+        for k in {normalize(k) for k in keys if k}:
+            pairs.append((k, n))
+
+    def _frame(self, name):
+        return self.twin.frame(name) if name in self.twin.layers else None
+
+    def _title(self, kind: str, lang: int) -> str:
+        k = self.twin.kinds.get(LAYER_OF[kind])
+        return (k.title_zh, k.title_en)[lang] if k is not None else kind
+
+    def _places(self, pairs) -> None:
+        names = {}
+        for layer, kind, id_col in (
+            ("communities", "community", "community_id"),
+            ("compounds", "compound", "compound_id"),
+            ("grids", "grid", "grid_code"),
+        ):
+            f = self._frame(layer)
+            if f is None:
+                continue
+            label = f["name"].fillna(f[id_col]).astype(str).tolist()
+            names.update(zip(f[id_col].astype(str), label))
+            ini = initials(label)
+            bounds = f.geometry.bounds.to_numpy()
+            parents = f["community_id"].astype(str).tolist()
+            for i, (code, name) in enumerate(zip(f[id_col].astype(str), label)):
+                keys = [name, code, ini[name], *_suffixes(name)]
+                if kind == "grid" and len(code) == 15:
+                    keys.append(code[9:])  # community + sequence, as on the map labels
+                sub = names.get(parents[i], "") if kind != "community" else ""
+                self._add(Entry(kind, code, name, sub, tuple(bounds[i])), keys, pairs)
+        b = self._frame("buildings")
+        if b is None:
+            return
+        self._building_names = b["name"].fillna(b["building_id"]).astype(str).to_numpy()
+        comp = b["compound_id"].astype(str).map(names).fillna("").to_numpy() if "compound_id" in b else None
+        ini = initials(set(self._building_names) | (set(comp) if comp is not None else set()))
+        bounds = b.geometry.bounds.to_numpy()
+        self._building_bounds = dict(zip(b["building_id"].astype(str), map(tuple, bounds)))
+        communities = b["community_id"].astype(str).map(names).fillna("").tolist()
+        for i, (bid, name) in enumerate(zip(b["building_id"].astype(str), self._building_names)):
+            c = comp[i] if comp is not None else ""
+            self._building_place[bid] = (c, name)
+            keys = [bid, name, c + name, ini.get(c, "") + ini[name], c + building_number(name)]
+            self._add(
+                Entry(
+                    "building",
+                    bid,
+                    f"{c}{name}",
+                    communities[i],
+                    tuple(bounds[i]),
+                    building_id=bid,
+                ),
+                keys,
+                pairs,
+            )
+
+    def _households(self) -> None:
+        """Rooms as "building number-unit-room" keys, once for all grids and once prefixed by their grid."""
+        h = self._frame("households")
+        self.rooms = self.rooms_by_grid = SortedKeys([])
+        if h is None or not self._building_place:
+            return
+        bids = h["building_id"].astype(str)
+        self._room_columns = [h[c].astype(str).to_numpy() for c in ("household_id", "building_id", "unit", "room")]
+        number = pd.Series({b: building_number(n) for b, (_, n) in self._building_place.items()}, dtype=object)
+        number = bids.map(number).fillna(bids)
+        tail = "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
+        self._room_labels = (number + tail).to_numpy()
+        keys = _normalized(number) + _normalized(tail)
+        grids = h["grid_code"].astype(str)
+        pos = np.arange(len(h))
+        self.rooms = SortedKeys.of(keys.to_numpy(), pos)
+        self.rooms_by_grid = SortedKeys.of((grids + "|" + keys).to_numpy(), pos)
+
+    def _household_entry(self, pos: int) -> Entry:
+        hid, bid, unit, room = (col[pos] for col in self._room_columns)
+        compound, bname = self._building_place.get(bid, ("", bid))
+        return Entry(
+            "household",
+            hid,
+            self._room_labels[pos],
+            f"{compound}{bname} {unit}-{room}",
+            self._building_bounds.get(bid, (0, 0, 0, 0)),
+            building_id=bid,
+        )
+
+    def _sync_incidents(self) -> None:
+        """Index incidents written since the last query (numbers grow with time, so the list stays sorted)."""
+        service = self.twin.incidents
+        if service is None:
+            return
+        frame = service.frame()
+        if len(frame) == self._incidents_seen:
+            return
+        new = frame.iloc[self._incidents_seen :]
+        if not self._incident_ids:
+            bulk = SortedKeys.of(new["incident_id"].astype(str).str.lower().to_numpy(), np.arange(len(frame)))
+            self._incident_ids, self._incident_pos = bulk.keys, bulk.refs
+            self._incidents_seen = len(frame)
+            return
+        for pos, iid in zip(range(self._incidents_seen, len(frame)), new["incident_id"].astype(str)):
+            i = bisect.bisect_left(self._incident_ids, iid.lower())
+            self._incident_ids.insert(i, iid.lower())
+            self._incident_pos.insert(i, pos)
+        self._incidents_seen = len(frame)
+
+    # --- querying --------------------------------------------------------------------------------------------
+    def search(self, q: str, p: Principal, lang: str = "zh", limit: int = LIMIT) -> list[dict]:
+        """The best `limit` things matching `q` that `p` may see, best first (exact, then by kind, then shortest)."""
+        q = normalize(q)[:MAX_QUERY]
+        if not q:
+            return []
+        found: dict[tuple, tuple] = {}
+        self._rank(found, self.places.prefix(q), q)
+        if p.sees_personal:
+            if p.role == "admin" or p.grids is None:
+                hits = self.rooms.prefix(q)
+            else:
+                hits = [
+                    (k.split("|", 1)[1], r) for g in sorted(p.grids) for k, r in self.rooms_by_grid.prefix(f"{g}|{q}")
+                ]
+            self._rank(found, hits, q, "household")
+        best = sorted(found.items(), key=lambda kv: kv[1])[:limit]
+        out = [
+            self._doc(self._household_entry(n) if kind == "household" else self.entries[n], lang)
+            for (kind, n), _ in best
+        ]
+        return (out + self._incidents(q, p, lang, limit - len(out)))[:limit]
+
+    def _rank(self, found: dict, hits, q: str, kind: str | None = None) -> None:
+        for key, n in hits:
+            k = kind or self.entries[n].kind
+            score = (key != q, KINDS.index(k), len(key), key)
+            if (k, n) not in found or score < found[(k, n)]:
+                found[(k, n)] = score
+
+    def _incidents(self, q: str, p: Principal, lang: str, room: int) -> list[dict]:
+        if room <= 0 or not q.startswith("gd"):
+            return []
+        self._sync_incidents()
+        i = bisect.bisect_left(self._incident_ids, q)
+        pos = []
+        while i < len(self._incident_ids) and len(pos) < SCAN and self._incident_ids[i].startswith(q):
+            pos.append(self._incident_pos[i])
+            i += 1
+        if not pos:
+            return []
+        cols = self._incident_columns()
+        pos = np.asarray(pos)
+        ok = may_see_incidents(p, cols["category"][pos], cols["grid_code"][pos])
+        out = []
+        for i in pos[ok][:room]:
+            lon, lat, bid = float(cols["lon"][i]), float(cols["lat"][i]), cols["building_id"][i]
+            place = self._building_place.get(str(bid), ("", "")) if isinstance(bid, str) else ("", "")
+            e = Entry(
+                "incident",
+                cols["incident_id"][i],
+                cols["incident_id"][i],
+                f"{label(INCIDENT_CATEGORIES, cols['category'][i], lang)} {''.join(place)}".strip(),
+                (lon, lat, lon, lat),
+                building_id=bid if isinstance(bid, str) else None,
+            )
+            out.append(self._doc(e, lang))
+        return out
+
+    def _incident_columns(self) -> dict:
+        """The incident columns a result needs, as arrays, taken once per incident-store version."""
+        service = self.twin.incidents
+        cached = getattr(self, "_incident_cols", None)
+        if cached is None or cached[0] != service.version:
+            frame = service.frame()
+            names = ("incident_id", "category", "grid_code", "lon", "lat", "building_id")
+            cached = self._incident_cols = (service.version, {c: frame[c].to_numpy(dtype=object) for c in names})
+        return cached[1]
+
+    def _doc(self, e: Entry, lang: str) -> dict:
+        doc = {
+            "kind": e.kind,
+            "kind_label": self._title(e.kind, 0 if lang == "zh" else 1),
+            "id": e.id,
+            "label": e.label,
+            "sub": e.sub,
+            "bbox": [round(float(v), 7) for v in e.bbox],
+        }
+        if e.building_id:
+            doc["building_id"] = e.building_id
+        return doc
+
+
+def _normalized(values: pd.Series) -> pd.Series:
+    """normalize() of each value, computed once per distinct value."""
+    return values.map({v: normalize(v) for v in pd.unique(values)})
+
+
+def _suffixes(name: str) -> list[str]:
+    """Tails of a Chinese name from its second character on, so "华庭" finds "玉兰华庭" (names are short)."""
+    return [name[i:] for i in range(1, len(name) - 1)] if any(ord(c) > 0x2E80 for c in name) else []
