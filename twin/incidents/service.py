@@ -220,6 +220,38 @@ class IncidentService:
         log.info("incident %s: %s by %s", incident_id, action, actor)
         return self.get(incident_id)
 
+    def allowed_actions(self, incident_id) -> list[str]:
+        """The actions the lifecycle allows on one incident now (lifecycle.allowed)."""
+        return lifecycle.allowed(self.get(incident_id))
+
+    # --- duplicates --------------------------------------------------------------------------------------------
+    @property
+    def duplicates(self):
+        """The duplicate links (twin.incidents.duplicates.DuplicateLinks), opened on first use."""
+        if getattr(self, "_duplicates", None) is None:
+            from .duplicates import DuplicateLinks
+
+            self._duplicates = DuplicateLinks(self.store)
+        return self._duplicates
+
+    def possible_duplicates(self, row: dict, radius_m: float) -> list[tuple[str, float]]:
+        """Open incidents of the same category within `radius_m` reported before `row`: [(id, metres)]."""
+        from .duplicates import candidates
+
+        return candidates(
+            self,
+            row["category"],
+            row["lon"],
+            row["lat"],
+            radius_m,
+            exclude=row["incident_id"],
+            before=row["reported_at"],
+        )
+
+    def mark_duplicate(self, incident_id, original_id, actor: str, note: str | None = None) -> dict:
+        """Close an open incident as a duplicate of another (linked both ways); Conflict if it is not open."""
+        return self.duplicates.link(self, incident_id, original_id, actor, note)
+
     # --- care checks -------------------------------------------------------------------------------------------
     def record_call(self, household_id: str, answered: bool, actor: str, note: str | None = None) -> dict:
         """Record one morning call to an elderly person living alone; the third miss of a day opens a visit."""

@@ -3,7 +3,7 @@
  *
  * Data: /api/dashboard/buildings.geojson (footprints coloured by property state), /api/dashboard/grids.json
  * (outlines), /api/area/places (the pick list). Queries: POST /api/area with the drawn GeoJSON Polygon, or
- * GET /api/area?grid=|community=|compound=|lon=&lat=&radius=, each with rule= and the optional bearer token.
+ * GET /api/area?grid=|community=|compound=|lon=&lat=&radius=, each with rule= (a signed-in person's session cookie shows staff detail).
  * For tests and scripts the state is on window.twinPlanner, each result column's <th> carries data-request (the
  * exact request body or query) and data-state, and each figure cell carries data-key and data-value (raw). */
 (function () {
@@ -47,7 +47,7 @@
       pl_closure: "Closure rate", pl_accept: "Accepted on time", pl_on_site: "On site on time",
       pl_resolve: "Resolved on time", pl_sec_categories: "Incident categories", pl_sec_risk: "Risk level (buildings)",
       pl_low: "Low", pl_medium: "Medium", pl_high: "High", pl_critical: "Critical",
-      pl_suppressed: "<3", pl_note_suppressed: "Counts under 3 people or households are not shown (<3); staff see them with a token.",
+      pl_suppressed: "<3", pl_note_suppressed: "Counts under 3 people or households are not shown (<3); staff see them when signed in.",
       pl_note_repaired: "Area {slot} crossed itself and was repaired ({reason}).",
       pl_note_rule: "Buildings on the edge counted {rule}.", pl_compounds_in: "Compounds in area {slot}",
       pl_share: "{pct} inside", pl_whole: "wholly inside", pl_export: "Export",
@@ -280,10 +280,7 @@
   // ---- asking the server -------------------------------------------------------------------------------------
   function requestOf(spec, extra) {
     const q = new URLSearchParams(Object.assign({}, spec.params, { rule: spec.rule, lang: Twin.lang }, extra || {}));
-    const headers = {};
-    const token = $("pl-token").value.trim();
-    if (token) headers.Authorization = "Bearer " + token;
-    const opts = { method: spec.method, headers };
+    const opts = { method: spec.method };  // a signed-in person's cookie says who is asking
     if (spec.method === "POST") opts.body = spec.body;
     return { url: "/api/area?" + q.toString(), opts };
   }
