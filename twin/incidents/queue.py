@@ -41,14 +41,12 @@ class Filters:
     sort: str = "urgency"
 
     def __post_init__(self):
-        for name, vocab in (
-            ("stages", INCIDENT_STAGES),
-            ("categories", INCIDENT_CATEGORIES),
-            ("sources", INCIDENT_SOURCES),
-        ):
-            bad = sorted(set(getattr(self, name) or ()) - set(vocab))
+        checks = (("stages", "stage", INCIDENT_STAGES), ("categories", "category", INCIDENT_CATEGORIES),
+                  ("sources", "source", INCIDENT_SOURCES))  # fmt: skip
+        for attr, param, vocab in checks:
+            bad = sorted(set(getattr(self, attr) or ()) - set(vocab))
             if bad:
-                raise InvalidInput(f"unknown {name[:-1]} {bad[0]!r}; one of {', '.join(vocab)}", parameter=name[:-1])
+                raise InvalidInput(f"unknown {param} {bad[0][:40]!r}; one of {', '.join(vocab)}", parameter=param)
         if self.sort not in SORTS:
             raise InvalidInput(f"sort must be one of {', '.join(SORTS)}", parameter="sort")
         if self.q is not None and len(self.q) > Q_MAX:

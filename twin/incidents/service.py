@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-from twin.errors import InvalidInput, NotFound
+from twin.errors import Conflict, InvalidInput, NotFound
 from twin.spatial import LiveIndex
 from twin.times import to_utc
 
@@ -210,6 +210,7 @@ class IncidentService:
     def act(self, incident_id, action: str, actor: str, note: str | None = None, rating=None) -> dict:
         """Move one incident through its lifecycle (accept/arrive/resolve/close/escalate/reopen); else Conflict."""
         self.get(incident_id)
+        self._not_a_duplicate(incident_id)
         with self._lock:
             now = self.now()
             row = self.store.update(
@@ -221,8 +222,18 @@ class IncidentService:
         return self.get(incident_id)
 
     def allowed_actions(self, incident_id) -> list[str]:
-        """The actions the lifecycle allows on one incident now (lifecycle.allowed)."""
-        return lifecycle.allowed(self.get(incident_id))
+        """The actions the lifecycle allows on one incident now (lifecycle.allowed); none on a closed duplicate."""
+        row = self.get(incident_id)
+        return [] if incident_id in self.duplicates.original else lifecycle.allowed(row)
+
+    def _not_a_duplicate(self, incident_id) -> None:
+        original = self.duplicates.original.get(incident_id)
+        if original is not None:
+            raise Conflict(
+                f"{incident_id} was closed as a duplicate of {original}; work on {original} instead",
+                id=incident_id,
+                duplicate_of=original,
+            )
 
     # --- duplicates --------------------------------------------------------------------------------------------
     @property
