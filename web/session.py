@@ -129,13 +129,14 @@ def csrf_token(create: bool = False) -> str | None:
 
 @bp.app_context_processor
 def _user_context() -> dict:
-    """page_user (dict or None) and csrf_token for every template (base.html shows who is signed in)."""
+    """page_user (dict or None), csrf_token and alert_seconds for every template (base.html shows who is in)."""
     if not request:
         return {}
     p = g.get("principal")
     signed_in = bool(session.get("user")) and p is not None and p.role != "public"
     user = {"name": p.name, "role": p.role, "grids": sorted(p.grids) if p.grids else None} if signed_in else None
-    return {"page_user": user, "csrf_token": session.get("csrf") if signed_in else None}
+    seconds = max(1, int(current_app.config.get("ALERT_POLL_SECONDS") or 2))
+    return {"page_user": user, "csrf_token": session.get("csrf") if signed_in else None, "alert_seconds": seconds}
 
 
 # --- pages -------------------------------------------------------------------------------------------------------

@@ -58,7 +58,6 @@ def page():
         "grids": [{"code": c, "name": n} for c, n in grid_names(twin).items() if p.may_see_grid(c)],
         "sorts": list(SORTS),
         "openStages": list(OPEN),
-        "alertSeconds": max(1, int(current_app.config.get("ALERT_POLL_SECONDS") or 2)),
     }
     return render_template("work.html", page_extra=extra)
 
