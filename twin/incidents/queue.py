@@ -89,12 +89,31 @@ def select(service, p: Principal, f: Filters) -> tuple[pd.DataFrame, pd.DataFram
         hit = [q in i.casefold() or (d is not None and q in d.casefold()) for i, d in zip(ids, desc)]
         pos = pos[np.asarray(hit, dtype=bool)] if len(pos) else pos
     rows = table.frame(pos)
-    t = timeliness(rows, service.deadlines, service.now())
+    t = due_state(service, rows)
     if f.overdue is not None:
         keep = t["overdue"].to_numpy(dtype=bool) == f.overdue
         rows, t = rows[keep], t[keep]
     order = sort_order(rows, t, f.sort)
     return rows.iloc[order], t.iloc[order]
+
+
+def due_state(service, rows: pd.DataFrame) -> pd.DataFrame:
+    """next_due, overdue, overdue_limit of `rows`, computed by timeliness() for the open ones only: a resolved or
+    closed incident is never overdue and has no next due time (timeliness says so), and a district's year holds
+    far more done incidents than open ones."""
+    out = pd.DataFrame(
+        {
+            "next_due": pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]"),
+            "overdue": np.zeros(len(rows), dtype=bool),
+            "overdue_limit": pd.Series(None, index=rows.index, dtype=object),
+        }
+    )
+    is_open = ~rows["stage"].isin(DONE_STAGES).to_numpy()
+    if is_open.any():
+        t = timeliness(rows[is_open], service.deadlines, service.now())
+        for col in out.columns:
+            out.loc[is_open, col] = t[col].to_numpy()
+    return out
 
 
 def sort_order(rows: pd.DataFrame, t: pd.DataFrame, sort: str) -> np.ndarray:
