@@ -17,3 +17,15 @@ def app(tiny_dir, tmp_path):
 def client(app):
     """A Flask test client of `app`."""
     return app.test_client()
+
+
+@pytest.fixture
+def app_with(tiny_dir, tmp_path):
+    """A factory of apps on the tiny street with extra settings (state in tmp_path)."""
+
+    def make(**settings):
+        return create_app(
+            {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), **settings}
+        )
+
+    return make

@@ -10,21 +10,13 @@ import pytest
 
 from tests.tiny import GA1, GB1
 from tests.web.signin import BROWSER, login_token, sign_in, signed_in
-from web import create_app
 
 REPORT = {"lat": "40.8011", "long": "114.8808", "service_code": "garbage", "description": "楼道堆物"}  # grid A1
 
 
 @pytest.fixture
-def app(tiny_dir, tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": str(tiny_dir),
-            "STATE_DIR": str(tmp_path / "state"),
-            "TOKENS": json.dumps([{"role": "staff", "token": "machine-token"}]),
-        }
-    )
+def app(app_with):
+    return app_with(TOKENS=json.dumps([{"role": "staff", "token": "machine-token"}]))
 
 
 def new_incident(app) -> str:

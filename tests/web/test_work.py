@@ -9,23 +9,15 @@ import pytest
 
 from tests.tiny import GA1, GB1
 from tests.web.signin import signed_in
-from web import create_app
 
 A1 = {"lat": "40.8011", "long": "114.8808"}  # beside B1, grid A1
 B1 = {"lat": "40.8011", "long": "114.8851"}  # beside B4, grid B1
 
 
 @pytest.fixture
-def app(tiny_dir, tmp_path):
-    return create_app(
-        {
-            "TESTING": True,
-            "DATA_DIR": str(tiny_dir),
-            "STATE_DIR": str(tmp_path / "state"),
-            "SENSOR_KEYS": "sensor-key",
-            "DEADLINES": json.dumps({"parking": {"accept": 0.001}}),  # parking is overdue at once
-        }
-    )
+def app(app_with):
+    # parking is overdue at once
+    return app_with(SENSOR_KEYS="sensor-key", DEADLINES=json.dumps({"parking": {"accept": 0.001}}))
 
 
 def report(app, where, code="garbage", **extra):
