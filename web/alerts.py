@@ -119,12 +119,12 @@ def _start(state) -> None:
         state.app.extensions["alert_feed"] = AlertFeed(twin.incidents)
 
 
-def feed() -> AlertFeed:
-    """The app's alert feed (made on first use)."""
+def feed() -> AlertFeed | None:
+    """The app's alert feed (made on first use); None for a twin without incidents."""
     ext = current_app.extensions
-    if "alert_feed" not in ext:
+    if "alert_feed" not in ext and get_twin().incidents is not None:
         ext["alert_feed"] = AlertFeed(get_twin().incidents)
-    return ext["alert_feed"]
+    return ext.get("alert_feed")
 
 
 @bp.get("/api/alerts")
@@ -137,7 +137,7 @@ def alerts():
             f"unknown parameter(s) {', '.join(sorted(unknown))}; use since", parameter=sorted(unknown)[0]
         )
     f = feed()
-    seq = f.poll()
+    seq = f.poll() if f is not None else 0
     since = parse_int(request.args, "since", seq, 0, None)
     resp = jsonify({"seq": seq, "alerts": f.since(since, current_principal()) if since < seq else []})
     resp.headers["Cache-Control"] = "no-store"
