@@ -190,9 +190,10 @@ def detail(incident_id):
     row = s.get(incident_id)
     check_may_work(p, row)
     frame = pd.DataFrame([row])
-    t = s.timeliness(frame).iloc[0]
+    times = s.timeliness(frame)
+    t = times.iloc[0]
     tz, now = s.timezone, s.now()
-    [item] = items(s, frame, s.timeliness(frame))
+    [item] = items(s, frame, times)
     twin = get_twin()
     worker = s.worker(row["grid_code"])
     limits = []
