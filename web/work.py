@@ -120,13 +120,12 @@ def queue():
     f = filters_from_query(s.timezone)
     page_no = parse_int(request.args, "page", 1, 1, 10**6)
     size = parse_int(request.args, "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    rows, t = select(s, current_principal(), f)
-    chunk, tc = rows.iloc[(page_no - 1) * size : page_no * size], t.iloc[(page_no - 1) * size : page_no * size]
-    overdue = rows.index[t["overdue"].to_numpy(dtype=bool)]
+    sel = select(s, current_principal(), f)
+    chunk, tc = sel.page(page_no, size)
     return jsonify(
         {
-            "total": len(rows),
-            "overdue": int(len(overdue)),
+            "total": len(sel),
+            "overdue": int(sel.overdue.sum()),
             "page": page_no,
             "page_size": size,
             "at": iso(s.now(), s.timezone, "seconds"),

@@ -64,8 +64,41 @@ def check_may_work(p: Principal, row: dict) -> None:
         raise Forbidden(f"incident {row['incident_id']} is outside your grids", id=row["incident_id"])
 
 
-def select(service, p: Principal, f: Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The incidents `p` may work that pass `f`, sorted (rows, their timeliness); nothing is copied but the result."""
+@dataclass(frozen=True)
+class Selection:
+    """The queue in order: table positions, and per position overdue, next due (ns, NAT_NS when none) and the
+    first limit missed. Frames are built only for the page asked for (page())."""
+
+    service: object
+    positions: np.ndarray
+    overdue: np.ndarray
+    next_due: np.ndarray
+    overdue_limit: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    def page(self, number: int, size: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Rows of page `number` (1-based) and their next_due / overdue / overdue_limit."""
+        sl = slice((number - 1) * size, number * size)
+        rows = self.service.table.frame(self.positions[sl])
+        due = pd.Series(self.next_due[sl].view("M8[ns]"), index=rows.index).dt.tz_localize("UTC")
+        t = pd.DataFrame(
+            {"next_due": due, "overdue": self.overdue[sl], "overdue_limit": self.overdue_limit[sl]}, index=rows.index
+        )
+        return rows, t
+
+
+NAT_NS = np.iinfo("int64").min
+
+
+def _isin(values: np.ndarray, allowed) -> np.ndarray:
+    """Hash-based membership of an object array (np.isin sorts object arrays: far slower on a year of rows)."""
+    return pd.Series(values, copy=False).isin(list(allowed)).to_numpy()
+
+
+def select(service, p: Principal, f: Filters) -> Selection:
+    """The incidents `p` may work that pass `f`, in queue order; time limits computed for open ones only."""
     if p.role not in ("staff", "admin"):
         raise Forbidden("the work queue is for staff and admins", role=p.role)
     table = service.table
@@ -73,62 +106,57 @@ def select(service, p: Principal, f: Filters) -> tuple[pd.DataFrame, pd.DataFram
     cols = table.cols
     mask = np.ones(n, dtype=bool)
     if p.role == "staff" and p.grids is not None:
-        mask &= np.isin(cols["grid_code"][:n], list(p.grids))
+        mask &= _isin(cols["grid_code"][:n], p.grids)
     for col, values in (("stage", f.stages), ("category", f.categories), ("grid_code", f.grids), ("source", f.sources)):
         if values is not None:
-            mask &= np.isin(cols[col][:n], list(values))
+            mask &= _isin(cols[col][:n], values)
     reported = cols["reported_at"][:n]
     if f.start is not None:
         mask &= reported >= f.start.value
     if f.end is not None:
         mask &= reported < f.end.value
     pos = np.flatnonzero(mask)
-    if f.q:
+    if f.q and len(pos):
         q = f.q.casefold()
-        ids, desc = cols["incident_id"][pos], cols["description"][pos]
-        hit = [q in i.casefold() or (d is not None and q in d.casefold()) for i, d in zip(ids, desc)]
-        pos = pos[np.asarray(hit, dtype=bool)] if len(pos) else pos
-    rows = table.frame(pos)
-    t = due_state(service, rows)
+        ids = pd.Series(cols["incident_id"][pos], copy=False).str.casefold().str.contains(q, regex=False)
+        desc = pd.Series(cols["description"][pos], copy=False).str.casefold().str.contains(q, regex=False)
+        pos = pos[(ids.fillna(False) | desc.fillna(False)).to_numpy(dtype=bool)]
+    overdue, next_due, limit = due_state(service, pos)
     if f.overdue is not None:
-        keep = t["overdue"].to_numpy(dtype=bool) == f.overdue
-        rows, t = rows[keep], t[keep]
-    order = sort_order(rows, t, f.sort)
-    return rows.iloc[order], t.iloc[order]
+        keep = overdue == f.overdue
+        pos, overdue, next_due, limit = pos[keep], overdue[keep], next_due[keep], limit[keep]
+    order = sort_order(service, pos, overdue, next_due, f.sort)
+    return Selection(service, pos[order], overdue[order], next_due[order], limit[order])
 
 
-def due_state(service, rows: pd.DataFrame) -> pd.DataFrame:
-    """next_due, overdue, overdue_limit of `rows`, computed by timeliness() for the open ones only: a resolved or
-    closed incident is never overdue and has no next due time (timeliness says so), and a district's year holds
-    far more done incidents than open ones."""
-    out = pd.DataFrame(
-        {
-            "next_due": pd.Series(pd.NaT, index=rows.index, dtype="datetime64[ns, UTC]"),
-            "overdue": np.zeros(len(rows), dtype=bool),
-            "overdue_limit": pd.Series(None, index=rows.index, dtype=object),
-        }
-    )
-    is_open = ~rows["stage"].isin(DONE_STAGES).to_numpy()
+def due_state(service, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(overdue, next_due ns, overdue_limit) at table positions `pos`, from timeliness() of the open ones only: a
+    resolved or closed incident is never overdue and has no next due time (timeliness says so), and a district's
+    year holds far more done incidents than open ones."""
+    overdue = np.zeros(len(pos), dtype=bool)
+    next_due = np.full(len(pos), NAT_NS, dtype=np.int64)
+    limit = np.full(len(pos), None, dtype=object)
+    is_open = ~_isin(service.table.cols["stage"][pos], DONE_STAGES)
     if is_open.any():
-        t = timeliness(rows[is_open], service.deadlines, service.now())
-        for col in out.columns:
-            out.loc[is_open, col] = t[col].to_numpy()
-    return out
+        t = timeliness(service.table.frame(pos[is_open]), service.deadlines, service.now())
+        overdue[is_open] = t["overdue"].to_numpy(dtype=bool)
+        next_due[is_open] = t["next_due"].dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64")
+        limit[is_open] = t["overdue_limit"].to_numpy(dtype=object)
+    return overdue, next_due, limit
 
 
-def sort_order(rows: pd.DataFrame, t: pd.DataFrame, sort: str) -> np.ndarray:
-    """Positions in queue order: urgency = overdue first, then time left to the next limit, then done ones newest
+def sort_order(service, pos: np.ndarray, overdue: np.ndarray, next_due: np.ndarray, sort: str) -> np.ndarray:
+    """Order of `pos` in the queue: urgency = overdue first, then time left to the next limit, then done ones newest
     first (ties: higher priority, then older report); or newest / oldest report first."""
-    reported = rows["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+    cols = service.table.cols
+    reported = cols["reported_at"][pos]
     if sort == "newest":
         return np.argsort(-reported, kind="stable")
     if sort == "oldest":
         return np.argsort(reported, kind="stable")
-    overdue = t["overdue"].to_numpy(dtype=bool)
-    is_open = ~rows["stage"].isin(DONE_STAGES).to_numpy()
-    due = t["next_due"].to_numpy(dtype="datetime64[ns]").view("int64")
-    due = np.where(is_open & (due != np.iinfo("int64").min), due, np.iinfo("int64").max)
+    is_open = ~_isin(cols["stage"][pos], DONE_STAGES)
+    due = np.where(is_open & (next_due != NAT_NS), next_due, np.iinfo("int64").max)
     band = np.where(overdue, 0, np.where(is_open, 1, 2))
-    priority = -rows["priority"].astype("float64").fillna(0).to_numpy()
+    priority = -np.nan_to_num(cols["priority"][pos].astype("float64"), nan=0.0)
     recent = np.where(band == 2, -reported, reported)
     return np.lexsort((recent, priority, due, band))
