@@ -197,3 +197,17 @@ def test_staff_see_care_incidents_of_their_grid_on_the_wall(app):
         return json.loads(blob[8 : 8 + int.from_bytes(blob[4:8], "little")])["count"]
 
     assert count(mine) == count(public) + 1 and count(other) == count(public)
+
+
+def test_a_restart_keeps_sessions_with_the_generated_key(app, app_with, tmp_path):
+    c = signed_in(app, "clerk", "staff")
+    key = (tmp_path / "state" / "secret_key").read_text()
+    assert len(key) == 64 and (tmp_path / "state" / "secret_key").stat().st_mode & 0o077 == 0
+    again = app_with()  # the same state directory, as after a restart
+    c2 = again.test_client()
+    c2.set_cookie("twin_session", c.get_cookie("twin_session").value)
+    assert c2.get("/api/alerts").status_code == 200
+    other = app_with(SECRET_KEY="configured-elsewhere")
+    c3 = other.test_client()
+    c3.set_cookie("twin_session", c.get_cookie("twin_session").value)
+    assert c3.get("/api/alerts").status_code == 401
