@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 
 import numpy as np
+import pandas as pd
 
 from twin.errors import Conflict, InvalidInput
 
@@ -22,27 +24,50 @@ def candidates(service, category: str, lon: float, lat: float, radius_m: float, 
     """Open incidents of `category` within `radius_m` of (lon, lat), nearest first: [(incident_id, metres)].
 
     `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time.
+    Searched among the open incidents only (positions and metric coordinates kept per data version): a year's
+    closed reports stacked at a busy spot would otherwise cost a spatial query each.
     """
-    pos = service.index.radius(float(lon), float(lat), float(radius_m))
-    table = service.table
-    pos = pos[pos < table.n]
-    if not len(pos):
-        return []
-    cols = table.cols
-    keep = (cols["category"][pos] == category) & ~np.isin(cols["stage"][pos], DONE_STAGES)
-    if exclude is not None:
-        keep &= cols["incident_id"][pos] != exclude
+    o = _open_set(service)
+    keep = o["category"] == category
     if before is not None:
-        keep &= cols["reported_at"][pos] < before.value
-    pos = pos[keep]
-    if not len(pos):
+        keep &= o["reported"] < before.value
+    if not keep.any():
         return []
-    crs = service.twin.crs
-    x, y = crs.xy(cols["lon"][pos].astype(float), cols["lat"][pos].astype(float))
-    x0, y0 = crs.xy(float(lon), float(lat))
-    metres = np.hypot(np.asarray(x) - x0, np.asarray(y) - y0)
-    order = np.argsort(metres, kind="stable")
-    return [(cols["incident_id"][pos[i]], round(float(metres[i]), 1)) for i in order]
+    x0, y0 = service.twin.crs.xy(float(lon), float(lat))
+    metres = np.hypot(o["x"][keep] - float(x0), o["y"][keep] - float(y0))
+    ids = o["id"][keep]
+    near = metres <= radius_m
+    if exclude is not None:
+        near &= ids != exclude
+    order = np.argsort(metres[near], kind="stable")
+    return [(ids[near][i], round(float(metres[near][i]), 1)) for i in order]
+
+
+_OPEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_OPEN_LOCK = threading.Lock()
+
+
+def _open_set(service) -> dict:
+    """Id, category, report time and metric x/y of every open incident, per data version of `service`."""
+    with _OPEN_LOCK:
+        cached = _OPEN.get(service)
+        version = service.version
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        table = service.table
+        n = table.n
+        cols = table.cols
+        pos = np.flatnonzero(~pd.Series(cols["stage"][:n], copy=False).isin(DONE_STAGES).to_numpy())
+        x, y = service.twin.crs.xy(cols["lon"][pos].astype(float), cols["lat"][pos].astype(float))
+        data = {
+            "id": cols["incident_id"][pos],
+            "category": cols["category"][pos],
+            "reported": cols["reported_at"][pos],
+            "x": np.asarray(x, dtype=float),
+            "y": np.asarray(y, dtype=float),
+        }
+        _OPEN[service] = (version, data)
+        return data
 
 
 class DuplicateLinks:
