@@ -94,7 +94,7 @@ NAT_NS = np.iinfo("int64").min
 
 def _isin(values: np.ndarray, allowed) -> np.ndarray:
     """Hash-based membership of an object array (np.isin sorts object arrays: far slower on a year of rows)."""
-    return pd.Series(values, copy=False).isin(list(allowed)).to_numpy()
+    return pd.Series(values, dtype=object, copy=False).isin(list(allowed)).to_numpy()
 
 
 def select(service, p: Principal, f: Filters) -> Selection:
