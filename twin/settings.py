@@ -130,6 +130,28 @@ SETTINGS: tuple[Setting, ...] = (
         "1: when the built-in demo's incidents are first imported, shift their times so the year ends at "
         "start-up (the wall dashboard shows a live today); 0: keep the generated times.",
     ),
+    Setting(
+        "SECRET_KEY",
+        "",
+        str,
+        "Key signing the session cookies of people who sign in; when empty one is generated and kept in "
+        "STATE_DIR/secret_key, so sessions survive a restart.",
+    ),
+    Setting("SESSION_HOURS", 12, int, "How long a sign-in lasts, in hours (the session cookie's expiry)."),
+    Setting(
+        "LOGIN_MAX_FAILURES",
+        10,
+        int,
+        "Wrong passwords in a row, per account and per address, at which sign-in is locked for LOGIN_LOCK_MINUTES.",
+    ),
+    Setting("LOGIN_LOCK_MINUTES", 15, int, "How long a locked account or address waits before it may try again."),
+    Setting(
+        "DUPLICATE_RADIUS_M",
+        50.0,
+        float,
+        "A new report within this many metres of an open one of the same category is flagged as a possible duplicate.",
+    ),
+    Setting("ALERT_POLL_SECONDS", 2, int, "How often open work-queue and dashboard pages ask for new alerts."),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

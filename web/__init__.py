@@ -25,6 +25,9 @@ BLUEPRINTS = (
     "buildings",
     "search",
     "patrol",
+    "session",
+    "work",
+    "alerts",
 )
 
 

@@ -1,4 +1,5 @@
-"""Bearer-token roles: tokens from the TOKENS setting, kept only as sha256 digests; no token means public."""
+"""Who is calling: a bearer token (TOKENS setting, kept only as sha256 digests) or a person's session cookie
+(web/session.py), resolved into the same Principal (role, grids, name); neither means public."""
 
 from __future__ import annotations
 
@@ -75,6 +76,12 @@ def init_app(app) -> None:
         g.principal = PUBLIC
         header = request.headers.get("Authorization")
         if header is None:
+            from .session import check_csrf, session_principal
+
+            person = session_principal()
+            if person is not None:
+                g.principal = person
+                check_csrf()  # a cookie is sent by the browser on its own: state changes must prove the page
             return
         scheme, _, token = header.strip().partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
@@ -114,5 +121,5 @@ def check_role(*roles: str) -> Principal:
     if p.role in roles:
         return p
     if p is PUBLIC and "public" not in roles:
-        raise Unauthorized(f"this needs a bearer token of role {' or '.join(roles)}")
+        raise Unauthorized(f"this needs a sign-in (or a bearer token) of role {' or '.join(roles)}")
     raise Forbidden(f"role {p.role} may not do this; it needs role {' or '.join(roles)}", role=p.role)

@@ -160,8 +160,9 @@ def risk_bin():
 def incidents_bin():
     """Open incidents and those of the last INCIDENT_DAYS days: position, stage, overdue, category, time."""
     twin = get_twin()
-    key = (_incident_version(twin), _minute(twin).value)
-    return send(_cache().get("incidents.bin", key, lambda: Blob.of(encode_incidents(twin, key[1]), "i", key)))
+    p = current_principal()  # staff see the care incidents (SOS, visits) of their grids too
+    key = (_incident_version(twin), _minute(twin).value, p.role, tuple(sorted(p.grids or ())))
+    return send(_cache().get("incidents.bin", key, lambda: Blob.of(encode_incidents(twin, key[1], p), "i", key)))
 
 
 @bp.get("/api/dashboard/grids.json")
@@ -333,10 +334,11 @@ def encode_risk(twin, scores) -> bytes:
     return pack(header, arrays, {"factor": 3, "points": 3})
 
 
-def shown_incidents(twin, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
+def shown_incidents(twin, now: pd.Timestamp, principal=PUBLIC) -> tuple[pd.DataFrame, np.ndarray]:
     """Incidents on the map at `now`: every open one and those reported in the last INCIDENT_DAYS days.
 
-    Care incidents (SOS, visits) are left off this public map: their place points at a household. KPIs count them.
+    Care incidents (SOS, visits) are left off the public map (their place points at a household) and shown to
+    staff of their grid. KPIs count them all.
     """
     service = twin.incidents
     if service is None:
@@ -346,7 +348,7 @@ def shown_incidents(twin, now: pd.Timestamp) -> tuple[pd.DataFrame, np.ndarray]:
     recent = (frame["reported_at"] >= now - pd.Timedelta(days=INCIDENT_DAYS)).to_numpy()
     has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
     public = may_see_incidents(
-        PUBLIC, frame["category"].to_numpy(dtype=object), frame["grid_code"].to_numpy(dtype=object)
+        principal, frame["category"].to_numpy(dtype=object), frame["grid_code"].to_numpy(dtype=object)
     )
     sub = frame[(is_open | recent) & has_xy & public]
     overdue = np.zeros(len(sub), dtype=bool)
@@ -373,10 +375,10 @@ def _epoch(values) -> np.ndarray:
     return (ts.astype("int64") // 10**9).where(ts.notna(), 0).clip(lower=0).to_numpy().astype(np.uint32)
 
 
-def encode_incidents(twin, now_ns: int) -> bytes:
+def encode_incidents(twin, now_ns: int, principal=PUBLIC) -> bytes:
     """incidents.bin: position offsets, stage, overdue flag, category and report time (epoch seconds)."""
     now = pd.Timestamp(now_ns, tz="UTC")
-    sub, overdue = shown_incidents(twin, now)
+    sub, overdue = shown_incidents(twin, now, principal)
     coords = sub[["lon", "lat"]].to_numpy(dtype=np.float64)
     origin = origin_of(coords)
     stage_ix = {s: i for i, s in enumerate(STAGES)}

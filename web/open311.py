@@ -144,9 +144,20 @@ def post_request():
         if lg == "zh"
         else f"Sent to {where}; it will be accepted within {within} min"
     )
-    resp = jsonify([{"service_request_id": row["incident_id"], "service_notice": notice, "account_id": None}])
+    item = {"service_request_id": row["incident_id"], "service_notice": notice, "account_id": None}
+    item["possible_duplicates"] = possible_duplicates(s, row)  # extension: open reports of the same kind nearby
+    resp = jsonify([item])
     resp.status_code = 201
     return resp
+
+
+def possible_duplicates(s, row: dict) -> list[str]:
+    """Ids of open incidents of the same category within DUPLICATE_RADIUS_M that the caller may see."""
+    ids = [d for d, _m in s.possible_duplicates(row, float(current_app.config.get("DUPLICATE_RADIUS_M") or 50.0))]
+    if not ids:
+        return []
+    rows = pd.DataFrame([s.get(d) for d in ids])
+    return [d for d, ok in zip(ids, shown_to_caller(rows)) if ok]
 
 
 def _minutes(seconds: float) -> str:
@@ -301,7 +312,25 @@ def to_requests(frame: pd.DataFrame, s) -> list[dict]:
                 household_id=r.get("household_id"),
             )
         out.append(item)
-    return out
+    return follow_duplicates(out, s)
+
+
+def follow_duplicates(items: list[dict], s) -> list[dict]:
+    """A request closed as a duplicate shows its original's status and progress (extension: duplicate_of)."""
+    links = s.duplicates.original
+    for item in items:
+        original = links.get(item["service_request_id"])
+        if original is None:
+            continue
+        [o] = to_requests(pd.DataFrame([s.get(original)]), s)
+        lg = lang()
+        item["status"], item["expected_datetime"] = o["status"], o["expected_datetime"]
+        item["status_notes"] = o["status_notes"] + (
+            f"；与工单{original}合并处理" if lg == "zh" else f"; handled with request {original}"
+        )
+        item["extended_attributes"]["duplicate_of"] = original
+        item["extended_attributes"]["original_stage"] = o["extended_attributes"]["stage"]
+    return items
 
 
 def iso_column(values: pd.Series, tz: str) -> list:

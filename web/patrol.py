@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, redirect, render_template, request
 
 from twin.access import may_see_incidents
 from twin.errors import Forbidden, InvalidInput
@@ -71,7 +71,9 @@ def _mine(frame: pd.DataFrame, p) -> pd.DataFrame:
 
 @bp.get("/patrol")
 def page():
-    """The grid worker's phone page (390 px first)."""
+    """The grid worker's phone page (390 px first); people who are not signed in go to /login first."""
+    if current_principal().role == "public":
+        return redirect(f"/login?next={request.full_path.rstrip('?')}", 302)
     extra = {
         "bbox": [round(float(v), 6) for v in map_bounds(get_twin())],
         "categories": sorted(FILEABLE),

@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, request
 from twin.errors import InvalidInput, Unauthorized
 from twin.incidents.intake import coordinate, text
 
-from .open311 import body, iso_column, service
+from .open311 import body, iso_column, possible_duplicates, service
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,7 @@ def events():
                 "building_id": r["building_id"],
                 "worker": w["worker"] if w else None,
                 "expected_datetime": due,
+                "possible_duplicates": possible_duplicates(s, r),
             }
         )
     resp = jsonify({"incidents": out})

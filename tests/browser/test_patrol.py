@@ -10,18 +10,21 @@ import urllib.request
 import pytest
 from PIL import Image
 
+from tests.browser.signin import sign_in
 from tests.live import chromium_page, live_server, tiny_app
 from tests.tiny import GA1
 
 pytestmark = pytest.mark.browser
 
 TOKENS = [{"role": "staff", "token": "staff-a1", "grids": [GA1]}]
+PASSWORD = "patrol-pass-1"
 PHONE = (390, 844)
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     app = tiny_app(tmp_path_factory, TOKENS)
+    app.extensions["accounts"].add("worker", "staff", PASSWORD, grids=[GA1])  # the grid worker signs in on his phone
     with live_server(app) as base:
         body = json.dumps({"service_code": "garbage", "lat": 40.8015, "long": 114.8809}).encode()
         req = urllib.request.Request(
@@ -37,8 +40,7 @@ def test_the_phone_shows_list_and_map_and_a_report_with_photo_ends_in_its_detail
     Image.new("RGB", (320, 240), (120, 160, 60)).save(buf, "JPEG")
     photo.write_bytes(buf.getvalue())
     with chromium_page(viewport=PHONE) as page:
-        page.add_init_script("sessionStorage.setItem('twin.token', 'staff-a1')")
-        page.goto(server + "/patrol")
+        sign_in(page, server, "worker", PASSWORD, next_path="/patrol")
         page.wait_for_selector("#pt-list li.pt-item", timeout=30000)
         m, lst = page.locator("#map").bounding_box(), page.locator("#pt-list-view").bounding_box()
         assert m["width"] >= PHONE[0] - 2 and m["height"] >= 180
@@ -72,8 +74,7 @@ def test_the_phone_shows_list_and_map_and_a_report_with_photo_ends_in_its_detail
 def test_every_page_at_390_px_leaves_the_map_in_view(server, path):
     """Sample the phone screen on a 12 × 20 grid: a fair share of the points must land on a map, not on a panel."""
     with chromium_page(viewport=PHONE) as page:
-        page.add_init_script("sessionStorage.setItem('twin.token', 'staff-a1')")
-        page.goto(server + path)
+        sign_in(page, server, "worker", PASSWORD, next_path=path)
         page.wait_for_selector(".map", timeout=30000)
         page.wait_for_timeout(500)  # let the page lay its panels out (a settle, not a speed requirement)
         share = page.evaluate(

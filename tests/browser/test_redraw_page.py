@@ -8,6 +8,7 @@ import json
 import pytest
 import requests
 
+from tests.browser.signin import sign_in
 from tests.live import chromium_page, live_server
 from tests.twin.redraw.fixture import street
 from twin.redraw.metrics import METRIC_ROWS
@@ -16,6 +17,7 @@ from web import create_app
 pytestmark = pytest.mark.browser
 
 TOKEN = "page-staff-token"
+PASSWORD = "redraw-pass-1"
 FORMATS = {  # the page's formats (web/static/redraw.js FORMAT), in Chinese
     "int": lambda v: f"{v:,}",
     "pct": lambda v: f"{v:.1f}%",
@@ -36,15 +38,16 @@ def server(tmp_path_factory):
             "REDRAW_WORKERS": 1,
         }
     )
+    app.extensions["accounts"].add("planner-staff", "staff", PASSWORD)
     with live_server(app) as base:
         yield base
 
 
 def test_start_a_job_and_see_the_same_metrics_as_the_api(server):
     with chromium_page() as page:
-        page.goto(f"{server}/redraw")
+        sign_in(page, server, "planner-staff", PASSWORD, "/redraw")
         assert page.locator("h1").inner_text() == "网格重划"
-        page.fill("#rd-token", TOKEN)
+        assert page.locator("#twin-user").get_attribute("data-name") == "planner-staff"
         page.check("input[name=count_mode][value=grids]")
         page.fill("#rd-count", "5")
         page.fill("#rd-band", "5")
@@ -76,13 +79,13 @@ def test_start_a_job_and_see_the_same_metrics_as_the_api(server):
         assert page.errors == []
 
 
-def test_bad_band_and_missing_token_are_shown_not_thrown(server):
+def test_bad_band_and_missing_sign_in_are_shown_not_thrown(server):
     with chromium_page(locale="en-GB") as page:
         page.goto(f"{server}/redraw?lang=en")
         assert page.locator("h1").inner_text() == "Grid redraw"
         page.click("#rd-start-btn")
-        assert page.locator("#twin-toast").inner_text() == "Enter an access token"
-        page.fill("#rd-token", TOKEN)
+        assert page.locator("#twin-toast").inner_text() == "Sign in as staff or admin first"
+        sign_in(page, server, "planner-staff", PASSWORD, "/redraw?lang=en")
         page.fill("#rd-band", "80")
         page.click("#rd-start-btn")
         page.wait_for_function("document.getElementById('twin-toast').textContent.includes('band')")

@@ -38,3 +38,15 @@ def roles_app(tiny_dir, tmp_path):
         return create_app({**base, "TOKENS": json.dumps(ROLE_TOKENS), **config})
 
     return make
+
+
+@pytest.fixture
+def app_with(tiny_dir, tmp_path):
+    """A factory of apps on the tiny street with extra settings (state in tmp_path)."""
+
+    def make(**settings):
+        return create_app(
+            {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), **settings}
+        )
+
+    return make

@@ -343,6 +343,9 @@ class ContractIncidents:
     def get(self, item_id):
         return self.df.set_index("incident_id").loc[item_id].to_dict()
 
+    def __len__(self):  # the alert feed (web/alerts.py) starts after the incidents there are
+        return len(self.df)
+
 
 def _incident(iid, lon, lat, when, grid, stage="reported", **extra):
     base = {

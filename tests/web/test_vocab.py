@@ -16,6 +16,7 @@ OTHER_MEANING = {
     "planner.js": {"独居老人", "社区", "网格"},  # the people row and the pick-list kinds
     "redraw.js": {"社区"},  # "community {id}" in the progress
     "drilldown.js": {"在办事件"},  # the heading over a household's open incidents
+    "work.js": {"网格"},  # the grid filter's and the detail's field name
 }
 
 

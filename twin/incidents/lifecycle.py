@@ -21,6 +21,7 @@ MOVES = {
     "escalate": (("reported", "accepted", "on_site"), None, None),
 }
 ACTIONS = tuple(MOVES)
+DUPLICATE_FROM = ("reported", "accepted", "on_site")  # an open report may be closed as a duplicate of another
 LEVELS = tuple(ESCALATION_LEVELS)
 NOTE_MAX = 2000
 
@@ -95,3 +96,36 @@ def _rating(v) -> int:
     if not ok or isinstance(v, bool) or not 1 <= r <= 5:
         raise InvalidInput("rating must be a whole number from 1 to 5", rating=str(v))
     return r
+
+
+def allowed(row: dict) -> list[str]:
+    """The actions the lifecycle allows on `row` now, in MOVES order, then "duplicate": the buttons pages offer."""
+    stage, level = row["stage"], row.get("level") or "grid"
+    out = [a for a, (starts, _, _) in MOVES.items() if stage in starts]
+    if "escalate" in out and LEVELS.index(level) + 1 >= len(LEVELS):
+        out.remove("escalate")
+    if stage in DUPLICATE_FROM:
+        out.append("duplicate")
+    return out
+
+
+def duplicate(row: dict, original_id: str, actor: str, now, note: str | None = None) -> tuple[dict, dict]:
+    """The changes and history event closing `row` as a duplicate of `original_id`; Conflict if it is not open."""
+    if note is not None and (not isinstance(note, str) or len(note) > NOTE_MAX):
+        raise InvalidInput(f"note must be text of at most {NOTE_MAX} characters")
+    if row["stage"] not in DUPLICATE_FROM:
+        raise Conflict(
+            f"only an open incident can be closed as a duplicate; this one is {row['stage']}",
+            id=row["incident_id"],
+            stage=row["stage"],
+        )
+    event = {
+        "at": now,
+        "actor": actor,
+        "action": "duplicate",
+        "from_stage": row["stage"],
+        "to_stage": "closed",
+        "note": note,
+        "detail": {"duplicate_of": original_id},
+    }
+    return {"stage": "closed", "closed_at": now}, event

@@ -9,7 +9,7 @@ import threading
 import numpy as np
 import pandas as pd
 
-from twin.errors import InvalidInput, NotFound
+from twin.errors import Conflict, InvalidInput, NotFound
 from twin.spatial import LiveIndex
 from twin.times import to_utc
 
@@ -59,6 +59,8 @@ class IncidentService:
         self._boot = secrets.token_hex(3)
         self._writes = 0
         self._cache: tuple[str | None, pd.DataFrame | None] = (None, None)
+        self._duplicates = None
+        self.duplicates  # opened at start: its table is created now, so later reads never write (a full disk)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
 
     # --- state -------------------------------------------------------------------------------------------------
@@ -210,6 +212,7 @@ class IncidentService:
     def act(self, incident_id, action: str, actor: str, note: str | None = None, rating=None) -> dict:
         """Move one incident through its lifecycle (accept/arrive/resolve/close/escalate/reopen); else Conflict."""
         self.get(incident_id)
+        self._not_a_duplicate(incident_id)
         with self._lock:
             now = self.now()
             row = self.store.update(
@@ -219,6 +222,48 @@ class IncidentService:
             self._writes += 1
         log.info("incident %s: %s by %s", incident_id, action, actor)
         return self.get(incident_id)
+
+    def allowed_actions(self, incident_id) -> list[str]:
+        """The actions the lifecycle allows on one incident now (lifecycle.allowed); none on a closed duplicate."""
+        row = self.get(incident_id)
+        return [] if incident_id in self.duplicates.original else lifecycle.allowed(row)
+
+    def _not_a_duplicate(self, incident_id) -> None:
+        original = self.duplicates.original.get(incident_id)
+        if original is not None:
+            raise Conflict(
+                f"{incident_id} was closed as a duplicate of {original}; work on {original} instead",
+                id=incident_id,
+                duplicate_of=original,
+            )
+
+    # --- duplicates --------------------------------------------------------------------------------------------
+    @property
+    def duplicates(self):
+        """The duplicate links (twin.incidents.duplicates.DuplicateLinks), opened on first use."""
+        if getattr(self, "_duplicates", None) is None:
+            from .duplicates import DuplicateLinks
+
+            self._duplicates = DuplicateLinks(self.store)
+        return self._duplicates
+
+    def possible_duplicates(self, row: dict, radius_m: float) -> list[tuple[str, float]]:
+        """Open incidents of the same category within `radius_m` reported before `row`: [(id, metres)]."""
+        from .duplicates import candidates
+
+        return candidates(
+            self,
+            row["category"],
+            row["lon"],
+            row["lat"],
+            radius_m,
+            exclude=row["incident_id"],
+            before=row["reported_at"],
+        )
+
+    def mark_duplicate(self, incident_id, original_id, actor: str, note: str | None = None) -> dict:
+        """Close an open incident as a duplicate of another (linked both ways); Conflict if it is not open."""
+        return self.duplicates.link(self, incident_id, original_id, actor, note)
 
     # --- care checks -------------------------------------------------------------------------------------------
     def record_call(self, household_id: str, answered: bool, actor: str, note: str | None = None) -> dict:

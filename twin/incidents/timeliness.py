@@ -48,8 +48,8 @@ def timeliness(frame: pd.DataFrame, deadlines, now) -> pd.DataFrame:
         past = (due < now).to_numpy()
         met = pd.Series(pd.NA, index=frame.index, dtype="boolean")
         timed = when.notna().to_numpy()
-        met[timed] = (when[timed] <= due[timed]).to_numpy()
-        met[~reached & past] = False
+        met.loc[timed] = (when[timed] <= due[timed]).to_numpy()  # .loc: a bare [] first tries the mask as a label
+        met.loc[~reached & past] = False
         late = open_ & ~reached & past
         overdue_limit[late & ~overdue] = limit
         overdue |= late

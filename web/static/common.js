@@ -17,6 +17,7 @@
  *   Twin.addStrings({zh, en})   add page-specific strings
  *   Twin.label(table, code)     a vocabulary label (tables: property_states, building_uses, grid_types,
  *                               incident_sources, incident_stages, escalation_levels, incident_categories, six_nos)
+ *   Twin.user                   who is signed in ({name, role, grids}) or null; state changes carry the CSRF token
  *   Twin.fetchJSON(url, opts)   JSON or throws Twin.HttpError (status, code, message from the API's error body);
  *                               opts.conditional: send If-None-Match with the last ETag of url, resolve null on 304
  *   Twin.fetchBinary(url, opts) the same for an ArrayBuffer
@@ -80,13 +81,19 @@
     }
   }
 
+  // The session's CSRF token (web/session.py): sent with every state change a signed-in page makes.
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = csrfMeta ? csrfMeta.content : "";
+
   const etags = new Map(); // url -> last ETag; one entry per URL a page polls, so it stays small
 
   async function request(url, opts, read) {
     opts = opts || {};
     const headers = Object.assign({}, opts.headers || {});
+    const method = (opts.method || "GET").toUpperCase();
+    if (csrf && !["GET", "HEAD"].includes(method) && !headers.Authorization) headers["X-CSRF-Token"] = csrf;
     if (opts.conditional && etags.has(url)) headers["If-None-Match"] = etags.get(url);
-    const init = { method: opts.method || "GET", headers, signal: opts.signal, cache: "no-cache" };
+    const init = { method, headers, signal: opts.signal, cache: "no-cache" };
     if (opts.body !== undefined) {
       init.body = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
       if (!headers["Content-Type"]) headers["Content-Type"] = "application/json";
@@ -374,7 +381,7 @@
   }
 
   window.Twin = {
-    config, lang, t, addStrings, label, HttpError, fetchJSON, fetchBinary, showError, setStatus, fmt, palette,
+    config, lang, user: config.user || null, t, addStrings, label, HttpError, fetchJSON, fetchBinary, showError, setStatus, fmt, palette,
     css, renderLegend, createMap, fitBounds, baseMapLayer, every, gcj02, wgs84FromGcj02, el, esc,
     currentMap: () => lastMap, baseMapTiles,
   };

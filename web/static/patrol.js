@@ -87,8 +87,9 @@
       l1.append(Twin.el("span", null, Twin.label("incident_categories", inc.category)),
                 Twin.el("span", inc.overdue ? "pt-late" : "", inc.overdue ? t("pt_overdue", { d: span(inc.overdue_seconds) })
                   : inc.due_in_seconds != null ? t("pt_left", { d: span(inc.due_in_seconds) }) : ""));
+      // text nodes only (Twin.el sets textContent): the resident's words are never parsed as markup
       const l2 = Twin.el("div", "pt-line2",
-        `${inc.incident_id} · ${Twin.label("incident_stages", inc.stage)}${inc.description ? " · " + inc.description : ""}`);
+        [inc.incident_id, Twin.label("incident_stages", inc.stage), inc.description].filter(Boolean).join(" · "));
       li.append(l1, l2);
       li.addEventListener("click", () => openDetail(inc.incident_id));
       return li;
@@ -119,7 +120,10 @@
     }
     parts.push(Twin.el("h3", null, t("pt_history")));
     const hist = Twin.el("ul");
-    for (const h of doc.history) hist.appendChild(Twin.el("li", null, `${when(h.at)} · ${h.actor} · ${Twin.label("incident_stages", h.to_stage)}${h.note ? " · " + h.note : ""}`));
+    for (const h of doc.history) {
+      const line = [when(h.at), h.actor, Twin.label("incident_stages", h.to_stage), h.note].filter(Boolean).join(" · ");
+      hist.appendChild(Twin.el("li", null, line));
+    }
     parts.push(hist);
     box.replaceChildren(...parts);
     const next = { reported: "accept", accepted: "arrive", on_site: "resolve" }[doc.stage];
@@ -239,7 +243,6 @@
     for (const b of document.querySelectorAll("#pt-actions [data-action]")) {
       b.addEventListener("click", () => act(b.dataset.action).catch(Twin.showError));
     }
-    $("pt-token-go").addEventListener("click", () => { Twin.setToken($("pt-token").value.trim()); load().catch(Twin.showError); });
     document.addEventListener("twin:place", (e) => { if (S.view === "report" && e.detail.bbox) {
       const b = e.detail.bbox; setPosition([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
     } });

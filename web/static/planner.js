@@ -2,8 +2,9 @@
  * or a point and a radius), ask /api/area what is in it, and show areas A and B side by side with exports.
  *
  * Data: /api/dashboard/buildings.geojson (footprints coloured by property state), /api/dashboard/grids.json
- * (outlines); grids, communities and compounds are picked with the top bar's search (search.js, "twin:place"). Queries: POST /api/area with the drawn GeoJSON Polygon, or
- * GET /api/area?grid=|community=|compound=|lon=&lat=&radius=, each with rule= and the optional bearer token.
+ * (outlines); grids, communities and compounds are picked with the top bar's search (search.js, "twin:place").
+ * Queries: POST /api/area with the drawn GeoJSON Polygon, or GET /api/area?grid=|community=|compound=|lon=&lat=&radius=,
+ * each with rule= (a signed-in person's session cookie shows staff detail).
  * For tests and scripts the state is on window.twinPlanner, each result column's <th> carries data-request (the
  * exact request body or query) and data-state, and each figure cell carries data-key and data-value (raw). */
 (function () {
@@ -22,7 +23,7 @@
       pl_sec_incidents: "事件", pl_i_total: "事件总数", pl_i_open: "未办结", pl_i_overdue: "超时未办",
       pl_closure: "办结率", pl_accept: "按时受理率", pl_on_site: "按时到场率", pl_resolve: "按时办结率",
       pl_sec_categories: "事件类别", pl_sec_risk: "风险等级（楼栋数）",
-      pl_suppressed: "<3", pl_note_suppressed: "少于 3 人/户的数字不公开（显示为 <3）；工作人员输入令牌后可见。",
+      pl_suppressed: "<3", pl_note_suppressed: "少于 3 人/户的数字不公开（显示为 <3）；工作人员登录后可见。",
       pl_note_repaired: "区域 {slot} 的多边形有自相交，已自动修复（{reason}）。",
       pl_note_rule: "跨边界楼栋{rule}计入。", pl_compounds_in: "区域 {slot} 涉及的小区",
       pl_share: "{pct} 在区域内", pl_whole: "整体在内", pl_export: "导出",
@@ -45,7 +46,7 @@
       pl_sec_incidents: "Incidents", pl_i_total: "Incidents", pl_i_open: "Open", pl_i_overdue: "Overdue",
       pl_closure: "Closure rate", pl_accept: "Accepted on time", pl_on_site: "On site on time",
       pl_resolve: "Resolved on time", pl_sec_categories: "Incident categories", pl_sec_risk: "Risk level (buildings)",
-      pl_suppressed: "<3", pl_note_suppressed: "Counts under 3 people or households are not shown (<3); staff see them with a token.",
+      pl_suppressed: "<3", pl_note_suppressed: "Counts under 3 people or households are not shown (<3); staff see them when signed in.",
       pl_note_repaired: "Area {slot} crossed itself and was repaired ({reason}).",
       pl_note_rule: "Buildings on the edge counted {rule}.", pl_compounds_in: "Compounds in area {slot}",
       pl_share: "{pct} inside", pl_whole: "wholly inside", pl_export: "Export",
@@ -297,9 +298,7 @@
   function requestOf(spec, extra) {
     const q = new URLSearchParams(Object.assign({}, spec.params, { rule: spec.rule, lang: Twin.lang }, periodOf(spec),
                                                 extra || {}));
-    const token = $("pl-token").value.trim();
-    const headers = token ? { Authorization: "Bearer " + token } : Twin.authHeaders(); // else the tab's sign-in
-    const opts = { method: spec.method, headers };
+    const opts = { method: spec.method, headers: Twin.authHeaders() };  // the signed-in person's cookie, or a tab token
     if (spec.method === "POST") opts.body = spec.body;
     return { url: "/api/area?" + q.toString(), opts };
   }

@@ -5,7 +5,7 @@
 
   Twin.addStrings({
     zh: {
-      rd_token_needed: "请输入访问令牌", rd_queued: "排队中", rd_running: "计算中", rd_done: "完成",
+      rd_token_needed: "请先以工作人员或管理员身份登录", rd_queued: "排队中", rd_running: "计算中", rd_done: "完成",
       rd_failed: "失败", rd_preparing: "准备数据", rd_assembling: "生成网格", rd_community: "社区 {id}",
       rd_legend_title: "负荷偏差（相对本社区理想负荷）", rd_below: "偏低 {v}", rd_above: "偏高 {v}",
       rd_band: "容差带 ±{v}", rd_outline: "网格边界（标注编码末三位）",
@@ -14,7 +14,7 @@
       rd_community_label: "社区", rd_previous: "原编码", rd_kept: "沿用原编码",
     },
     en: {
-      rd_token_needed: "Enter an access token", rd_queued: "Queued", rd_running: "Running", rd_done: "Done",
+      rd_token_needed: "Sign in as staff or admin first", rd_queued: "Queued", rd_running: "Running", rd_done: "Done",
       rd_failed: "Failed", rd_preparing: "preparing", rd_assembling: "building grids", rd_community: "community {id}",
       rd_legend_title: "Load deviation (from the community's ideal)", rd_below: "under {v}", rd_above: "over {v}",
       rd_band: "band ±{v}", rd_outline: "grid outline (last 3 digits of the code)",
@@ -24,7 +24,6 @@
     },
   });
   const t = Twin.t;
-  const TOKEN_KEY = "twin.redraw.token";
 
   // Rows of the metrics table: [summary key, English label, Chinese label, format], from the server
   // (twin.redraw.metrics.METRIC_ROWS). Formats are shared with the tests: pct → 1 decimal and "%", share → ×100
@@ -133,7 +132,7 @@
   }
 
   function authHeaders() {
-    return { Authorization: "Bearer " + $("rd-token").value.trim() };
+    return {};  // the signed-in person's session cookie goes with every request
   }
 
   function setProgress(job) {
@@ -153,9 +152,10 @@
 
   async function start(ev) {
     ev.preventDefault();
-    const token = $("rd-token").value.trim();
-    if (!token) { Twin.showError(new Error(t("rd_token_needed"))); $("rd-token").focus(); return; }
-    sessionStorage.setItem(TOKEN_KEY, token);
+    if (!Twin.user || !["staff", "admin"].includes(Twin.user.role)) {
+      Twin.showError(new Error(t("rd_token_needed")));
+      return;
+    }
     if (polling) polling();
     const params = readParams();
     $("rd-start-btn").disabled = true;
@@ -211,7 +211,7 @@
     fillTable(after.metadata);
     $("rd-dl-geojson").href = url;
     $("rd-dl-gpkg").href = url + "?f=gpkg";
-    $("rd-downloads").hidden = false;  // the links need the token: fetched below rather than followed
+    $("rd-downloads").hidden = false;  // fetched by download() so the file gets its name
     Twin.setStatus(t("rd_done"));
     document.body.dataset.redraw = "done";
   }
@@ -248,8 +248,6 @@
   }
 
   function init() {
-    const saved = sessionStorage.getItem(TOKEN_KEY);
-    if (saved) $("rd-token").value = saved;
     for (const r of form.querySelectorAll("input[name=count_mode]")) {
       r.addEventListener("change", () => {
         const mode = form.querySelector("input[name=count_mode]:checked").value;

@@ -21,9 +21,13 @@
   Twin.setToken = (token) => {
     if (token) sessionStorage.setItem(TOKEN_KEY, token); else sessionStorage.removeItem(TOKEN_KEY);
   };
+  // A tab token (a device signed in by token) wins; otherwise the sign-in cookie goes by itself and state changes
+  // carry the session's CSRF token (web/session.py) from the page's <meta>.
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   Twin.authHeaders = () => {
     const token = sessionStorage.getItem(TOKEN_KEY);
-    return token ? { Authorization: "Bearer " + token } : {};
+    if (token) return { Authorization: "Bearer " + token };
+    return csrfMeta && csrfMeta.content ? { "X-CSRF-Token": csrfMeta.content } : {};
   };
 
   const state = (window.twinSearch = { results: [], chosen: null });
