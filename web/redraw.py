@@ -10,6 +10,7 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
+from twin.access import PLAN_ROLES
 from twin.errors import InvalidInput, NotFound
 from twin.jobs import JobRunner
 from twin.redraw import RedrawParams, prepare, redraw
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("redraw", __name__)
 
-ROLES = ("staff", "admin")  # a redraw is heavy and office-internal: street-office staff and admins only
 FORMATS = ("geojson", "gpkg")
 GPKG_MIME = "application/geopackage+sqlite3"
 
@@ -47,7 +47,7 @@ def read_params(body) -> RedrawParams:
 
 
 @bp.post("/api/redraw")
-@require(*ROLES)
+@require(*PLAN_ROLES)
 def start():
     """Validate the parameters now (400 at once if bad), then queue the redraw; 202 with the job's URL."""
     body = request.get_json(silent=True)
@@ -66,7 +66,7 @@ def start():
 
 
 @bp.get("/api/jobs/<job_id>")
-@require(*ROLES)
+@require(*PLAN_ROLES)
 def job(job_id: str):
     """State and progress (0-1 and a message) of a job; when done, the before/after summary and the result URL."""
     j = runner().get(job_id)
@@ -78,7 +78,7 @@ def job(job_id: str):
 
 
 @bp.get("/api/jobs/<job_id>/result")
-@require(*ROLES)
+@require(*PLAN_ROLES)
 def result(job_id: str):
     """The plan: proposed grids (?which=after, default) or today's grids on the same cells (?which=before) as
     GeoJSON with the before/after metrics in `metadata`; ?f=gpkg downloads a GeoPackage of both and the assignment."""

@@ -15,7 +15,7 @@ from web import create_app
 
 pytestmark = pytest.mark.browser
 
-TOKEN = "page-staff-token"
+TOKEN = "page-admin-token"
 FORMATS = {  # the page's formats (web/static/redraw.js FORMAT), in Chinese
     "int": lambda v: f"{v:,}",
     "pct": lambda v: f"{v:.1f}%",
@@ -32,7 +32,7 @@ def server(tmp_path_factory):
             "TESTING": True,
             "TWIN": street(),
             "STATE_DIR": str(tmp_path_factory.mktemp("state")),
-            "TOKENS": json.dumps([{"role": "staff", "token": TOKEN}]),
+            "TOKENS": json.dumps([{"role": "admin", "token": TOKEN}]),
             "REDRAW_WORKERS": 1,
         }
     )
