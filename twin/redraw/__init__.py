@@ -15,6 +15,7 @@ import shapely
 from twin.errors import InvalidInput
 
 from .apportion import from_target, huntington_hill
+from .band import band_notes
 from .codes import assign_codes
 from .instance import building_loads, community_data, footprints
 from .metrics import grid_polygons, plan_metrics
@@ -79,9 +80,12 @@ def grid_counts(datas, params: RedrawParams) -> dict:
     """Grids per community: apportioned from params.grids, derived from params.target, or today's count."""
     loads = {d.community_id: float(d.load.sum()) for d in datas}
     units = {d.community_id: len(set(d.group)) for d in datas}
-    locked = {d.community_id: len({c for c in d.current if c in set(params.locked)}) for d in datas}
-    minimum = {c: locked[c] + 1 for c in loads}
-    maximum = {c: min(999, max(units[c], minimum[c])) for c in loads}
+    lock = set(params.locked)
+    locked = {d.community_id: len({c for c in d.current if c in lock}) for d in datas}
+    # a community whose every building is in a locked grid keeps exactly those grids
+    open_ = {d.community_id: any(c not in lock for c in d.current) for d in datas}
+    minimum = {c: locked[c] + (1 if open_[c] else 0) for c in loads}
+    maximum = {c: min(999, max(units[c], minimum[c])) if open_[c] else minimum[c] for c in loads}
     if params.grids is not None:
         return huntington_hill(loads, params.grids, minimum, maximum)
     if params.target is not None:
@@ -111,6 +115,7 @@ def assemble(twin, params: RedrawParams, results) -> Plan:
         polys_before[cid] = grid_polygons(data.cells, current[cid])
     after, grids_after = plan_metrics(datas, new_codes, params.band, current, polys_after)
     before, grids_before = plan_metrics(datas, current, params.band, current, polys_before)
+    notes = [n for d in datas for n in band_notes(d, grids_after, params.band, frozenset(params.locked))]
     grids = _frame(twin, grids_after, polys_after)
     grids["previous_code"] = [info[c][0] for c in grids["grid_code"]]
     grids["kept_code"] = [info[c][1] for c in grids["grid_code"]]
@@ -131,6 +136,7 @@ def assemble(twin, params: RedrawParams, results) -> Plan:
         after=after,
         current=cur[list(GRID_COLUMNS) + ["geometry"]],
         params=params.to_dict(),
+        notes=notes,
     )
 
 

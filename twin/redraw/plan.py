@@ -25,6 +25,7 @@ GRID_COLUMNS = (
     "ideal",
     "deviation",
     "in_band",
+    "held",
     "polsby_popper",
     "reock",
     "contiguous",
@@ -42,6 +43,7 @@ class Plan:
     current: gpd.GeoDataFrame  # today's grids rebuilt from the same tessellation, with the same metrics
     params: dict = field(default_factory=dict)
     elapsed_s: float = 0.0
+    notes: list = field(default_factory=list)  # what the plan says about the band, in words (twin.redraw.band)
 
     def summary(self) -> dict:
         """Parameters, time and before/after metrics as one JSON-able dict."""
@@ -50,6 +52,7 @@ class Plan:
             "elapsed_s": round(self.elapsed_s, 2),
             "before": self.before,
             "after": self.after,
+            "notes": self.notes,
         }
 
     def to_geojson(self, which: str = "after") -> dict:
@@ -93,7 +96,7 @@ def _clean(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for col in ("deviation", "polsby_popper", "reock"):
         if col in out:
             out[col] = out[col].astype(float).round(4)
-    for col in ("in_band", "contiguous", "kept_code"):
+    for col in ("in_band", "held", "contiguous", "kept_code"):
         if col in out:
             out[col] = out[col].astype(bool)
     for col in ("households", "buildings"):
