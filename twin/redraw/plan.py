@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.errors import NotFound
+
 log = logging.getLogger(__name__)
 
 GRID_COLUMNS = (
@@ -44,6 +46,9 @@ class Plan:
     params: dict = field(default_factory=dict)
     elapsed_s: float = 0.0
     notes: list = field(default_factory=list)  # what the plan says about the band, in words (twin.redraw.band)
+    frontier: list = field(default_factory=list)  # households moved against compactness at each keep value
+    variants: dict = field(default_factory=dict, repr=False)  # keep → Plan of the same run (this one included)
+    cache: dict = field(default_factory=dict, repr=False)  # serialised forms kept by whoever serves the plan
 
     def summary(self) -> dict:
         """Parameters, time and before/after metrics as one JSON-able dict."""
@@ -53,7 +58,19 @@ class Plan:
             "before": self.before,
             "after": self.after,
             "notes": self.notes,
+            "frontier": self.frontier,
         }
+
+    def variant(self, keep=None) -> "Plan":
+        """The plan of the same run at `keep` (this one when None); NotFound names the keep values there are."""
+        if keep is None or keep == self.params.get("keep"):
+            return self
+        if keep not in self.variants:
+            raise NotFound(
+                f"this redraw has no plan at keep {keep}; it has {', '.join(f'{k:g}' for k in sorted(self.variants))}",
+                keep=keep,
+            )
+        return self.variants[keep]
 
     def to_geojson(self, which: str = "after") -> dict:
         """The proposed ("after") or today's ("before") grids as a GeoJSON FeatureCollection with the summary

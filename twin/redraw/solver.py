@@ -23,7 +23,8 @@ def solve_community(
     data: CommunityData, footprints, k: int, params: RedrawParams, locked=frozenset(), roads=None, progress=None
 ) -> tuple[CommunityData, np.ndarray]:
     """Labels 0..k-1 of each building of `data` (tessellated here) for a contiguous, balanced, compact plan."""
-    data.prepare(footprints, roads)
+    if data.graph is None:  # the same community solved at several keep values is tessellated once
+        data.prepare(footprints, roads)
     if len(data.buildings) == 0:
         return data, np.zeros(0, int)
     problem, unit_of = start(data, k, params, locked)
