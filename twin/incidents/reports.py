@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
@@ -65,20 +66,26 @@ PLACES = (
 )
 
 
-def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
+def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT, grids=None) -> dict:
     """The report of the incidents reported in `period`: summarize() figures, counts per place, repeat hotspots.
 
     Time limits are judged at the service's clock (`as_of`), so an incident reported near the end of the period
     and handled in time just after it counts as on time. Every grid, community and compound of the twin is listed
     in by_grid/by_community/by_compound (zero included); incidents outside every compound are not in by_compound.
+    Incidents count in the grid they were reported in; with `grids` (another grid plan's polygons) by_grid reads
+    them by that plan instead, each placed by its location.
     """
     now = service.now()
     frame = service.select(start=period.start_utc, end=period.end_utc)
+    if grids is not None:
+        frame = frame.assign(grid_code=grid_at(grids, frame["lon"], frame["lat"]))
     out = {"period": period.to_dict(), "as_of": iso(now, period.start.tz), "complete": bool(period.end_utc <= now)}
     out.update(summarize(frame, service.deadlines, now))
     twin = service.twin
     for dim, layer, column in PLACES:
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
+        if dim == "grid" and grids is not None:
+            codes = grids["grid_code"].tolist()
         out[f"by_{dim}"] = counts(frame, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
     out["hotspots"] = [
@@ -90,6 +97,18 @@ def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count
         for h in hotspots(frame, twin.crs, radius_m, min_count)
     ]
     return out
+
+
+def grid_at(grids, lons, lats) -> list:
+    """The code of the grid (of `grids`) holding each point, None where none does."""
+    import shapely
+
+    points = shapely.points(np.asarray(lons, float), np.asarray(lats, float))
+    pt, pos = shapely.STRtree(grids.geometry.values).query(points, predicate="intersects")
+    out = np.full(len(points), None, dtype=object)
+    order = np.lexsort((pos, pt))[::-1]  # the lowest position per point is written last, so wins
+    out[pt[order]] = grids["grid_code"].to_numpy()[pos[order]]
+    return out.tolist()
 
 
 def place_names(twin) -> dict:
