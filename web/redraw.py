@@ -16,6 +16,7 @@ from twin.jobs import JobRunner
 from twin.redraw import RedrawParams, prepare, redraw
 from twin.redraw.handover import handover, moved_geojson, to_csv, to_xlsx
 from twin.redraw.metrics import METRIC_ROWS
+from twin.redraw.params import FRONTIER_KEEPS
 
 from . import get_twin
 from .auth import require
@@ -191,5 +192,15 @@ def page():
             "redrawBand": current_app.config["REDRAW_BAND"],
             "metricRows": METRIC_ROWS,
             "bounds": [float(v) for v in map_bounds(get_twin())],
+            "communities": community_names(get_twin()),
+            "frontierKeeps": list(FRONTIER_KEEPS),
         },
     )
+
+
+def community_names(twin) -> dict:
+    """{community id: name} for the page's tooltips."""
+    if "communities" not in twin.layers:
+        return {}
+    c = twin.frame("communities")
+    return dict(zip(c["community_id"], c["name"])) if "name" in c else {}

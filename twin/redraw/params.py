@@ -12,6 +12,7 @@ log = logging.getLogger(__name__)
 LOAD_TERMS = ("households", "population", "special_care", "incidents")
 STARTS = ("current", "fresh")
 UNITS = ("building", "compound")
+FRONTIER_KEEPS = (0.0, 0.3, 0.6, 0.9)  # the keep values the /redraw page asks for (the trade-off curve)
 MAX_FRONTIER = 8  # keep values in one run: each is a full solve of every community
 
 
