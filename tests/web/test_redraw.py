@@ -153,6 +153,9 @@ def test_runner_reports_progress_while_running_and_does_not_block():
         ({"locked": ["999999999999999"]}, "locked"),
         ({"grids": 40}, "grids"),
         ({"grid": 3}, "grid"),
+        ({"frontier": [0, 1.5]}, "frontier"),
+        # every grid of A locked and A alone asked for one more grid: refused at once, not a crash in the job
+        ({"grids": 4, "communities": [A], "locked": [A + "001", A + "002", A + "003"]}, "grids"),
     ],
 )
 def test_bad_parameters_are_400_naming_the_field(client, body, field):
