@@ -200,10 +200,12 @@ def install(twin, grids: gpd.GeoDataFrame | None, tag: str) -> None:
     )
     if grids is None:
         twin.layers.update(base)
-        twin.plan_tag = None
+        twin.plan_tag, twin.plan_previous = None, {}
         return
     kind = base["grids"].kind
     frame = to_layer_frame(grids.drop(columns=["previous_code"], errors="ignore"), kind, f"plan {tag}")
+    prev = grids["previous_code"] if "previous_code" in grids else [None] * len(grids)
+    twin.plan_previous = {c: p for c, p in zip(grids["grid_code"], prev) if isinstance(p, str)}
     frames = {
         "grids": frame,
         **{n: base[n].frame.drop(columns=["grid_code"], errors="ignore") for n in base if n != "grids"},
@@ -233,3 +235,12 @@ def layer_rows(twin) -> gpd.GeoDataFrame:
     """The grids layer as loaded (before any plan), as plan rows: the baseline of the history."""
     base = twin.__dict__.get("_plan_base", {}).get("grids") or twin.layers["grids"]
     return base.frame.assign(previous_code=None)
+
+
+def scope_in_force(grids: frozenset | None, twin) -> frozenset | None:
+    """A staff scope (grid codes) carried over to the plan in force: each grid's successor (the new grid matched to
+    it) joins the scope, so a grid worker's access moves with their grid; None (all grids) stays None."""
+    previous = getattr(twin, "plan_previous", None)
+    if grids is None or not previous:
+        return grids
+    return grids | frozenset(new for new, old in previous.items() if old in grids)

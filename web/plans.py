@@ -7,10 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from twin import plans
 from twin.access import PLAN_ROLES
@@ -69,6 +70,9 @@ def _at_start(state) -> None:
 def _when_due() -> None:
     if "plans" in current_app.extensions:
         sync()
+        p = g.get("principal")
+        if p is not None and p.role == "staff" and p.grids is not None:  # the grid worker's scope follows the plan
+            g.principal = replace(p, grids=plans.scope_in_force(p.grids, get_twin()))
 
 
 def _changed() -> None:

@@ -4,6 +4,7 @@ readable, incidents keep their grid while reports can be read by either plan, an
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -135,3 +136,33 @@ def test_a_plan_effective_later_is_not_in_force_yet(client):
     assert r.status_code == 201
     assert sorted(twin.frame("grids")["grid_code"]) == [A + "001", A + "002", A + "003", B + "001"]
     assert [p["in_force"] for p in client.get("/api/plans").get_json()["plans"]] == [False, True]
+
+
+def test_a_grid_workers_scope_follows_their_grid_into_the_plan(client):
+    # a plan in which today's A001 is the new grid A009: the worker limited to A001 reaches A009 too
+    from flask import g
+
+    from twin import plans
+    from twin.access import Principal
+    from web.auth import token_digest
+
+    app = client.application
+    twin = app.extensions["twin"]
+    grids = twin.frame("grids").copy()
+    grids["previous_code"] = grids["grid_code"]
+    grids.loc[grids["grid_code"] == A + "001", "grid_code"] = A + "009"
+    with app.app_context():
+        meta = plans.PlanStore(app.extensions["plans"].path).publish(
+            grids, dt.date(2000, 1, 1), "t", "test", {}, dt.date(2000, 1, 1), plans.layer_rows(twin)
+        )
+    app.extensions.pop("plans_synced", None)
+    app.extensions["tokens"] = {
+        **app.extensions["tokens"],
+        token_digest("a1-stf"): Principal(role="staff", grids=frozenset([A + "001"]), name="a1"),
+    }
+    with client:
+        client.get("/api/plans", headers={"Authorization": "Bearer a1-stf"})
+        assert twin.plan_tag == f"plan{meta['id']}"
+        assert g.principal.grids == {A + "001", A + "009"} and g.principal.may_see_grid(A + "009")
+        assert not g.principal.may_see_grid(A + "002")
+    assert plans.scope_in_force(None, twin) is None
