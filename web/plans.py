@@ -46,9 +46,9 @@ def today(app=None) -> dt.date:
     """The office's date now (the incident service's clock and time zone when attached)."""
     app = app or current_app
     service = getattr(app.extensions["twin"], "incidents", None)
-    if service is not None:
-        return service.now().tz_convert(service.timezone).date()
-    return pd.Timestamp.now(tz=app.config.get("TIMEZONE") or "Asia/Shanghai").date()
+    tz = getattr(service, "timezone", None) or app.config.get("TIMEZONE") or "Asia/Shanghai"
+    now = service.now() if callable(getattr(service, "now", None)) else pd.Timestamp.now(tz="UTC")
+    return now.tz_convert(tz).date()
 
 
 def sync(app=None) -> None:
