@@ -74,13 +74,19 @@ def run(twin, params: RedrawParams, progress):
     """The job: redraw (to 90%), then the hand-over and the GeoJSON of every plan of the run, reported as steps
     so the bar does not stall while they are drawn."""
     plan = redraw(twin, params, progress=lambda f, m="": progress(0.9 * f, m if f < 1 else "serialising"))
+    progress(0.9, "serialising")
     variants = list(plan.variants.values()) or [plan]
+    before = plan.to_geojson("before")  # today's grids: the same for every variant of the run
+    steps = [
+        ("handover", lambda p: handover(p, twin)),
+        ("moved", lambda p: moved_geojson(p, twin)),
+        ("after", lambda p: p.to_geojson("after")),
+    ]
     for n, p in enumerate(variants):
-        progress(0.9 + 0.1 * n / len(variants), "serialising")
-        p.cache["handover"] = handover(p, twin)
-        p.cache["moved"] = moved_geojson(p, twin)
-        for which in ("after", "before"):
-            p.cache[which] = p.to_geojson(which)
+        p.cache["before"] = {**before, "metadata": p.summary()}
+        for m, (key, fn) in enumerate(steps):
+            progress(0.92 + 0.08 * (n * len(steps) + m) / (len(variants) * len(steps)), "serialising")
+            p.cache[key] = fn(p)
     progress(1.0, "done")
     return plan
 
