@@ -125,6 +125,8 @@ def run(args) -> int:
         return 0
     print(f"wrote {plan.after['grids']} grids to {' and '.join(map(str, written))} in {plan.elapsed_s:.1f} s")
     print(metrics_table(plan.before, plan.after))
+    for note in plan.notes:  # held grids, and where the band cannot hold
+        print(f"note: {note['en']}")
     return 0
 
 

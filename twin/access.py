@@ -11,6 +11,9 @@ import numpy as np
 from .vocab import INCIDENT_CATEGORIES
 
 ROLES = ("public", "planner", "staff", "admin")
+# Redrawing and adopting grids moves every grid worker's territory: a street-office decision, for admins only
+# (staff, even with no grid scope, may read results they are shown but may not start or adopt a redraw).
+PLAN_ROLES = ("admin",)
 SUPPRESS_BELOW = 3  # counts of 1 or 2 people/households are hidden from public and planner callers
 ROUNDING_BASE = 3  # other people counts they see are randomly rounded to a multiple of this (see protect)
 

@@ -28,6 +28,7 @@ BLUEPRINTS = (
     "session",
     "work",
     "alerts",
+    "plans",
 )
 
 

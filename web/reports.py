@@ -54,6 +54,16 @@ def hotspot_rule(from_query: bool = False) -> tuple[float, int]:
     )
 
 
+def plan_grids():
+    """?plan=ID: read the grid breakdown by that grid plan (see /api/plans) rather than the grids reported in."""
+    pid = request.args.get("plan")
+    if pid is None:
+        return None
+    from .plans import store
+
+    return store().grids(pid)
+
+
 @bp.get("/api/reports/sixnos")
 @require(*READERS)
 def sixnos():
@@ -73,7 +83,8 @@ def sixnos():
 @bp.get("/api/reports/<period>")
 @require(*READERS)
 def report(period):
-    """The weekly, monthly or quarterly report of the period holding ?date=YYYY-MM-DD (today when absent)."""
+    """The weekly, monthly or quarterly report of the period holding ?date=YYYY-MM-DD (today when absent);
+    ?plan=ID counts by_grid by that grid plan (incidents placed by location) instead of the grid reported in."""
     if period not in PERIODS:
         raise InvalidInput(
             f"period must be one of {', '.join(PERIODS)} (or sixnos), not {period[:40]!r}", parameter="period"
@@ -81,7 +92,9 @@ def report(period):
     f = out_format()
     s = service()
     p = period_of(period, parse_date(request.args.get("date"), s.timezone, s.now()), s.timezone)
-    rep = period_report(s, p, *hotspot_rule(from_query=True), personal=current_principal().sees_all_personal)
+    rep = period_report(
+        s, p, *hotspot_rule(from_query=True), personal=current_principal().sees_all_personal, grids=plan_grids()
+    )
     if f == "csv":
         return csv_response(report_rows(rep, place_names(get_twin()), lang()), f"report-{p.label}")
     return jsonify(rep)

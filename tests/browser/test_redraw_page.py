@@ -16,7 +16,7 @@ from web import create_app
 
 pytestmark = pytest.mark.browser
 
-TOKEN = "page-staff-token"
+TOKEN = "page-admin-token"
 PASSWORD = "redraw-pass-1"
 FORMATS = {  # the page's formats (web/static/redraw.js FORMAT), in Chinese
     "int": lambda v: f"{v:,}",
@@ -34,20 +34,20 @@ def server(tmp_path_factory):
             "TESTING": True,
             "TWIN": street(),
             "STATE_DIR": str(tmp_path_factory.mktemp("state")),
-            "TOKENS": json.dumps([{"role": "staff", "token": TOKEN}]),
+            "TOKENS": json.dumps([{"role": "admin", "token": TOKEN}]),
             "REDRAW_WORKERS": 1,
         }
     )
-    app.extensions["accounts"].add("planner-staff", "staff", PASSWORD)
+    app.extensions["accounts"].add("office-head", "admin", PASSWORD)  # a redraw is for admins
     with live_server(app) as base:
         yield base
 
 
 def test_start_a_job_and_see_the_same_metrics_as_the_api(server):
     with chromium_page() as page:
-        sign_in(page, server, "planner-staff", PASSWORD, "/redraw")
+        sign_in(page, server, "office-head", PASSWORD, "/redraw")
         assert page.locator("h1").inner_text() == "网格重划"
-        assert page.locator("#twin-user").get_attribute("data-name") == "planner-staff"
+        assert page.locator("#twin-user").get_attribute("data-name") == "office-head"
         page.check("input[name=count_mode][value=grids]")
         page.fill("#rd-count", "5")
         page.fill("#rd-band", "5")
@@ -84,8 +84,8 @@ def test_bad_band_and_missing_sign_in_are_shown_not_thrown(server):
         page.goto(f"{server}/redraw?lang=en")
         assert page.locator("h1").inner_text() == "Grid redraw"
         page.click("#rd-start-btn")
-        assert page.locator("#twin-toast").inner_text() == "Sign in as staff or admin first"
-        sign_in(page, server, "planner-staff", PASSWORD, "/redraw?lang=en")
+        assert page.locator("#twin-toast").inner_text() == "Sign in as an admin first"
+        sign_in(page, server, "office-head", PASSWORD, "/redraw?lang=en")
         page.fill("#rd-band", "80")
         page.click("#rd-start-btn")
         page.wait_for_function("document.getElementById('twin-toast').textContent.includes('band')")

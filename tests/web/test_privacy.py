@@ -176,6 +176,7 @@ def _values(app, client, headers, jobs) -> dict:
         "code": [s["service_code"] for s in client.get("/open311/v2/services.json").json],
         "period": ["week", "month", "quarter", "sixnos", "year"],
         "job_id": jobs + ["no-such-job"],
+        "plan_id": ["1", "no-such-plan"],
         "filename": sorted(str(p.relative_to(WEB / "static")) for p in (WEB / "static").rglob("*") if p.is_file()),
         "building_id": twin.frame("buildings")["building_id"].iloc[::60].tolist(),
         "household_id": twin.frame("households")["household_id"].iloc[::5000].tolist(),

@@ -17,6 +17,7 @@ from web import create_app
 
 TOKENS = [
     {"role": "staff", "token": "s3cret-staff"},
+    {"role": "staff", "token": "s3cret-grid-staff", "grids": ["130702001001001"]},
     {"role": "admin", "token": "s3cret-admin"},
     {"role": "planner", "token": "s3cret-planner"},
 ]
@@ -47,7 +48,7 @@ def client(street_twin, tmp_path):
     return make_app(street_twin, tmp_path).test_client()
 
 
-def run_job(client, body, headers=STAFF):
+def run_job(client, body, headers=ADMIN):
     r = client.post("/api/redraw", json=body, headers=headers)
     assert r.status_code == 202, r.get_json()
     job = r.get_json()
@@ -58,12 +59,12 @@ def run_job(client, body, headers=STAFF):
 def test_job_runs_to_completion_with_result_and_metrics(client):
     job = run_job(client, {"grids": 5, "band": 0.05, "seed": 1})
     assert job["status"] in ("queued", "running", "done") and job["url"] == f"/api/jobs/{job['id']}"
-    status = client.get(job["url"], headers=STAFF).get_json()
+    status = client.get(job["url"], headers=ADMIN).get_json()
     assert status["status"] == "done" and status["progress"] == 1.0 and status["error"] is None
     assert status["result_url"] == f"/api/jobs/{job['id']}/result"
     assert status["summary"]["after"]["max_deviation_pct"] <= 5.0
     assert status["summary"]["before"]["max_deviation_pct"] == 50.0  # today: 30/60/30 households, ideal 40
-    r = client.get(status["result_url"], headers=STAFF)
+    r = client.get(status["result_url"], headers=ADMIN)
     assert r.status_code == 200 and r.mimetype == "application/geo+json"
     fc = r.get_json()
     assert len(fc["features"]) == 5
@@ -74,7 +75,7 @@ def test_job_runs_to_completion_with_result_and_metrics(client):
         shapely.geometry.shape(f["geometry"]).contains(shapely.Point(f["properties"]["label_point"]))
         for f in fc["features"]
     )
-    before = client.get(status["result_url"] + "?which=before", headers=STAFF).get_json()
+    before = client.get(status["result_url"] + "?which=before", headers=ADMIN).get_json()
     assert sorted(
         f["properties"]["households"] for f in before["features"] if f["properties"]["community_id"] == A
     ) == [30, 30, 60]
@@ -92,7 +93,7 @@ def test_result_as_geopackage(client, tmp_path):
     grids = gpd.read_file(path, layer="grids")
     assert len(grids) == 5 and set(grids["community_id"]) == {A, B}
     assert len(gpd.read_file(path, layer="assignment")) == 15
-    assert client.get(f"/api/jobs/{job['id']}/result?f=shp", headers=STAFF).status_code == 400
+    assert client.get(f"/api/jobs/{job['id']}/result?f=shp", headers=ADMIN).status_code == 400
 
 
 def test_job_progress_rises_through_the_redraw(street_twin, tmp_path, monkeypatch):
@@ -114,7 +115,7 @@ def test_job_progress_rises_through_the_redraw(street_twin, tmp_path, monkeypatc
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert len({f for f in fractions if 0 < f < 1}) >= 5  # intermediate steps, not just start and end
     assert any(m.startswith("community") for _, m in seen)
-    status = client.get(job["url"], headers=STAFF).get_json()
+    status = client.get(job["url"], headers=ADMIN).get_json()
     assert status["progress"] == 1.0 and status["message"] == "done"
 
 
@@ -152,10 +153,13 @@ def test_runner_reports_progress_while_running_and_does_not_block():
         ({"locked": ["999999999999999"]}, "locked"),
         ({"grids": 40}, "grids"),
         ({"grid": 3}, "grid"),
+        ({"frontier": [0, 1.5]}, "frontier"),
+        # every grid of A locked and A alone asked for one more grid: refused at once, not a crash in the job
+        ({"grids": 4, "communities": [A], "locked": [A + "001", A + "002", A + "003"]}, "grids"),
     ],
 )
 def test_bad_parameters_are_400_naming_the_field(client, body, field):
-    r = client.post("/api/redraw", json=body, headers=STAFF)
+    r = client.post("/api/redraw", json=body, headers=ADMIN)
     assert r.status_code == 400
     err = r.get_json()
     assert err["code"] == "invalid_input" and err["details"]["field"] == field, err
@@ -163,21 +167,27 @@ def test_bad_parameters_are_400_naming_the_field(client, body, field):
 
 
 def test_body_must_be_a_json_object(client):
-    r = client.post("/api/redraw", data="grids=3", content_type="application/json", headers=STAFF)
+    r = client.post("/api/redraw", data="grids=3", content_type="application/json", headers=ADMIN)
     assert r.status_code == 400
-    r = client.post("/api/redraw", json=[1, 2], headers=STAFF)
+    r = client.post("/api/redraw", json=[1, 2], headers=ADMIN)
     assert r.status_code == 400 and "JSON object" in r.get_json()["message"]
 
 
 def test_unknown_job_is_404(client):
     for url in ("/api/jobs/nope", "/api/jobs/nope/result"):
-        r = client.get(url, headers=STAFF)
+        r = client.get(url, headers=ADMIN)
         assert r.status_code == 404 and r.get_json()["code"] == "not_found"
 
 
 @pytest.mark.parametrize(
     "headers, status",
-    [({}, 401), ({"Authorization": "Bearer s3cret-planner"}, 403), ({"Authorization": "Bearer wrong"}, 401)],
+    [
+        ({}, 401),
+        ({"Authorization": "Bearer s3cret-planner"}, 403),
+        ({"Authorization": "Bearer wrong"}, 401),
+        (STAFF, 403),
+        ({"Authorization": "Bearer s3cret-grid-staff"}, 403),
+    ],
 )
 def test_roles_are_enforced(client, headers, status):
     assert client.post("/api/redraw", json={"grids": 5}, headers=headers).status_code == status
@@ -199,15 +209,15 @@ def test_queue_limit_is_409_and_status_answers_while_a_job_runs(street_twin, tmp
 
     monkeypatch.setattr(module, "redraw", slow_redraw)
     client = make_app(street_twin, tmp_path, REDRAW_QUEUE=1).test_client()
-    first = client.post("/api/redraw", json={"grids": 5}, headers=STAFF).get_json()
+    first = client.post("/api/redraw", json={"grids": 5}, headers=ADMIN).get_json()
     second = client.post("/api/redraw", json={"grids": 5}, headers=ADMIN)
     assert second.status_code == 409 and second.get_json()["code"] == "conflict"
-    status = client.get(first["url"], headers=STAFF).get_json()  # the server answers while the job works
+    status = client.get(first["url"], headers=ADMIN).get_json()  # the server answers while the job works
     assert status["status"] in ("queued", "running")
-    assert client.get(first["result_url"], headers=STAFF).status_code == 404
+    assert client.get(first["result_url"], headers=ADMIN).status_code == 404
     release.set()
     assert client.application.extensions["jobs"].wait(first["id"], 60).status == "done"
-    assert client.post("/api/redraw", json={"grids": 5}, headers=STAFF).status_code == 202
+    assert client.post("/api/redraw", json={"grids": 5}, headers=ADMIN).status_code == 202
 
 
 def test_failed_job_reports_the_error(street_twin, tmp_path, monkeypatch):
@@ -220,9 +230,9 @@ def test_failed_job_reports_the_error(street_twin, tmp_path, monkeypatch):
     monkeypatch.setattr(module, "redraw", failing)
     client = make_app(street_twin, tmp_path).test_client()
     job = run_job(client, {"grids": 5})
-    status = client.get(job["url"], headers=STAFF).get_json()
+    status = client.get(job["url"], headers=ADMIN).get_json()
     assert status["status"] == "failed" and "too few" in status["error"]["message"]
-    r = client.get(job["result_url"], headers=STAFF)
+    r = client.get(job["result_url"], headers=ADMIN)
     assert r.status_code == 404 and r.get_json()["details"]["status"] == "failed"
 
 

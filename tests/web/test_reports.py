@@ -177,3 +177,41 @@ def test_reports_carry_no_household_data(filled):
         text = r.get_data(as_text=True)
         assert r.status_code == 200
         assert "H1" not in text and "1380000" not in text and "住户" not in text  # no household id, phone or name
+
+
+def test_grid_breakdown_by_either_grid_plan(open_filled):
+    # adopt a plan that merges A's two grids into one (A009): incidents keep the grid they were reported in, and
+    # ?plan= reads the same month by the old plan (as before) or the new one (A's counts together)
+    import geopandas as gpd
+    import shapely
+
+    from tests.tiny import GA1, GB1, A
+    from twin import plans
+    from web.plans import store, sync, today
+
+    client, _ = open_filled()
+    url = "/api/reports/monthly?date=2026-03-31"
+    before = client.get(url, headers=STAFF).get_json()["by_grid"]
+    app = client.application
+    twin = app.extensions["twin"]
+    g = twin.frame("grids")
+    a = g[g["community_id"] == A]
+    rows = [
+        {**a.iloc[0].drop("geometry").to_dict(), "grid_code": A + "009", "geometry": shapely.union_all(a.geometry)},
+        g[g["grid_code"] == GB1].iloc[0].to_dict(),
+    ]
+    new = gpd.GeoDataFrame(rows, crs="EPSG:4326").assign(previous_code=[GA1, GB1])
+    with app.app_context():
+        day = today()
+        meta = store().publish(new, day, "test", "test", {}, day, plans.layer_rows(twin))
+        app.extensions.pop("plans_synced", None)
+        sync()
+    assert sorted(twin.frame("grids")["grid_code"]) == [A + "009", GB1]
+    now = client.get(url, headers=STAFF).get_json()["by_grid"]
+    assert now[A + "009"] == 0 and {k: now[k] for k in before} == before  # kept the grid reported in
+    baseline = next(p for p in client.get("/api/plans").get_json()["plans"] if p["status"] == "baseline")
+    assert client.get(f"{url}&plan={baseline['id']}", headers=STAFF).get_json()["by_grid"] == before
+    by_new = client.get(f"{url}&plan={meta['id']}", headers=STAFF).get_json()["by_grid"]
+    assert by_new == {A + "009": before[GA1] + before[A + "002"], GB1: before[GB1]}
+    assert sum(before.values()) > 0
+    assert client.get(f"{url}&plan=77", headers=STAFF).status_code == 404

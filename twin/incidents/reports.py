@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
@@ -80,7 +81,12 @@ PLACES = (
 
 
 def period_report(
-    service, period: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT, personal: bool = True
+    service,
+    period: Period,
+    radius_m: float = RADIUS_M,
+    min_count: int = MIN_COUNT,
+    personal: bool = True,
+    grids=None,
 ) -> dict:
     """The report of the incidents reported in `period`: summarize() figures, counts per place, repeat hotspots.
 
@@ -88,9 +94,13 @@ def period_report(
     and handled in time just after it counts as on time. Every grid, community and compound of the twin is listed
     in by_grid/by_community/by_compound (zero included); incidents outside every compound are not in by_compound.
     With `personal=False` care incidents are left out of every figure but their protected counts (summarize_for).
+    Incidents count in the grid they were reported in; with `grids` (another grid plan's polygons) by_grid reads
+    them by that plan instead, each placed by its location.
     """
     now = service.now()
     frame = service.select(start=period.start_utc, end=period.end_utc)
+    if grids is not None:
+        frame = frame.assign(grid_code=grid_at(grids, frame["lon"], frame["lat"]))
     out = {"period": period.to_dict(), "as_of": iso(now, period.start.tz), "complete": bool(period.end_utc <= now)}
     out.update(summarize_for(frame, service.deadlines, now, personal))
     if not personal:
@@ -98,6 +108,8 @@ def period_report(
     twin = service.twin
     for dim, layer, column in PLACES:
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
+        if dim == "grid" and grids is not None:
+            codes = grids["grid_code"].tolist()
         out[f"by_{dim}"] = counts(frame, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
     out["hotspots"] = [
@@ -109,6 +121,18 @@ def period_report(
         for h in hotspots(frame, twin.crs, radius_m, min_count)
     ]
     return out
+
+
+def grid_at(grids, lons, lats) -> list:
+    """The code of the grid (of `grids`) holding each point, None where none does."""
+    import shapely
+
+    points = shapely.points(np.asarray(lons, float), np.asarray(lats, float))
+    pt, pos = shapely.STRtree(grids.geometry.values).query(points, predicate="intersects")
+    out = np.full(len(points), None, dtype=object)
+    order = np.lexsort((pos, pt))[::-1]  # the lowest position per point is written last, so wins
+    out[pt[order]] = grids["grid_code"].to_numpy()[pos[order]]
+    return out.tolist()
 
 
 def place_names(twin) -> dict:

@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import replace
 
 import geopandas as gpd
 import numpy as np
@@ -15,6 +16,7 @@ import shapely
 from twin.errors import InvalidInput
 
 from .apportion import from_target, huntington_hill
+from .band import band_notes
 from .codes import assign_codes
 from .instance import building_loads, community_data, footprints
 from .metrics import grid_polygons, plan_metrics
@@ -31,7 +33,11 @@ __all__ = ["RedrawParams", "Plan", "redraw", "prepare", "grid_counts"]
 
 def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads=None) -> Plan:
     """Redraw the grids of `twin` (all communities, or params.communities); `progress(fraction, message)` is
-    called as communities finish; `roads` (WGS84 lines, or a twin layer "roads" when present) are barriers."""
+    called as communities finish; `roads` (WGS84 lines, or a twin layer "roads" when present) are barriers.
+
+    With params.frontier (keep values), every community is also solved at each of those keep values in the same
+    worker pool; the plan of params.keep is returned, with `variants` (keep → Plan) and `frontier` (households
+    moved against mean Polsby-Popper at each keep)."""
     params = params if isinstance(params, RedrawParams) else RedrawParams.from_dict(params)
     t0 = time.perf_counter()
     report = progress or (lambda f, m="": None)
@@ -39,13 +45,21 @@ def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads
     datas, counts = prepare(twin, params)
     locked = frozenset(params.locked)
     roads_m = _roads(twin, roads)
-    tasks = [
-        (d, footprints(twin, d.buildings), counts[d.community_id], params, locked, _near(roads_m, d.polygon))
-        for d in datas
-    ]
-    results = _run(tasks, params.workers, report)
-    report(0.95, "assembling")
-    plan = assemble(twin, params, results)
+    keeps = params.keeps()
+    base = [(d, footprints(twin, d.buildings), counts[d.community_id], _near(roads_m, d.polygon)) for d in datas]
+    tasks = [(d, fp, k, replace(params, keep=kp), locked, r) for kp in keeps for d, fp, k, r in base]
+    results = _run(tasks, params.workers, lambda f, m: report(0.05 + 0.8 * f, m))
+    plans, shared = {}, None
+    for n, kp in enumerate(keeps):
+        lo, hi = 0.85 + 0.15 * n / len(keeps), 0.85 + 0.15 * (n + 1) / len(keeps)
+        part = results[n * len(datas) : (n + 1) * len(datas)]
+        plans[kp] = assemble(
+            twin, replace(params, keep=kp), part, lambda f, m, lo=lo, hi=hi: report(lo + (hi - lo) * f, m), shared
+        )
+        shared = (plans[kp].before, plans[kp].current)
+    plan = plans[params.keep]
+    plan.variants = plans
+    plan.frontier = [frontier_point(kp, p, kp == params.keep) for kp, p in plans.items()] if len(keeps) > 1 else []
     plan.elapsed_s = time.perf_counter() - t0
     report(1.0, "done")
     log.info(
@@ -57,6 +71,21 @@ def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads
         plan.before.get("max_deviation_pct", 0),
     )
     return plan
+
+
+def frontier_point(keep: float, plan: Plan, chosen: bool) -> dict:
+    """One point of the trade-off: households moved against mean Polsby-Popper, and whether the band holds."""
+    a = plan.after
+    return {
+        "keep": keep,
+        "moved_households": a.get("moved_households"),
+        "moved_households_pct": a.get("moved_households_pct"),
+        "pp_mean": a.get("pp_mean"),
+        "max_deviation_pct": a.get("max_deviation_pct"),
+        "in_band_share": a.get("in_band_share"),
+        "band_holds": not any(n["kind"] == "band_not_held" for n in plan.notes),
+        "chosen": chosen,
+    }
 
 
 def prepare(twin, params: RedrawParams):
@@ -79,9 +108,12 @@ def grid_counts(datas, params: RedrawParams) -> dict:
     """Grids per community: apportioned from params.grids, derived from params.target, or today's count."""
     loads = {d.community_id: float(d.load.sum()) for d in datas}
     units = {d.community_id: len(set(d.group)) for d in datas}
-    locked = {d.community_id: len({c for c in d.current if c in set(params.locked)}) for d in datas}
-    minimum = {c: locked[c] + 1 for c in loads}
-    maximum = {c: min(999, max(units[c], minimum[c])) for c in loads}
+    lock = set(params.locked)
+    locked = {d.community_id: len({c for c in d.current if c in lock}) for d in datas}
+    # a community whose every building is in a locked grid keeps exactly those grids
+    open_ = {d.community_id: any(c not in lock for c in d.current) for d in datas}
+    minimum = {c: locked[c] + (1 if open_[c] else 0) for c in loads}
+    maximum = {c: min(999, max(units[c], minimum[c])) if open_[c] else minimum[c] for c in loads}
     if params.grids is not None:
         return huntington_hill(loads, params.grids, minimum, maximum)
     if params.target is not None:
@@ -94,12 +126,15 @@ def grid_counts(datas, params: RedrawParams) -> dict:
     }
 
 
-def assemble(twin, params: RedrawParams, results) -> Plan:
-    """Codes, polygons and metrics of the solved communities, and today's plan measured on the same cells."""
+def assemble(twin, params: RedrawParams, results, report=None, before=None) -> Plan:
+    """Codes, polygons and metrics of the solved communities, and today's plan measured on the same cells (or
+    `before`, (summary, grids), when another variant of the same run has measured it already)."""
+    report = report or (lambda f, m="": None)
     datas = [d for d, _ in results]
     b = twin.frame("buildings")
     new_codes, current, polys_after, polys_before, info = {}, {}, {}, {}, {}
-    for data, labels in results:
+    for n, (data, labels) in enumerate(results):
+        report(0.6 * n / len(results), f"drawing {data.name or data.community_id}")
         cid = data.community_id
         polys = grid_polygons(data.cells, labels)
         centres = {g: shapely.get_coordinates(shapely.centroid(p))[0] for g, p in polys.items()}
@@ -108,20 +143,29 @@ def assemble(twin, params: RedrawParams, results) -> Plan:
         polys_after[cid] = {codes[g][0]: p for g, p in polys.items()}
         info.update({codes[g][0]: (codes[g][1], codes[g][2]) for g in polys})
         current[cid] = np.array([c if c is not None else "" for c in data.current], dtype=object)
-        polys_before[cid] = grid_polygons(data.cells, current[cid])
+        if before is None:
+            polys_before[cid] = grid_polygons(data.cells, current[cid])
+    report(0.6, "measuring")
     after, grids_after = plan_metrics(datas, new_codes, params.band, current, polys_after)
-    before, grids_before = plan_metrics(datas, current, params.band, current, polys_before)
+    notes = [n for d in datas for n in band_notes(d, grids_after, params.band, frozenset(params.locked))]
     grids = _frame(twin, grids_after, polys_after)
     grids["previous_code"] = [info[c][0] for c in grids["grid_code"]]
     grids["kept_code"] = [info[c][1] for c in grids["grid_code"]]
-    cur = _frame(twin, grids_before, polys_before)
-    cur["previous_code"], cur["kept_code"] = cur["grid_code"], True
+    if before is None:
+        before, grids_before = plan_metrics(datas, current, params.band, current, polys_before)
+        cur = _frame(twin, grids_before, polys_before)
+        cur["previous_code"], cur["kept_code"] = cur["grid_code"], True
+        cur = cur[list(GRID_COLUMNS) + ["geometry"]]
+    else:
+        before, cur = before
+    report(1.0, "measuring")
     assignment = pd.DataFrame(
         {
             "building_id": np.concatenate([b["building_id"].to_numpy()[d.buildings] for d in datas]),
             "community_id": np.concatenate([[d.community_id] * len(d.buildings) for d in datas]),
             "grid_code": np.concatenate([new_codes[d.community_id] for d in datas]),
             "previous_code": np.concatenate([d.current for d in datas]),
+            "households": np.concatenate([d.households for d in datas]).round().astype(int),
         }
     )
     return Plan(
@@ -129,8 +173,9 @@ def assemble(twin, params: RedrawParams, results) -> Plan:
         assignment=assignment,
         before=before,
         after=after,
-        current=cur[list(GRID_COLUMNS) + ["geometry"]],
+        current=cur,
         params=params.to_dict(),
+        notes=notes,
     )
 
 
@@ -173,14 +218,14 @@ def _run(tasks, workers: int, report):
                 i = futures[fut]
                 results[i] = fut.result()
                 done += sizes[i]
-                report(0.05 + 0.9 * done / total, f"community {tasks[i][0].community_id}")
+                report(done / total, f"community {tasks[i][0].name or tasks[i][0].community_id}")
         return results
     done = 0.0
     for i, t in enumerate(tasks):
         base = done
 
-        def sub(frac, base=base, size=sizes[i], cid=t[0].community_id):
-            report(0.05 + 0.9 * (base + frac * size) / total, f"community {cid}")
+        def sub(frac, base=base, size=sizes[i], name=t[0].name or t[0].community_id):
+            report((base + frac * size) / total, f"community {name}")
 
         results[i] = solve_community(*t, progress=sub)
         done += sizes[i]

@@ -24,7 +24,8 @@ def huntington_hill(loads: dict, total: int, minimum: dict | None = None, maximu
     if total > sum(maximum.values()):
         raise InvalidInput(
             f"{total} grids are too many: the communities can hold at most {sum(maximum.values())} "
-            "(one building or compound at least per grid, 999 per community)",
+            "(one building or compound at least per grid, 999 per community; a community whose every building is in a "
+            "locked grid keeps just those)",
             field="grids",
         )
     seats = dict(minimum)

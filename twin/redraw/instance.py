@@ -31,6 +31,14 @@ class CommunityData:
     group: np.ndarray  # the unit each building belongs to (itself, or its compound when compounds stay whole)
     cells: np.ndarray | None = None  # metric polygons, one per building
     graph: CellGraph | None = None
+    name: str = ""  # the community's name, for messages and progress
+    held: np.ndarray | None = None  # buildings whose grid is held (locked, or alone above the band), set by the solver
+
+    def label(self) -> str:
+        """The community's name and code, for messages ("东风社区 (130702001001)")."""
+        return (
+            f"{self.name} ({self.community_id})" if self.name and self.name != self.community_id else self.community_id
+        )
 
     def prepare(self, footprints, roads=None) -> "CommunityData":
         """Tessellate the community around its footprints and build the shared-edge graph."""
@@ -117,7 +125,8 @@ def community_data(twin, params: RedrawParams, load: np.ndarray, households: np.
         if cid not in wanted:
             continue
         idx = np.asarray(by_comm.get(cid, np.array([], int)), dtype=int)
-        out.append(CommunityData(cid, polys[pos], idx, load[idx], households[idx], current[idx], group[idx]))
+        name = str(comm["name"].iloc[pos]) if "name" in comm else ""
+        out.append(CommunityData(cid, polys[pos], idx, load[idx], households[idx], current[idx], group[idx], name=name))
     return out
 
 

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from .band import held_ideal
 from .codes import match
 from .graph import components
 
@@ -57,15 +58,21 @@ def shape_scores(polys) -> tuple[np.ndarray, np.ndarray]:
 
 
 def community_grids(data, labels, band: float, polygons: dict | None = None) -> pd.DataFrame:
-    """One row per grid of a community: load, households, buildings, deviation, in band, PP, Reock, contiguous."""
+    """One row per grid of a community: load, households, buildings, deviation, in band, held, PP, Reock, contiguous.
+
+    The ideal of a held grid (locked, or holding a building alone above the band) is the community's load over its
+    grids; every other grid is measured around the ideal of what remains (twin.redraw.band)."""
     labels = np.asarray(labels)
     polygons = polygons if polygons is not None else grid_polygons(data.cells, labels)
     keys = list(polygons)
     load = np.array([data.load[labels == g].sum() for g in keys])
     hh = np.array([data.households[labels == g].sum() for g in keys])
     nb = np.array([(labels == g).sum() for g in keys])
-    ideal = data.load.sum() / max(len(keys), 1)
-    dev = (load - ideal) / ideal if ideal > 0 else np.zeros(len(keys))
+    held_b = data.held if data.held is not None else np.zeros(len(labels), bool)
+    held = np.array([bool(held_b[labels == g].any()) for g in keys], dtype=bool)
+    free_ideal, comm_ideal = held_ideal(data.load, held_b, labels)
+    ideal = np.where(held, comm_ideal, free_ideal) if len(keys) else np.zeros(0)
+    dev = np.where(ideal > 0, (load - ideal) / np.maximum(ideal, 1e-12), 0.0)
     pp, reock = shape_scores([polygons[g] for g in keys])
     i, j, _ = data.graph.edges()
     same = labels[i] == labels[j]
@@ -81,6 +88,7 @@ def community_grids(data, labels, band: float, polygons: dict | None = None) -> 
             "ideal": ideal,
             "deviation": dev,
             "in_band": np.abs(dev) <= band + 1e-9,
+            "held": held,
             "polsby_popper": pp,
             "reock": reock,
             "contiguous": pieces == 1,

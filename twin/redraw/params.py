@@ -12,6 +12,8 @@ log = logging.getLogger(__name__)
 LOAD_TERMS = ("households", "population", "special_care", "incidents")
 STARTS = ("current", "fresh")
 UNITS = ("building", "compound")
+FRONTIER_KEEPS = (0.0, 0.3, 0.6, 0.9)  # the keep values the /redraw page asks for (the trade-off curve)
+MAX_FRONTIER = 8  # keep values in one run: each is a full solve of every community
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class RedrawParams:
     effort: int = 60  # search sweeps per node (1..2000): more is slower and usually better
     workers: int = 2  # processes used across communities (1..8)
     seed: int = 1
+    frontier: tuple = ()  # also solve at these keep values in the same run (the trade-off curve), e.g. 0, .3, .6, .9
 
     def __post_init__(self):
         self.validate()
@@ -45,6 +48,8 @@ class RedrawParams:
             raise InvalidInput(
                 f"unknown redraw parameter(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}", field=unknown[0]
             )
+        if isinstance(data.get("frontier"), list):
+            data["frontier"] = tuple(data["frontier"])
         for key in ("locked", "communities"):
             v = data.get(key)
             if isinstance(v, str):
@@ -54,10 +59,15 @@ class RedrawParams:
         data = {k: v for k, v in data.items() if v is not None or k in ("grids", "target")}
         return cls(**data)
 
+    def keeps(self) -> list[float]:
+        """The keep values this run solves: params.keep and the frontier's, ascending, each once."""
+        return sorted({float(self.keep), *(float(k) for k in self.frontier)})
+
     def to_dict(self) -> dict:
         """JSON-able form (for job records and plan metadata)."""
         d = asdict(self)
         d["locked"], d["communities"] = list(self.locked), list(self.communities)
+        d["frontier"] = list(self.frontier)
         return d
 
     def validate(self) -> None:
@@ -74,6 +84,10 @@ class RedrawParams:
         _int_in("effort", self.effort, 1, 2000)
         _int_in("workers", self.workers, 1, 8)
         _int_in("seed", self.seed, 0, 2**31 - 1)
+        if not isinstance(self.frontier, (tuple, list)) or len(self.frontier) > MAX_FRONTIER:
+            raise InvalidInput(f"frontier must be a list of at most {MAX_FRONTIER} keep values", field="frontier")
+        for v in self.frontier:
+            _num_in("frontier", v, 0.0, 1.0)
         if self.start not in STARTS:
             raise InvalidInput(f"start must be one of {', '.join(STARTS)}, not {self.start!r}", field="start")
         if self.unit not in UNITS:

@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.errors import NotFound
+
 log = logging.getLogger(__name__)
 
 GRID_COLUMNS = (
@@ -25,6 +27,7 @@ GRID_COLUMNS = (
     "ideal",
     "deviation",
     "in_band",
+    "held",
     "polsby_popper",
     "reock",
     "contiguous",
@@ -42,6 +45,10 @@ class Plan:
     current: gpd.GeoDataFrame  # today's grids rebuilt from the same tessellation, with the same metrics
     params: dict = field(default_factory=dict)
     elapsed_s: float = 0.0
+    notes: list = field(default_factory=list)  # what the plan says about the band, in words (twin.redraw.band)
+    frontier: list = field(default_factory=list)  # households moved against compactness at each keep value
+    variants: dict = field(default_factory=dict, repr=False)  # keep → Plan of the same run (this one included)
+    cache: dict = field(default_factory=dict, repr=False)  # serialised forms kept by whoever serves the plan
 
     def summary(self) -> dict:
         """Parameters, time and before/after metrics as one JSON-able dict."""
@@ -50,7 +57,20 @@ class Plan:
             "elapsed_s": round(self.elapsed_s, 2),
             "before": self.before,
             "after": self.after,
+            "notes": self.notes,
+            "frontier": self.frontier,
         }
+
+    def variant(self, keep=None) -> "Plan":
+        """The plan of the same run at `keep` (this one when None); NotFound names the keep values there are."""
+        if keep is None or keep == self.params.get("keep"):
+            return self
+        if keep not in self.variants:
+            raise NotFound(
+                f"this redraw has no plan at keep {keep}; it has {', '.join(f'{k:g}' for k in sorted(self.variants))}",
+                keep=keep,
+            )
+        return self.variants[keep]
 
     def to_geojson(self, which: str = "after") -> dict:
         """The proposed ("after") or today's ("before") grids as a GeoJSON FeatureCollection with the summary
@@ -93,7 +113,7 @@ def _clean(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     for col in ("deviation", "polsby_popper", "reock"):
         if col in out:
             out[col] = out[col].astype(float).round(4)
-    for col in ("in_band", "contiguous", "kept_code"):
+    for col in ("in_band", "held", "contiguous", "kept_code"):
         if col in out:
             out[col] = out[col].astype(bool)
     for col in ("households", "buildings"):

@@ -7,6 +7,8 @@ import logging
 
 import numpy as np
 
+from twin.errors import InvalidInput
+
 from .graph import CellGraph, components
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,8 @@ def fit_count(
             break
         totals = {g: load[labels == g].sum() for g in present}
         free = [g for g in present if g not in fixed_labels]
+        if not free:
+            raise InvalidInput(f"only held grids are left to merge or split into {k} grids; lock fewer grids")
         if len(present) > k:
             g = min(free, key=lambda x: totals[x])
             nb = set(labels[j[labels[i] == g]]) | set(labels[i[labels[j] == g]])

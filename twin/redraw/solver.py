@@ -9,6 +9,7 @@ from scipy.optimize import linear_sum_assignment
 
 from twin.errors import InvalidInput
 
+from .band import oversized
 from .graph import subgraph
 from .instance import CommunityData
 from .params import RedrawParams
@@ -22,7 +23,8 @@ def solve_community(
     data: CommunityData, footprints, k: int, params: RedrawParams, locked=frozenset(), roads=None, progress=None
 ) -> tuple[CommunityData, np.ndarray]:
     """Labels 0..k-1 of each building of `data` (tessellated here) for a contiguous, balanced, compact plan."""
-    data.prepare(footprints, roads)
+    if data.graph is None:  # the same community solved at several keep values is tessellated once
+        data.prepare(footprints, roads)
     if len(data.buildings) == 0:
         return data, np.zeros(0, int)
     problem, unit_of = start(data, k, params, locked)
@@ -47,29 +49,45 @@ def start(data: CommunityData, k: int, params: RedrawParams, locked=frozenset())
     today = np.array([code_idx.get(c, -1) if c is not None else -1 for c in unit_code])
     locked_idx = {code_idx[c] for c in codes_now if c in locked}
     fixed = np.isin(today, list(locked_idx)) if locked_idx else np.zeros(m, bool)
+    name = data.label()
     if k > m:
-        raise InvalidInput(f"community {data.community_id} has {m} buildings/compounds, too few for {k} grids")
+        raise InvalidInput(f"community {name} has {m} buildings/compounds, too few for {k} grids")
+    if not (~fixed).any() and k > len(locked_idx):
+        raise InvalidInput(
+            f"community {name}: all its buildings are in its {len(locked_idx)} locked grids, so none is left for "
+            f"the {k - len(locked_idx)} more asked for; lock fewer grids or ask for fewer",
+            field="locked",
+        )
     if len(locked_idx) >= k and (~fixed).any():
         raise InvalidInput(
-            f"community {data.community_id}: {len(locked_idx)} locked grids leave none of its {k} "
-            "grids for the other buildings; ask for more grids or lock fewer"
+            f"community {name}: {len(locked_idx)} locked grids leave none of its {k} "
+            "grids for the other buildings; ask for more grids or lock fewer",
+            field="locked",
         )
+    big = oversized(uload, fixed, k - len(locked_idx), params.band)
     if params.start == "current" and (today >= 0).any():
         labels = _fill_unlabelled(graph, today.copy())
-        labels = repair(graph, labels, fixed)
-        labels, renum = fit_count(graph, labels, uload, k, locked_idx)
+        big_labels = set(range(labels.max() + 1, labels.max() + 1 + int(big.sum())))
+        labels[big] = sorted(big_labels)  # each building above the band alone in a grid of its own
+        labels = repair(graph, labels, fixed | big)
+        labels, renum = fit_count(graph, labels, uload, k, locked_idx | big_labels)
         origin = np.array([renum.get(t, -1) if t >= 0 else -1 for t in today])
-        labels = repair(graph, labels, fixed)
+        labels = repair(graph, labels, fixed | big)
     else:
         labels = np.full(m, -1)
         fixed_labels = sorted(locked_idx)
         for j, t in enumerate(fixed_labels):
             labels[today == t] = j
-        free = np.flatnonzero(~fixed)
-        sub = bisect(graph.xy, uload, k - len(fixed_labels), free, len(fixed_labels), np.full(m, -1))
+        first = len(fixed_labels)
+        labels[big] = np.arange(first, first + int(big.sum()))
+        first += int(big.sum())
+        free = np.flatnonzero(~fixed & ~big)
+        sub = bisect(graph.xy, uload, k - first, free, first, np.full(m, -1))
         labels[free] = sub[free]
-        labels = repair(graph, labels, fixed)
+        labels = repair(graph, labels, fixed | big)
         origin = _match_origin(labels, today, uhh, k, len(codes_now))
+    data.held = (fixed | big)[unit_of]
+    fixed = fixed | big
     problem = Problem(
         graph=graph,
         load=uload,

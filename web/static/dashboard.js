@@ -599,7 +599,7 @@
     }
     if (r) S.risk = riskFromBinary(r);
     if (i) { S.incidents = incidentsFromBinary(i); stats.incidents = S.incidents.n; }
-    if (g) S.grids_data = gridsFromJSON(g);
+    if (g) { S.grids_data = gridsFromJSON(g); stats.gridCodes = (g.grids || []).map((x) => x.code); }
     if (k) renderKpis(k);
     if (r) renderRiskKpi();
     if (b || r || i || g) {

@@ -1,0 +1,246 @@
+"""Versioned grids: adopted grid plans kept in a small SQLite table beside the live data, and the plan in force
+installed as the twin's grids layer (buildings and households re-derive their grid; layer versions change, so
+ETags do). History is kept: a plan is never deleted, a rollback marks it and the plan before it is in force again.
+Incidents keep the grid they were reported in (their stored grid_code is not rewritten)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import Conflict, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+NO_WORKER = "待定"  # the worker of a new grid matched to no grid of today, until the office names one
+GRID_FIELDS = ("grid_code", "community_id", "name", "worker", "worker_phone", "type")
+BASELINE, PUBLISHED, ROLLED_BACK = "baseline", "published", "rolled_back"
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS grid_plans (
+    id INTEGER PRIMARY KEY,
+    status TEXT NOT NULL,
+    effective_date TEXT,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    source TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    grids TEXT NOT NULL,
+    rolled_back_at TEXT,
+    rolled_back_by TEXT
+);
+"""
+META = ("id", "status", "effective_date", "created_at", "created_by", "source", "rolled_back_at", "rolled_back_by")
+
+
+def parse_day(value, field: str = "effective_date") -> dt.date:
+    """A YYYY-MM-DD date; InvalidInput naming `field` otherwise."""
+    try:
+        return dt.date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{field} must be a date YYYY-MM-DD, not {str(value)[:30]!r}", field=field) from None
+
+
+class PlanStore:
+    """The grid_plans table of one SQLite database (the live store's file)."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def _insert(self, status, effective, by, source, summary, grids: gpd.GeoDataFrame) -> int:
+        cols = [c for c in GRID_FIELDS + ("previous_code",) if c in grids.columns]
+        text = grids[cols + [grids.geometry.name]].to_json(drop_id=True)
+        with self._lock:
+            cur = self._db.execute(
+                "INSERT INTO grid_plans (status, effective_date, created_at, created_by, source, summary, grids) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (status, effective, _stamp(), by, source, json.dumps(summary, ensure_ascii=False), text),
+            )
+        return int(cur.lastrowid)
+
+    def publish(
+        self,
+        grids: gpd.GeoDataFrame,
+        effective: dt.date,
+        by: str,
+        source: str,
+        summary: dict,
+        today,
+        baseline: gpd.GeoDataFrame,
+    ) -> dict:
+        """Record `grids` as the plan in force from `effective` (today or later); the grids in force until now
+        are kept as the baseline the first time a plan is published."""
+        if effective < today:
+            raise InvalidInput(
+                f"effective_date {effective} is in the past; give today ({today}) or later", field="effective_date"
+            )
+        if not self._rows(f"status = '{BASELINE}'"):
+            self._insert(BASELINE, None, by, "grids layer", {"grids": len(baseline)}, baseline)
+        return self.get(self._insert(PUBLISHED, effective.isoformat(), by, source, summary, grids))
+
+    def rollback(self, plan_id: int, by: str) -> dict:
+        """Mark a published plan rolled back (the plan before it is in force again); Conflict for others."""
+        meta = self.get(plan_id)
+        if meta["status"] != PUBLISHED:
+            raise Conflict(f"plan {plan_id} is {meta['status']}; only a published plan can be rolled back")
+        with self._lock:
+            self._db.execute(
+                "UPDATE grid_plans SET status = ?, rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
+                (ROLLED_BACK, _stamp(), by, plan_id),
+            )
+        return self.get(plan_id)
+
+    def history(self, today=None) -> list[dict]:
+        """Every plan, newest first, each marked `in_force` at `today`."""
+        force = self.in_force(today) if today is not None else None
+        rows = self._rows("1 = 1 ORDER BY id DESC")
+        return [{**r, "in_force": r["id"] == force or (force is None and r["status"] == BASELINE)} for r in rows]
+
+    def get(self, plan_id) -> dict:
+        """A plan's metadata and summary; NotFound when there is none."""
+        try:
+            pid = int(plan_id)
+        except (TypeError, ValueError):
+            raise NotFound(f"plan {str(plan_id)[:30]!r} does not exist", id=str(plan_id)[:30]) from None
+        rows = self._rows("id = ?", (pid,))
+        if not rows:
+            raise NotFound(f"plan {pid} does not exist", id=pid)
+        return rows[0]
+
+    def grids(self, plan_id) -> gpd.GeoDataFrame:
+        """The grids of a plan (WGS84)."""
+        self.get(plan_id)
+        (text,) = self._db.execute("SELECT grids FROM grid_plans WHERE id = ?", (int(plan_id),)).fetchone()
+        return gpd.GeoDataFrame.from_features(json.loads(text)["features"], crs="EPSG:4326")
+
+    def in_force(self, today) -> int | None:
+        """The id of the published plan in force on `today` (the latest effective date not after it), or None when
+        the grids layer as loaded is."""
+        row = self._db.execute(
+            "SELECT id FROM grid_plans WHERE status = ? AND effective_date <= ? ORDER BY effective_date DESC, id DESC "
+            "LIMIT 1",
+            (PUBLISHED, today.isoformat()),
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def next_change(self, today) -> dt.date | None:
+        """The next effective date after `today` of a published plan (when the grids change by themselves)."""
+        row = self._db.execute(
+            "SELECT MIN(effective_date) FROM grid_plans WHERE status = ? AND effective_date > ?",
+            (PUBLISHED, today.isoformat()),
+        ).fetchone()
+        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+
+    def _rows(self, where: str, args=()) -> list[dict]:
+        cur = self._db.execute(f"SELECT {', '.join(META)}, summary FROM grid_plans WHERE {where}", args)
+        return [{**dict(zip(META, r[:-1])), "summary": json.loads(r[-1])} for r in cur.fetchall()]
+
+
+def _stamp() -> str:
+    return dt.datetime.fromtimestamp(time.time(), dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def plan_grids(plan, twin) -> gpd.GeoDataFrame:
+    """A redraw plan's grids as grids-layer rows: each new grid takes the name, worker and type of the grid it was
+    matched to (its previous_code), so the grid workers' assignments move with the plan; a new grid matched to none
+    gets its code as name and NO_WORKER. Checked against the grids schema here, so nothing invalid is stored."""
+    from .store import to_layer_frame
+
+    old = twin.frame("grids").set_index("grid_code") if "grids" in twin.layers else pd.DataFrame()
+    rows = []
+    for code, comm, prev in zip(plan.grids["grid_code"], plan.grids["community_id"], plan.grids["previous_code"]):
+        src = old.loc[prev] if isinstance(prev, str) and prev in old.index else None
+        rows.append(
+            {
+                "grid_code": code,
+                "community_id": comm,
+                "name": str(src["name"]) if src is not None else code[-3:],
+                "worker": str(src["worker"]) if src is not None and isinstance(src["worker"], str) else NO_WORKER,
+                "worker_phone": src.get("worker_phone") if src is not None else None,
+                "type": str(src["type"]) if src is not None else _common_type(old),
+                "previous_code": prev if isinstance(prev, str) else None,
+            }
+        )
+    frame = gpd.GeoDataFrame(rows, geometry=plan.grids.geometry.values, crs="EPSG:4326")
+    kind = twin.layers["grids"].kind
+    checked = to_layer_frame(frame.drop(columns=["previous_code"]), kind, "the adopted plan")
+    return checked.assign(previous_code=frame["previous_code"].to_numpy())
+
+
+def _common_type(old) -> str:
+    return str(old["type"].mode().iloc[0]) if len(old) and "type" in old else "community"
+
+
+# --- the grids layer in force ------------------------------------------------------------------------------------
+def install(twin, grids: gpd.GeoDataFrame | None, tag: str) -> None:
+    """Make `grids` the twin's grids layer (None: the layer as loaded) and re-derive the buildings' and households'
+    grid; every changed layer's version gets `tag`, so cached answers and ETags change."""
+    from .core import Layer, derive_columns
+    from .spatial import StaticIndex
+    from .store import to_layer_frame
+
+    base = twin.__dict__.setdefault(
+        "_plan_base", {n: twin.layers[n] for n in ("grids", "buildings", "households") if n in twin.layers}
+    )
+    if grids is None:
+        twin.layers.update(base)
+        twin.plan_tag, twin.plan_previous = None, {}
+        return
+    kind = base["grids"].kind
+    frame = to_layer_frame(grids.drop(columns=["previous_code"], errors="ignore"), kind, f"plan {tag}")
+    prev = grids["previous_code"] if "previous_code" in grids else [None] * len(grids)
+    twin.plan_previous = {c: p for c, p in zip(grids["grid_code"], prev) if isinstance(p, str)}
+    frames = {
+        "grids": frame,
+        **{n: base[n].frame.drop(columns=["grid_code"], errors="ignore") for n in base if n != "grids"},
+    }
+    derive_columns(frames)
+    new = {"grids": Layer(kind, frames["grids"], StaticIndex(frames["grids"].geometry.values, twin.crs), "")}
+    for n in base:
+        if n != "grids":
+            new[n] = Layer(base[n].kind, frames[n], base[n].index, "")
+    for n, layer in new.items():
+        layer.version = f"{base[n].version}+{tag}"
+    twin.layers.update(new)
+    twin.plan_tag = tag
+
+
+def sync(twin, store: PlanStore, today) -> int | None:
+    """Install the plan in force on `today` if it is not installed yet; returns its id (None: the loaded layer)."""
+    pid = store.in_force(today)
+    tag = f"plan{pid}" if pid is not None else None
+    if getattr(twin, "plan_tag", None) != tag:
+        install(twin, store.grids(pid) if pid is not None else None, tag or "")
+        log.info("grids layer is now %s", tag or "the layer as loaded")
+    return pid
+
+
+def layer_rows(twin) -> gpd.GeoDataFrame:
+    """The grids layer as loaded (before any plan), as plan rows: the baseline of the history."""
+    base = twin.__dict__.get("_plan_base", {}).get("grids") or twin.layers["grids"]
+    return base.frame.assign(previous_code=None)
+
+
+def scope_in_force(grids: frozenset | None, twin) -> frozenset | None:
+    """A staff scope (grid codes) carried over to the plan in force: each grid's successor (the new grid matched to
+    it) joins the scope, so a grid worker's access moves with their grid; None (all grids) stays None."""
+    previous = getattr(twin, "plan_previous", None)
+    if grids is None or not previous:
+        return grids
+    return grids | frozenset(new for new, old in previous.items() if old in grids)
