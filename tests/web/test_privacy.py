@@ -132,6 +132,7 @@ def _values(app, client, headers, jobs) -> dict:
         "code": [s["service_code"] for s in client.get("/open311/v2/services.json").json],
         "period": ["week", "month", "quarter", "sixnos", "year"],
         "job_id": jobs + ["no-such-job"],
+        "digest": ["0" * 12],
         "filename": sorted(str(p.relative_to(WEB / "static")) for p in (WEB / "static").rglob("*") if p.is_file()),
     }
 
