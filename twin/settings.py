@@ -92,7 +92,8 @@ SETTINGS: tuple[Setting, ...] = (
         1,
         int,
         "1: when the incidents of the built-in demo (or of any `twin demo` output) are first imported, shift "
-        "their times so the year ends at start-up (the wall dashboard shows a live today); 0: keep the generated times.",
+        "their times so the year ends at start-up (the wall dashboard shows a live today); "
+        "0: keep the generated times.",
     ),
 )
 
