@@ -12,7 +12,18 @@ from twin import settings
 log = logging.getLogger(__name__)
 
 # Blueprint modules under web/, each exposing `bp`; registered in this order.
-BLUEPRINTS = ("assets", "features", "open311", "sensors", "reports", "care", "dashboard", "area", "redraw")
+BLUEPRINTS = (
+    "assets",
+    "features",
+    "open311",
+    "sensors",
+    "reports",
+    "report_page",
+    "care",
+    "dashboard",
+    "area",
+    "redraw",
+)
 
 
 def create_app(config: dict | None = None) -> Flask:

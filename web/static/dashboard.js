@@ -221,9 +221,9 @@
   function placeLabels(g) {
     const vp = map && map.getViewports()[0];
     if (!vp) return [];
-    const px = labelPx(), h = px * 1.25, cells = new Map(), out = [];
+    const px = labelPx(), h = px * 1.6, cells = new Map(), out = []; // a label and some air around it
     for (const l of g.labels) {
-      const w = px * 0.62 * l.text.length + 6;
+      const w = px * 0.62 * l.text.length + px;
       const [x, y] = vp.project(l.position);
       if (!(x > -w && y > -h && x < vp.width + w && y < vp.height + h)) continue;
       const cx = Math.floor(x / (px * 6)), cy = Math.floor(y / h);
