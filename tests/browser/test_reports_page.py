@@ -118,8 +118,9 @@ def test_the_charts_show_the_api_numbers(server):
             str(six["summary"]["compounds"]),
         )
         rows = page.evaluate(
-            "[...document.querySelectorAll('#rp-sixnos-table tbody tr[data-compound]')].map((tr) => [tr.dataset.compound,"
-            " Object.fromEntries([...tr.querySelectorAll('td[data-no]')].map((td) => [td.dataset.no, td.dataset.ids]))])"
+            "[...document.querySelectorAll('#rp-sixnos-table tbody tr[data-compound]')]"
+            ".map((tr) => [tr.dataset.compound, Object.fromEntries([...tr.querySelectorAll('td[data-no]')]"
+            ".map((td) => [td.dataset.no, td.dataset.ids]))])"
         )
         failing = {c["compound_id"]: c for c in six["compounds"] if not c["passed"]}
         assert {cid for cid, _ in rows} == set(failing) and failing
