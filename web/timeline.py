@@ -50,9 +50,13 @@ def encode_timeline(service, frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
     t0 = year_start(now, tz)
     reported = pd.to_datetime(frame["reported_at"], utc=True)
     is_open = ~frame["stage"].isin(("resolved", "closed")).to_numpy()
-    sub = frame[((reported >= t0) & (reported <= now)).to_numpy() | (is_open & (reported < t0)).to_numpy()]
+    # `now` is the minute the blob is made in (the KPIs' too); what happened later in that minute counts at `now`,
+    # as it does in the KPIs, which take every incident's current stage
+    late = now + pd.Timedelta(minutes=1)
+    sub = frame[((reported >= t0) & (reported < late)).to_numpy() | (is_open & (reported < t0)).to_numpy()]
     reported = pd.to_datetime(sub["reported_at"], utc=True)
-    rep_s = np.maximum((reported - t0).dt.total_seconds().to_numpy() // 1, 0).astype(np.int64)
+    now_s = int((now - t0).total_seconds())
+    rep_s = np.clip((reported - t0).dt.total_seconds().to_numpy() // 1, 0, now_s).astype(np.int64)
     rank = sub["stage"].map(STAGE_RANK).fillna(0).to_numpy()
     coords = sub[["lon", "lat"]].to_numpy(dtype=np.float64)
     origin = origin_of(coords)
@@ -63,7 +67,8 @@ def encode_timeline(service, frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
     }
     for stage in LATER_STAGES:
         when = pd.to_datetime(sub[f"{stage}_at"], utc=True)
-        after = ((when - reported).dt.total_seconds().to_numpy() // 1).astype("float64")
+        at = np.minimum((when - t0).dt.total_seconds().to_numpy() // 1, now_s)
+        after = np.maximum(at - rep_s, 0).astype("float64")
         out = np.where(np.isnan(after), NEVER, np.clip(np.nan_to_num(after), 0, UNTIMED - 1))
         out = np.where(np.isnan(after) & (rank >= STAGE_RANK[stage]), UNTIMED, out)
         arrays[stage] = out.astype(np.uint32)
@@ -73,7 +78,7 @@ def encode_timeline(service, frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
         "count": len(sub),
         "origin": origin,
         "t0": int(t0.timestamp()),
-        "now": int((now - t0).total_seconds()),
+        "now": now_s,
         "days": YEAR_DAYS,
         "utc_offset": int(now.tz_convert(tz).utcoffset().total_seconds() // 60),
         "categories": list(CATEGORIES),

@@ -17,7 +17,8 @@
  * incidents; what the year's timeline cannot know shows "–").
  *
  * window.twinDashboard exposes counters for tests and benchmarks: refreshes, drawnAt (ms since navigation of the
- * first frame with buildings drawn), dataAt (ms since navigation when the buildings were fetched and decoded), layerIds, kpis (the figures shown), changes (how many data updates arrived),
+ * first frame with buildings drawn), frames (deck.gl frames drawn), labelBoxes ([x, y, width, px] of the placed grid
+ * codes), dataAt (ms since navigation when the buildings were fetched and decoded), layerIds, kpis (the figures shown), changes (how many data updates arrived),
  * incidents (points shown), view() (the camera), deckLayers() (layers deck holds), refreshNow(), findPoint(layerId).
  * twinDashboard.legend: {byStage, overdue, hidden: {open, overdue}} as the legend shows them; playDay(d) /
  * playDay(null) (live), timeline() (the decoded year) for tests.
@@ -91,7 +92,7 @@
   };
   const stats = (window.twinDashboard = {
     refreshes: 0, changes: 0, drawnAt: null, dataAt: null, layerIds: [], kpis: null, transport: C.transport, counts: {},
-    legend: null, pulsing: false, timelineBytes: null,
+    legend: null, pulsing: false, timelineBytes: null, frames: 0, labelBoxes: [],
   });
   const PULSE_MAX_BUILDINGS = 5000; // above this the overdue rings stand still: a pulse would redraw every building
   const DONE_ZOOM = 16.5; // resolved and closed incidents are drawn from this zoom on (closer than a whole street)
@@ -221,7 +222,7 @@
   function placeLabels(g) {
     const vp = map && map.getViewports()[0];
     if (!vp) return [];
-    const px = labelPx(), h = px * 1.6, cells = new Map(), out = []; // a label and some air around it
+    const px = labelPx(), h = px * 1.6, cells = new Map(), out = [], boxes = []; // a label and some air around it
     for (const l of g.labels) {
       const w = px * 0.62 * l.text.length + px;
       const [x, y] = vp.project(l.position);
@@ -238,7 +239,9 @@
       if (!cells.has(key)) cells.set(key, []);
       cells.get(key).push([x, y, w]);
       out.push(l);
+      boxes.push([x, y, w, px]);
     }
+    stats.labelBoxes = boxes;
     return out;
   }
 
@@ -773,8 +776,9 @@
     const box = el.getBoundingClientRect(), gap = 12;
     const legend = document.getElementById("legend"), kpi = document.getElementById("kpis");
     const barEl = document.getElementById("timebar");
-    const em = parseFloat(getComputedStyle(legend).fontSize) || 16;
-    const legendRight = legend.getBoundingClientRect().left - box.left + Math.max(legend.offsetWidth, 16 * em);
+    const style = getComputedStyle(legend), widest = parseFloat(style.maxWidth); // the legend fills in later
+    const reserve = Number.isFinite(widest) ? widest : 16 * (parseFloat(style.fontSize) || 16);
+    const legendRight = legend.getBoundingClientRect().left - box.left + Math.max(legend.offsetWidth, reserve);
     return {
       left: legendRight + gap, right: (kpi ? kpi.getBoundingClientRect().left - box.left : box.width) - gap,
       top: (barEl ? barEl.getBoundingClientRect().bottom - box.top : 0) + gap, bottom: box.height - gap,
@@ -798,6 +802,11 @@
       const [lon, lat] = vp.unproject([cx - ((area.left + area.right) / 2 - w / 2), cy - ((area.top + area.bottom) / 2 - h / 2)]);
       view.longitude = lon; view.latitude = lat; view.zoom += Math.log2(scale) * 0.98;
     }
+    const inside = () => {
+      const vp = new deck.WebMercatorViewport({ width: w, height: h, ...view });
+      return corners.every((c) => { const [x, y] = vp.project(c); return x >= area.left && x <= area.right && y >= area.top && y <= area.bottom; });
+    };
+    for (let k = 0; k < 20 && !inside(); k++) view.zoom -= 0.01; // what the rounds left over
     return view;
   }
 
@@ -808,6 +817,7 @@
     map = Twin.createMap(el, {
       initialViewState: view, getTooltip: tooltip,
       onAfterRender: () => {
+        stats.frames++;
         if (stats.drawnAt == null && S.buildings && map.props.layers.some((l) => l.id === "buildings" && l.isLoaded)) {
           stats.drawnAt = performance.now();
         }
