@@ -11,7 +11,8 @@
  * District scale: building colours and heights are binary per-vertex attributes (a colour-mode switch uploads one
  * new colour array; nothing is tessellated again); the overdue pulse re-creates only the small "overdue" layer and
  * runs only on a street-sized map (PULSE_MAX_BUILDINGS; ?pulse=1 forces it), so an idle district page draws nothing
- * between refreshes; resolved and closed incidents are drawn only when zoomed in (DONE_ZOOM) past street scale.
+ * between refreshes; resolved and closed incidents are drawn only when zoomed in (DONE_ZOOM) past street scale;
+ * a larger map draws its footprints flat below EXTRUDE_ZOOM, where heights would be a pixel or two.
  * Time bar (timeline.js): /api/dashboard/timeline.bin is fetched when first used; a chosen day replaces the live
  * incidents by that day's snapshot and the KPI panel by the figures at that day's end (counted over the drawn
  * incidents; what the year's timeline cannot know shows "–").
@@ -97,6 +98,7 @@
   const PULSE_MAX_BUILDINGS = 5000; // above this the overdue rings stand still: a pulse would redraw every building
   const DONE_ZOOM = 16.5; // resolved and closed incidents are drawn from this zoom on (closer than a whole street)
   const MAX_POINTS = 60000; // more incidents than this in a snapshot are drawn as density only
+  const EXTRUDE_ZOOM = 14; // a larger map draws footprints flat below this zoom (a building's height is a pixel or two)
 
   // ---- TWB1 decoding (web/transport.py) --------------------------------------------------------------------
   const decode = Twin.twb1; // timeline.js
@@ -213,7 +215,53 @@
       if (g.label) labels.push({ position: g.label, grid: g, text: shortCode(g.code), area: (maxx - minx) * (maxy - miny) });
     }
     labels.sort((a, b) => b.area - a.area);
-    return { paths, labels, count: (doc.grids || []).length };
+    const edges = gridEdges(paths);
+    return { paths, labels, count: (doc.grids || []).length, edges: edges.all, outline: edges.outline };
+  }
+
+  // The grid outlines as distinct segments (a border two grids share is drawn once), float32 offsets from an
+  // origin for a LineLayer's binary attributes; `outline`: the segments on a community's border (the district
+  // view draws only those: its ~50,000 grid segments cost seconds a frame in software WebGL).
+  function gridEdges(paths) {
+    const owner = new Map(), xy = [], border = [];
+    let ox = 0, oy = 0, n = 0;
+    for (const { path } of paths) for (const [x, y] of path) { ox += x; oy += y; n++; }
+    const origin = n ? [ox / n, oy / n] : [0, 0];
+    for (const { path, grid } of paths) {
+      for (let i = 1; i < path.length; i++) {
+        const a = path[i - 1], b = path[i];
+        const ka = a[0] + "," + a[1], kb = b[0] + "," + b[1];
+        const key = ka < kb ? ka + ";" + kb : kb + ";" + ka;
+        if (ka === kb) continue;
+        if (owner.has(key)) { // shared: a community border when the other grid is another community's
+          const j = owner.get(key);
+          border[j] = border[j] === grid.community ? false : true;
+          continue;
+        }
+        owner.set(key, border.length);
+        border.push(grid.community); // alone so far: on the street's edge, so a border unless shared within
+        xy.push(a[0] - origin[0], a[1] - origin[1], b[0] - origin[0], b[1] - origin[1]);
+      }
+    }
+    const lines = (keep) => {
+      const idx = [];
+      for (let i = 0; i < border.length; i++) if (keep(border[i])) idx.push(i);
+      const source = new Float32Array(2 * idx.length), target = new Float32Array(2 * idx.length);
+      idx.forEach((i, k) => {
+        source[2 * k] = xy[4 * i]; source[2 * k + 1] = xy[4 * i + 1];
+        target[2 * k] = xy[4 * i + 2]; target[2 * k + 1] = xy[4 * i + 3];
+      });
+      return { origin, length: idx.length, attributes: { getSourcePosition: { value: source, size: 2 }, getTargetPosition: { value: target, size: 2 } } };
+    };
+    return { all: lines(() => true), outline: lines((b) => b !== false) };
+  }
+
+  // Every grid's outline once grids are GRID_PX across on screen; before that, only the communities' borders.
+  const GRID_PX = 40;
+  function gridLinesShown(g) {
+    const bb = C.bbox, cos = Math.cos(((bb[1] + bb[3]) / 2) * Math.PI / 180);
+    const gridM = Math.sqrt(((bb[2] - bb[0]) * 111320 * cos * (bb[3] - bb[1]) * 110540) / Math.max(g.count, 1));
+    return zoom >= Math.log2((GRID_PX * 156543.03 * cos) / Math.max(gridM, 1));
   }
 
   const labelPx = () => Math.max(LABEL_PX, Math.min(LABEL_MAX_PX, LABEL_PX + (zoom - 15) * 6));
@@ -319,7 +367,7 @@
       stats.legend = { byStage: Object.fromEntries(inc.stages.map((s, k) => [s, byStage[k]])),
                        overdue: inc.overdueCount, hidden: inc.hidden };
     }
-    if (S.hex) sections.push({ title: t("legend_hex"), ramp: P.density });
+    if (S.hex || (inc && inc.n > MAX_POINTS)) sections.push({ title: t("legend_hex"), ramp: P.density });
     if (S.grids && S.grids_data) sections.push({ items: [{ color: P.grid_line, label: t("legend_grid"), shape: "line",
                                                            count: S.grids_data.count }] });
     const legend = document.getElementById("legend");
@@ -338,6 +386,8 @@
   const ON_TOP = { depthCompare: "always" }; // points and labels stay visible in front of 3D buildings
   let buildingData = null, incidentData = null, hexData = null;
 
+  const extruded = () => S.buildings.n <= PULSE_MAX_BUILDINGS || zoom >= EXTRUDE_ZOOM;
+
   // Footprints, heights and colours all as binary per-vertex attributes: no accessor runs per building. The data
   // object stays the same while the buildings do; a colour change swaps in the new colour array only.
   function buildingLayer() {
@@ -354,7 +404,7 @@
     return new deck.SolidPolygonLayer({
       id: "buildings", data: buildingData, _normalize: false, _windingOrder: "CW",
       coordinateSystem: OFFSETS, coordinateOrigin: [b.origin[0], b.origin[1], 0],
-      extruded: true, wireframe: false, pickable: true, autoHighlight: true, highlightColor: [255, 255, 255, 90],
+      extruded: extruded(), wireframe: false, pickable: true, autoHighlight: true, highlightColor: [255, 255, 255, 90],
       updateTriggers: { getFillColor: S.colorKey },
       material: { ambient: 0.45, diffuse: 0.6, shininess: 24, specularColor: [60, 70, 90] },
     });
@@ -398,7 +448,7 @@
 
   function hexLayer() {
     const inc = S.incidents;
-    if (!S.hex || !inc || !inc.n) return null;
+    if (!inc || !inc.n || !(S.hex || inc.n > MAX_POINTS)) return null; // too many points: density only
     if (!hexData || hexData.src !== inc) {
       const pts = new Array(inc.n);
       for (let i = 0; i < inc.n; i++) pts[i] = [inc.origin[0] + inc.positions[2 * i], inc.origin[1] + inc.positions[2 * i + 1]];
@@ -424,9 +474,10 @@
         id: "grid-fill", data: g.paths, getPolygon: (d) => d.path, getFillColor: [38, 62, 100, 70],
         pickable: true, autoHighlight: true, highlightColor: [120, 180, 255, 50],
       }),
-      new deck.PathLayer({
-        id: "grid-lines", data: g.paths, getPath: (d) => d.path, getColor: P.grid_line.concat(170),
-        widthUnits: "pixels", getWidth: 1.6, pickable: false,
+      new deck.LineLayer({
+        id: "grid-lines", data: gridLinesShown(g) ? g.edges : g.outline, coordinateSystem: OFFSETS,
+        coordinateOrigin: [g.edges.origin[0], g.edges.origin[1], 0], getColor: P.grid_line.concat(gridLinesShown(g) ? 170 : 230),
+        widthUnits: "pixels", getWidth: gridLinesShown(g) ? 1.6 : 2.2, pickable: false,
       }),
       new deck.TextLayer({
         id: "grid-codes", data: placedLabels, getPosition: (d) => d.position, getText: (d) => d.text,
@@ -827,9 +878,10 @@
     // Redraw only when the zoom crosses a threshold that shows or hides something (grid codes, done incidents).
     map.setProps({
       onViewStateChange: ({ viewState }) => {
-        const was = zoom >= DONE_ZOOM;
+        const crossed = () => [zoom >= DONE_ZOOM, zoom >= EXTRUDE_ZOOM, !!S.grids_data && gridLinesShown(S.grids_data)].join();
+        const was = crossed();
         zoom = viewState.zoom;
-        if (S.buildings && was !== zoom >= DONE_ZOOM) draw();
+        if (S.buildings && was !== crossed()) draw();
         if (S.grids) replaceLabels(250);
         return viewState;
       },

@@ -40,21 +40,24 @@
   const LIMITS = ["accept", "on_site", "resolve"];
   const LIMIT_RANK = { accept: 1, on_site: 2, resolve: 3 };
 
-  // Per incident and stage rank 1..4, the second (since t0) it was reached (Infinity = not yet): a stage counts as
-  // reached once any later one is, and a stage reached with no recorded time counts from the report.
+  // Per incident and stage rank 1..4, the second (since t0) it was reached (NEVER = not yet): a stage counts as
+  // reached once any later one is, and a stage reached with no recorded time counts from the report. Uint32 keeps
+  // a million incidents in 40 MB; seconds since t0 stay far below the two sentinels.
+  const NEVER = 0xFFFFFFFF, UNTIMED = 0xFFFFFFFE;
+
   function fromBinary(buf) {
     const { header: h, arrays: a } = twb1(buf);
     const n = h.count;
-    const reach = new Float64Array(n * 5), own = new Float64Array(n * 5);
+    const reach = new Uint32Array(n * 5), own = new Uint32Array(n * 5);
     for (let i = 0; i < n; i++) {
       const r = a.reported[i];
       reach[5 * i] = own[5 * i] = r;
-      let later = Infinity;
+      let later = NEVER;
       for (let k = 4; k >= 1; k--) {
         const v = a[LATER[k - 1]][i];
-        const at = v === h.never ? Infinity : v === h.untimed ? NaN : r + v;
-        own[5 * i + k] = at; // NaN: reached, time unknown (met undecided)
-        const eff = Number.isNaN(at) ? Math.min(later, r) : Math.min(at, later);
+        const at = v === h.never ? NEVER : v === h.untimed ? UNTIMED : r + v;
+        own[5 * i + k] = at; // UNTIMED: reached, time unknown (met undecided)
+        const eff = at === UNTIMED ? Math.min(later, r) : Math.min(at, later);
         reach[5 * i + k] = eff;
         later = eff;
       }
@@ -98,7 +101,7 @@
   // true / false / null (undecided) for limit `lim` of incident i judged at t
   function metAt(tl, i, t, lim) {
     const k = LIMIT_RANK[lim], when = tl.own[5 * i + k], d = due(tl, i, lim);
-    if (Number.isNaN(when)) return null;
+    if (when === UNTIMED) return null;
     if (when <= t) return when <= d;
     if (tl.reach[5 * i + k] <= t) return null; // a later stage was reached: this one without a time
     return d < t ? false : null;
