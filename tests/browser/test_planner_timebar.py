@@ -23,7 +23,7 @@ def test_the_planner_replays_the_year(server):
         page.wait_for_function("!document.getElementById('tb-day').disabled", timeout=90000)
         now = page.evaluate("twinPlanner.incidents")
         assert now > 0 and page.evaluate("twinPlanner.day") is None
-        drawn = "Twin.currentMap().props.layers.find((l) => l.id === 'incidents').props.data.length"
+        drawn = "Twin.currentMap().props.layers.find((l) => l && l.id === 'incidents')?.props.data.length ?? 0"
         assert page.evaluate(drawn) == now
         page.focus("#tb-day")
         page.keyboard.press("Home")
