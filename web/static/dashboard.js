@@ -257,7 +257,7 @@
   }
 
   // Every grid's outline once grids are GRID_PX across on screen; before that, only the communities' borders.
-  const GRID_PX = 40;
+  const GRID_PX = 30;
   function gridLinesShown(g) {
     const bb = C.bbox, cos = Math.cos(((bb[1] + bb[3]) / 2) * Math.PI / 180);
     const gridM = Math.sqrt(((bb[2] - bb[0]) * 111320 * cos * (bb[3] - bb[1]) * 110540) / Math.max(g.count, 1));
@@ -470,9 +470,9 @@
     const g = S.grids_data;
     if (!S.grids || !g) return [];
     return [
-      new deck.SolidPolygonLayer({
+      new deck.SolidPolygonLayer({ // like the outlines, from when grids are GRID_PX across (one even tint before)
         id: "grid-fill", data: g.paths, getPolygon: (d) => d.path, getFillColor: [38, 62, 100, 70],
-        pickable: true, autoHighlight: true, highlightColor: [120, 180, 255, 50],
+        pickable: true, autoHighlight: true, highlightColor: [120, 180, 255, 50], visible: gridLinesShown(g),
       }),
       new deck.LineLayer({
         id: "grid-lines", data: gridLinesShown(g) ? g.edges : g.outline, coordinateSystem: OFFSETS,
