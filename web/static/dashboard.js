@@ -893,12 +893,13 @@
     Twin.every(C.refreshSeconds, refresh);
     stats.refreshNow = refresh; // tests: many refresh cycles without waiting for the timer
     stats.view = () => { const v = map.getViewports()[0]; return v ? [v.longitude, v.latitude, v.zoom, v.pitch, v.bearing] : null; };
-    // tests: a screen point over the layer `id`, scanning a coarse grid of the map ({x, y, index} or null)
+    // tests: a screen point where the layer `id` is on top, scanning a coarse grid of the map ({x, y, index} or null)
     stats.findPoint = (id) => {
       for (let y = 60; y < el.clientHeight; y += 23) {
         for (let x = 20; x < el.clientWidth; x += 23) {
           const info = map.pickObject({ x, y, radius: 0, layerIds: [id] });
-          if (info && info.index >= 0) return { x, y, index: info.index };
+          const top = info && info.index >= 0 && map.pickObject({ x, y, radius: 4 }); // nothing drawn over it
+          if (top && top.layer && top.layer.id === id) return { x, y, index: info.index };
         }
       }
       return null;
