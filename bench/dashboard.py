@@ -1,6 +1,26 @@
-"""Wall dashboard: bytes sent and time until the map has drawn, plain GeoJSON against the binary transport.
+"""Wall dashboard at district scale: orbit frames per second and first frame, district against street in one run;
+bytes of the page and of the incidents' year; optionally plain GeoJSON against the binary transport.
 
-    python -m bench.dashboard [--runs 3] [--buildings 50000] [--out bench/out]
+    nice -n 10 python -m bench.dashboard [--district /tmp/district] [--seconds 10] [--out bench/out]
+    nice -n 10 python -m bench.dashboard --transports [--runs 3] [--buildings 50000]
+
+Default (wall): two servers, the demo street and the whole district (`twin demo --preset district --out DIR`, made
+in bench/out/district when --district is not given; its year is rebased to end now like the street's). For each,
+one headless Chromium page at 1920x1080 (software WebGL, so only ratios mean anything) opens /dashboard as a wall
+would (default options: the overdue pulse wherever the page runs it) and measures:
+
+- first frame: ms from navigation start to the first deck.gl frame with the buildings drawn (twinDashboard.drawnAt);
+- idle frames/s: deck.gl frames drawn per second over --seconds with nobody touching the page;
+- orbit frames/s: the camera turned one degree per animation frame (set as the view state from a
+  requestAnimationFrame loop), frames deck.gl drew per second over --seconds;
+- bytes: every response of the page load as sent (Resource Timing encodedBodySize; static assets included) and
+  /api/dashboard/incidents.bin and timeline.bin raw and gzipped (the year of incidents for the time bar).
+
+TARGET: orbit frames/s district / street >= 0.5. Writes bench/out/dashboard-wall.json. The script drives the page
+only through deck.gl and Twin.currentMap(), so it also measures an older checkout (PYTHONPATH=/path/to/old) for the
+"before" figures (the timeline does not exist there).
+
+--transports (the earlier comparison):
 
 Two data sets: the demo street (data/demo) and a district of at least --buildings buildings (the first communities
 of `twin demo --preset district --seed 7`, written once to bench/out/district-<N>). For each, one server; the page is
@@ -21,8 +41,11 @@ Prints a table and ratios (GeoJSON / binary) and writes bench/out/dashboard.json
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -36,6 +59,31 @@ from web import create_app
 ROOT = Path(__file__).resolve().parents[1]
 TRANSPORTS = ("geojson", "binary")
 BUILDINGS_URL = {"geojson": "buildings.geojson", "binary": "buildings.bin"}
+TARGET = 0.5  # orbit frames/s, district / street
+WALL = (1920, 1080)
+
+# Frames deck.gl draws, counted by wrapping the page's onAfterRender; `orbit` turns the camera one degree per
+# animation frame for `ms` milliseconds (0: leave it alone) and resolves to {frames, ms}.
+MEASURE = """async ([ms, orbit]) => {
+  const map = Twin.currentMap();
+  let frames = 0;
+  const own = map.props.onAfterRender;
+  map.setProps({ onAfterRender: (...a) => { frames++; if (own) own(...a); } });
+  const vp = map.getViewports()[0];
+  let view = { longitude: vp.longitude, latitude: vp.latitude, zoom: vp.zoom, pitch: vp.pitch, bearing: vp.bearing };
+  const t0 = performance.now();
+  await new Promise((done) => {
+    const step = () => {
+      if (performance.now() - t0 >= ms) { done(); return; }
+      if (orbit) { view = { ...view, bearing: view.bearing + 1 }; map.setProps({ viewState: view }); }
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
+  const elapsed = performance.now() - t0;
+  map.setProps({ onAfterRender: own });
+  return { frames, ms: elapsed };
+}"""
 
 
 def district(n_buildings: int, out: Path) -> Path:
@@ -134,14 +182,105 @@ def measure(data_dir: Path | None, label: str, runs: int) -> list[dict]:
     return rows
 
 
+# --- the wall: frames per second at district scale against the street --------------------------------------------
+def whole_district(out: Path) -> Path:
+    """The whole district preset written by `twin demo` into `out` (once)."""
+    if not (out / "incidents.csv").exists():
+        cmd = [sys.executable, "-c", "import sys; from cli import main; sys.exit(main(sys.argv[1:]))"]
+        subprocess.run([*cmd, "demo", "--preset", "district", "--out", str(out)], check=True)
+    return out
+
+
+def sizes(client, name: str) -> dict | None:
+    """Raw and gzipped bytes of /api/dashboard/<name> (None when the server has no such endpoint)."""
+    r = client.get("/api/dashboard/" + name, headers={"Accept-Encoding": "identity"})
+    if r.status_code != 200:
+        return None
+    return {"raw": len(r.data), "gzip": len(gzip.compress(r.data, 6, mtime=0))}
+
+
+def wall(data_dir: Path | None, label: str, seconds: float) -> dict:
+    """First frame, idle and orbit frames/s, and bytes of one data set (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="twin-bench-") as state:
+        t0 = time.perf_counter()
+        app = create_app(
+            {"STATE_DIR": state, "REFRESH_SECONDS": 3600, **({"DATA_DIR": str(data_dir)} if data_dir else {})}
+        )
+        client = app.test_client()
+        row = {
+            "data": label,
+            "incidents.bin": sizes(client, "incidents.bin"),
+            "timeline.bin": sizes(client, "timeline.bin"),
+        }
+        for name in ("buildings.bin", "risk.bin", "grids.json", "kpis"):
+            client.get("/api/dashboard/" + name)  # encoded once, as on a running server
+        row["server_setup_s"] = round(time.perf_counter() - t0, 1)
+        with live_server(app) as base, chromium_page(viewport=WALL) as page:
+            page.goto(base + "/dashboard")
+            page.wait_for_function(
+                "window.twinDashboard && twinDashboard.drawnAt && twinDashboard.kpis", timeout=900_000
+            )
+            row["first_frame_ms"] = round(page.evaluate("twinDashboard.drawnAt"))
+            row["buildings"] = page.evaluate(
+                "twinDashboard.counts.classes.reduce((a, b) => a + b, 0) + twinDashboard.counts.unknown"
+            )
+            page.wait_for_timeout(3000)  # the timeline and labels arrive after the first frame
+            row["page_sent"] = page.evaluate(
+                "performance.getEntriesByType('resource').reduce((n, e) => n + e.encodedBodySize, 0)"
+                " + performance.getEntriesByType('navigation').reduce((n, e) => n + e.encodedBodySize, 0)"
+            )
+            row["deckgl_sent"] = page.evaluate(
+                "performance.getEntriesByType('resource').filter((e) => e.name.includes('/vendor/deckgl'))"
+                ".reduce((n, e) => n + e.encodedBodySize, 0)"
+            )
+            for key, orbit in (("idle", False), ("orbit", True)):
+                m = page.evaluate(MEASURE, [seconds * 1000, orbit])
+                row[f"{key}_fps"] = round(m["frames"] / (m["ms"] / 1000), 2)
+                row[f"{key}_frames"] = m["frames"]
+            if page.errors:
+                raise RuntimeError(f"{label}: the page logged errors: {page.errors}")
+    return row
+
+
 def main(argv=None) -> None:
-    """Command line: run both data sets, print the table and ratios, write the JSON."""
+    """Command line: the wall comparison (default) or the transport comparison (--transports)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=3, help="page loads per transport and data set (median reported)")
-    ap.add_argument("--buildings", type=int, default=50_000, help="buildings of the district data set")
+    ap.add_argument("--transports", action="store_true", help="compare plain GeoJSON with the binary transport")
+    ap.add_argument("--district", type=Path, default=None, help="the `twin demo --preset district` output to use")
+    ap.add_argument("--seconds", type=float, default=10.0, help="seconds of idle and of orbit measured per data set")
+    ap.add_argument("--runs", type=int, default=3, help="--transports: page loads per transport and data set")
+    ap.add_argument("--buildings", type=int, default=50_000, help="--transports: buildings of the district data set")
     ap.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if not args.transports:
+        rows = [wall(None, "demo street", args.seconds)]
+        rows.append(wall(whole_district(args.district or args.out / "district"), "district", args.seconds))
+        table = pd.DataFrame(rows)
+        cols = [
+            "data",
+            "buildings",
+            "first_frame_ms",
+            "idle_fps",
+            "orbit_fps",
+            "orbit_frames",
+            "page_sent",
+            "deckgl_sent",
+        ]
+        print(table[cols].to_string(index=False))
+        for r in rows:
+            print(f"{r['data']}: incidents.bin {r['incidents.bin']}, timeline.bin (the year) {r['timeline.bin']}")
+        street, dist = rows
+        ratio = dist["orbit_fps"] / street["orbit_fps"] if street["orbit_fps"] else float("nan")
+        verdict = "met" if ratio >= TARGET else "NOT met"
+        print(
+            f"orbit frames/s district/street {ratio:.2f} (target >= {TARGET}: {verdict}); "
+            f"first frame district/street x{dist['first_frame_ms'] / street['first_frame_ms']:.2f}"
+        )
+        path = args.out / "dashboard-wall.json"
+        path.write_text(json.dumps({"rows": rows, "orbit_ratio": ratio, "target": TARGET}, indent=1), encoding="utf-8")
+        print(f"wrote {path}")
+        return
     rows = measure(None, "demo street", args.runs)
     rows += measure(district(args.buildings, args.out), f"district {args.buildings // 1000}k", args.runs)
     table = pd.DataFrame(rows)

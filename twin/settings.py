@@ -127,8 +127,9 @@ SETTINGS: tuple[Setting, ...] = (
         "DEMO_REBASE",
         1,
         int,
-        "1: when the built-in demo's incidents are first imported, shift their times so the year ends at "
-        "start-up (the wall dashboard shows a live today); 0: keep the generated times.",
+        "1: when the incidents of the built-in demo (or of any `twin demo` output) are first imported, shift "
+        "their times so the year ends at start-up (the wall dashboard shows a live today); "
+        "0: keep the generated times.",
     ),
     Setting(
         "SECRET_KEY",

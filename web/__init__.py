@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "open311",
     "sensors",
     "reports",
+    "report_page",
     "care",
     "dashboard",
     "area",

@@ -6,6 +6,7 @@ Map data is encoded once per data version (web/transport.py) and kept in app.ext
     /api/dashboard/risk.bin           risk score, level and top factors per building, per risk.score key
     /api/dashboard/incidents.bin      open incidents and those of the last INCIDENT_DAYS days
                                       (per incidents version+minute)
+    /api/dashboard/timeline.bin       the year of incidents the map may draw, for the time bar (web/timeline.py)
     /api/dashboard/grids.json         grid outlines, codes and label points, per grids version
     /api/dashboard/kpis               the KPI panel's figures, per incidents version+minute
 Nothing here carries personal data: counts of special-care households below 3 are not shown (twin.access).
@@ -31,6 +32,7 @@ from . import get_twin, http
 from .auth import current_principal
 from .geojson import VersionCache, dumps, feature_collection
 from .reports import hotspot_rule
+from .timeline import encode_timeline
 from .transport import QUANTUM, Blob, offsets, origin_of, outer_rings, pack, quantized_rings, send
 
 log = logging.getLogger(__name__)
@@ -163,6 +165,24 @@ def incidents_bin():
     p = current_principal()  # staff see the care incidents (SOS, visits) of their grids too
     key = (_incident_version(twin), _minute(twin).value, p.role, tuple(sorted(p.grids or ())))
     return send(_cache().get("incidents.bin", key, lambda: Blob.of(encode_incidents(twin, key[1], p), "i", key)))
+
+
+@bp.get("/api/dashboard/timeline.bin")
+def timeline_bin():
+    """The year of incidents the map may draw, with the times of their stages, for the time bar (web/timeline.py)."""
+    twin = get_twin()
+    key = (_incident_version(twin), _minute(twin).value)
+    return send(_cache().get("timeline.bin", key, lambda: Blob.of(timeline_blob(twin, key[1]), "t", key)))
+
+
+def timeline_blob(twin, now_ns: int) -> bytes:
+    """timeline.bin of the incidents the public map may draw (web/timeline.py)."""
+    service = twin.incidents
+    frame = service.frame() if service is not None else None
+    if frame is None:
+        frame = pd.DataFrame(columns=["lon", "lat", "stage", "category", "grid_code", "reported_at"])
+    has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
+    return encode_timeline(service, frame[has_xy & public_incidents(frame)], pd.Timestamp(now_ns, tz="UTC"))
 
 
 @bp.get("/api/dashboard/grids.json")
@@ -335,10 +355,11 @@ def encode_risk(twin, scores) -> bytes:
 
 
 def shown_incidents(twin, now: pd.Timestamp, principal=PUBLIC) -> tuple[pd.DataFrame, np.ndarray]:
-    """Incidents on the map at `now`: every open one and those reported in the last INCIDENT_DAYS days.
+    """Incidents on the map at `now`: every open one and those reported in the last INCIDENT_DAYS days, open ones
+    first (the page draws resolved and closed ones only when zoomed in).
 
     Care incidents (SOS, visits) are left off the public map (their place points at a household) and shown to
-    staff of their grid. KPIs count them all.
+    staff of their grid. KPIs count them all (hidden_counts() says how many the map leaves off).
     """
     service = twin.incidents
     if service is None:
@@ -347,10 +368,8 @@ def shown_incidents(twin, now: pd.Timestamp, principal=PUBLIC) -> tuple[pd.DataF
     is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
     recent = (frame["reported_at"] >= now - pd.Timedelta(days=INCIDENT_DAYS)).to_numpy()
     has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
-    public = may_see_incidents(
-        principal, frame["category"].to_numpy(dtype=object), frame["grid_code"].to_numpy(dtype=object)
-    )
-    sub = frame[(is_open | recent) & has_xy & public]
+    sub = frame[(is_open | recent) & has_xy & public_incidents(frame, principal)]
+    sub = sub.iloc[np.argsort(sub["stage"].isin(DONE_STAGES).to_numpy(), kind="stable")]
     overdue = np.zeros(len(sub), dtype=bool)
     open_sub = ~sub["stage"].isin(DONE_STAGES).to_numpy()
     if open_sub.any():
@@ -375,8 +394,34 @@ def _epoch(values) -> np.ndarray:
     return (ts.astype("int64") // 10**9).where(ts.notna(), 0).clip(lower=0).to_numpy().astype(np.uint32)
 
 
+def public_incidents(frame: pd.DataFrame, principal=PUBLIC) -> np.ndarray:
+    """Which incidents the map may draw for `principal` (the public: not the care categories; twin.access)."""
+    return may_see_incidents(
+        principal, frame["category"].to_numpy(dtype=object), frame["grid_code"].to_numpy(dtype=object)
+    )
+
+
+def suppressed(n: int) -> int | None:
+    """`n`, or None when it is a small count (1 or 2) that is not shown."""
+    return None if 0 < n < SUPPRESS_BELOW else int(n)
+
+
+def hidden_counts(twin, now: pd.Timestamp, principal=PUBLIC) -> dict:
+    """Open and overdue incidents the KPIs count but the map does not draw: care incidents and those without a
+    place (small counts suppressed)."""
+    service = twin.incidents
+    if service is None or not len(frame := service.frame()):
+        return {"open": 0, "overdue": 0}
+    is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
+    has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
+    off = frame[is_open & ~(has_xy & public_incidents(frame, principal))]
+    overdue = int(timeliness(off, service.deadlines, now)["overdue"].sum()) if len(off) else 0
+    return {"open": suppressed(len(off)), "overdue": suppressed(overdue)}
+
+
 def encode_incidents(twin, now_ns: int, principal=PUBLIC) -> bytes:
-    """incidents.bin: position offsets, stage, overdue flag, category and report time (epoch seconds)."""
+    """incidents.bin: position offsets, stage, overdue flag, category and report time (epoch seconds), open ones
+    first (header "open" of them); header "hidden": what the KPIs count that the map does not draw."""
     now = pd.Timestamp(now_ns, tz="UTC")
     sub, overdue = shown_incidents(twin, now, principal)
     coords = sub[["lon", "lat"]].to_numpy(dtype=np.float64)
@@ -387,6 +432,7 @@ def encode_incidents(twin, now_ns: int, principal=PUBLIC) -> bytes:
     header = {
         "layer": "incidents",
         "count": len(sub),
+        "open": int((~sub["stage"].isin(DONE_STAGES)).sum()),
         "origin": origin,
         "stages": list(STAGES),
         "categories": list(CATEGORIES),
@@ -394,6 +440,7 @@ def encode_incidents(twin, now_ns: int, principal=PUBLIC) -> bytes:
         "at": now.isoformat(),
         "overdue": int(overdue.sum()),
         "ids": sub["incident_id"].astype(str).tolist(),
+        "hidden": hidden_counts(twin, now, principal),
     }
     bpos = pd.Index(twin.frame("buildings")["building_id"]).get_indexer(sub["building_id"])
     arrays = {

@@ -13,6 +13,7 @@ import pandas as pd
 import shapely
 
 from layers import REGISTRY
+from twin.incidents.seed import DEMO_MARK
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,9 @@ def write(frames: dict, out_dir) -> list[Path]:
     table.insert(0, "lat", np.round(shapely.get_y(inc.geometry.values), 7))
     table.insert(0, "lon", np.round(shapely.get_x(inc.geometry.values), 7))
     paths.append(write_csv(table, ["lon", "lat"] + REGISTRY["incidents"].schema.names, out / "incidents.csv"))
+    mark = out / DEMO_MARK  # tells the twin this year is generated, so DEMO_REBASE may move it to end today
+    mark.write_text(json.dumps({"generated_by": "twin demo"}) + "\n", encoding="utf-8")
+    paths.append(mark)
     log.info("wrote %s", ", ".join(p.name for p in paths))
     return paths
 

@@ -41,7 +41,8 @@ def run_demo(out: Path, seed: int = 7) -> None:
         env={**os.environ, "PYTHONHASHSEED": "random"},
     )
     assert proc.returncode == 0, proc.stderr
-    assert f"wrote 6 files to {out}" in proc.stdout
+    assert f"wrote 7 files to {out}" in proc.stdout  # the six layers and the demo mark (twin.incidents.seed)
+    assert (out / "demo.json").is_file()
 
 
 @pytest.fixture(scope="module")

@@ -177,6 +177,7 @@ def _values(app, client, headers, jobs) -> dict:
         "period": ["week", "month", "quarter", "sixnos", "year"],
         "job_id": jobs + ["no-such-job"],
         "plan_id": ["1", "no-such-plan"],
+        "digest": ["0" * 12],
         "filename": sorted(str(p.relative_to(WEB / "static")) for p in (WEB / "static").rglob("*") if p.is_file()),
         "building_id": twin.frame("buildings")["building_id"].iloc[::60].tolist(),
         "household_id": twin.frame("households")["household_id"].iloc[::5000].tolist(),

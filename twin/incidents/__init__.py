@@ -17,7 +17,7 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
     """
     from twin.store import default_data_dir
 
-    from .seed import import_seed, seed_file
+    from .seed import generated_demo, import_seed, seed_file
     from .service import IncidentService, utc_now
     from .store import SqliteIncidentStore
 
@@ -28,8 +28,9 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
     db = SqliteIncidentStore(store.sqlite_path())
     path = seed_file(twin, store)
     if path is not None and db.count() == 0:
-        builtin = (
-            getattr(store, "data_dir", None) is not None and store.data_dir.resolve() == default_data_dir().resolve()
+        data_dir = getattr(store, "data_dir", None)
+        builtin = data_dir is not None and (
+            data_dir.resolve() == default_data_dir().resolve() or generated_demo(data_dir)
         )
         now = pd_now(clock or utc_now)
         import_seed(twin, db, path, now=now, rebase=bool(cfg["DEMO_REBASE"]) and builtin)

@@ -14,6 +14,15 @@ from .store import COLUMNS, TIME_FIELDS
 
 log = logging.getLogger(__name__)
 
+DEMO_MARK = "demo.json"  # written by `twin demo` beside the layers it generates: their year may be rebased
+
+
+def generated_demo(data_dir) -> bool:
+    """Whether `data_dir` holds a generated demo (its DEMO_MARK file), whose fixed year may be moved to end today."""
+    from pathlib import Path
+
+    return data_dir is not None and (Path(data_dir) / DEMO_MARK).is_file()
+
 
 def seed_file(twin, store):
     """The incidents file beside the layers (incidents.csv/.parquet/...), or None."""

@@ -6,7 +6,9 @@
  * Queries: POST /api/area with the drawn GeoJSON Polygon, or GET /api/area?grid=|community=|compound=|lon=&lat=&radius=,
  * each with rule= (a signed-in person's session cookie shows staff detail).
  * For tests and scripts the state is on window.twinPlanner, each result column's <th> carries data-request (the
- * exact request body or query) and data-state, and each figure cell carries data-key and data-value (raw). */
+ * exact request body or query) and data-state, and each figure cell carries data-key and data-value (raw).
+ * Time bar (timeline.js): the year's incidents on the map as they stood at the end of the chosen day (the last
+ * position: now), points coloured by stage, overdue ones opaque; twinPlanner.day / .incidents for tests. */
 (function () {
   "use strict";
 
@@ -31,7 +33,7 @@
       pl_no_place: "请选择一个网格、社区或小区", pl_no_grid_here: "这里没有网格", pl_centre: "中心 {lon}, {lat}",
       pl_vertices: "已画 {n} 个点", pl_grid: "网格", pl_community: "社区", pl_compound: "小区",
       pl_legend_states: "楼栋颜色：物业状态", pl_legend_grid: "网格边界", pl_legend_vertex: "正在画的点",
-      pl_drawn: "自绘多边形", pl_disc: "{lon}, {lat} 周边 {r} 米",
+      pl_drawn: "自绘多边形", pl_disc: "{lon}, {lat} 周边 {r} 米", pl_legend_incidents: "事件（时间条所选日，超时者不透明）",
     },
     en: {
       pl_slot: "Area {slot}", pl_rule_centroid: "by centre point", pl_rule_area: "by share of footprint",
@@ -55,6 +57,7 @@
       pl_centre: "centre {lon}, {lat}", pl_vertices: "{n} points", pl_grid: "Grids", pl_community: "Communities",
       pl_compound: "Compounds", pl_legend_states: "Buildings: property management", pl_legend_grid: "Grid outline",
       pl_legend_vertex: "Points being drawn", pl_drawn: "drawn polygon", pl_disc: "{r} m around {lon}, {lat}",
+      pl_legend_incidents: "Incidents on the time bar's day (overdue ones opaque)",
     },
   });
   const t = Twin.t;
@@ -71,7 +74,7 @@
 
   const S = (window.twinPlanner = {
     mode: "draw", slot: "A", draft: [], draftPixels: [], centre: null, areas: { A: null, B: null },
-    buildings: null, grids: null, queries: 0,
+    buildings: null, grids: null, queries: 0, day: null, incidents: 0,
   });
 
   // ---- map layers --------------------------------------------------------------------------------------------
@@ -148,7 +151,35 @@
   }
 
   function redraw() {
-    if (map) map.setLayers([buildingLayer(), gridLayer()].concat(areaLayers(), draftLayers()).filter(Boolean));
+    if (map) map.setLayers([buildingLayer(), gridLayer(), incidentLayer()].concat(areaLayers(), draftLayers()).filter(Boolean));
+  }
+
+  // ---- time playback: the incidents of the chosen day (timeline.js) ------------------------------------------
+  let timeline = null, snapshot = null, bar = null;
+
+  function incidentLayer() {
+    const snap = snapshot && snapshot.data;
+    if (!snap || !snap.n) return null;
+    return new deck.ScatterplotLayer({
+      id: "incidents", data: snapshot, coordinateSystem: deck.COORDINATE_SYSTEM.LNGLAT_OFFSETS,
+      coordinateOrigin: [snap.origin[0], snap.origin[1], 0], radiusUnits: "pixels", getRadius: 4, pickable: false,
+      getFillColor: (_, { index }) => P.incident_stages[snap.stages[snap.stage[index]]].concat(snap.overdue[index] ? 255 : 150),
+      parameters: ON_TOP,
+    });
+  }
+
+  function showDay(d) {
+    S.day = d;
+    const snap = Twin.timeline.snapshot(timeline, d == null ? timeline.now : Twin.timeline.dayEnd(timeline, d));
+    snapshot = { data: snap, length: snap.n, attributes: { getPosition: { value: snap.positions, size: 2 } } };
+    S.incidents = snap.n;
+    redraw();
+  }
+
+  async function loadTimeline() {
+    timeline = Twin.timeline.fromBinary(await Twin.fetchBinary("/api/dashboard/timeline.bin"));
+    bar.setRange(timeline);
+    showDay(S.day);
   }
 
   // A preview only: the server draws the real disc in its metric CRS.
@@ -174,6 +205,8 @@
         { color: SLOT_COLOR.B, label: t("pl_slot", { slot: "B" }), shape: "line" },
         { color: VERTEX, label: t("pl_legend_vertex"), shape: "circle" },
       ] },
+      { title: t("pl_legend_incidents"), items: ["reported", "accepted", "on_site", "resolved", "closed"].map((s) => ({
+        color: P.incident_stages[s], label: Twin.label("incident_stages", s), shape: "circle" })) },
     ]);
   }
 
@@ -587,7 +620,8 @@
       if (ev.key === "Escape") clearDraft();
     });
     render();
-    load().catch((e) => { Twin.setStatus(t("error"), "error"); Twin.showError(e); });
+    bar = Twin.timeBar($("timebar"), { onChange: showDay });
+    load().then(loadTimeline).catch((e) => { Twin.setStatus(t("error"), "error"); Twin.showError(e); });
   }
 
   init();

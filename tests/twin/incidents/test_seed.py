@@ -91,3 +91,19 @@ def test_a_bad_seed_names_file_row_and_column(tmp_path, clock):
     write_seed(d, [dict(ROWS[0], category="unicorn")])
     with pytest.raises(SchemaError, match="row 1.*category"):
         open_twin_at(d, clock)
+
+
+def test_rebase_applies_to_a_generated_demo_but_not_to_other_data(tmp_path, clock):
+    from twin.incidents.seed import DEMO_MARK
+
+    plain = write_tiny(tmp_path / "plain")
+    write_seed(plain, ROWS)
+    s = open_twin_at(plain, clock, DEMO_REBASE=1).incidents
+    assert s.frame().loc[1, "reported_at"] == pd.Timestamp("2025-12-31T16:00:00Z")  # imported data keeps its times
+    s.close()
+    demo = write_tiny(tmp_path / "demo")
+    write_seed(demo, ROWS)
+    (demo / DEMO_MARK).write_text('{"generated_by": "twin demo"}\n', encoding="utf-8")
+    s = open_twin_at(demo, clock, DEMO_REBASE=1).incidents
+    assert s.frame().loc[1, "reported_at"] == clock.t  # `twin demo` output: its year ends at start-up
+    s.close()
