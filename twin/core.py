@@ -14,7 +14,7 @@ import shapely
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
 from .spatial import StaticIndex
-from .store import FileStore, Store
+from .store import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Layer:
 class Twin:
     """A street (or district) loaded into memory: static layers, their indexes, and the live incident service."""
 
-    def __init__(self, layers: dict[str, Layer], kinds: dict, crs: MetricCRS, store: Store | None = None):
+    def __init__(self, layers: dict[str, Layer], kinds: dict, crs: MetricCRS, store: Storage | None = None):
         self.layers = layers
         self.kinds = kinds
         self.crs = crs
@@ -64,12 +64,21 @@ class Twin:
     # --- construction -------------------------------------------------------------------------------------
     @classmethod
     def open(
-        cls, data_dir=None, kinds: dict | None = None, *, store: Store | None = None, live: bool = True, state_dir=None
+        cls,
+        data_dir=None,
+        kinds: dict | None = None,
+        *,
+        store: Storage | None = None,
+        live: bool = True,
+        state_dir=None,
+        database_url: str | None = None,
+        office: str | None = None,
     ) -> "Twin":
-        """Load every static layer of `kinds` from `store` (a FileStore on `data_dir` by default) and index it."""
+        """Load every static layer of `kinds` from `store` (by default files in `data_dir`, or the database at
+        `database_url`) and index it."""
         if kinds is None:
             raise InvalidInput("Twin.open needs the layer kinds (use layers.open_twin for the registered ones)")
-        store = store or FileStore(data_dir, state_dir=state_dir)
+        store = store or open_storage(data_dir, state_dir, database_url, office)
         t0 = time.perf_counter()
         frames = {k.name: store.read_layer(k) for k in kinds.values() if not k.live}
         twin = cls.from_frames(frames, kinds, store=store)
@@ -86,7 +95,7 @@ class Twin:
         frames: dict[str, gpd.GeoDataFrame],
         kinds: dict,
         *,
-        store: Store | None = None,
+        store: Storage | None = None,
         crs: MetricCRS | None = None,
     ) -> "Twin":
         """Build a twin from validated WGS84 frames (tests and importers use this directly)."""

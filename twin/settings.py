@@ -28,6 +28,20 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", None, str, "Directory of the layer files; the built-in demo street (data/demo) when unset."),
     Setting("STATE_DIR", None, str, "Directory of the SQLite database of live data; DATA_DIR when unset."),
+    Setting(
+        "DATABASE_URL",
+        "",
+        str,
+        "PostgreSQL + PostGIS database holding layers and live tables (postgresql://user@host/db); files and "
+        "SQLite when empty. Fill it with `twin db init` and `twin db load DIR`.",
+    ),
+    Setting("OFFICE", "default", str, "Street office id of this twin's rows in a shared database (DATABASE_URL)."),
+    Setting(
+        "SYNC_SECONDS",
+        2.0,
+        float,
+        "How often a web process takes in incidents other processes wrote to the shared store (-1: never).",
+    ),
     Setting("HOST", "127.0.0.1", str, "Address `twin serve` listens on."),
     Setting("PORT", 8000, int, "Port `twin serve` listens on."),
     Setting("THREADS", 8, int, "Worker threads of the WSGI server."),

@@ -25,7 +25,10 @@ def create_app(config: dict | None = None) -> Flask:
     if twin is None:
         from layers import open_twin
 
-        twin = open_twin(app.config["DATA_DIR"], state_dir=app.config.get("STATE_DIR"))
+        cfg = app.config
+        twin = open_twin(
+            cfg["DATA_DIR"], state_dir=cfg["STATE_DIR"], database_url=cfg["DATABASE_URL"], office=cfg["OFFICE"]
+        )
     app.extensions["twin"] = twin
     from . import errors
 

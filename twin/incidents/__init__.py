@@ -11,19 +11,18 @@ log = logging.getLogger(__name__)
 
 
 def attach_incidents(twin, store, clock=None, config: dict | None = None):
-    """Open the incident store beside `store`'s layers, import the seed file once, attach the live service."""
+    """Open the live tables beside `store`'s layers, import the seed file once, attach the live service."""
     from twin import settings
     from twin.store import default_data_dir
 
     from .seed import import_seed, seed_file
     from .service import IncidentService, utc_now
-    from .store import SqliteIncidentStore
 
     if store is None:
         twin.incidents = None
         return None
     cfg = settings.load(config)
-    db = SqliteIncidentStore(store.sqlite_path())
+    db = store.open_live()
     path = seed_file(twin, store)
     if path is not None and db.count() == 0:
         builtin = (
@@ -31,7 +30,14 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
         )
         now = pd_now(clock or utc_now)
         import_seed(twin, db, path, now=now, rebase=bool(cfg["DEMO_REBASE"]) and builtin)
-    twin.incidents = IncidentService(twin, db, clock=clock, deadlines=cfg["DEADLINES"], timezone=cfg["TIMEZONE"])
+    twin.incidents = IncidentService(
+        twin,
+        db,
+        clock=clock,
+        deadlines=cfg["DEADLINES"],
+        timezone=cfg["TIMEZONE"],
+        sync_seconds=cfg["SYNC_SECONDS"] if cfg["SYNC_SECONDS"] >= 0 else None,
+    )
     return twin.incidents
 
 
