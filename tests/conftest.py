@@ -21,4 +21,4 @@ def tiny_twin(tiny_dir):
     return open_twin(tiny_dir)
 
 
-from tests.postgres import database_url, pg_cluster  # noqa: E402,F401 - the throw-away PostgreSQL fixtures
+from tests.postgres import database_url, pg_cluster, tiny_database_url  # noqa: E402,F401 - the throw-away PostgreSQL fixtures

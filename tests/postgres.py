@@ -56,8 +56,8 @@ class Cluster:
         subprocess.run(_as_owner([str(BIN / "pg_ctl"), "-w", "-D", str(self.data), "-m", "fast", "stop"]), check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
-    def new_database(self) -> str:
-        """A fresh database with PostGIS (copied from a template made once); its URL."""
+    def new_database(self, template: str = "twin_template") -> str:
+        """A fresh database copied from `template` (by default an empty one with PostGIS, made once); its URL."""
         import psycopg
 
         base = self.url.rsplit("/", 1)[0]
@@ -67,8 +67,20 @@ class Cluster:
                 conn.execute("CREATE DATABASE twin_template")
                 with psycopg.connect(f"{base}/twin_template", autocommit=True) as tpl:
                     tpl.execute("CREATE EXTENSION postgis")
-            conn.execute(f"CREATE DATABASE {name} TEMPLATE twin_template")
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         return f"{base}/{name}"
+
+    def loaded_database(self, data_dir, template: str) -> str:
+        """A fresh database holding `data_dir` as `twin db load` leaves it (loaded once into `template`, copied)."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (template,)).fetchone()
+        if not exists:
+            url = load_into(self.new_database(), data_dir)
+            with psycopg.connect(self.url, autocommit=True) as conn:
+                conn.execute(f"ALTER DATABASE {url.rsplit('/', 1)[1]} RENAME TO {template}")
+        return self.new_database(template)
 
     def drop_database(self, url: str) -> None:
         """Drop a database made by new_database (its connections are closed first)."""
@@ -104,6 +116,14 @@ def pg_cluster():
 def database_url(pg_cluster):
     """The URL of a fresh, empty PostGIS database (one per test, dropped after it)."""
     url = pg_cluster.new_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture
+def tiny_database_url(pg_cluster, tiny_dir):
+    """A fresh database holding the tiny street (as `twin db load` leaves it), dropped after the test."""
+    url = pg_cluster.loaded_database(tiny_dir, "twin_tiny")
     yield url
     pg_cluster.drop_database(url)
 

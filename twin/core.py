@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass, field
 
 import geopandas as gpd
 import numpy as np
@@ -13,25 +13,57 @@ import shapely
 
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
+from .snapshot import Snapshot
 from .spatial import StaticIndex
 from .store import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class Layer:
-    """One static layer: its kind, its rows (WGS84, RangeIndex), its spatial index and content version."""
+    """One static layer: its kind, its rows (WGS84, RangeIndex), its spatial index and content version.
 
-    kind: object
-    frame: gpd.GeoDataFrame
-    index: StaticIndex
-    version: str
-    _pos: dict = field(default_factory=dict, repr=False)
+    Rows may come from a loader (a prepared snapshot) and are then read on first use; the index is built on first use.
+    """
+
+    def __init__(
+        self, kind, frame: gpd.GeoDataFrame | None, index: StaticIndex | None, version: str, *, crs=None, load=None
+    ):
+        self.kind = kind
+        self.version = version
+        self._frame, self._index, self._crs, self._load = frame, index, crs, load
+        self._pos: dict = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Layer({self.name!r}, version={self.version!r}, loaded={self._frame is not None})"
 
     @property
     def name(self) -> str:
         return self.kind.name
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The rows (read now if they come from a snapshot and nobody asked before)."""
+        if self._frame is None:
+            with self._lock:
+                if self._frame is None:
+                    t0 = time.perf_counter()
+                    self._frame = self._load()
+                    log.info(
+                        "read %d %s from the snapshot in %.2f s", len(self._frame), self.name, time.perf_counter() - t0
+                    )
+        return self._frame
+
+    @property
+    def index(self) -> StaticIndex:
+        """The spatial index of the rows (built on first use)."""
+        if self._index is None:
+            frame = self.frame
+            with self._lock:
+                if self._index is None:
+                    self._index = StaticIndex(frame.geometry.values, self._crs)
+        return self._index
 
     def position(self, item_id) -> int:
         """Row position of the record with id `item_id`; NotFound if there is none."""
@@ -73,20 +105,28 @@ class Twin:
         state_dir=None,
         database_url: str | None = None,
         office: str | None = None,
+        config: dict | None = None,
     ) -> "Twin":
         """Load every static layer of `kinds` from `store` (by default files in `data_dir`, or the database at
-        `database_url`) and index it."""
+        `database_url`) and index it; `config` holds the settings of the live service."""
         if kinds is None:
             raise InvalidInput("Twin.open needs the layer kinds (use layers.open_twin for the registered ones)")
         store = store or open_storage(data_dir, state_dir, database_url, office)
         t0 = time.perf_counter()
-        frames = {k.name: store.read_layer(k) for k in kinds.values() if not k.live}
-        twin = cls.from_frames(frames, kinds, store=store)
-        log.info("loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()), time.perf_counter() - t0)
+        snapshot = Snapshot(store.snapshot_dir, store, kinds) if getattr(store, "snapshot_dir", None) else None
+        twin = snapshot.load(cls, store) if snapshot else None
+        if twin is None:
+            frames = {k.name: store.read_layer(k) for k in kinds.values() if not k.live}
+            twin = cls.from_frames(frames, kinds, store=store)
+            log.info(
+                "loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()), time.perf_counter() - t0
+            )
+            if snapshot:
+                snapshot.write(twin)
         if live and any(k.live for k in kinds.values()):
             from .incidents import attach_incidents
 
-            attach_incidents(twin, store)
+            attach_incidents(twin, store, config=config)
         return twin
 
     @classmethod
@@ -112,7 +152,7 @@ class Twin:
         for name, frame in frames.items():
             kind = kinds[name]
             version = store.layer_version(kind) if store is not None else _frame_version(frame)
-            layers[name] = Layer(kind, frame, StaticIndex(frame.geometry.values, crs), version)
+            layers[name] = Layer(kind, frame, None, version, crs=crs)
         return cls(layers, kinds, crs, store)
 
     # --- access ---------------------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class FileStore:
                 data_dir=str(self.data_dir),
             )
         self.state_dir = Path(state_dir) if state_dir is not None else self.data_dir
+        self.snapshot_dir = self.state_dir / "snapshot"  # the prepared static layers (twin/snapshot.py)
         self._versions: dict[str, str] = {}
 
     def path_of(self, kind) -> Path | None:

@@ -27,7 +27,11 @@ def create_app(config: dict | None = None) -> Flask:
 
         cfg = app.config
         twin = open_twin(
-            cfg["DATA_DIR"], state_dir=cfg["STATE_DIR"], database_url=cfg["DATABASE_URL"], office=cfg["OFFICE"]
+            cfg["DATA_DIR"],
+            state_dir=cfg["STATE_DIR"],
+            database_url=cfg["DATABASE_URL"],
+            office=cfg["OFFICE"],
+            config=dict(cfg),
         )
     app.extensions["twin"] = twin
     from . import errors

@@ -17,6 +17,7 @@ from . import lifecycle
 from .deadlines import Deadlines
 from .intake import clean
 from .placement import Placer
+from .snapshot import load_incidents
 from .store import COLUMNS, GroupCommit, LiveStore
 from .sync import Follower
 from .table import LiveTable
@@ -55,7 +56,7 @@ class IncidentService:
         self.care_threshold = CARE_THRESHOLD
         self._lock = threading.RLock()
         self._commits = GroupCommit(store, after=self._added_all)  # concurrent reports share one fsync
-        frame = store.load()
+        frame = load_incidents(store)  # from a prepared snapshot plus the writes since, where there is one
         self.table = LiveTable(frame)
         self.index = LiveIndex.bulk(np.arange(len(frame)), frame["lon"].to_numpy(), frame["lat"].to_numpy(), twin.crs)
         self._boot = secrets.token_hex(3)

@@ -98,6 +98,7 @@ class SqliteIncidentStore:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(SCHEMA)
+        self.snapshot_dir = self.path.parent / "snapshot"  # prepared incidents for a fast start (snapshot.py)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 
 import geopandas as gpd
 import pandas as pd
@@ -18,6 +19,13 @@ log = logging.getLogger(__name__)
 
 DEFAULT_OFFICE = "default"
 DDL_LOCK = 72_417_001  # advisory lock key: one process at a time creates tables
+OPEN_POOLS: weakref.WeakSet = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every pool this process opened (at shutdown, and after each test)."""
+    for pool in list(OPEN_POOLS):
+        pool.close()
 
 
 def connect_pool(url: str, max_size: int = 8):
@@ -29,6 +37,7 @@ def connect_pool(url: str, max_size: int = 8):
             "DATABASE_URL is set but psycopg is missing: pip install 'community-twin[postgres]'"
         ) from exc
     pool = ConnectionPool(url, min_size=1, max_size=max_size, open=True, kwargs={"autocommit": False})
+    OPEN_POOLS.add(pool)
     try:
         pool.wait(timeout=30)
     except Exception as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.postgres import BACKENDS, load_into
+from tests.postgres import BACKENDS
 from twin.store import open_storage
 
 
@@ -12,7 +12,7 @@ from twin.store import open_storage
 def backend(request, tiny_dir, tmp_path):
     """A function opening (again and again, as another process would) the tiny street's Storage on one backend."""
     if request.param == "postgres":
-        url = load_into(request.getfixturevalue("database_url"), tiny_dir)
+        url = request.getfixturevalue("tiny_database_url")
         opened = []
 
         def reopen():
