@@ -80,6 +80,13 @@ SETTINGS: tuple[Setting, ...] = (
         "REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."
     ),
     Setting("REDRAW_WORKERS", 2, int, "Processes one grid redraw may use across communities (1 keeps it in-process)."),
+    Setting(
+        "DASK_SCHEDULER",
+        "",
+        str,
+        "Address of a Dask distributed scheduler (tcp://host:8786): a redraw solves its communities there; "
+        "in this machine's processes when empty.",
+    ),
     Setting("REDRAW_QUEUE", 4, int, "Most redraw jobs waiting or running at once; more are refused with 409."),
     Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
     Setting(
