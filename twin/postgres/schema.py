@@ -62,6 +62,11 @@ def layer_ddl(kind) -> str:
         f"geom geometry(Geometry, 4326), PRIMARY KEY (office, {kind.schema.id_field}));\n"
         f"CREATE INDEX IF NOT EXISTS {table}_geom ON {table} USING gist (geom);\n"
         f"CREATE INDEX IF NOT EXISTS {table}_ord ON {table} (office, ord);"
+        + (
+            f"\nCREATE INDEX IF NOT EXISTS {table}_by ON {table} (office, {kind.schema.placed_by});"
+            if kind.schema.placed_by
+            else ""
+        )
     )
 
 
