@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.common import table
-from bench.startup import free_port, rss_mb, twin_cmd
+from bench.startup import first_answer, free_port, rss_mb, twin_cmd
 
 LAYERS = ("communities", "compounds", "buildings", "grids", "households")
 SHIFT = 0.35  # degrees of longitude between copies (the district is ~0.3 degrees wide)
@@ -176,14 +176,7 @@ def serve_one(url: str, conn, office: str, requests: int = 300) -> dict:
     )
     base = f"http://127.0.0.1:{port}/collections/buildings/items?limit=100&bbox="
     try:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"twin serve exited with {proc.returncode}")
-            try:
-                urllib.request.urlopen(base + "%f,%f,%f,%f" % boxes[0], timeout=120).read()
-                break
-            except OSError:
-                time.sleep(0.1)
+        first_answer(proc, base + "%f,%f,%f,%f" % boxes[0])
         first, rss = time.perf_counter() - t0, rss_mb(proc.pid)
         t = time.perf_counter()
         for b in boxes:

@@ -63,15 +63,8 @@ def serve(data: Path, prelude: str, bbox: str, grid: str) -> dict:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"twin serve exited with {proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{url}/collections/buildings/items?bbox={bbox}&limit=10", timeout=60) as r:
-                    n = len(json.load(r)["features"])
-                break
-            except OSError:
-                time.sleep(0.05)
+        body = first_answer(proc, f"{url}/collections/buildings/items?bbox={bbox}&limit=10")
+        n = len(json.loads(body)["features"])
         first = time.perf_counter() - t0
         mem_first = rss_mb(proc.pid)
         t = time.perf_counter()
@@ -82,6 +75,18 @@ def serve(data: Path, prelude: str, bbox: str, grid: str) -> dict:
     finally:
         proc.terminate()
         proc.wait(60)
+
+
+def first_answer(proc, url: str) -> bytes:
+    """The body of the first successful GET of `url` from a starting server process (polling every 50 ms)."""
+    while True:
+        if proc.poll() is not None:
+            raise SystemExit(f"twin serve exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=120) as r:
+                return r.read()
+        except OSError:
+            time.sleep(0.05)
 
 
 def query(data: Path, prelude: str, grid: str) -> float:

@@ -191,7 +191,7 @@ class SqliteIncidentStore:
     def _write_new(self, db, record: dict, event: dict) -> None:
         db.execute(
             f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-            [_db_value(c, record.get(c)) for c in COLUMNS],
+            [db_value(c, record.get(c)) for c in COLUMNS],
         )
         self._write_event(db, record["incident_id"], event)
 
@@ -230,7 +230,7 @@ class SqliteIncidentStore:
             if changes:
                 db.execute(
                     f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE incident_id = ?",
-                    [_db_value(c, v) for c, v in changes.items()] + [incident_id],
+                    [db_value(c, v) for c, v in changes.items()] + [incident_id],
                 )
             self._write_event(db, incident_id, event)
             row.update(changes)
@@ -403,11 +403,12 @@ def incident_frame(rows) -> pd.DataFrame:
     return pd.DataFrame(data)
 
 
-def _db_value(column: str, v):
+def db_value(column: str, v, time=to_ms):
+    """One incident value as a database takes it: None for missing, times through `time` (default: epoch ms)."""
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
         return None
     if column in TIME_FIELDS:
-        return to_ms(v)
+        return time(v)
     if column in INT_FIELDS:
         return int(v)
     if column in ("lon", "lat"):

@@ -14,7 +14,7 @@ import pandas as pd
 from psycopg.types.json import Jsonb
 
 from twin.errors import NotFound
-from twin.incidents.store import COLUMNS, HISTORY_FIELDS, INT_FIELDS, TIME_FIELDS, incident_frame, to_ms
+from twin.incidents.store import COLUMNS, HISTORY_FIELDS, TIME_FIELDS, db_value, incident_frame, to_ms
 
 SELECT = ", ".join(f"(extract(epoch FROM {c}) * 1000)::bigint" if c in TIME_FIELDS else c for c in COLUMNS)
 
@@ -250,12 +250,4 @@ def _time(ts):
 
 
 def _value(column: str, v):
-    if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v):
-        return None
-    if column in TIME_FIELDS:
-        return _time(v)
-    if column in INT_FIELDS:
-        return int(v)
-    if column in ("lon", "lat"):
-        return float(v)
-    return str(v)
+    return db_value(column, v, time=_time)
