@@ -16,12 +16,14 @@ from functools import partial
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
+import shapely
 
 from .crs import MetricCRS
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2
 
 
 class Snapshot:
@@ -54,12 +56,12 @@ class Snapshot:
         if not all((self.dir / f"{name}.parquet").exists() for name in self.kinds):
             return None
         crs = MetricCRS(int(m["epsg"]))
-        layers = {
-            name: Layer(
-                kind, None, None, versions[name], crs=crs, load=partial(read_part, self.dir / f"{name}.parquet")
-            )
-            for name, kind in self.kinds.items()
-        }
+        layers: dict = {}
+        for name, kind in self.kinds.items():
+            load = partial(read_part, self.dir / f"{name}.parquet")
+            if name in m.get("placed", ()):
+                load = partial(read_placed, self.dir / f"{name}.parquet", layers, kind.schema.placed_by)
+            layers[name] = Layer(kind, None, None, versions[name], crs=crs, load=load)
         log.info("static layers from the snapshot in %s (read on first use)", self.dir)
         return cls(layers, self.all, crs, store)
 
@@ -67,20 +69,45 @@ class Snapshot:
         """Write every static layer and then the manifest (each file replaced atomically); failures only warn."""
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
+            placed = [n for n, k in self.kinds.items() if k.schema.placed_by and at_buildings(twin, n)]
             for name in self.kinds:
                 tmp = self.dir / f".{name}.{os.getpid()}.parquet"
-                twin.layers[name].frame.to_parquet(tmp, index=False)
+                frame = twin.layers[name].frame
+                if name in placed:  # points of their buildings: made again from the buildings at read
+                    frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+                frame.to_parquet(tmp, index=False)
                 os.replace(tmp, self.dir / f"{name}.parquet")
             manifest = {
                 "format": FORMAT,
                 "epsg": twin.crs.epsg,
                 "versions": {n: twin.layers[n].version for n in self.kinds},
+                "placed": placed,
             }
             tmp = self.dir / f".manifest.{os.getpid()}.json"
             tmp.write_text(json.dumps(manifest, indent=1), encoding="utf-8")
             os.replace(tmp, self.dir / "manifest.json")
         except OSError as exc:
             log.warning("could not write the snapshot in %s: %s", self.dir, exc)
+
+
+def at_buildings(twin, name: str) -> bool:
+    """Whether every row of layer `name` lies at the representative point of its building (placed, not drawn)."""
+    if "buildings" not in twin.layers:
+        return False
+    frame, b = twin.layers[name].frame, twin.layers["buildings"].frame
+    pos = pd.Index(b["building_id"]).get_indexer(frame[twin.kinds[name].schema.placed_by])
+    if (pos < 0).any():
+        return False
+    points = b.geometry.representative_point().to_numpy()[pos]
+    return bool(shapely.equals_exact(frame.geometry.to_numpy(), points, 0).all())
+
+
+def read_placed(path: Path, layers: dict, placed_by: str) -> gpd.GeoDataFrame:
+    """Rows stored without geometry, placed at their building's representative point (one shared Point per building)."""
+    frame = pd.read_parquet(path, memory_map=True)
+    b = layers["buildings"].frame
+    points = b.geometry.representative_point().to_numpy()[pd.Index(b["building_id"]).get_indexer(frame[placed_by])]
+    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, crs=b.crs).values, crs=b.crs)
 
 
 def read_part(path: Path) -> gpd.GeoDataFrame:
