@@ -24,6 +24,7 @@ from .crs import MetricCRS
 log = logging.getLogger(__name__)
 
 FORMAT = 2
+ABSENT = "none"  # the version FileStore gives a layer without a file
 
 
 class Snapshot:
@@ -50,14 +51,14 @@ class Snapshot:
         from .core import Layer
 
         m = self._manifest()
-        versions = self.versions()
+        versions = {n: v for n, v in self.versions().items() if v != ABSENT}  # an optional layer may have no file
         if not m or m.get("format") != FORMAT or m.get("versions") != versions:
             return None
-        if not all((self.dir / f"{name}.parquet").exists() for name in self.kinds):
+        if not all((self.dir / f"{name}.parquet").exists() for name in versions):
             return None
         crs = MetricCRS(int(m["epsg"]))
         layers: dict = {}
-        for name, kind in self.kinds.items():
+        for name, kind in ((n, self.kinds[n]) for n in versions):
             load = partial(read_part, self.dir / f"{name}.parquet")
             if name in m.get("placed", ()):
                 load = partial(read_placed, self.dir / f"{name}.parquet", layers, kind.schema.placed_by)
@@ -69,8 +70,9 @@ class Snapshot:
         """Write every static layer and then the manifest (each file replaced atomically); failures only warn."""
         try:
             self.dir.mkdir(parents=True, exist_ok=True)
-            placed = [n for n, k in self.kinds.items() if k.schema.placed_by and at_buildings(twin, n)]
-            for name in self.kinds:
+            names = [n for n in self.kinds if n in twin.layers]
+            placed = [n for n in names if self.kinds[n].schema.placed_by and at_buildings(twin, n)]
+            for name in names:
                 tmp = self.dir / f".{name}.{os.getpid()}.parquet"
                 frame = twin.layers[name].frame
                 if name in placed:  # points of their buildings: made again from the buildings at read
@@ -80,7 +82,7 @@ class Snapshot:
             manifest = {
                 "format": FORMAT,
                 "epsg": twin.crs.epsg,
-                "versions": {n: twin.layers[n].version for n in self.kinds},
+                "versions": {n: twin.layers[n].version for n in names},
                 "placed": placed,
             }
             tmp = self.dir / f".manifest.{os.getpid()}.json"
