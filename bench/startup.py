@@ -1,5 +1,6 @@
 """Bench: district start-up, before (layers read from files, every incident from SQLite) and after (the prepared
-snapshot), in one run on one data directory: time to the first answer of `twin serve`, its memory, and `twin query`.
+snapshot), in one run on one data directory: time to the first answer of `twin serve`, its memory, and `twin query`
+(loading the data itself, and with --server asking the running server).
 
     nice -n 10 python -m bench.startup                       # generates the district into bench/out/district once
     nice -n 10 python -m bench.startup --data DIR --grid CODE
@@ -71,7 +72,17 @@ def serve(data: Path, prelude: str, bbox: str, grid: str) -> dict:
         with urllib.request.urlopen(f"{url}/api/area?grid={grid}", timeout=300) as r:
             r.read()
         area_s = time.perf_counter() - t
-        return {"first": first, "features": n, "rss_first": mem_first, "area": area_s, "rss_area": rss_mb(proc.pid)}
+        t = time.perf_counter()  # `twin query --server`: a fresh process asking this running server
+        subprocess.run(twin_cmd("", ["query", "--grid", grid, "--server", url]), check=True, capture_output=True)
+        remote = time.perf_counter() - t
+        return {
+            "first": first,
+            "features": n,
+            "rss_first": mem_first,
+            "area": area_s,
+            "rss_area": rss_mb(proc.pid),
+            "query_server": remote,
+        }
     finally:
         proc.terminate()
         proc.wait(60)
@@ -117,9 +128,10 @@ def main(argv=None) -> None:
     for label, prelude in (("before (files)", NO_SNAPSHOT), ("after (snapshot)", "")):
         s = serve(data, prelude, bbox, grid)
         q = query(data, prelude, grid)
-        rows.append([label, s["first"], s["rss_first"], s["area"], s["rss_area"], q])
+        rows.append([label, s["first"], s["rss_first"], s["area"], s["rss_area"], q, s["query_server"]])
         print(f"{label}: {s}  query {q:.1f} s", flush=True)
-    print(table(["start", "first answer s", "RSS MB", "grid area s", "RSS after area MB", "twin query s"], rows))
+    heads = ["start", "first answer s", "RSS MB", "grid area s", "RSS after area MB", "twin query s", "--server s"]
+    print(table(heads, rows))
     b, a = rows
     print(
         f"first answer x{b[1] / a[1]:.1f} faster; RSS at first answer x{b[2] / a[2]:.1f} smaller; "
