@@ -56,10 +56,8 @@ def start():
     params = read_params(body if body is not None else {})
     twin = get_twin()
     prepare(twin, params)  # cheap checks against the data (locked grids, grid counts) before queueing
-    scheduler = current_app.config["DASK_SCHEDULER"] or None
-    job = runner().submit(
-        "redraw", lambda progress: redraw(twin, params, progress=progress, scheduler=scheduler), params.to_dict()
-    )
+    on = {"scheduler": current_app.config["DASK_SCHEDULER"]} if current_app.config["DASK_SCHEDULER"] else {}
+    job = runner().submit("redraw", lambda progress: redraw(twin, params, progress=progress, **on), params.to_dict())
     log.info("redraw job %s queued: %s", job.id, params.to_dict())
     url = url_for("redraw.job", job_id=job.id)
     resp = jsonify({**job.to_dict(), "url": url, "result_url": url_for("redraw.result", job_id=job.id)})
