@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import time
 from pathlib import Path
 from typing import Callable, Iterable, Protocol
 
@@ -135,7 +137,7 @@ class FileStore:
                 f"{', '.join(kind.stem + e for e in READ_ORDER)})",
                 layer=kind.name,
             )
-        self._versions[kind.name] = _file_digest(path)
+        self._versions[kind.name] = self._digest(path)
         frame = read_frame(path, kind.schema.geometry)
         return to_layer_frame(frame, kind, str(path))
 
@@ -143,8 +145,36 @@ class FileStore:
         """Digest of the layer's file as read at load."""
         if kind.name not in self._versions:
             path = self.path_of(kind)
-            self._versions[kind.name] = _file_digest(path) if path else "none"
+            self._versions[kind.name] = self._digest(path) if path else "none"
         return self._versions[kind.name]
+
+    def _digest(self, path: Path) -> str:
+        """The file's content digest, remembered (in the snapshot directory) per size and modification time."""
+        import json
+
+        memo = self.snapshot_dir / "digests.json"
+        try:
+            known = json.loads(memo.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns]
+        entry = known.get(str(path.resolve()))
+        settled = time.time_ns() - st.st_mtime_ns > 2_000_000_000  # a file written just now may change again unseen
+        if entry and entry[:2] == stamp and settled:
+            return entry[2]
+        digest = _file_digest(path)
+        if not settled:
+            return digest
+        known[str(path.resolve())] = [*stamp, digest]
+        try:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            tmp = memo.with_name(f".digests.{os.getpid()}.json")
+            tmp.write_text(json.dumps(known), encoding="utf-8")
+            os.replace(tmp, memo)
+        except OSError:
+            pass  # a read-only state directory: hash every time
+        return digest
 
     def open_live(self):
         """The live tables in one SQLite file in the state directory (the data directory by default)."""
