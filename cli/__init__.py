@@ -10,7 +10,7 @@ import sys
 
 from twin.errors import TwinError
 
-COMMANDS = ("serve", "demo", "importer", "query", "redraw", "user")
+COMMANDS = ("serve", "demo", "importer", "query", "redraw", "user", "db")
 
 
 def build_parser() -> argparse.ArgumentParser:

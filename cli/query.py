@@ -49,6 +49,13 @@ def register(sub) -> None:
     )
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="labels of the table (default zh)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON (the API's dict)")
+    p.add_argument(
+        "--server",
+        metavar="URL",
+        help="ask a running `twin serve` at URL instead of loading the data here (answers in well under a second); "
+        "the server's roles apply: --token for more than the public view",
+    )
+    p.add_argument("--token", default=None, help="bearer token for --server (its role replaces --role)")
     p.set_defaults(func=run)
 
 
@@ -82,20 +89,56 @@ def run(args) -> int:
 
     if not getattr(args, "verbose", False):
         logging.getLogger().setLevel(logging.WARNING)  # loading chatter would bury the table
+    if args.server:
+        return show(ask_server(args), args)
     cfg = settings.load({"DATA_DIR": args.data} if args.data else None)
     twin = open_twin(cfg["DATA_DIR"], state_dir=cfg.get("STATE_DIR"), settings=cfg)
     where = area_of(twin, args)
     start, end = area.parse_period(args.start, args.end)
     answer = area.query(twin, where, rule=args.rule, start=start, end=end)
     fig = area.figures(twin, answer, Principal(args.role, name="cli"), households=False)
-    if args.json:
-        import shapely
+    import shapely
 
-        fig["geometry"] = shapely.geometry.mapping(where.geom)
+    fig["geometry"] = shapely.geometry.mapping(where.geom)
+    return show(fig, args)
+
+
+def show(fig: dict, args) -> int:
+    """Print the figures as JSON or as the readable table."""
+    if args.json:
         print(json.dumps(fig, ensure_ascii=False, indent=1, default=str))
     else:
         print(render(fig, args.lang))
     return 0
+
+
+def ask_server(args) -> dict:
+    """The same figures from a running server: GET /api/area (POST with a GeoJSON file); errors as InvalidInput."""
+    from urllib.error import HTTPError, URLError
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
+    if args.radius is not None and not args.point:
+        raise InvalidInput("--radius goes with --point LON,LAT")
+    params = {"rule": args.rule, **{k: v for k, v in (("from", args.start), ("to", args.end)) if v}}
+    body = Path(args.area).read_bytes() if args.area else None
+    if args.point:
+        lon, _, lat = args.point.partition(",")
+        params.update(lon=lon, lat=lat, radius=args.radius)
+    elif not args.area:
+        kind = next(k for k in ("grid", "community", "compound") if getattr(args, k))
+        params[kind] = getattr(args, kind)
+    headers = {"Accept": "application/json", **({"Authorization": f"Bearer {args.token}"} if args.token else {})}
+    if body is not None:
+        headers["Content-Type"] = "application/geo+json"
+    req = Request(f"{args.server.rstrip('/')}/api/area?{urlencode(params)}", data=body, headers=headers)
+    try:
+        with urlopen(req, timeout=300) as r:
+            return json.load(r)
+    except HTTPError as exc:
+        raise InvalidInput(f"the server answered {exc.code}: {json.load(exc).get('message', '')}") from None
+    except URLError as exc:
+        raise InvalidInput(f"cannot reach {args.server}: {exc.reason}") from None
 
 
 def render(fig: dict, lang: str = "zh") -> str:

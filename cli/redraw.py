@@ -116,7 +116,7 @@ def run(args) -> int:
             bar.set_postfix_str(message, refresh=False)
             bar.refresh()
 
-        plan = redraw(twin, params, progress=progress)
+        plan = redraw(twin, params, progress=progress, scheduler=cfg["DASK_SCHEDULER"] or None)
     written = [plan.write_gpkg(out) if out.suffix.lower() == ".gpkg" else plan.write_geojson(out)]
     if args.gpkg:
         written.append(plan.write_gpkg(args.gpkg))

@@ -54,11 +54,12 @@ def open_accounts(args):
     """The account store of the configured state directory."""
     from twin import settings
     from twin.accounts import AccountStore
-    from twin.store import FileStore
+    from twin.store import FileStore, local_database
 
     cfg = settings.load({"DATA_DIR": args.data} if args.data else None, config_file=args.config)
     store = FileStore(cfg["DATA_DIR"], state_dir=cfg["STATE_DIR"])
-    return store, AccountStore(store.sqlite_path())
+    store.state_dir.mkdir(parents=True, exist_ok=True)
+    return store, AccountStore(local_database(store))
 
 
 def check_grids(store, grids) -> None:

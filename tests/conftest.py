@@ -19,3 +19,6 @@ def tiny_twin(tiny_dir):
     from layers import open_twin
 
     return open_twin(tiny_dir)
+
+
+from tests.postgres import database_url, pg_cluster, tiny_database_url  # noqa: E402,F401 - the throw-away PostgreSQL fixtures

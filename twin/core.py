@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 import time
-from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import geopandas as gpd
@@ -17,26 +17,58 @@ from . import vocab
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
 from .settings import defaults
+from .snapshot import Snapshot
 from .spatial import StaticIndex
-from .store import FileStore, Store
+from .store import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class Layer:
-    """One static layer: its kind, its rows (WGS84, RangeIndex), its spatial index and content version."""
+    """One static layer: its kind, its rows (WGS84, RangeIndex), its spatial index and content version.
 
-    kind: object
-    frame: gpd.GeoDataFrame
-    index: StaticIndex
-    version: str
-    _pos: dict = field(default_factory=dict, repr=False)
-    derived: dict = field(default_factory=dict, repr=False)  # lookups built once from the rows (e.g. twin.units)
+    Rows may come from a loader (a prepared snapshot) and are then read on first use; the index is built on first use.
+    """
+
+    def __init__(
+        self, kind, frame: gpd.GeoDataFrame | None, index: StaticIndex | None, version: str, *, crs=None, load=None
+    ):
+        self.kind = kind
+        self.version = version
+        self._frame, self._index, self._crs, self._load = frame, index, crs, load
+        self._pos: dict = {}
+        self.derived: dict = {}  # lookups built once from the rows (e.g. twin.units)
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Layer({self.name!r}, version={self.version!r}, loaded={self._frame is not None})"
 
     @property
     def name(self) -> str:
         return self.kind.name
+
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The rows (read now if they come from a snapshot and nobody asked before)."""
+        if self._frame is None:
+            with self._lock:
+                if self._frame is None:
+                    t0 = time.perf_counter()
+                    self._frame = self._load()
+                    log.info(
+                        "read %d %s from the snapshot in %.2f s", len(self._frame), self.name, time.perf_counter() - t0
+                    )
+        return self._frame
+
+    @property
+    def index(self) -> StaticIndex:
+        """The spatial index of the rows (built on first use)."""
+        if self._index is None:
+            frame = self.frame
+            with self._lock:
+                if self._index is None:
+                    self._index = StaticIndex(frame.geometry.values, self._crs)
+        return self._index
 
     def position(self, item_id) -> int:
         """Row position of the record with id `item_id`; NotFound if there is none."""
@@ -58,7 +90,7 @@ class Twin:
     """A street (or district) loaded into memory: static layers, their indexes, and the live incident service."""
 
     def __init__(
-        self, layers: dict[str, Layer], kinds: dict, crs: MetricCRS, store: Store | None = None, settings=None
+        self, layers: dict[str, Layer], kinds: dict, crs: MetricCRS, store: Storage | None = None, settings=None
     ):
         self.layers = layers
         # The one loaded settings object (twin.settings.load at the entry point); the core never re-reads the
@@ -87,28 +119,45 @@ class Twin:
         data_dir=None,
         kinds: dict | None = None,
         *,
-        store: Store | None = None,
+        store: Storage | None = None,
         live: bool = True,
         state_dir=None,
         settings=None,
+        database_url: str | None = None,
+        office: str | None = None,
     ) -> "Twin":
-        """Load every static layer of `kinds` from `store` (a FileStore on `data_dir` by default) and index it."""
+        """Load every static layer of `kinds` from `store` (by default files in `data_dir`, or the database at
+        `database_url`) and index it; `config` holds the settings of the live service."""
         if kinds is None:
             raise InvalidInput("Twin.open needs the layer kinds (use layers.open_twin for the registered ones)")
-        store = store or FileStore(data_dir, state_dir=state_dir)
+        s = dict(settings) if settings is not None else defaults()
+        settings = s
+        store = store or open_storage(
+            data_dir,
+            state_dir,
+            s["DATABASE_URL"] if database_url is None else database_url,
+            s["OFFICE"] if office is None else office,
+        )
         t0 = time.perf_counter()
-        frames = {}
-        for k in kinds.values():
-            if k.live:
-                continue
-            try:
-                frames[k.name] = store.read_layer(k)
-            except NotFound:
-                if not k.optional:
-                    raise
-                log.info("no %s layer in this data directory (optional): starting without it", k.name)
-        twin = cls.from_frames(frames, kinds, store=store, settings=settings)
-        log.info("loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()), time.perf_counter() - t0)
+        snapshot = Snapshot(store.snapshot_dir, store, kinds) if getattr(store, "snapshot_dir", None) else None
+        twin = snapshot.load(cls, store, settings) if snapshot else None
+        if twin is None:
+            frames = {}
+            for k in kinds.values():
+                if k.live:
+                    continue
+                try:
+                    frames[k.name] = store.read_layer(k)
+                except NotFound:
+                    if not k.optional:
+                        raise
+                    log.info("no %s layer in this data directory (optional): starting without it", k.name)
+            twin = cls.from_frames(frames, kinds, store=store, settings=settings)
+            log.info(
+                "loaded %s in %.1f s", ", ".join(f"{len(f)} {n}" for n, f in frames.items()), time.perf_counter() - t0
+            )
+            if snapshot:
+                snapshot.write(twin)
         if live:
             for k in kinds.values():
                 if k.live and k.live_service:
@@ -122,7 +171,7 @@ class Twin:
         frames: dict[str, gpd.GeoDataFrame],
         kinds: dict,
         *,
-        store: Store | None = None,
+        store: Storage | None = None,
         crs: MetricCRS | None = None,
         settings=None,
     ) -> "Twin":
@@ -140,7 +189,7 @@ class Twin:
         for name, frame in frames.items():
             kind = kinds[name]
             version = store.layer_version(kind) if store is not None else _frame_version(frame)
-            layers[name] = Layer(kind, frame, StaticIndex(frame.geometry.values, crs), version)
+            layers[name] = Layer(kind, frame, None, version, crs=crs)
         return cls(layers, kinds, crs, store, settings)
 
     # --- access ---------------------------------------------------------------------------------------------

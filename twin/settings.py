@@ -34,6 +34,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Directory of the SQLite database of live data; when unset, DATA_DIR, or for the built-in demo "
         "the user's state directory (~/.local/state/community-twin/demo on Linux).",
     ),
+    Setting(
+        "DATABASE_URL",
+        "",
+        str,
+        "PostgreSQL + PostGIS database holding layers and live tables (postgresql://user@host/db); files and "
+        "SQLite when empty. Fill it with `twin db init` and `twin db load DIR`.",
+    ),
+    Setting("OFFICE", "default", str, "Street office id of this twin's rows in a shared database (DATABASE_URL)."),
+    Setting(
+        "SYNC_SECONDS",
+        2.0,
+        float,
+        "How often a web process takes in incidents other processes wrote to the shared store (-1: never).",
+    ),
     Setting("HOST", "127.0.0.1", str, "Address `twin serve` listens on."),
     Setting("PORT", 8000, int, "Port `twin serve` listens on."),
     Setting("THREADS", 8, int, "Worker threads of the WSGI server."),
@@ -85,6 +99,13 @@ SETTINGS: tuple[Setting, ...] = (
         "REDRAW_BAND", 0.10, float, "Default tolerance band of grid loads for redraw, as a fraction (0.10 = ±10%)."
     ),
     Setting("REDRAW_WORKERS", 2, int, "Processes one grid redraw may use across communities (1 keeps it in-process)."),
+    Setting(
+        "DASK_SCHEDULER",
+        "",
+        str,
+        "Address of a Dask distributed scheduler (tcp://host:8786): a redraw solves its communities there; "
+        "in this machine's processes when empty.",
+    ),
     Setting("REDRAW_QUEUE", 4, int, "Most redraw jobs waiting or running at once; more are refused with 409."),
     Setting("MAX_VERTICES", 100_000, int, "Largest number of vertices accepted in a query polygon."),
     Setting("PHOTO_MAX_BYTES", 12_000_000, int, "Largest photo upload accepted from the patrol page, in bytes."),

@@ -1,12 +1,18 @@
-"""Storage behind one small interface: files under a data directory plus SQLite (PostGIS can stand in later)."""
+"""Storage behind two small interfaces, StaticStore (layers) and LiveStore (incidents, care checks, ...).
+
+The embedded default is FileStore: layer files in a data directory, live tables in SQLite beside them; the
+PostgreSQL + PostGIS backend (twin/postgres) implements the same protocols. `open_storage` picks one by setting.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sys
+import time
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Iterable, Protocol
 
 import geopandas as gpd
 import pandas as pd
@@ -41,8 +47,8 @@ def default_state_dir(data_dir: Path) -> Path:
     return data_dir
 
 
-class Store(Protocol):
-    """What the twin needs from storage. A PostGIS store implements the same three methods."""
+class StaticStore(Protocol):
+    """What the static layers need from storage: the rows of a layer and a version of its content."""
 
     def read_layer(self, kind) -> gpd.GeoDataFrame:
         """The validated rows of a static layer, in WGS84, with a fresh RangeIndex."""
@@ -50,8 +56,71 @@ class Store(Protocol):
     def layer_version(self, kind) -> str:
         """A short string that changes whenever the layer's stored content changes (used for ETags)."""
 
-    def sqlite_path(self) -> Path:
-        """Where the live, durable tables (incidents, their history, care checks) are kept."""
+
+class LiveStore(Protocol):
+    """What the live tables need from storage: incidents with their history, care checks, and the store's own notes.
+
+    Every write is one transaction, committed before the call returns (an answer sent after it is durable).
+    Accounts and saved plans get their tables behind this same interface (their methods are added beside these).
+    """
+
+    # incidents and their history
+    def count(self) -> int:
+        """Number of stored incidents."""
+
+    def load(self) -> pd.DataFrame:
+        """Every incident (incident COLUMNS, datetimes tz-aware UTC), in insertion order."""
+
+    def get(self, incident_id: str) -> dict:
+        """One stored incident as a dict; NotFound when there is none."""
+
+    def insert_groups(self, groups: list[list[Callable]]) -> list:
+        """Insert several groups of records (each `make(seq)` -> record, event) in one transaction, each group all
+        or none; return per group its records or the exception that rolled it back."""
+
+    def insert_many(self, records: Iterable[dict], actor: str, action: str = "import", meta: dict | None = None) -> int:
+        """Insert many complete records (an import) and `meta` in one transaction; each gets one history row."""
+
+    def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
+        """Apply `change(current) -> (changes, event)` to one incident in one transaction; return the new row."""
+
+    def history(self, incident_id: str) -> list[dict]:
+        """Every recorded event of one incident, oldest first."""
+
+    def changes_since(self, token) -> tuple[object, pd.DataFrame]:
+        """Incidents written (by any process) after `token` (None: the current token and no rows) and a new token."""
+
+    # care checks
+    def record_call(
+        self, household_id, day, at, answered, actor, note, threshold, make_visit
+    ) -> tuple[int, dict | None]:
+        """Store one morning call; at the `threshold`-th unanswered call of `day` insert `make_visit(seq)` once."""
+
+    def care_checks(self, day: str | None = None, household_id: str | None = None) -> list[dict]:
+        """Recorded calls, optionally of one day and/or one household, oldest first."""
+
+    # the store's own notes, and closing
+    def meta(self, key: str) -> str | None:
+        """A stored note of the store itself (e.g. where the seed was imported from)."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class Storage(StaticStore, Protocol):
+    """A backend: the static layers, and the live tables opened beside them."""
+
+    def open_live(self) -> LiveStore:
+        """The live tables of this backend (created when missing)."""
+
+
+def open_storage(data_dir=None, state_dir=None, database_url: str | None = None, office: str | None = None) -> Storage:
+    """The PostgreSQL backend when `database_url` is set, else files in `data_dir` with SQLite in `state_dir`."""
+    if database_url:
+        from .postgres import PostgresStore
+
+        return PostgresStore(database_url, office=office or "default")
+    return FileStore(data_dir, state_dir=state_dir)
 
 
 class FileStore:
@@ -65,6 +134,7 @@ class FileStore:
                 data_dir=str(self.data_dir),
             )
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir(self.data_dir)
+        self.snapshot_dir = self.state_dir / "snapshot"  # the prepared static layers (twin/snapshot.py)
         self._versions: dict[str, str] = {}
 
     def path_of(self, kind) -> Path | None:
@@ -84,7 +154,7 @@ class FileStore:
                 f"{', '.join(kind.stem + e for e in READ_ORDER)})",
                 layer=kind.name,
             )
-        self._versions[kind.name] = _file_digest(path)
+        self._versions[kind.name] = self._digest(path)
         frame = read_frame(path, kind.schema.geometry)
         return to_layer_frame(frame, kind, str(path))
 
@@ -92,13 +162,50 @@ class FileStore:
         """Digest of the layer's file as read at load."""
         if kind.name not in self._versions:
             path = self.path_of(kind)
-            self._versions[kind.name] = _file_digest(path) if path else "none"
+            self._versions[kind.name] = self._digest(path) if path else "none"
         return self._versions[kind.name]
 
-    def sqlite_path(self) -> Path:
-        """The SQLite database beside the layers."""
+    def _digest(self, path: Path) -> str:
+        """The file's content digest, remembered (in the snapshot directory) per size and modification time."""
+        import json
+
+        memo = self.snapshot_dir / "digests.json"
+        try:
+            known = json.loads(memo.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        st = path.stat()
+        stamp = [st.st_size, st.st_mtime_ns]
+        entry = known.get(str(path.resolve()))
+        settled = time.time_ns() - st.st_mtime_ns > 2_000_000_000  # a file written just now may change again unseen
+        if entry and entry[:2] == stamp and settled:
+            return entry[2]
+        digest = _file_digest(path)
+        if not settled:
+            return digest
+        known[str(path.resolve())] = [*stamp, digest]
+        try:
+            self.snapshot_dir.mkdir(parents=True, exist_ok=True)
+            tmp = memo.with_name(f".digests.{os.getpid()}.json")
+            tmp.write_text(json.dumps(known), encoding="utf-8")
+            os.replace(tmp, memo)
+        except OSError:
+            pass  # a read-only state directory: hash every time
+        return digest
+
+    def open_live(self):
+        """The live tables in one SQLite file in the state directory (the data directory by default)."""
+        from .incidents.store import SqliteIncidentStore
+
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        return self.state_dir / "twin.sqlite"
+        return SqliteIncidentStore(local_database(self))
+
+
+def local_database(store) -> Path | None:
+    """The SQLite file in the embedded store's state directory (accounts and grid plans live there too), or None
+    for a store without one (PostgreSQL: those tables do not move to the database yet)."""
+    state = getattr(store, "state_dir", None)
+    return Path(state) / "twin.sqlite" if state is not None else None
 
 
 def _file_digest(path: Path) -> str:

@@ -16,6 +16,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from twin import plans
 from twin.access import PLAN_ROLES
 from twin.errors import Conflict, InvalidInput
+from twin.store import local_database
 
 from . import get_twin
 from .auth import current_principal, require
@@ -32,8 +33,8 @@ def store(app=None) -> plans.PlanStore:
     app = app or current_app
     if "plans" not in app.extensions:
         twin = app.extensions["twin"]
-        if twin.store is not None:
-            path = twin.store.sqlite_path()
+        if local_database(twin.store) is not None:
+            path = local_database(twin.store)
         elif app.config.get("STATE_DIR"):
             path = Path(app.config["STATE_DIR"]) / "twin.sqlite"
         else:

@@ -61,7 +61,8 @@ def start():
     params = read_params(body)
     twin = get_twin()
     prepare(twin, params)  # cheap checks against the data (locked grids, grid counts) before queueing
-    job = runner().submit("redraw", lambda progress: run(twin, params, progress), params.to_dict())
+    on = {"scheduler": current_app.config["DASK_SCHEDULER"]} if current_app.config["DASK_SCHEDULER"] else {}
+    job = runner().submit("redraw", lambda progress: run(twin, params, progress, **on), params.to_dict())
     log.info("redraw job %s queued: %s", job.id, params.to_dict())
     url = url_for("redraw.job", job_id=job.id)
     resp = jsonify({**job.to_dict(), "url": url, "result_url": url_for("redraw.result", job_id=job.id)})
@@ -70,10 +71,11 @@ def start():
     return resp
 
 
-def run(twin, params: RedrawParams, progress):
+def run(twin, params: RedrawParams, progress, scheduler=None):
     """The job: redraw (to 90%), then the hand-over and the GeoJSON of every plan of the run, reported as steps
     so the bar does not stall while they are drawn."""
-    plan = redraw(twin, params, progress=lambda f, m="": progress(0.9 * f, m if f < 1 else "serialising"))
+    on = {"scheduler": scheduler} if scheduler else {}
+    plan = redraw(twin, params, progress=lambda f, m="": progress(0.9 * f, m if f < 1 else "serialising"), **on)
     progress(0.9, "serialising")
     variants = list(plan.variants.values()) or [plan]
     before = plan.to_geojson("before")  # today's grids: the same for every variant of the run

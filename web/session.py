@@ -21,6 +21,7 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from twin.accounts import AccountStore
 from twin.errors import Forbidden, InvalidInput, TwinError, Unauthorized
+from twin.store import local_database
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +47,8 @@ def _configure(state) -> None:
     app = state.app
     twin = app.extensions.get("twin")
     store = getattr(twin, "store", None)
-    if store is not None and hasattr(store, "sqlite_path"):
-        state_dir = Path(store.sqlite_path()).parent
+    if local_database(store) is not None:
+        state_dir = local_database(store).parent
     else:  # a twin built in memory (tests, notebooks): accounts live in STATE_DIR when one is given
         state_dir = Path(app.config["STATE_DIR"]) if app.config.get("STATE_DIR") else None
     app.secret_key = app.config.get("SECRET_KEY") or secret_key(state_dir)

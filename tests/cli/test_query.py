@@ -100,3 +100,20 @@ def test_bad_polygon_file_with_json_prints_the_error_body(capsys, tiny_dir, tmp_
     path.write_text(json.dumps({"type": "LineString", "coordinates": [[114.88, 40.80], [114.89, 40.81]]}))
     code, _, err = query(capsys, tiny_dir, "--area", str(path), "--json")
     assert code == 2 and "Polygon or MultiPolygon" in json.loads(err)["message"]
+
+
+@pytest.mark.parametrize("argv", [["--grid", GA1], ["--point", "114.88295,40.80115", "--radius", "30"]])
+def test_server_gives_the_same_answer_without_loading(capsys, tiny_dir, tmp_path, argv):
+    from tests.live import live_server
+
+    code, local, _ = query(capsys, tiny_dir, *argv, "--json", "--role", "public")
+    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s")})
+    with live_server(app) as url:
+        assert main(["query", *argv, "--json", "--server", url]) == 0
+        remote = capsys.readouterr().out
+        assert main(["query", "--grid", "nope", "--server", url]) == 2
+        assert "404" in capsys.readouterr().err
+        assert main(["query", *argv, "--server", url]) == 0
+        table = capsys.readouterr().out
+    assert without_now(json.loads(remote)) == without_now(json.loads(local))
+    assert table.startswith("区域:") and "人口 · 户数" in table

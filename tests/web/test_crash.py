@@ -20,6 +20,8 @@ import time
 import pytest
 import requests
 
+from tests.postgres import BACKENDS  # noqa: F401 - tests taking `backend` run on both backends
+
 pytestmark = pytest.mark.slow
 
 N = 200
@@ -131,8 +133,12 @@ def test_sigkill_during_200_concurrent_posts_loses_and_duplicates_nothing(tiny_d
     assert n_inc == len(listed) == len(per) == n_hist and all(c == 1 for _, c in per)
 
 
-def test_sigkill_during_concurrent_stage_changes_keeps_every_acknowledged_one(tiny_dir, tmp_path, monkeypatch):
+def test_sigkill_during_concurrent_stage_changes_keeps_every_acknowledged_one(
+    tiny_dir, tmp_path, monkeypatch, backend, request
+):
     state, staff = tmp_path / "state", {"Authorization": "Bearer crash-staff"}
+    if backend == "postgres":  # the same guarantee with the live tables in PostgreSQL
+        monkeypatch.setenv("TWIN_DATABASE_URL", request.getfixturevalue("tiny_database_url"))
     monkeypatch.setenv("TWIN_TOKENS", '[{"role": "staff", "token": "crash-staff", "name": "李网格"}]')
     proc, base = start_server(tiny_dir, state, tmp_path / "server-1.log")
     with requests.Session() as http:

@@ -8,6 +8,7 @@ import json
 import pytest
 
 from layers import REGISTRY
+from tests.postgres import BACKENDS  # noqa: F401 - every test here runs on both backends
 from tests.tiny import GA1, GA2, GB1, A, B
 from web import create_app
 
@@ -20,11 +21,9 @@ TOKENS = [
 
 
 @pytest.fixture
-def api(tiny_dir, tmp_path):
+def api(app_config):
     """A client of the tiny street with admin, planner and grid-limited staff tokens."""
-    app = create_app(
-        {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), "TOKENS": json.dumps(TOKENS)}
-    )
+    app = create_app({**app_config, "TOKENS": json.dumps(TOKENS)})
     return app.test_client()
 
 
@@ -47,8 +46,8 @@ def test_landing_is_json_by_default_and_links_the_api(client):
     assert client.get("/?f=json").status_code == 200
 
 
-def test_landing_gives_the_dashboard_to_a_browser(tiny_dir, tmp_path):
-    app = create_app({"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "s")})
+def test_landing_gives_the_dashboard_to_a_browser(app_config):
+    app = create_app(app_config)
     client = app.test_client()
     browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
     for r in (client.get("/", headers={"Accept": browser}), client.get("/?f=html")):

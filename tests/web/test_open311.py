@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.postgres import BACKENDS  # noqa: F401 - every test here runs on both backends
 from tests.tiny import GA1, GB1
 from web import create_app
 
@@ -30,10 +31,8 @@ GOOD = {
 
 
 @pytest.fixture
-def app(tiny_dir, tmp_path):
-    return create_app(
-        {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), "TOKENS": TOKENS}
-    )
+def app(app_config):
+    return create_app({**app_config, "TOKENS": TOKENS})
 
 
 def auth(token):

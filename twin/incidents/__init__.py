@@ -19,13 +19,12 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
 
     from .seed import generated_demo, import_seed, seed_file
     from .service import IncidentService, utc_now
-    from .store import SqliteIncidentStore
 
     if store is None:
         twin.incidents = None
         return None
     cfg = {**twin.settings, **{k.upper(): v for k, v in (config or {}).items()}}
-    db = SqliteIncidentStore(store.sqlite_path())
+    db = store.open_live()
     path = seed_file(twin, store)
     if path is not None and db.count() == 0:
         data_dir = getattr(store, "data_dir", None)
@@ -34,7 +33,14 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
         )
         now = pd_now(clock or utc_now)
         import_seed(twin, db, path, now=now, rebase=bool(cfg["DEMO_REBASE"]) and builtin)
-    twin.incidents = IncidentService(twin, db, clock=clock, deadlines=cfg["DEADLINES"], timezone=cfg["TIMEZONE"])
+    twin.incidents = IncidentService(
+        twin,
+        db,
+        clock=clock,
+        deadlines=cfg["DEADLINES"],
+        timezone=cfg["TIMEZONE"],
+        sync_seconds=cfg["SYNC_SECONDS"] if cfg["SYNC_SECONDS"] >= 0 else None,
+    )
     return twin.incidents
 
 

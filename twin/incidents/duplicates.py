@@ -76,10 +76,10 @@ class DuplicateLinks:
     def __init__(self, store):
         self.store = store
         self._lock = threading.Lock()
-        with store.transaction() as db:
+        with store.transaction() as db:  # plain SQL that SQLite and PostgreSQL both take
+            db = db[0] if isinstance(db, tuple) else db  # PostgreSQL's yields (connection, write number)
             db.execute(SCHEMA)
-        with store._lock:
-            rows = store._db.execute("SELECT incident_id, original_id FROM duplicates").fetchall()
+            rows = db.execute("SELECT incident_id, original_id FROM duplicates").fetchall()
         self.original: dict[str, str] = {r[0]: r[1] for r in rows}
 
     def copies(self, original_id: str) -> list[str]:
@@ -96,6 +96,8 @@ class DuplicateLinks:
         if incident_id in self.original:
             raise Conflict(f"{incident_id} is already a duplicate of {self.original[incident_id]}", id=incident_id)
         store = self.store
+        if not hasattr(store, "_db"):
+            raise Conflict("closing a report as a duplicate needs the embedded store (files + SQLite) for now")
 
         def change(row):
             changes, event = lifecycle.duplicate(row, original_id, actor, now, note)

@@ -17,7 +17,9 @@ from . import lifecycle
 from .deadlines import Deadlines
 from .intake import clean
 from .placement import Placer
-from .store import COLUMNS, GroupCommit, SqliteIncidentStore
+from .snapshot import load_incidents
+from .store import COLUMNS, GroupCommit, LiveStore
+from .sync import Follower
 from .table import LiveTable
 from .timeliness import timeliness
 
@@ -37,11 +39,12 @@ class IncidentService:
     def __init__(
         self,
         twin,
-        store: SqliteIncidentStore,
+        store: LiveStore,
         clock=None,
         deadlines=None,
         timezone: str = "Asia/Shanghai",
         location_margin_m: float = 0.0,
+        sync_seconds: float | None = None,
     ):
         self.twin = twin
         self.store = store
@@ -53,7 +56,7 @@ class IncidentService:
         self.care_threshold = CARE_THRESHOLD
         self._lock = threading.RLock()
         self._commits = GroupCommit(store, after=self._added_all)  # concurrent reports share one fsync
-        frame = store.load()
+        frame = load_incidents(store)  # from a prepared snapshot plus the writes since, where there is one
         self.table = LiveTable(frame)
         self.index = LiveIndex.bulk(np.arange(len(frame)), frame["lon"].to_numpy(), frame["lat"].to_numpy(), twin.crs)
         self._boot = secrets.token_hex(3)
@@ -61,12 +64,14 @@ class IncidentService:
         self._cache: tuple[str | None, pd.DataFrame | None] = (None, None)
         self._duplicates = None
         self.duplicates  # opened at start: its table is created now, so later reads never write (a full disk)
+        self._sync = Follower(self, store, sync_seconds)  # takes in what other processes write to a shared store
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
 
     # --- state -------------------------------------------------------------------------------------------------
     @property
     def version(self) -> str:
-        """Changes on every write (and across restarts)."""
+        """Changes on every write, by this process or (seen within sync_seconds) another one, and across restarts."""
+        self._sync.follow()
         return f"{self._boot}-{self.table.n}-{self._writes}"
 
     def now(self) -> pd.Timestamp:
@@ -124,6 +129,7 @@ class IncidentService:
 
     def get(self, incident_id) -> dict:
         """One incident as a dict (schema fields + lon, lat); NotFound when there is none."""
+        self._sync.follow()
         with self._lock:
             if incident_id not in self.table.pos:
                 raise NotFound(f"incident {incident_id!r} does not exist", id=str(incident_id))
@@ -205,7 +211,8 @@ class IncidentService:
                 self._added(record)
 
     def _added(self, record: dict) -> None:
-        i = self.table.append(record)
+        known = record["incident_id"] in self.table.pos  # already taken in from the store by the sync
+        i = self.table.update(record["incident_id"], record) if known else self.table.append(record)
         self.index.insert(i, record["lon"], record["lat"])
         self._writes += 1
 

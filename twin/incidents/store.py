@@ -1,6 +1,6 @@
 """Durable incident storage: SQLite in WAL mode, synchronous=FULL, one write transaction per change.
 
-Kept behind a small interface (IncidentStore) so a PostGIS store could replace it. Times are stored as
+One implementation of twin.store.LiveStore (twin/postgres has the other). Times are stored as
 integer milliseconds since the epoch (UTC); every stage change is a row of `history` written in the same
 transaction as the incident row it changes, so the two never disagree, even after `kill -9`.
 """
@@ -13,12 +13,13 @@ import sqlite3
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from twin.errors import NotFound
+from twin.store import LiveStore
 
 log = logging.getLogger(__name__)
 
@@ -69,21 +70,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
 
-class IncidentStore(Protocol):
-    """What the incident service needs from storage."""
-
-    def load(self) -> pd.DataFrame:
-        """Every incident (COLUMNS, datetimes tz-aware UTC), in insertion order."""
-
-    def insert_groups(self, groups: list[list[Callable[[int], tuple[dict, dict]]]]) -> list:
-        """Insert several groups of records (each `make(seq)` → record, event) in one transaction, each group all
-        or none; return per group its records or the exception that rolled it back."""
-
-    def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
-        """Apply `change(current) -> (changes, event)` to one incident in one transaction; return the new row."""
-
-    def history(self, incident_id: str) -> list[dict]:
-        """Every recorded event of one incident, oldest first."""
+IncidentStore = LiveStore  # what the incident service needs from storage (twin.store declares it once)
 
 
 def to_ms(ts) -> int | None:
@@ -111,6 +98,7 @@ class SqliteIncidentStore:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(SCHEMA)
+        self.snapshot_dir = self.path.parent / "snapshot"  # prepared incidents for a fast start (snapshot.py)
 
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
@@ -140,19 +128,20 @@ class SqliteIncidentStore:
         """Every incident in insertion order, datetimes tz-aware UTC."""
         with self._lock:
             rows = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents ORDER BY seq").fetchall()
-        cols = list(zip(*rows)) if rows else [()] * len(COLUMNS)
-        data = {}
-        for name, values in zip(COLUMNS, cols):
-            if name in TIME_FIELDS:
-                arr = np.array([np.iinfo("int64").min if v is None else v * 1_000_000 for v in values], dtype="int64")
-                data[name] = pd.Series(arr.view("M8[ns]")).dt.tz_localize("UTC")
-            elif name in ("lon", "lat"):
-                data[name] = pd.Series(np.array(values, dtype="float64"))
-            elif name in INT_FIELDS:
-                data[name] = pd.Series(pd.array([v for v in values], dtype="Int64"))
-            else:
-                data[name] = pd.Series(np.array(values, dtype=object), dtype=object)
-        return pd.DataFrame(data)
+        return incident_frame(rows)
+
+    def changes_since(self, token) -> tuple[int, pd.DataFrame]:
+        """Incidents written after history row `token` (every write adds one; one writer, so ids commit in order)."""
+        with self._lock:
+            last = int(self._db.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0])
+            if token is None or int(token) >= last:
+                return last, incident_frame([])
+            rows = self._db.execute(
+                f"SELECT {', '.join(COLUMNS)} FROM incidents WHERE incident_id IN "
+                "(SELECT incident_id FROM history WHERE id > ? AND id <= ?) ORDER BY seq",
+                (int(token), last),
+            ).fetchall()
+        return last, incident_frame(rows)
 
     def _next_seq(self, db) -> int:
         return int(db.execute("SELECT coalesce(max(seq), 0) + 1 FROM incidents").fetchone()[0])
@@ -205,7 +194,7 @@ class SqliteIncidentStore:
     def _write_new(self, db, record: dict, event: dict) -> None:
         db.execute(
             f"INSERT INTO incidents ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-            [_db_value(c, record.get(c)) for c in COLUMNS],
+            [db_value(c, record.get(c)) for c in COLUMNS],
         )
         self._write_event(db, record["incident_id"], event)
 
@@ -244,7 +233,7 @@ class SqliteIncidentStore:
             if changes:
                 db.execute(
                     f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE incident_id = ?",
-                    [_db_value(c, v) for c, v in changes.items()] + [incident_id],
+                    [db_value(c, v) for c, v in changes.items()] + [incident_id],
                 )
             self._write_event(db, incident_id, event)
             row.update(changes)
@@ -359,7 +348,7 @@ class GroupCommit:
     order (the in-memory table and index), then hands over. A failing group fails alone (a savepoint).
     """
 
-    def __init__(self, store: SqliteIncidentStore, after: Callable[[list[dict]], None] | None = None):
+    def __init__(self, store: LiveStore, after: Callable[[list[dict]], None] | None = None):
         self.store = store
         self.after = after
         self._cv = threading.Condition()
@@ -400,11 +389,29 @@ class GroupCommit:
                 job["result"], job["done"] = res, True
 
 
-def _db_value(column: str, v):
+def incident_frame(rows) -> pd.DataFrame:
+    """Rows of incident COLUMNS (times in epoch milliseconds) as the service's frame: UTC datetimes, Int64, floats."""
+    cols = list(zip(*rows)) if rows else [()] * len(COLUMNS)
+    data = {}
+    for name, values in zip(COLUMNS, cols):
+        if name in TIME_FIELDS:
+            arr = np.array([np.iinfo("int64").min if v is None else v * 1_000_000 for v in values], dtype="int64")
+            data[name] = pd.Series(arr.view("M8[ns]")).dt.tz_localize("UTC")
+        elif name in ("lon", "lat"):
+            data[name] = pd.Series(np.array(values, dtype="float64"))
+        elif name in INT_FIELDS:
+            data[name] = pd.Series(pd.array([v for v in values], dtype="Int64"))
+        else:
+            data[name] = pd.Series(np.array(values, dtype=object), dtype=object)
+    return pd.DataFrame(data)
+
+
+def db_value(column: str, v, time=to_ms):
+    """One incident value as a database takes it: None for missing, times through `time` (default: epoch ms)."""
     if v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and np.isnan(v)):
         return None
     if column in TIME_FIELDS:
-        return to_ms(v)
+        return time(v)
     if column in INT_FIELDS:
         return int(v)
     if column in ("lon", "lat"):

@@ -31,9 +31,10 @@ PARALLEL_MIN_BUILDINGS = 3000  # below this, worker processes cost more than the
 __all__ = ["RedrawParams", "Plan", "redraw", "prepare", "grid_counts"]
 
 
-def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads=None) -> Plan:
+def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads=None, scheduler=None) -> Plan:
     """Redraw the grids of `twin` (all communities, or params.communities); `progress(fraction, message)` is
-    called as communities finish; `roads` (WGS84 lines, or a twin layer "roads" when present) are barriers.
+    called as communities finish; `roads` (WGS84 lines, or a twin layer "roads" when present) are barriers;
+    with `scheduler` (a Dask distributed scheduler address) the communities are solved on its cluster.
 
     With params.frontier (keep values), every community is also solved at each of those keep values in the same
     worker pool; the plan of params.keep is returned, with `variants` (keep → Plan) and `frontier` (households
@@ -48,7 +49,8 @@ def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads
     keeps = params.keeps()
     base = [(d, footprints(twin, d.buildings), counts[d.community_id], _near(roads_m, d.polygon)) for d in datas]
     tasks = [(d, fp, k, replace(params, keep=kp), locked, r) for kp in keeps for d, fp, k, r in base]
-    results = _run(tasks, params.workers, lambda f, m: report(0.05 + 0.8 * f, m))
+    solving = lambda f, m: report(0.05 + 0.8 * f, m)  # noqa: E731
+    results = _run_on(scheduler, tasks, solving) if scheduler else _run(tasks, params.workers, solving)
     plans, shared = {}, None
     for n, kp in enumerate(keeps):
         lo, hi = 0.85 + 0.15 * n / len(keeps), 0.85 + 0.15 * (n + 1) / len(keeps)
@@ -200,6 +202,25 @@ def _near(roads_m, polygon):
         return None
     hit = shapely.STRtree(roads_m).query(polygon, predicate="intersects")
     return roads_m[hit] if len(hit) else None
+
+
+def _run_on(scheduler: str, tasks, report):
+    """Solve every community as one task each on a Dask distributed cluster; results in task order."""
+    from distributed import Client
+    from distributed import as_completed as finished
+
+    sizes = np.array([len(t[0].buildings) for t in tasks], float)
+    total, done = max(sizes.sum(), 1.0), 0.0
+    results = [None] * len(tasks)
+    with Client(scheduler, set_as_default=False) as client:
+        order = sorted(range(len(tasks)), key=lambda i: -sizes[i])  # the largest first, as the local pool does
+        futures = {client.submit(solve_community, *tasks[i], pure=False): i for i in order}
+        for fut in finished(list(futures), loop=client.loop):
+            i = futures[fut]
+            results[i] = fut.result()
+            done += sizes[i]
+            report(0.05 + 0.9 * done / total, f"community {tasks[i][0].community_id}")
+    return results
 
 
 def _run(tasks, workers: int, report):
