@@ -216,7 +216,6 @@ class AreaAnswer:
     household_pos: np.ndarray
     household_weights: np.ndarray
     compounds: list = field(default_factory=list)
-    incidents: pd.DataFrame | None = None
     overdue: pd.DataFrame | None = None
     risk_top: list = field(default_factory=list)
 
@@ -312,20 +311,18 @@ def _add_incidents(twin, answer: AreaAnswer, now) -> None:
     if service is None:
         answer.summary["incidents"] = None
         return
-    from .incidents.reports import summarize
-    from .incidents.timeliness import DONE_STAGES, timeliness
+    from .incidents.deadlines import LIMITS
 
     now = service.now() if now is None else pd.Timestamp(now)
-    frame = service.select(geom=answer.area.geom, start=answer.start, end=answer.end)
-    answer.incidents = frame
-    s = summarize(frame, service.deadlines, now)
-    open_ = frame[~frame["stage"].isin(DONE_STAGES).to_numpy()] if s["overdue"] else frame.iloc[:0]
-    if len(open_):  # only open incidents can be overdue: the list needs their due times alone
-        t = timeliness(open_, service.deadlines, now)
-        late = open_[t["overdue"].to_numpy()]
+    pos = service.positions(geom=answer.area.geom, start=answer.start, end=answer.end)
+    s = service.summary(pos, now)
+    if s["overdue"]:  # only open incidents can be overdue: the list needs their due times alone
+        live = pos[service.is_open(pos)]
+        t = service.figures.judge(live, service.deadlines, now)
+        late = service.rows(live[t["overdue"]])
         od = late[[c for c in OVERDUE_FIELDS if c in late.columns]].copy()
-        od["overdue_limit"] = t.loc[late.index, "overdue_limit"]
-        od["next_due"] = t.loc[late.index, "next_due"]
+        od["overdue_limit"] = np.asarray(LIMITS, dtype=object)[t["overdue_limit"][t["overdue"]]]
+        od["next_due"] = pd.to_datetime(t["next_due"][t["overdue"]], utc=True)
         answer.overdue = od.sort_values("reported_at")
     s["now"] = _iso(now)
     answer.summary["incidents"] = s

@@ -61,6 +61,7 @@ class IncidentService:
         self._boot = secrets.token_hex(3)
         self._writes = 0
         self._cache: tuple[str | None, pd.DataFrame | None] = (None, None)
+        self.memo: dict = {}  # derived figures kept across writes by the modules that keep them (six-nos repeats)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
 
     # --- state -------------------------------------------------------------------------------------------------
