@@ -101,7 +101,8 @@ class FigureIndex:
         self.cols["rating"] = rating
         self._open = set(np.flatnonzero(self.rank(slice(0, n)) < DONE_RANK).tolist())
         self._lock = threading.RLock()
-        self._order: np.ndarray | None = None
+        self._order: np.ndarray | None = None  # positions by report time (first _order_n of the buffer)
+        self._order_n = 0
         self._open_cache: np.ndarray | None = None
         self._secs: dict = {}
         log.debug("incident figures: %d incidents indexed, %d open", n, len(self._open))
@@ -119,10 +120,14 @@ class FigureIndex:
             self._set(i, record)
             self.n += 1
             t = self.cols["reported_at"]
-            if self._order is not None and i and t[i] < t[self._order[-1]]:
+            k = self._order_n
+            if self._order is not None and k and t[i] < t[self._order[k - 1]]:
                 self._order = None  # reported before the latest: the order is rebuilt on the next period query
             elif self._order is not None:
-                self._order = np.append(self._order, i)
+                if k == len(self._order):
+                    self._order = np.concatenate([self._order, np.zeros(max(k, 1024), dtype=np.int64)])
+                self._order[k] = i
+                self._order_n = k + 1
             return i
 
     def update(self, i: int, changes: dict) -> None:
@@ -158,18 +163,30 @@ class FigureIndex:
                 self._open_cache = np.array(sorted(self._open), dtype=np.int64)
             return self._open_cache
 
+    def _sorted(self) -> np.ndarray:
+        """Positions in report-time order (the index on reported_at), rebuilt only after an out-of-order write."""
+        with self._lock:
+            if self._order is None:
+                self._order = np.argsort(self.cols["reported_at"][: self.n], kind="stable").astype(np.int64)
+                self._order_n = self.n
+            return self._order[: self._order_n]
+
     def between(self, start=None, end=None) -> np.ndarray:
         """Positions of incidents reported in [start, end) (either open-ended when None), ascending."""
-        with self._lock:
-            n = self.n
-            if self._order is None:
-                self._order = np.argsort(self.cols["reported_at"][:n], kind="stable")
-            order = self._order
-            t = self.cols["reported_at"]
-        times = t[order]
+        order = self._sorted()
+        times = self.cols["reported_at"][order]
         lo = 0 if start is None else int(np.searchsorted(times, to_utc(start).value, side="left"))
         hi = len(order) if end is None else int(np.searchsorted(times, to_utc(end).value, side="left"))
         return np.sort(order[lo:hi])
+
+    def reported_range(self) -> tuple:
+        """(earliest, latest) report time as tz-aware UTC Timestamps, (None, None) when there is none."""
+        order = self._sorted()
+        t = self.cols["reported_at"]
+        first = int(np.searchsorted(t[order], NAT, side="right"))  # missing times sort first
+        if first >= len(order):
+            return None, None
+        return pd.Timestamp(int(t[order[first]]), tz="UTC"), pd.Timestamp(int(t[order[-1]]), tz="UTC")
 
     # --- figures -----------------------------------------------------------------------------------------------
     def rank(self, pos):

@@ -136,6 +136,11 @@ class IncidentService:
             pos = g if pos is None else np.intersect1d(pos, g, assume_unique=True)
         return np.arange(len(self.figures)) if pos is None else pos[pos < len(self.figures)]
 
+    def extent(self) -> dict:
+        """bbox [minLon, minLat, maxLon, maxLat] (None when empty) and the earliest and latest report times."""
+        first, last = self.figures.reported_range()
+        return {"bbox": self.index.bounds(), "start": first, "end": last}
+
     def rows(self, positions) -> pd.DataFrame:
         """The incidents at `positions` as a frame (schema fields + lon, lat), index = position."""
         return self.table.frame(np.asarray(positions, dtype=np.int64))
