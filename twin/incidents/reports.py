@@ -11,7 +11,7 @@ from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, l
 
 from .deadlines import LIMITS
 from .figures import FigureIndex
-from .hotspots import MIN_COUNT, RADIUS_M, hotspots
+from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, hotspots
 from .periods import Period
 
 log = logging.getLogger(__name__)
@@ -25,6 +25,8 @@ def summarize(frame: pd.DataFrame, deadlines, now) -> dict:
     """
     return FigureIndex(frame).summary(np.arange(len(frame)), deadlines, now)
 
+
+HOTSPOT_COLUMNS = ("incident_id", "category", "reported_at", "lon", "lat", *PLACE_COLUMNS)
 
 # --- period reports ----------------------------------------------------------------------------------------------
 PLACES = (
@@ -49,7 +51,7 @@ def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count
     for dim, layer, column in PLACES:
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
         out[f"by_{dim}"] = service.figures.counts(pos, column, codes)
-    frame = service.rows(pos)
+    frame = service.rows(pos, HOTSPOT_COLUMNS)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
     out["hotspots"] = [
         {

@@ -141,9 +141,9 @@ class IncidentService:
         first, last = self.figures.reported_range()
         return {"bbox": self.index.bounds(), "start": first, "end": last}
 
-    def rows(self, positions) -> pd.DataFrame:
-        """The incidents at `positions` as a frame (schema fields + lon, lat), index = position."""
-        return self.table.frame(np.asarray(positions, dtype=np.int64))
+    def rows(self, positions, columns=None) -> pd.DataFrame:
+        """The incidents at `positions` as a frame (schema fields + lon, lat, or `columns`), index = position."""
+        return self.table.frame(np.asarray(positions, dtype=np.int64), columns)
 
     def open_positions(self) -> np.ndarray:
         """Positions of the incidents still open (not resolved or closed), ascending."""

@@ -25,7 +25,7 @@ import pandas as pd
 
 from twin.vocab import INCIDENT_CATEGORIES, SIX_NOS, label
 
-from .hotspots import MIN_COUNT, RADIUS_M, check_params, hotspots
+from .hotspots import MIN_COUNT, RADIUS_M, check_params, labels
 from .periods import Period
 from .reports import iso
 from .timeliness import DONE_RANK, NAT
@@ -128,7 +128,7 @@ def judged(service, quarter: Period, radius_m: float, min_count: int) -> dict:
     done = (has & (resolved <= as_of.value)) | (~has & (fig.rank(pos) >= DONE_RANK))
     late = done & has & (resolved > due)
     open_overdue = ~done & (due < as_of.value)
-    repeat = repeats(service, quarter, pos, comp, cats, radius_m, min_count)
+    repeat = repeats(service, quarter, pos, radius_m, min_count)
     return {
         "pos": pos,
         "compound": comp,
@@ -140,11 +140,11 @@ def judged(service, quarter: Period, radius_m: float, min_count: int) -> dict:
     }
 
 
-def repeats(service, quarter: Period, pos, comp, cats, radius_m: float, min_count: int) -> np.ndarray:
-    """Whether each incident is in a repeat hotspot of its compound and category.
+def repeats(service, quarter: Period, pos, radius_m: float, min_count: int) -> np.ndarray:
+    """Whether each incident at `pos` is in a repeat hotspot of its compound and category.
 
     Hotspots never join two groups (compound, category) and a group only grows (an incident's place, category and
-    report time never change), so each group's answer is kept per quarter and recomputed only when it grew.
+    report time never change), so each group's members are kept per quarter and recomputed only when it grew.
     """
     key = (quarter.start_utc.value, quarter.end_utc.value, radius_m, min_count)
     cache = service.memo.setdefault("six_nos_repeats", {})
@@ -153,21 +153,24 @@ def repeats(service, quarter: Period, pos, comp, cats, radius_m: float, min_coun
         groups = cache[key] = {}
         if len(cache) > 8:
             cache.pop(next(iter(cache)))
-    group = pd.Series(comp.astype(str)) + "/" + pd.Series(cats.astype(str))
-    sizes = group.value_counts()
-    dirty = [g for g, n in sizes.items() if n >= min_count and groups.get(g, (0,))[0] != n]
+    fig = service.figures
+    width = len(fig.books["category"].values) + 1
+    group = fig.column("compound_id", pos).astype(np.int64) * width + fig.column("category", pos)
+    uniq, sizes = np.unique(group, return_counts=True)
+    big = sizes >= min_count
+    dirty = [g for g, n in zip(uniq[big].tolist(), sizes[big].tolist()) if groups.get(g, (0,))[0] != n]
     if dirty:
-        rows = pd.Series(group.isin(dirty).to_numpy())
-        frame = service.rows(pos[rows.to_numpy()])
-        keyed = frame.assign(category=group[rows].to_numpy())
-        found: dict = {g: set() for g in dirty}
-        for h in hotspots(keyed, service.twin.crs, radius_m, min_count):
-            found[h["category"]].update(h["incident_ids"])
-        for g in dirty:
-            groups[g] = (int(sizes[g]), found[g])
-    ids = service.table.cols["incident_id"][pos]
-    member = set().union(*(groups[g][1] for g in sizes.index if g in groups and sizes[g] >= min_count))
-    return np.fromiter((str(i) in member for i in ids), dtype=bool, count=len(ids))
+        rows = np.isin(group, dirty)
+        p, g = pos[rows], group[rows]
+        order = np.lexsort((service.table.cols["incident_id"][p].astype(str), fig.column("reported_at", p), g))
+        p, g = p[order], g[order]
+        xy = np.column_stack(service.twin.crs.xy(service.table.cols["lon"][p], service.table.cols["lat"][p]))
+        label = labels(g, xy, fig.column("building_id", p), radius_m, min_count)
+        starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+        for start, members, hot in zip(starts, np.split(p, starts[1:]), np.split(label >= 0, starts[1:])):
+            groups[int(g[start])] = (len(members), members[hot])
+    kept = [groups[g][1] for g in uniq[big].tolist()]
+    return np.isin(pos, np.concatenate(kept)) if kept else np.zeros(len(pos), dtype=bool)
 
 
 def summary(rows: list[dict]) -> dict:

@@ -73,12 +73,13 @@ class LiveTable:
             )
             self.cols[c] = np.concatenate([arr, extra])
 
-    def frame(self, positions=None) -> pd.DataFrame:
-        """A copy of the rows (all, or at `positions`), datetimes tz-aware UTC, ints nullable, index = position."""
+    def frame(self, positions=None, columns=None) -> pd.DataFrame:
+        """A copy of the rows (all, or at `positions`; every column, or `columns`), datetimes tz-aware UTC, ints
+        nullable, index = position."""
         sel = slice(0, self.n) if positions is None else np.asarray(positions, dtype=np.int64)
         index = pd.RangeIndex(self.n) if positions is None else pd.Index(sel)
         data = {}
-        for c in COLUMNS:
+        for c in COLUMNS if columns is None else columns:
             arr = self.cols[c][sel]
             if c in TIME_FIELDS:
                 data[c] = pd.Series(arr.astype("int64", copy=True).view("M8[ns]"), index=index).dt.tz_localize("UTC")
