@@ -57,19 +57,27 @@ def hotspots(frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: in
 def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
     """The hotspot number of each row (-1 for none); rows sorted by group (the category), report time, then id.
 
-    xy are metric coordinates, building codes ≥ 0 (-1 for none); hotspots never join two groups.
+    xy are metric coordinates, building codes ≥ 0 (-1 for none); hotspots never join two groups. Every group is
+    clustered in one pass: each group is lifted to its own height, more than a radius above the one before, so no
+    two groups are ever near, and the greedy seeds of different groups never compete for an incident.
     """
     n = len(groups)
     label = np.full(n, -1, dtype=np.int64)
-    found = 0
-    cuts = np.flatnonzero(groups[1:] != groups[:-1]) + 1
-    bounds = np.concatenate([[0], cuts, [n]])
-    for lo, hi in zip(bounds[:-1], bounds[1:]):
-        if hi - lo < min_count:
-            continue
-        for members in _clusters(xy[lo:hi], building[lo:hi], radius_m, min_count):
-            label[lo + members] = found
-            found += 1
+    if not n:
+        return label
+    starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [n]]))
+    gid = np.repeat(np.arange(len(starts)), sizes)
+    rows = np.flatnonzero(sizes[gid] >= min_count)
+    if not len(rows):
+        return label
+    lifted = np.column_stack([xy[rows], gid[rows] * (2.0 * radius_m + 1.0)])
+    b = building[rows].astype(np.int64)
+    codes = np.where(b >= 0, b * len(starts) + gid[rows], -1)
+    clusters = _clusters(lifted, codes, radius_m, min_count)
+    first_group = np.array([gid[rows[m[0]]] for m in clusters], dtype=np.int64)
+    for number, k in enumerate(np.argsort(first_group, kind="stable")):  # numbered group by group, as found
+        label[rows[clusters[k]]] = number
     return label
 
 

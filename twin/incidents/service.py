@@ -55,8 +55,8 @@ class IncidentService:
         self._lock = threading.RLock()
         self._commits = GroupCommit(store, after=self._added_all)  # concurrent reports share one fsync
         frame = store.load()
-        self.table = LiveTable(frame)
         self.figures = FigureIndex(frame)
+        self.table = LiveTable(frame, self.figures)
         self.index = LiveIndex.bulk(np.arange(len(frame)), frame["lon"].to_numpy(), frame["lat"].to_numpy(), twin.crs)
         self._boot = secrets.token_hex(3)
         self._writes = 0
@@ -247,7 +247,8 @@ class IncidentService:
 
     def _added(self, record: dict) -> None:
         i = self.table.append(record)
-        self.figures.append(record)
+        if self.figures.append(record) != i:
+            raise RuntimeError("the incident table and its figures disagree on positions")
         self.index.insert(i, record["lon"], record["lat"])
         self._writes += 1
 
