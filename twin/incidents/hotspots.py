@@ -170,11 +170,14 @@ def _describe(members: pd.DataFrame) -> list[dict]:
         "last_reported",
         "incident_ids",
     ]
-    return [
-        {c: (None if c in PLACE_COLUMNS and pd.isna(r[c]) else r[c]) for c in cols}
-        | {"count": int(r["count"]), "lon": float(r["lon"]), "lat": float(r["lat"])}
-        for r in out[cols].to_dict("records")
-    ]
+    values = {c: out[c].tolist() for c in cols if c not in ("first_reported", "last_reported")}
+    values.update({c: list(out[c]) for c in ("first_reported", "last_reported")})  # Timestamps, as pandas gives
+    for c in PLACE_COLUMNS:
+        values[c] = [None if pd.isna(v) else v for v in values[c]]
+    values["count"] = [int(v) for v in values["count"]]
+    values["lon"] = [float(v) for v in values["lon"]]
+    values["lat"] = [float(v) for v in values["lat"]]
+    return [dict(zip(cols, row)) for row in zip(*(values[c] for c in cols))]
 
 
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")

@@ -141,6 +141,11 @@ class IncidentService:
         first, last = self.figures.reported_range()
         return {"bbox": self.index.bounds(), "start": first, "end": last}
 
+    def positions_of(self, incident_ids) -> np.ndarray:
+        """Positions (ascending) of the incidents with these ids (unknown ids are left out)."""
+        pos = self.table.pos
+        return np.array(sorted({pos[i] for i in incident_ids if i in pos}), dtype=np.int64)
+
     def rows(self, positions, columns=None) -> pd.DataFrame:
         """The incidents at `positions` as a frame (schema fields + lon, lat, or `columns`), index = position."""
         return self.table.frame(np.asarray(positions, dtype=np.int64), columns)
