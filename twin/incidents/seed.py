@@ -7,12 +7,20 @@ import time
 
 import pandas as pd
 
+from twin.progress import Progress
 from twin.store import read_frame, to_layer_frame
 
 from .placement import PLACE_FIELDS, Placer
 from .store import COLUMNS, TIME_FIELDS
 
 log = logging.getLogger(__name__)
+
+
+def _counted(items, bar):
+    """`items`, counting each one on `bar` as it is taken."""
+    for item in items:
+        bar.update()
+        yield item
 
 
 def seed_file(twin, store):
@@ -33,8 +41,10 @@ def import_seed(twin, db, path, now: pd.Timestamp | None = None, rebase: bool = 
         return 0
     t0 = time.perf_counter()
     kind = twin.kinds["incidents"]
+    log.info("reading and validating %s", path)
     raw = read_frame(path, kind.schema.geometry)
     frame = to_layer_frame(raw, kind, str(path))
+    log.info("%s: %s incidents valid in %.1f s", path, f"{len(frame):,}", time.perf_counter() - t0)
     frame["lon"] = frame.geometry.x.to_numpy()
     frame["lat"] = frame.geometry.y.to_numpy()
     frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
@@ -58,6 +68,11 @@ def import_seed(twin, db, path, now: pd.Timestamp | None = None, rebase: bool = 
         .where(frame[list(COLUMNS)].notna(), None)
         .itertuples(index=False, name=None)
     )
-    n = db.insert_many(records, actor="import", meta={"seeded_from": str(path), "rebased_by": str(shift)})
-    log.info("imported %d incidents from %s in %.1f s (times shifted by %s)", n, path, time.perf_counter() - t0, shift)
+    with Progress(len(frame), "importing incidents", unit="incident") as bar:
+        n = db.insert_many(
+            _counted(records, bar), actor="import", meta={"seeded_from": str(path), "rebased_by": str(shift)}
+        )
+    log.info(
+        "imported %s incidents from %s in %.1f s (times shifted by %s)", f"{n:,}", path, time.perf_counter() - t0, shift
+    )
     return n
