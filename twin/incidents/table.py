@@ -112,7 +112,8 @@ class LiveTable:
                 v = int(fig.column(c, i))
                 out[c] = v if v > 0 else None
             elif c in CODED:
-                out[c] = fig.values(c, np.array([i]))[0]
+                code = int(fig.column(c, i))
+                out[c] = fig.books[c].values[code] if code >= 0 else None
             elif c in INT_FIELDS:
                 v = self.cols[c][i]
                 out[c] = None if np.isnan(v) else int(v)
