@@ -2,7 +2,12 @@
 computation of the same figures (twin.area_check: every building and compound tested, no index), in one run.
 
     python -m bench.area                     # 1,000 areas, both straddle rules, brute force on every one
-    python -m bench.area --queries 200 --brute 50
+    python -m bench.area --queries 200 --brute 50 --incidents 100000 --anchor 300
+
+The twin carries `--incidents` generated incidents (default 100,000) in a SQLite store, so every answer includes
+its incident figures. When PostgreSQL + PostGIS are installed, the first `--anchor` areas are also answered by one
+PostGIS query each (count and household sum of the intersecting buildings, count of the incidents inside, on GiST
+indexes) in a throw-away cluster (bench/postgis.py), and the ratio twin / PostGIS of the medians is printed.
 
 The areas (seeded): 70% irregular polygons 100–800 m across (bench.query.polygons), 10% grids, 10% compounds,
 10% discs of 100–800 m around a building; the rule alternates centroid / area. Both sides get what loading costs

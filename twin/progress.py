@@ -17,22 +17,22 @@ LOG_EVERY_S = 10.0  # a log line with the count so far at most this often
 class Progress:
     """Counts of one long step: `update(n)` as rows are done; `close()` logs the total and the time taken."""
 
-    def __init__(self, total: int, desc: str, unit: str = "row"):
-        self.total, self.desc, self.unit = int(total), desc, unit
+    def __init__(self, total: int, desc: str, unit: str = "row", min_rows: int = MIN_ROWS):
+        self.total, self.desc, self.unit, self.min_rows = int(total), desc, unit, min_rows
         self.done = 0
         self.t0 = self._last = time.perf_counter()
-        long = self.total >= MIN_ROWS
+        long = self.total >= min_rows
         self.bar = tqdm(
             total=self.total, desc=desc, unit=unit, unit_scale=True, leave=False, disable=not (long and _tty())
         )
-        (log.info if long else log.debug)("%s: %s %ss to do", desc, f"{self.total:,}", unit)
+        (log.info if self.total >= min_rows else log.debug)("%s: %s %ss to do", desc, f"{self.total:,}", unit)
 
     def update(self, n: int = 1) -> None:
         """`n` more rows done."""
         self.done += n
         self.bar.update(n)
         now = time.perf_counter()
-        if self.total >= MIN_ROWS and now - self._last >= LOG_EVERY_S:
+        if self.total >= self.min_rows and now - self._last >= LOG_EVERY_S:
             self._last = now
             log.info(
                 "%s: %s of %s %ss (%.0f%%)",
@@ -46,7 +46,7 @@ class Progress:
     def close(self) -> None:
         """Remove the bar; log what was done and how long it took."""
         self.bar.close()
-        (log.info if self.total >= MIN_ROWS else log.debug)(
+        (log.info if self.total >= self.min_rows else log.debug)(
             "%s: %s %ss in %.1f s", self.desc, f"{self.done:,}", self.unit, time.perf_counter() - self.t0
         )
 

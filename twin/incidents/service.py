@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import InvalidInput, NotFound
+from twin.progress import MIN_ROWS, Progress
 from twin.spatial import LiveIndex
 from twin.times import to_utc
 
@@ -55,9 +56,15 @@ class IncidentService:
         self._lock = threading.RLock()
         self._commits = GroupCommit(store, after=self._added_all)  # concurrent reports share one fsync
         frame = store.load()
-        self.figures = FigureIndex(frame)
-        self.table = LiveTable(frame, self.figures)
-        self.index = LiveIndex.bulk(np.arange(len(frame)), frame["lon"].to_numpy(), frame["lat"].to_numpy(), twin.crs)
+        big = len(frame) >= MIN_ROWS  # a small store is indexed in a blink: no bar, no log line
+        with Progress(3, f"indexing {len(frame):,} incidents", unit="index", min_rows=3 if big else 4) as steps:
+            self.figures = FigureIndex(frame)  # codes, times, the open set
+            steps.update()
+            self.table = LiveTable(frame, self.figures)  # ids, free text
+            steps.update()
+            lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+            self.index = LiveIndex.bulk(np.arange(len(frame)), lon, lat, twin.crs)  # the rtree of positions
+            steps.update()
         self._boot = secrets.token_hex(3)
         self._writes = 0
         self._cache: tuple[str | None, pd.DataFrame | None] = (None, None)
