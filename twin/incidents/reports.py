@@ -11,7 +11,7 @@ from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, l
 
 from .deadlines import LIMITS
 from .figures import FigureIndex
-from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, hotspots
+from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, hotspots
 from .periods import Period
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,6 @@ def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count
     for dim, layer, column in PLACES:
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
         out[f"by_{dim}"] = service.figures.counts(pos, column, codes)
-    frame = service.rows(pos, HOTSPOT_COLUMNS)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
     out["hotspots"] = [
         {
@@ -59,9 +58,41 @@ def period_report(service, period: Period, radius_m: float = RADIUS_M, min_count
             "first_reported": iso(h["first_reported"], period.start.tz),
             "last_reported": iso(h["last_reported"], period.start.tz),
         }
-        for h in hotspots(frame, twin.crs, radius_m, min_count)
+        for h in period_hotspots(service, period, pos, radius_m, min_count)
     ]
     return out
+
+
+def period_hotspots(service, period: Period, pos, radius_m: float, min_count: int) -> list[dict]:
+    """hotspots() of the incidents at `pos` (those of `period`), kept per category across calls.
+
+    Hotspots never join two categories, and a category's incidents in a period only grow (place, category and
+    report time never change), so a category's hotspots are recomputed only when its count in the period changed.
+    """
+    radius_m, min_count = check_params(radius_m, min_count)
+    cache = service.memo.setdefault("report_hotspots", {})
+    key = (period.start_utc.value, period.end_utc.value, radius_m, min_count)
+    kept = cache.setdefault(key, {})
+    if len(cache) > 16:
+        cache.pop(next(iter(cache)))
+    fig = service.figures
+    cats = fig.column("category", pos)
+    codes, counts = np.unique(cats, return_counts=True)
+    dirty = [int(c) for c, n in zip(codes, counts) if kept.get(int(c), (None,))[0] != n]
+    if dirty:
+        found: dict = {c: [] for c in dirty}
+        book = fig.books["category"]
+        for h in hotspots(
+            service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS), service.twin.crs, radius_m, min_count
+        ):
+            found[book.code.get(h["category"], -1)].append(h)
+        for c, n in zip(codes.tolist(), counts.tolist()):
+            if c in found:
+                kept[c] = (n, found[c])
+    names = fig.books["category"].values
+    order = sorted(codes.tolist(), key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values
+    merged = [h for c in order for h in kept[c][1]]
+    return sorted(merged, key=lambda h: (-h["count"], h["category"], h["first_reported"]))  # stable, as hotspots()
 
 
 def place_names(twin) -> dict:

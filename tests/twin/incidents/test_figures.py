@@ -186,3 +186,18 @@ def test_period_report_counts_match_the_brute_force(filled, clock):
     by_grid = sub["grid_code"].value_counts()
     assert {k: v for k, v in r["by_grid"].items() if v} == {k: int(v) for k, v in by_grid.items()}
     assert sum(r["by_category"].values()) == len(sub) == r["total"]
+
+
+def test_report_hotspots_kept_across_writes_equal_a_fresh_report(filled, clock):
+    svc, _ = filled
+    march = period_of("monthly", pd.Timestamp("2026-03-15"), TZ)
+    april = period_of("monthly", pd.Timestamp("2026-04-15"), TZ)
+    before = period_report(svc, april)
+    for minutes in (0, 30, 60):  # three garbage reports at B4 in April: a new hotspot
+        clock.t = pd.Timestamp("2026-04-01 18:00", tz="UTC") + pd.Timedelta(minutes=minutes)
+        svc.create({"category": "garbage", "lon": B4[0], "lat": B4[1]}, actor="test")
+    after = period_report(svc, april)
+    assert len(after["hotspots"]) == len(before["hotspots"]) + 1
+    again = IncidentService(svc.twin, svc.store, clock=clock)  # nothing kept
+    for p in (march, april):
+        assert period_report(svc, p) == period_report(again, p)
