@@ -42,6 +42,7 @@ def postgis_cluster(tmp: Path):
     data, sock = root / "data", root / "sock"
     sock.mkdir(parents=True)
     if os.geteuid() == 0:
+        os.chmod(tmp, os.stat(tmp).st_mode | 0o011)  # the postgres user must pass through to its directory
         shutil.chown(root, "postgres")
         shutil.chown(sock, "postgres")
     _run([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8"])
