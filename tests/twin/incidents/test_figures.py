@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from twin.incidents import listing
 from twin.incidents.deadlines import LIMITS, Deadlines
 from twin.incidents.figures import FigureIndex
 from twin.incidents.kpis import kpis
@@ -19,6 +20,7 @@ from twin.incidents.periods import parse_quarter, period_of
 from twin.incidents.reports import period_report
 from twin.incidents.service import IncidentService
 from twin.incidents.sixnos import six_nos, six_nos_summary
+from twin.incidents.timeliness import timeliness
 
 from .report_fixture import B1, B4, SIX_NOS, fill
 
@@ -201,3 +203,34 @@ def test_report_hotspots_kept_across_writes_equal_a_fresh_report(filled, clock):
     again = IncidentService(svc.twin, svc.store, clock=clock)  # nothing kept
     for p in (march, april):
         assert period_report(svc, p) == period_report(again, p)
+
+
+@pytest.mark.parametrize("status", [None, "open", "closed"])
+def test_a_listed_page_is_the_brute_force_page(filled, clock, status):
+    svc, _ = filled
+    frame = svc.frame()
+    start, end = pd.Timestamp("2026-03-03", tz="UTC"), pd.Timestamp("2026-04-01", tz="UTC")
+    want = reported_in(frame, start, end)
+    if status is not None:
+        want = want[want["stage"].isin(DONE) == (status == "closed")]
+    want = want[want["category"] != "petition"]  # the caller may not see petitions here
+    want = want.sort_values(["reported_at", "incident_id"], ascending=False)
+    seen = []
+    for number in (1, 2, 3, 4):
+        page, total = listing.page(
+            svc, start=start, end=end, status=status, may_see=lambda c, g: c != "petition", page=number, size=4
+        )
+        assert total == len(want)
+        seen += page["incident_id"].tolist()
+    assert seen == want["incident_id"].tolist()[:16]
+
+
+def test_the_urgent_order_puts_overdue_first_then_the_nearest_deadline(filled, clock):
+    svc, ids = filled
+    now = pd.Timestamp("2026-04-01 20:00:30", tz="UTC")  # s (security) was reported 20:00 and accepted at once
+    page, total = listing.page(svc, status="open", order="urgent", size=100, now=now)
+    t = timeliness(page, None, now)
+    assert total == len(page) == len(svc.frame().query("stage not in @DONE"))
+    overdue = t["overdue"].tolist()
+    assert overdue == sorted(overdue, reverse=True) and not overdue[-1]  # overdue ones first; s is not overdue
+    assert page["incident_id"].iloc[-1] == ids["s"]
