@@ -89,38 +89,39 @@ def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int
 def six_nos_summary(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
     """six_nos(...)["summary"] without building the per-compound rows (the dashboard's KPI)."""
     radius_m, min_count = check_params(radius_m, min_count)
-    j = judged(service, quarter, radius_m, min_count)
-    compounds = service.twin.layer("compounds").frame["compound_id"].tolist()
-    known = set(compounds)
-    fails: dict = {}  # compound -> {"nos": set, "reasons": set}
-    for reason in REASONS:
-        for k in np.flatnonzero(j[reason]):
-            cid = j["compound"][k]
-            if cid in known:
-                f = fails.setdefault(cid, {"nos": set(), "reasons": set()})
-                f["nos"].add(NO_OF[j["category"][k]])
-                f["reasons"].add(reason)
+    j = judged(service, quarter, radius_m, min_count, ordered=False)
+    compounds = service.twin.layer("compounds").frame["compound_id"]
+    bad = j["late"] | j["open_overdue"] | j["repeat"]
+    hits = pd.DataFrame(
+        {
+            "compound": j["compound"][bad],
+            "no": pd.Series(j["category"][bad]).map(NO_OF).to_numpy(),
+            **{r: j[r][bad] for r in REASONS},
+        }
+    )
+    hits = hits[hits["compound"].isin(compounds)]
+    per_no = hits.drop_duplicates(["compound", "no"])["no"].value_counts()
     return {
         "compounds": len(compounds),
-        "passed": sum(1 for c in compounds if c not in fails),
-        "failed_by_no": {no: sum(no in fails[c]["nos"] for c in compounds if c in fails) for no in SIX_NOS},
-        "failed_by_reason": {r: sum(r in fails[c]["reasons"] for c in compounds if c in fails) for r in REASONS},
+        "passed": int((~compounds.isin(hits["compound"])).sum()),
+        "failed_by_no": {no: int(per_no.get(no, 0)) for no in SIX_NOS},
+        "failed_by_reason": {r: int(hits.loc[hits[r], "compound"].nunique()) for r in REASONS},
     }
 
 
-def judged(service, quarter: Period, radius_m: float, min_count: int) -> dict:
-    """The quarter's six-nos incidents (in a compound, of a "no" category; by report time, then id) and their
-    reasons as bool arrays: pos, compound, category, late, open_overdue, repeat, and as_of."""
+def judged(service, quarter: Period, radius_m: float, min_count: int, ordered: bool = True) -> dict:
+    """The quarter's six-nos incidents (in a compound, of a "no" category; by report time, then id, when
+    `ordered`) and their reasons as bool arrays: pos, compound, category, late, open_overdue, repeat, and as_of."""
     as_of = min(quarter.end_utc, service.now())
     fig = service.figures
     pos = service.positions(start=quarter.start_utc, end=quarter.end_utc)
-    cats = fig.values("category", pos)
-    comp = fig.values("compound_id", pos)
-    keep = pd.Series(cats).isin(list(NO_OF)).to_numpy() & pd.notna(comp)
-    pos, cats, comp = pos[keep], cats[keep], comp[keep]
-    ids = service.table.cols["incident_id"][pos].astype(str)
-    order = np.lexsort((ids, fig.column("reported_at", pos)))
-    pos, cats, comp = pos[order], cats[order], comp[order]
+    book = fig.books["category"]
+    rated = [book.code[c] for c in NO_OF if c in book.code]
+    pos = pos[np.isin(fig.column("category", pos), rated) & (fig.column("compound_id", pos) >= 0)]
+    if ordered:
+        ids = service.table.cols["incident_id"][pos].astype(str)
+        pos = pos[np.lexsort((ids, fig.column("reported_at", pos)))]
+    cats, comp = fig.values("category", pos), fig.values("compound_id", pos)
     t = fig.judge(pos, service.deadlines, as_of)
     due, resolved = t["resolve_due"], fig.column("resolved_at", pos)
     has = resolved != NAT
