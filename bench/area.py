@@ -2,7 +2,12 @@
 computation of the same figures (twin.area_check: every building and compound tested, no index), in one run.
 
     python -m bench.area                     # 1,000 areas, both straddle rules, brute force on every one
-    python -m bench.area --queries 200 --brute 50
+    python -m bench.area --queries 200 --brute 50 --incidents 100000 --anchor 300
+
+The twin carries `--incidents` generated incidents (default 100,000) in a SQLite store, so every answer includes
+its incident figures. When PostgreSQL + PostGIS are installed, the first `--anchor` areas are also answered by one
+PostGIS query each (count and household sum of the intersecting buildings, count of the incidents inside, on GiST
+indexes) in a throw-away cluster (bench/postgis.py), and the ratio twin / PostGIS of the medians is printed.
 
 The areas (seeded): 70% irregular polygons 100–800 m across (bench.query.polygons), 10% grids, 10% compounds,
 10% discs of 100–800 m around a building; the rule alternates centroid / area. Both sides get what loading costs
@@ -17,13 +22,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import shapely
 from tqdm import tqdm
 
 from bench.common import clock, district_twin, stats_ms, table
+from bench.postgis import postgis_cluster
 from bench.query import polygons
 
 log = logging.getLogger(__name__)
@@ -84,14 +93,18 @@ def main(argv=None) -> dict:
         "--brute", type=int, default=None, help="of those, how many the brute force answers too (default all)"
     )
     p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--incidents", type=int, default=100_000, help="incidents in the twin (default 100,000)")
+    p.add_argument("--anchor", type=int, default=300, help="areas the PostGIS anchor answers too (default 300)")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
+    tmp = tempfile.TemporaryDirectory(prefix="twin-bench-area-")
     t0 = time.perf_counter()
-    twin = district_twin(args.seed, households=True)
+    twin = district_twin(args.seed, households=True, incidents=args.incidents, state=tmp.name)
     n_b, n_h = len(twin.frame("buildings")), len(twin.frame("households"))
+    n_i = len(twin.incidents) if twin.incidents is not None else 0
     print(
-        f"district twin: {n_b:,} buildings, {n_h:,} households, generated and indexed in "
+        f"district twin: {n_b:,} buildings, {n_h:,} households, {n_i:,} incidents, generated and indexed in "
         f"{time.perf_counter() - t0:.0f} s"
     )
     (index_s,), _ = clock(ar.area_index, [twin])
@@ -143,7 +156,63 @@ def main(argv=None) -> dict:
         f"answers checked: {n_brute - len(bad):,} of {n_brute:,} agree"
         + ("" if not bad else f"; first disagreements: {bad[:5]}")
     )
-    return {"indexed": o, "brute": b, "disagree": len(bad)}
+    anchor = postgis_anchor(twin, todo[: args.anchor], rules[: args.anchor], answers, ours, Path(tmp.name))
+    if twin.incidents is not None:
+        twin.incidents.close()
+    tmp.cleanup()
+    return {"indexed": o, "brute": b, "disagree": len(bad), "postgis": anchor}
+
+
+def postgis_anchor(twin, todo, rules, answers, ours, tmp) -> dict | None:
+    """The same areas as one PostGIS count+sum each (buildings intersecting: count, households; incidents in it:
+    count) on GiST indexes, timed per area; the ratio twin/PostGIS of the medians. None without PostgreSQL."""
+    with postgis_cluster(tmp) as conn:
+        if conn is None:
+            print("PostGIS anchor: PostgreSQL not found, skipped")
+            return None
+        b = twin.frame("buildings")
+        conn.execute("CREATE TABLE buildings (households int, geom geometry(MultiPolygon, 4326))")
+        conn.execute("CREATE TABLE incidents (geom geometry(Point, 4326))")
+        hh = pd.to_numeric(b["households"], errors="coerce").fillna(0).astype(int).to_numpy()
+        polys = shapely.set_srid(_multi(b.geometry.values), 4326)
+        with conn.cursor().copy("COPY buildings (households, geom) FROM STDIN") as cp:
+            for h, wkb in zip(hh.tolist(), shapely.to_wkb(polys, hex=True, include_srid=True).tolist()):
+                cp.write_row((h, wkb))
+        inc = twin.incidents.rows(np.arange(len(twin.incidents)), ("lon", "lat")) if twin.incidents else None
+        if inc is not None and len(inc):
+            pts = shapely.set_srid(shapely.points(inc["lon"].to_numpy(), inc["lat"].to_numpy()), 4326)
+            with conn.cursor().copy("COPY incidents (geom) FROM STDIN") as cp:
+                for wkb in shapely.to_wkb(pts, hex=True, include_srid=True).tolist():
+                    cp.write_row((wkb,))
+        for t in ("buildings", "incidents"):
+            conn.execute(f"CREATE INDEX ON {t} USING gist (geom)")
+            conn.execute(f"ANALYZE {t}")
+        sql = (
+            "WITH a AS (SELECT ST_GeomFromWKB(%s, 4326) g) SELECT "
+            "(SELECT count(*) FROM buildings, a WHERE ST_Intersects(geom, a.g)), "
+            "(SELECT coalesce(sum(households), 0) FROM buildings, a WHERE ST_Intersects(geom, a.g)), "
+            "(SELECT count(*) FROM incidents, a WHERE ST_Intersects(geom, a.g))"
+        )
+        wkbs = [shapely.to_wkb(a.geom) for a in todo]
+        for w in wkbs[:10]:
+            conn.execute(sql, (w,), prepare=True).fetchone()
+        pg, _ = clock(
+            lambda w: conn.execute(sql, (w,), prepare=True).fetchone(), tqdm(wkbs, desc="PostGIS", unit="area")
+        )
+    p_ms, o_ms = stats_ms(pg), stats_ms(ours[: len(todo)])
+    inc = [a.summary["incidents"]["total"] for a in answers[: len(todo)] if a.summary.get("incidents")]
+    print(
+        f"PostGIS anchor on the same {len(todo):,} areas (count+sum of buildings, count of incidents, GiST): median "
+        f"{p_ms['median']:.2f} ms, p95 {p_ms['p95']:.2f} ms; twin.area.query (full answer, incidents "
+        f"{'median ' + str(int(np.median(inc))) if inc else 'none'} per area): median {o_ms['median']:.2f} ms; "
+        f"ratio twin / PostGIS: median x{o_ms['median'] / p_ms['median']:.2f}, p95 x{o_ms['p95'] / p_ms['p95']:.2f}"
+    )
+    return {"postgis": p_ms, "ours": o_ms}
+
+
+def _multi(geoms):
+    """Every polygon as a MultiPolygon (the column's one type)."""
+    return np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in geoms], dtype=object)
 
 
 if __name__ == "__main__":

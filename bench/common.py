@@ -10,28 +10,56 @@ import numpy as np
 STATIC = ("communities", "compounds", "buildings", "grids")
 
 
-def district_frames(seed: int = 7, households: bool = False) -> dict:
-    """The demo generator's district preset (~51,000 buildings) as WGS84 frames; households only when asked."""
+def district_frames(seed: int = 7, households: bool = False, incidents: int = 0) -> dict:
+    """The demo generator's district preset (~51,000 buildings) as WGS84 frames; households only when asked, and
+    `incidents` incidents (frame "incidents") when more than 0."""
     from ingest.demo import generate
     from layers import REGISTRY
 
-    frames = generate(seed=seed, preset="district", incidents=1000)
+    frames = generate(seed=seed, preset="district", incidents=max(incidents, 1000))
     keep = STATIC + (("households",) if households else ())
-    return {k: v for k, v in frames.items() if k in keep and not REGISTRY[k].live}
+    out = {k: v for k, v in frames.items() if k in keep and not REGISTRY[k].live}
+    if incidents:
+        out["incidents"] = frames["incidents"]
+    return out
 
 
-def district_twin(seed: int = 7, households: bool = False):
-    """A Twin (static layers, indexed once as at load) of the district preset; households as the store reads them."""
+def district_twin(seed: int = 7, households: bool = False, incidents: int = 0, state=None):
+    """A Twin (static layers, indexed once as at load) of the district preset; households as the store reads them;
+    with `incidents` > 0, that many incidents in a SQLite store in directory `state`, served by an IncidentService
+    whose clock stands at the end of the demo year."""
     import geopandas as gpd
 
     from layers import REGISTRY
     from twin.core import Twin
 
-    frames = district_frames(seed, households)
+    frames = district_frames(seed, households, incidents)
+    inc = frames.pop("incidents", None)
     for name, f in frames.items():
         if not isinstance(f, gpd.GeoDataFrame):  # a layer without geometry (households)
             frames[name] = gpd.GeoDataFrame(f, geometry=gpd.GeoSeries([None] * len(f), index=f.index, crs="EPSG:4326"))
-    return Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
+    twin = Twin.from_frames(frames, {k: REGISTRY[k] for k in frames})
+    if inc is not None:
+        attach_demo_incidents(twin, inc, state)
+    return twin
+
+
+def attach_demo_incidents(twin, frame, state) -> None:
+    """Store the generated incidents `frame` in `state`/incidents.sqlite and attach their service to `twin`."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from ingest.demo import END
+    from twin.incidents.service import IncidentService
+    from twin.incidents.store import COLUMNS, SqliteIncidentStore
+
+    f = pd.DataFrame(frame.drop(columns=frame.geometry.name))
+    f["lon"], f["lat"] = frame.geometry.x.to_numpy(), frame.geometry.y.to_numpy()
+    db = SqliteIncidentStore(Path(state) / "incidents.sqlite", synchronous="OFF")
+    rows = f[list(COLUMNS)].astype(object).where(f[list(COLUMNS)].notna(), None)
+    db.insert_many((dict(zip(COLUMNS, r)) for r in rows.itertuples(index=False, name=None)), actor="bench")
+    twin.incidents = IncidentService(twin, db, clock=lambda: END.tz_convert("UTC"))
 
 
 def clock(fn: Callable, args: Iterable) -> tuple[np.ndarray, list]:

@@ -95,8 +95,9 @@ def run(args) -> int:
     twin = open_twin(cfg["DATA_DIR"], state_dir=cfg.get("STATE_DIR"), settings=cfg)
     where = area_of(twin, args)
     start, end = area.parse_period(args.start, args.end)
-    answer = area.query(twin, where, rule=args.rule, start=start, end=end)
-    fig = area.figures(twin, answer, Principal(args.role, name="cli"), households=False)
+    caller = Principal(args.role, name="cli")
+    answer = area.query(twin, where, rule=args.rule, start=start, end=end, personal=caller.sees_all_personal)
+    fig = area.figures(twin, answer, caller, households=False)
     import shapely
 
     fig["geometry"] = shapely.geometry.mapping(where.geom)

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .access import PERSONAL_CATEGORIES, PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
+from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
 from .area_input import Area
 from .errors import InvalidInput
 from .times import to_utc
@@ -216,7 +216,6 @@ class AreaAnswer:
     household_pos: np.ndarray
     household_weights: np.ndarray
     compounds: list = field(default_factory=list)
-    incidents: pd.DataFrame | None = None
     overdue: pd.DataFrame | None = None
     risk_top: list = field(default_factory=list)
 
@@ -227,7 +226,7 @@ def query(
     """Everything in `area`: buildings, people, property states, decades, compounds, incidents and risk.
 
     `personal=False` for callers who may not see every household: incident figures leave care incidents to their
-    protected counts, and risk coarsens elderly counts (twin.incidents.reports.summarize_for, twin.risk.score).
+    protected counts, and risk coarsens elderly counts (twin.incidents.reports.summary_for, twin.risk.score).
     """
     start, end = _period(start, end)
     idx = area_index(twin)
@@ -318,22 +317,21 @@ def _add_incidents(twin, answer: AreaAnswer, now, personal: bool = True) -> None
     if service is None:
         answer.summary["incidents"] = None
         return
-    from .incidents.reports import summarize_for
-    from .incidents.timeliness import DONE_STAGES, timeliness
+    from .incidents.deadlines import LIMITS
+    from .incidents.reports import drop_care, summary_for
 
     now = service.now() if now is None else pd.Timestamp(now)
-    frame = service.select(geom=answer.area.geom, start=answer.start, end=answer.end)
-    answer.incidents = frame
-    s = summarize_for(frame, service.deadlines, now, personal)
+    pos = service.positions(geom=answer.area.geom, start=answer.start, end=answer.end)
+    s = summary_for(service, pos, now, personal)
     if not personal:
-        frame = frame[~frame["category"].isin(PERSONAL_CATEGORIES).to_numpy()]
-    open_ = frame[~frame["stage"].isin(DONE_STAGES).to_numpy()] if s["overdue"] else frame.iloc[:0]
-    if len(open_):  # only open incidents can be overdue: the list needs their due times alone
-        t = timeliness(open_, service.deadlines, now)
-        late = open_[t["overdue"].to_numpy()]
+        pos, _ = drop_care(service, pos)
+    if s["overdue"]:  # only open incidents can be overdue: the list needs their due times alone
+        live = pos[service.is_open(pos)]
+        t = service.figures.judge(live, service.deadlines, now)
+        late = service.rows(live[t["overdue"]])
         od = late[[c for c in OVERDUE_FIELDS if c in late.columns]].copy()
-        od["overdue_limit"] = t.loc[late.index, "overdue_limit"]
-        od["next_due"] = t.loc[late.index, "next_due"]
+        od["overdue_limit"] = np.asarray(LIMITS, dtype=object)[t["overdue_limit"][t["overdue"]]]
+        od["next_due"] = pd.to_datetime(t["next_due"][t["overdue"]], utc=True)
         answer.overdue = od.sort_values("reported_at")
     s["now"] = _iso(now)
     answer.summary["incidents"] = s

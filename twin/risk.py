@@ -25,6 +25,7 @@ import pandas as pd
 
 from .access import coarse_counts
 from .errors import InvalidInput
+from .incidents.timeliness import is_open
 from .settings import json_setting
 from .times import to_utc
 
@@ -73,7 +74,6 @@ COUNTED = (
     "flying_line_charging",
     "repeat_incidents",
 )
-DONE_STAGES = ("resolved", "closed")
 TOP_FACTORS = 4
 
 
@@ -178,11 +178,11 @@ def building_points(
             counts["elderly_alone"] = coarse_counts(counts["elderly_alone"].to_numpy())
     if incidents is not None and len(incidents):
         inc = incidents[incidents["building_id"].notna()]
-        is_open = ~inc["stage"].isin(DONE_STAGES)
-        counts["open_incidents"] = _count(inc.loc[is_open, "building_id"], ids)
+        open_ = is_open(inc["stage"])
+        counts["open_incidents"] = _count(inc.loc[open_, "building_id"], ids)
         if overdue is not None:
             od = np.asarray(overdue, dtype=bool)[incidents["building_id"].notna().to_numpy()]
-            counts["overdue_incidents"] = _count(inc.loc[od & is_open.to_numpy(), "building_id"], ids)
+            counts["overdue_incidents"] = _count(inc.loc[od & open_, "building_id"], ids)
         since = now - pd.Timedelta(days=float(w["window_days"]))
         reported = pd.to_datetime(inc["reported_at"], utc=True)
         recent = inc[(reported >= since).to_numpy() & (reported <= now).to_numpy()]
@@ -280,7 +280,7 @@ def score(twin, now=None, weights=None, personal: bool = True) -> RiskScores:
         hit = _cache.get(twin, {}).get(personal)
     if hit is not None and hit.key == key:
         return hit
-    incidents, overdue = incidents_with_overdue(service, now)
+    incidents, overdue = incidents_with_overdue(service, now, now - pd.Timedelta(days=float(w["window_days"])))
     b, c, g = score_frames(
         twin.frame("buildings"),
         twin.frame("compounds"),
@@ -299,18 +299,16 @@ def score(twin, now=None, weights=None, personal: bool = True) -> RiskScores:
     return result
 
 
-def incidents_with_overdue(service, now) -> tuple[pd.DataFrame | None, np.ndarray | None]:
-    """The incident frame of `service` and its overdue flags at `now` (timeliness of open incidents only)."""
+def incidents_with_overdue(service, now, since=None) -> tuple[pd.DataFrame | None, np.ndarray | None]:
+    """The incidents the model counts at `now` (the open ones and, with `since`, those reported from then on;
+    every one without it) and their overdue flags (the service's rule)."""
     if service is None:
         return None, None
-    frame = service.frame()
-    if not len(frame):
-        return frame, None
-    from .incidents.timeliness import timeliness
-
-    is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
-    overdue = np.zeros(len(frame), dtype=bool)
-    if is_open.any():
-        t = timeliness(frame[is_open], service.deadlines, now)
-        overdue[is_open] = t["overdue"].to_numpy(dtype=bool)
-    return frame, overdue
+    pos = (
+        np.arange(len(service))
+        if since is None
+        else np.union1d(service.open_positions(), service.positions(start=since))
+    )
+    if not len(pos):
+        return service.rows(pos), None
+    return service.rows(pos), service.overdue(pos, now)

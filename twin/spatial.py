@@ -173,6 +173,12 @@ class LiveIndex:
         """Latitude of each id (a copy; for inspection, not for hot paths)."""
         return dict(zip(self._cols["id"][: self._n].tolist(), self._cols["lat"][: self._n].tolist()))
 
+    def bounds(self) -> list[float] | None:
+        """[minLon, minLat, maxLon, maxLat] of every point, or None when there is none."""
+        with self._lock:
+            lon, lat = self._cols["lon"][: self._n], self._cols["lat"][: self._n]
+            return [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())] if self._n else None
+
     def insert(self, item_id: int, lon: float, lat: float) -> None:
         """Add one point, or move it when `item_id` is already indexed."""
         item_id = int(item_id)

@@ -20,7 +20,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import InvalidInput
 from twin.incidents.reports import iso
-from twin.incidents.timeliness import DONE_STAGES, timeliness
+from twin.incidents.timeliness import timeliness
 
 from . import get_twin
 from .auth import current_principal, require
@@ -82,8 +82,8 @@ class AlertFeed:
     def _check_overdue(self, n: int) -> None:
         s = self.service
         if self._open_version != s.version:  # the open set changes only with a write
-            stage = s.table.cols["stage"][:n]
-            self._open_pos = np.flatnonzero(~np.isin(stage, DONE_STAGES))
+            self._open_pos = s.open_positions()
+            self._open_pos = self._open_pos[self._open_pos < n]
             self._open_version = s.version
         rows = s.table.frame(self._open_pos)
         late = rows[timeliness(rows, s.deadlines, s.now())["overdue"].to_numpy(dtype=bool)] if len(rows) else rows

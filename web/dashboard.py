@@ -23,9 +23,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from twin import risk, vocab
 from twin.access import PUBLIC, SUPPRESS_BELOW, may_see_incidents
-from twin.incidents.periods import parse_quarter
-from twin.incidents.reports import summarize
-from twin.incidents.sixnos import six_nos
+from twin.incidents.kpis import kpis as incident_kpis
 from twin.incidents.timeliness import DONE_STAGES, timeliness
 
 from . import get_twin, http
@@ -46,7 +44,6 @@ NONE = 255  # "no value" in uint8 code arrays
 STATES = tuple(vocab.PROPERTY_STATES)
 STAGES = tuple(vocab.INCIDENT_STAGES)
 CATEGORIES = tuple(vocab.INCIDENT_CATEGORIES)
-OPEN_STAGES = tuple(s for s in STAGES if s not in DONE_STAGES)
 DECADES = tuple(d for d in vocab.BUILD_DECADES if d != "unknown")  # "unknown" travels as NONE
 CARE_EDGES = vocab.CARE_EDGES
 
@@ -364,11 +361,10 @@ def shown_incidents(twin, now: pd.Timestamp, principal=PUBLIC) -> tuple[pd.DataF
     service = twin.incidents
     if service is None:
         return pd.DataFrame(columns=["lon", "lat", "stage", "category", "reported_at"]), np.zeros(0, dtype=bool)
-    frame = service.frame()
-    is_open = ~frame["stage"].isin(DONE_STAGES).to_numpy()
-    recent = (frame["reported_at"] >= now - pd.Timedelta(days=INCIDENT_DAYS)).to_numpy()
+    pos = np.union1d(service.open_positions(), service.positions(start=now - pd.Timedelta(days=INCIDENT_DAYS)))
+    frame = service.rows(pos)
     has_xy = frame["lon"].notna().to_numpy() & frame["lat"].notna().to_numpy()
-    sub = frame[(is_open | recent) & has_xy & public_incidents(frame, principal)]
+    sub = frame[has_xy & public_incidents(frame, principal)]
     sub = sub.iloc[np.argsort(sub["stage"].isin(DONE_STAGES).to_numpy(), kind="stable")]
     overdue = np.zeros(len(sub), dtype=bool)
     open_sub = ~sub["stage"].isin(DONE_STAGES).to_numpy()
@@ -483,70 +479,5 @@ def grids_text(twin) -> str:
 
 # --- KPIs ------------------------------------------------------------------------------------------------------
 def kpis(twin, now: pd.Timestamp) -> dict:
-    """The KPI panel: open by stage, overdue now, on-time rates today and this month, closure rate, mean rating,
-    compounds meeting the six-nos this quarter, unanswered care checks today (day boundaries in the service's
-    time zone)."""
-    service = twin.incidents
-    tz = getattr(service, "timezone", "Asia/Shanghai")
-    local = now.tz_convert(tz)
-    day0 = local.normalize().tz_convert("UTC")
-    month0 = local.replace(day=1).normalize().tz_convert("UTC")
-    frame = service.frame() if service is not None else None
-    empty = frame is None or not len(frame)
-    deadlines = service.deadlines if service is not None else None
-    out = {"at": now.isoformat(), "timezone": str(tz)}
-    if empty:
-        overall = summarize(
-            pd.DataFrame(
-                columns=[
-                    "stage",
-                    "category",
-                    "source",
-                    "rating",
-                    "reported_at",
-                    "accepted_at",
-                    "on_site_at",
-                    "resolved_at",
-                ]
-            ),
-            deadlines,
-            now,
-        )
-        today = month = overall
-    else:
-        reported = frame["reported_at"]
-        overall = summarize(frame[~frame["stage"].isin(DONE_STAGES)], deadlines, now)
-        today = summarize(frame[(reported >= day0).to_numpy()], deadlines, now)
-        month = summarize(frame[(reported >= month0).to_numpy()], deadlines, now)
-    out["open"] = overall["open"]
-    out["open_by_stage"] = {s: overall["by_stage"].get(s, 0) for s in OPEN_STAGES}
-    out["overdue"] = overall["overdue"]
-    out["on_time_today"] = today["on_time"]
-    out["on_time_month"] = month["on_time"]
-    out["reported_today"] = today["total"]
-    out["reported_month"] = month["total"]
-    out["closure_rate_month"] = month["closure_rate"]
-    out["mean_rating_month"] = month["mean_rating"]
-    out["six_nos"] = six_nos_quarter(service, now)
-    out["care_unanswered_today"] = unanswered_care_today(service, local.strftime("%Y-%m-%d"))
-    return out
-
-
-def six_nos_quarter(service, now) -> dict:
-    """Compounds passing this quarter's six-nos rating (twin.incidents.sixnos): {met, total, rate}."""
-    if service is None:
-        return {"met": None, "total": None, "rate": None, "quarter": None}
-    quarter = parse_quarter(None, service.timezone, now)
-    summary = six_nos(service, quarter, *hotspot_rule())["summary"]
-    met, total = summary["passed"], summary["compounds"]
-    return {"met": met, "total": total, "rate": round(met / total, 4) if total else None, "quarter": quarter.label}
-
-
-def unanswered_care_today(service, day: str) -> int | None:
-    """Elderly-alone households called today with no call answered yet (None without a care-check store)."""
-    store = getattr(service, "store", None)
-    if store is None or not hasattr(store, "care_checks"):
-        return None
-    calls = store.care_checks(day=day)
-    answered = {c["household_id"] for c in calls if c["answered"]}
-    return len({c["household_id"] for c in calls if not c["answered"]} - answered)
+    """The KPI panel's figures (twin.incidents.kpis) with the app's hotspot rule."""
+    return incident_kpis(twin.incidents, now, hotspot_rule())

@@ -314,10 +314,12 @@ class LiveSource(Source):
         return int(pos)
 
     def _bounds(self, twin) -> list[float]:
-        f = self.frame(twin)
-        if not len(f) or f["lon"].isna().all():
-            return WORLD
-        return [float(f["lon"].min()), float(f["lat"].min()), float(f["lon"].max()), float(f["lat"].max())]
+        return self.service(twin).extent()["bbox"] or WORLD
+
+    def interval(self, twin):
+        """The earliest and latest report time, from the service's indexes (RFC 3339), or (None, None)."""
+        e = self.service(twin).extent()
+        return (iso(e["start"]), iso(e["end"])) if e["start"] is not None else (None, None)
 
 
 COUNT_FIELDS = (

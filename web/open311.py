@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from twin.access import may_see_incidents
 from twin.errors import Forbidden, InvalidInput
+from twin.incidents import listing
 from twin.incidents.intake import SHORT_MAX, choice, coordinate, text
 from twin.incidents.reports import iso
 from twin.incidents.timeliness import DONE_STAGES
@@ -171,9 +172,12 @@ def get_requests():
     s = service()
     a = request.args
     ids = _csv(a.get("service_request_id"))
+    page = _int(a.get("page"), "page", 1, 1, 10**9)
+    size = _int(a.get("page_size"), "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
     if ids:
-        frame = s.frame()
-        rows = frame[frame["incident_id"].isin(ids)]
+        rows = s.rows(s.positions_of(ids))
+        rows = rows[shown_to_caller(rows)].sort_values(["reported_at", "incident_id"], ascending=False)
+        chunk, total = rows.iloc[(page - 1) * size : page * size], len(rows)
     else:
         end = _date(a.get("end_date"), "end_date")
         start = _date(a.get("start_date"), "start_date")
@@ -187,20 +191,21 @@ def get_requests():
         unknown = [c for c in codes if c not in INCIDENT_CATEGORIES]
         if unknown:
             raise InvalidInput(f"unknown service_code {unknown[0]!r}", field="service_code")
-        rows = s.select(start=start, end=end + pd.Timedelta(milliseconds=1), category=codes or None)
         status = _csv(a.get("status"))
         if set(status) - {"open", "closed"}:
             raise InvalidInput("status must be open, closed or both (comma separated)", field="status")
-        if len(set(status)) == 1:
-            done = rows["stage"].isin(DONE_STAGES)
-            rows = rows[done if status[0] == "closed" else ~done]
-    rows = rows[shown_to_caller(rows)]
-    page = _int(a.get("page"), "page", 1, 1, 10**9)
-    size = _int(a.get("page_size"), "page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    rows = rows.sort_values(["reported_at", "incident_id"], ascending=False)
-    chunk = rows.iloc[(page - 1) * size : page * size]
+        chunk, total = listing.page(
+            s,
+            start=start,
+            end=end + pd.Timedelta(milliseconds=1),
+            status=status[0] if len(set(status)) == 1 else None,
+            categories=codes or None,
+            may_see=lambda categories, grids: may_see_incidents(current_principal(), categories, grids),
+            page=page,
+            size=size,
+        )
     resp = jsonify(to_requests(chunk, s))
-    resp.headers["X-Total-Count"] = str(len(rows))
+    resp.headers["X-Total-Count"] = str(total)
     return resp
 
 

@@ -38,6 +38,7 @@ PRESETS = {
         old_share=0.6,
         per_grid=380.0,
         incidents=6000,
+        years=1,
         shed_rate=0.0,
         street_names=("清河湾街道",),
     ),
@@ -52,6 +53,7 @@ PRESETS = {
         old_share=0.6,
         per_grid=340.0,
         incidents=100_000,
+        years=1,
         shed_rate=0.6,
         street_names=(
             "清河湾街道",
@@ -97,11 +99,12 @@ def generate(seed: int = 7, preset: str = "street", progress: bool = False, **ov
     steps("grids")
     inc = incident_gen.generate(
         rng,
-        int(p["incidents"]),
+        int(p["incidents"]) * int(p["years"]),
         END,
         gpd.GeoDataFrame(comp, geometry=comp_geoms),
         gpd.GeoDataFrame(bld, geometry=bld_geoms),
         hh,
+        years=int(p["years"]),
     )
     steps("incidents")
     o = p["origin"]

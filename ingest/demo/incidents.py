@@ -87,8 +87,9 @@ def generate(
     compounds: pd.DataFrame,
     buildings: pd.DataFrame,
     households: pd.DataFrame,
+    years: int = 1,
 ) -> pd.DataFrame:
-    """`n` incidents in the year before `end` (metric x/y columns plus the incidents schema fields).
+    """`n` incidents in the `years` years before `end` (metric x/y columns plus the incidents schema fields).
 
     compounds: metric geometry, state, old, households; buildings (sorted by compound): metric geometry,
     compound position `cpos`, households, floors, building_id, name. grid_code is left for the caller to fill
@@ -106,7 +107,7 @@ def generate(
     floors = buildings["floors"].to_numpy()[bi]
     cat[(cat == "elevator") & (floors < 8)] = "water_leak"  # no lifts in walk-up blocks
 
-    reported = _report_times(rng, n, end)
+    reported = _report_times(rng, n, end, years)
     heating = np.isin(reported.tz_convert(LOCAL).month, [11, 12, 1, 2, 3])
     cat[(cat == "heating_pipe") & ~heating & (rng.random(n) < 0.8)] = "drain"
 
@@ -182,12 +183,12 @@ def _categories(rng, hot):
     return out
 
 
-def _report_times(rng, n, end):
-    """Report times over the 365 days before `end`, busier in daytime (local time)."""
-    day = rng.integers(0, 365, n)
+def _report_times(rng, n, end, years: int = 1):
+    """Report times over the 365 × `years` days before `end`, busier in daytime (local time)."""
+    day = rng.integers(0, 365 * years, n)
     hour = rng.choice(24, n, p=HOUR_P / HOUR_P.sum())
     sec = rng.integers(0, 3600, n)
-    start = end.tz_convert(LOCAL).normalize() - pd.Timedelta(days=365)
+    start = end.tz_convert(LOCAL).normalize() - pd.Timedelta(days=365 * years)
     offs = day.astype("int64") * 86400 + hour * 3600 + sec
     return pd.DatetimeIndex(start + pd.to_timedelta(offs, unit="s")).tz_convert("UTC")
 

@@ -11,6 +11,8 @@ from hypothesis import strategies as st
 from tests import tiny
 from twin import risk
 from twin.errors import InvalidInput
+from twin.incidents.figures import FigureIndex
+from twin.incidents.timeliness import DONE_STAGES
 
 NOW = pd.Timestamp("2026-06-30T08:00:00Z")
 W = risk.parse_weights()
@@ -146,8 +148,8 @@ def test_an_overdue_fire_hazard_never_lowers_a_score(rows, overdue_bits, target)
     # it raises the target's score unless the score is at 100 or every factor the incident feeds is at its cap
     mine = [(r, o) for r, o in zip(rows, od) if r[0] == target]
     recent = [r for r, _ in mine if r[3] <= W["window_days"]]
-    n_open = sum(r[2] not in risk.DONE_STAGES for r, _ in mine)
-    n_overdue = sum(r[2] not in risk.DONE_STAGES and o for r, o in mine)
+    n_open = sum(r[2] not in DONE_STAGES for r, _ in mine)
+    n_overdue = sum(r[2] not in DONE_STAGES and o for r, o in mine)
     n_fire = sum(r[1] == "fire_hazard" for r in recent)
     n_repeat = sum(max(0, sum(x[1] == c for x in recent) - 1) for c in {x[1] for x in recent})
     capped = all(
@@ -180,13 +182,26 @@ def test_scores_stay_in_range_and_factors_explain_them(rows):
 
 
 class FakeIncidents:
-    """Just enough of the incident service for risk.score: a frame, a version, deadlines and a clock."""
+    """Just enough of the incident service for risk.score: its rows, figures, a version, deadlines and a clock."""
 
     def __init__(self, frame, version="v1"):
-        self._frame, self.version, self.deadlines = frame, version, None
+        self._frame, self.version, self.deadlines = frame.reset_index(drop=True), version, None
+        self.figures = FigureIndex(self._frame)
 
-    def frame(self):
-        return self._frame
+    def __len__(self):
+        return len(self._frame)
+
+    def open_positions(self):
+        return self.figures.open_positions()
+
+    def positions(self, start=None):
+        return self.figures.between(start)
+
+    def rows(self, positions):
+        return self._frame.iloc[positions]
+
+    def overdue(self, positions, now):
+        return self.figures.overdue(positions, self.deadlines, now)
 
     def now(self):
         return NOW

@@ -313,7 +313,7 @@ def test_a_live_layer_without_its_service_is_left_out(tiny_twin):
 
 # --- the incidents collection, against the IncidentService contract (a small in-memory stand-in) -----------------
 class ContractIncidents:
-    """The part of the IncidentService contract the API reads: version, frame(), select(), get()."""
+    """The part of the IncidentService contract the API reads: version, frame(), select(), get(), extent()."""
 
     def __init__(self, rows):
         import pandas as pd
@@ -344,6 +344,11 @@ class ContractIncidents:
 
     def __len__(self):  # the alert feed (web/alerts.py) starts after the incidents there are
         return len(self.df)
+
+    def extent(self):
+        d = self.df
+        bbox = [d["lon"].min(), d["lat"].min(), d["lon"].max(), d["lat"].max()] if len(d) else None
+        return {"bbox": bbox, "start": d["reported_at"].min(), "end": d["reported_at"].max()}
 
 
 def _incident(iid, lon, lat, when, grid, stage="reported", **extra):

@@ -8,12 +8,10 @@ import threading
 import weakref
 
 import numpy as np
-import pandas as pd
 
 from twin.errors import Conflict, InvalidInput
 
 from . import lifecycle
-from .timeliness import DONE_STAGES
 
 log = logging.getLogger(__name__)
 
@@ -54,15 +52,14 @@ def _open_set(service) -> dict:
         version = service.version
         if cached is not None and cached[0] == version:
             return cached[1]
-        table = service.table
-        n = table.n
-        cols = table.cols
-        pos = np.flatnonzero(~pd.Series(cols["stage"][:n], copy=False).isin(DONE_STAGES).to_numpy())
+        cols = service.table.cols
+        fig = service.figures
+        pos = service.open_positions()
         x, y = service.twin.crs.xy(cols["lon"][pos].astype(float), cols["lat"][pos].astype(float))
         data = {
             "id": cols["incident_id"][pos],
-            "category": cols["category"][pos],
-            "reported": cols["reported_at"][pos],
+            "category": fig.values("category", pos),
+            "reported": fig.column("reported_at", pos),
             "x": np.asarray(x, dtype=float),
             "y": np.asarray(y, dtype=float),
         }
@@ -123,7 +120,8 @@ class DuplicateLinks:
         with service._lock, self._lock:
             now = service.now()
             row = store.update(incident_id, change)
-            service.table.update(incident_id, row)
+            i = service.table.update(incident_id, row)
+            service.figures.update(i, row)
             service._writes += 1
             self.original[incident_id] = original_id
         log.info("incident %s closed as a duplicate of %s by %s", incident_id, original_id, actor)

@@ -46,21 +46,39 @@ def hotspots(frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: in
     if not len(frame):
         return []
     frame = frame.sort_values(["category", "reported_at", "incident_id"], kind="stable").reset_index(drop=True)
-    label = np.full(len(frame), -1, dtype=np.int64)
-    found = 0
-    cats = frame["category"].to_numpy(dtype=object)
     xy = np.column_stack(crs.xy(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)))
     building, _ = pd.factorize(frame["building_id"], use_na_sentinel=True)
-    cuts = np.flatnonzero(cats[1:] != cats[:-1]) + 1
-    for rows in np.split(np.arange(len(frame)), cuts):
-        if len(rows) < min_count:
-            continue
-        for members in _clusters(xy[rows], building[rows], radius_m, min_count):
-            label[rows[members]] = found
-            found += 1
-    if not found:
+    label = labels(frame["category"].to_numpy(dtype=object), xy, building, radius_m, min_count)
+    if not (label >= 0).any():
         return []
     return _describe(frame[label >= 0].assign(hotspot=label[label >= 0]))
+
+
+def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
+    """The hotspot number of each row (-1 for none); rows sorted by group (the category), report time, then id.
+
+    xy are metric coordinates, building codes ≥ 0 (-1 for none); hotspots never join two groups. Every group is
+    clustered in one pass: each group is lifted to its own height, more than a radius above the one before, so no
+    two groups are ever near, and the greedy seeds of different groups never compete for an incident.
+    """
+    n = len(groups)
+    label = np.full(n, -1, dtype=np.int64)
+    if not n:
+        return label
+    starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [n]]))
+    gid = np.repeat(np.arange(len(starts)), sizes)
+    rows = np.flatnonzero(sizes[gid] >= min_count)
+    if not len(rows):
+        return label
+    lifted = np.column_stack([xy[rows], gid[rows] * (2.0 * radius_m + 1.0)])
+    b = building[rows].astype(np.int64)
+    codes = np.where(b >= 0, b * len(starts) + gid[rows], -1)
+    clusters = _clusters(lifted, codes, radius_m, min_count)
+    first_group = np.array([gid[rows[m[0]]] for m in clusters], dtype=np.int64)
+    for number, k in enumerate(np.argsort(first_group, kind="stable")):  # numbered group by group, as found
+        label[rows[clusters[k]]] = number
+    return label
 
 
 def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> list[np.ndarray]:
@@ -86,14 +104,7 @@ def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: 
 def _same_place(xy: np.ndarray, codes: np.ndarray, radius_m: float) -> sparse.csr_matrix:
     """Symmetric 0/1 matrix: i and j lie within `radius_m` or share a building code (≥ 0); diagonal set."""
     n = len(xy)
-    pairs = [cKDTree(xy).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2)]
-    by_code = np.argsort(codes, kind="stable")
-    bounds = np.flatnonzero(np.diff(codes[by_code])) + 1
-    for members in np.split(by_code, bounds):
-        if len(members) > 1 and codes[members[0]] >= 0:
-            i, j = np.triu_indices(len(members), k=1)
-            pairs.append(np.column_stack([members[i], members[j]]))
-    p = np.concatenate(pairs)
+    p = np.concatenate([cKDTree(xy).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2), _same_code(codes)])
     rows = np.concatenate([p[:, 0], p[:, 1], np.arange(n)])
     cols = np.concatenate([p[:, 1], p[:, 0], np.arange(n)])
     m = sparse.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
@@ -101,22 +112,50 @@ def _same_place(xy: np.ndarray, codes: np.ndarray, radius_m: float) -> sparse.cs
     return m
 
 
+def _same_code(codes: np.ndarray) -> np.ndarray:
+    """Every pair (i, j) of rows sharing a code ≥ 0, once, without a loop over the codes."""
+    idx = np.flatnonzero(codes >= 0)
+    order = idx[np.argsort(codes[idx], kind="stable")]
+    c = codes[order]
+    if not len(c):
+        return np.zeros((0, 2), dtype=np.int64)
+    starts = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
+    sizes = np.diff(np.concatenate([starts, [len(c)]]))
+    group = np.repeat(np.arange(len(starts)), sizes)
+    later = sizes[group] - 1 - (np.arange(len(c)) - starts[group])  # members after each one in its group
+    i = np.repeat(np.arange(len(c)), later)
+    step = np.arange(len(i)) - np.repeat(np.cumsum(later) - later, later) + 1
+    return np.column_stack([order[i], order[i + step]]).astype(np.int64)
+
+
 def _describe(members: pd.DataFrame) -> list[dict]:
-    g = members.groupby("hotspot", sort=True)
-    first = g.first()
+    members = members.sort_values("hotspot", kind="stable")  # keeps report order inside each hotspot
+    h = members["hotspot"].to_numpy()
+    starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
+    ids = np.split(members["incident_id"].astype(str).to_numpy(dtype=object), starts[1:])
+    reported = members["reported_at"]
     out = pd.DataFrame(
         {
-            "category": first["category"],
-            "count": g.size(),
-            "lon": g["lon"].mean().round(6),
-            "lat": g["lat"].mean().round(6),
-            "first_reported": g["reported_at"].min(),
-            "last_reported": g["reported_at"].max(),
-            "incident_ids": g["incident_id"].agg(lambda v: [str(x) for x in v]),
-        }
+            "category": members["category"].to_numpy(dtype=object)[starts],
+            "count": np.diff(np.concatenate([starts, [len(h)]])),
+            "lon": np.round(
+                np.add.reduceat(members["lon"].to_numpy(dtype=float), starts)
+                / np.diff(np.concatenate([starts, [len(h)]])),
+                6,
+            ),
+            "lat": np.round(
+                np.add.reduceat(members["lat"].to_numpy(dtype=float), starts)
+                / np.diff(np.concatenate([starts, [len(h)]])),
+                6,
+            ),
+            "first_reported": reported.groupby(h).min().to_numpy(),
+            "last_reported": reported.groupby(h).max().to_numpy(),
+            "incident_ids": [[str(x) for x in v] for v in ids],
+        },
+        index=h[starts],
     )
     for column in PLACE_COLUMNS:
-        out[column] = _mode(members, column).reindex(out.index)
+        out[column] = _mode(h, members[column].to_numpy(dtype=object)).reindex(out.index)
     out = out.sort_values(["count", "category", "first_reported"], ascending=[False, True, True], kind="stable")
     cols = [
         "category",
@@ -131,19 +170,29 @@ def _describe(members: pd.DataFrame) -> list[dict]:
         "last_reported",
         "incident_ids",
     ]
-    return [
-        {c: (None if c in PLACE_COLUMNS and pd.isna(r[c]) else r[c]) for c in cols}
-        | {"count": int(r["count"]), "lon": float(r["lon"]), "lat": float(r["lat"])}
-        for r in out[cols].to_dict("records")
-    ]
+    values = {c: out[c].tolist() for c in cols if c not in ("first_reported", "last_reported")}
+    values.update({c: list(out[c]) for c in ("first_reported", "last_reported")})  # Timestamps, as pandas gives
+    for c in PLACE_COLUMNS:
+        values[c] = [None if pd.isna(v) else v for v in values[c]]
+    values["count"] = [int(v) for v in values["count"]]
+    values["lon"] = [float(v) for v in values["lon"]]
+    values["lat"] = [float(v) for v in values["lat"]]
+    return [dict(zip(cols, row)) for row in zip(*(values[c] for c in cols))]
 
 
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
 
 
-def _mode(members: pd.DataFrame, column: str) -> pd.Series:
-    """Per hotspot, the most frequent non-null value of `column` (ties: the smallest), as text."""
-    n = members.dropna(subset=[column]).groupby(["hotspot", column]).size().rename("n").reset_index()
-    n = n.sort_values(["hotspot", "n", column], ascending=[True, False, True], kind="stable")
-    top = n.drop_duplicates("hotspot").set_index("hotspot")[column]
-    return top.astype(str)
+def _mode(hotspot: np.ndarray, values: np.ndarray) -> pd.Series:
+    """Per hotspot, the most frequent non-null value (ties: the smallest), as text."""
+    known = pd.notna(values)
+    if not known.any():
+        return pd.Series([], dtype=object)
+    codes, uniques = pd.factorize(pd.Series(values[known]).astype(str), sort=True)
+    h = hotspot[known]
+    key = h * len(uniques) + codes
+    keys, counts = np.unique(key, return_counts=True)
+    kh, kc = keys // len(uniques), keys % len(uniques)
+    order = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
+    first = order[np.concatenate([[True], kh[order][1:] != kh[order][:-1]])]
+    return pd.Series(np.asarray(uniques, dtype=object)[kc[first]], index=kh[first])

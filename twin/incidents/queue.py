@@ -16,7 +16,8 @@ from twin.access import Principal
 from twin.errors import Forbidden, InvalidInput
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES
 
-from .timeliness import DONE_STAGES, timeliness
+from .deadlines import LIMITS
+from .timeliness import DONE_STAGES
 
 log = logging.getLogger(__name__)
 
@@ -97,20 +98,28 @@ def _isin(values: np.ndarray, allowed) -> np.ndarray:
     return pd.Series(values, dtype=object, copy=False).isin(list(allowed)).to_numpy()
 
 
+def _coded_in(fig, column: str, n: int, allowed) -> np.ndarray:
+    """Whether the first `n` incidents' coded `column` holds one of `allowed` (compared as codes, not text)."""
+    book = fig.books[column]
+    codes = [book.code[v] for v in allowed if v in book.code]
+    return np.isin(fig.column(column, slice(0, n)), np.asarray(codes, dtype=np.int32))
+
+
 def select(service, p: Principal, f: Filters) -> Selection:
     """The incidents `p` may work that pass `f`, in queue order; time limits computed for open ones only."""
     if p.role not in ("staff", "admin"):
         raise Forbidden("the work queue is for staff and admins", role=p.role)
     table = service.table
-    n = table.n
+    fig = service.figures
+    n = min(table.n, len(fig))
     cols = table.cols
     mask = np.ones(n, dtype=bool)
     if p.role == "staff" and p.grids is not None:
-        mask &= _isin(cols["grid_code"][:n], p.grids)
+        mask &= _coded_in(fig, "grid_code", n, p.grids)
     for col, values in (("stage", f.stages), ("category", f.categories), ("grid_code", f.grids), ("source", f.sources)):
         if values is not None:
-            mask &= _isin(cols[col][:n], values)
-    reported = cols["reported_at"][:n]
+            mask &= _coded_in(fig, col, n, values)
+    reported = fig.column("reported_at", slice(0, n))
     if f.start is not None:
         mask &= reported >= f.start.value
     if f.end is not None:
@@ -136,12 +145,12 @@ def due_state(service, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     overdue = np.zeros(len(pos), dtype=bool)
     next_due = np.full(len(pos), NAT_NS, dtype=np.int64)
     limit = np.full(len(pos), None, dtype=object)
-    is_open = ~_isin(service.table.cols["stage"][pos], DONE_STAGES)
+    is_open = service.is_open(pos)
     if is_open.any():
-        t = timeliness(service.table.frame(pos[is_open]), service.deadlines, service.now())
-        overdue[is_open] = t["overdue"].to_numpy(dtype=bool)
-        next_due[is_open] = t["next_due"].dt.tz_localize(None).to_numpy(dtype="datetime64[ns]").view("int64")
-        limit[is_open] = t["overdue_limit"].to_numpy(dtype=object)
+        t = service.figures.judge(pos[is_open], service.deadlines, service.now())
+        overdue[is_open] = t["overdue"]
+        next_due[is_open] = t["next_due"]
+        limit[is_open] = np.array([None, *LIMITS], dtype=object)[t["overdue_limit"].astype(np.int64) + 1]
     return overdue, next_due, limit
 
 
@@ -149,12 +158,12 @@ def sort_order(service, pos: np.ndarray, overdue: np.ndarray, next_due: np.ndarr
     """Order of `pos` in the queue: urgency = overdue first, then time left to the next limit, then done ones newest
     first (ties: higher priority, then older report); or newest / oldest report first."""
     cols = service.table.cols
-    reported = cols["reported_at"][pos]
+    reported = service.figures.column("reported_at", pos)
     if sort == "newest":
         return np.argsort(-reported, kind="stable")
     if sort == "oldest":
         return np.argsort(reported, kind="stable")
-    is_open = ~_isin(cols["stage"][pos], DONE_STAGES)
+    is_open = service.is_open(pos)
     due = np.where(is_open & (next_due != NAT_NS), next_due, np.iinfo("int64").max)
     band = np.where(overdue, 0, np.where(is_open, 1, 2))
     priority = -np.nan_to_num(cols["priority"][pos].astype("float64"), nan=0.0)

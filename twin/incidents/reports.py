@@ -11,9 +11,9 @@ from twin.access import PERSONAL_CATEGORIES, protect
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
 
 from .deadlines import LIMITS
-from .hotspots import MIN_COUNT, RADIUS_M, hotspots
+from .figures import FigureIndex
+from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, hotspots
 from .periods import Period
-from .timeliness import DONE_STAGES, timeliness
 
 log = logging.getLogger(__name__)
 
@@ -24,21 +24,7 @@ def summarize(frame: pd.DataFrame, deadlines, now) -> dict:
     open = not yet resolved or closed; closure_rate = (resolved + closed) / total; on_time[limit] = share of
     decided incidents that met the limit (None when none is decided); mean_rating over rated incidents.
     """
-    total = int(len(frame))
-    t = timeliness(frame, deadlines, now)
-    done = frame["stage"].isin(DONE_STAGES) if total else pd.Series([], dtype=bool)
-    ratings = pd.to_numeric(frame["rating"], errors="coerce").dropna() if total else pd.Series([], dtype=float)
-    return {
-        "total": total,
-        "open": int((~done).sum()),
-        "overdue": int(t["overdue"].sum()),
-        "by_stage": counts(frame, "stage", INCIDENT_STAGES),
-        "by_category": counts(frame, "category", INCIDENT_CATEGORIES),
-        "by_source": counts(frame, "source", INCIDENT_SOURCES),
-        "on_time": {lim: rate(t[f"met_{lim}"]) for lim in LIMITS},
-        "closure_rate": round(float(done.sum()) / total, 4) if total else None,
-        "mean_rating": round(float(ratings.mean()), 3) if len(ratings) else None,
-    }
+    return FigureIndex(frame).summary(np.arange(len(frame)), deadlines, now)
 
 
 def summarize_for(frame: pd.DataFrame, deadlines, now, personal: bool = True) -> dict:
@@ -54,23 +40,28 @@ def summarize_for(frame: pd.DataFrame, deadlines, now, personal: bool = True) ->
     return out
 
 
-def counts(frame: pd.DataFrame, column: str, vocab: dict | None = None) -> dict:
-    """code → count of `column` (every vocabulary code present, zero included; unknown codes appended)."""
-    vc = frame[column].value_counts(dropna=True) if len(frame) else pd.Series([], dtype="int64")
-    out = {code: int(vc.get(code, 0)) for code in vocab} if vocab is not None else {}
-    for code, n in vc.items():
-        if code not in out:
-            out[str(code)] = int(n)
+def drop_care(service, pos) -> tuple[np.ndarray, pd.DataFrame]:
+    """The positions of `pos` that are not care incidents, and the care incidents' rows (category, incident_id)."""
+    pos = np.asarray(pos, dtype=np.int64)
+    rows = service.rows(pos, ["category", "incident_id"])
+    care = rows["category"].isin(PERSONAL_CATEGORIES).to_numpy()
+    return pos[~care], rows[care]
+
+
+def summary_for(service, pos, now, personal: bool = True) -> dict:
+    """service.summary() of the incidents at `pos` as a caller sees it (summarize_for on positions): with
+    `personal=False` the care categories are left out of every figure and shown only as protected counts."""
+    if personal or not len(pos):
+        return service.summary(np.asarray(pos, dtype=np.int64), now)
+    kept, care = drop_care(service, pos)
+    out = service.summary(kept, now)
+    for code in sorted(PERSONAL_CATEGORIES):
+        ids = sorted(care.loc[(care["category"] == code).to_numpy(), "incident_id"].astype(str))
+        out["by_category"][code] = protect(len(ids), code, tuple(ids))
     return out
 
 
-def rate(met: pd.Series):
-    """Share of True among decided (non-NA) values, rounded to 4 places; None when nothing is decided."""
-    decided = met.dropna()
-    if not len(decided):
-        return None
-    return round(float(decided.astype(bool).sum()) / len(decided), 4)
-
+HOTSPOT_COLUMNS = ("incident_id", "category", "reported_at", "lon", "lat", *PLACE_COLUMNS)
 
 # --- period reports ----------------------------------------------------------------------------------------------
 PLACES = (
@@ -98,19 +89,20 @@ def period_report(
     them by that plan instead, each placed by its location.
     """
     now = service.now()
-    frame = service.select(start=period.start_utc, end=period.end_utc)
-    if grids is not None:
-        frame = frame.assign(grid_code=grid_at(grids, frame["lon"], frame["lat"]))
+    pos = service.positions(start=period.start_utc, end=period.end_utc)
     out = {"period": period.to_dict(), "as_of": iso(now, period.start.tz), "complete": bool(period.end_utc <= now)}
-    out.update(summarize_for(frame, service.deadlines, now, personal))
+    out.update(summary_for(service, pos, now, personal))
     if not personal:
-        frame = frame[~frame["category"].isin(PERSONAL_CATEGORIES).to_numpy()]
+        pos, _ = drop_care(service, pos)
     twin = service.twin
     for dim, layer, column in PLACES:
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
         if dim == "grid" and grids is not None:
-            codes = grids["grid_code"].tolist()
-        out[f"by_{dim}"] = counts(frame, column, codes)
+            where = service.rows(pos, ["lon", "lat"])
+            placed = pd.Series(grid_at(grids, where["lon"], where["lat"]), dtype=object)
+            out[f"by_{dim}"] = counts(placed, grids["grid_code"].tolist())
+        else:
+            out[f"by_{dim}"] = service.figures.counts(pos, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
     out["hotspots"] = [
         {
@@ -118,8 +110,28 @@ def period_report(
             "first_reported": iso(h["first_reported"], period.start.tz),
             "last_reported": iso(h["last_reported"], period.start.tz),
         }
-        for h in hotspots(frame, twin.crs, radius_m, min_count)
+        for h in regrid_hotspots(service, period_hotspots(service, period, pos, radius_m, min_count), grids)
     ]
+    return out
+
+
+def regrid_hotspots(service, found: list[dict], grids) -> list[dict]:
+    """`found` with each hotspot's grid_code read by `grids` (another plan) when given: the most frequent plan grid
+    of its incidents (ties: the smallest), as hotspots() picks places. Returns new dicts (the found ones are kept)."""
+    if grids is None or not found:
+        return found
+    ids = sorted({i for h in found for i in h["incident_ids"]})
+    rows = service.rows(service.positions_of(ids), ["incident_id", "lon", "lat"])
+    plan = dict(zip(rows["incident_id"].astype(str), grid_at(grids, rows["lon"], rows["lat"])))
+    out = []
+    for h in found:
+        codes = [str(plan[i]) for i in h["incident_ids"] if plan.get(i) is not None]
+        if codes:
+            vc = pd.Series(codes).value_counts()
+            code = min(vc.index[vc == vc.max()])
+        else:
+            code = None
+        out.append({**h, "grid_code": code})
     return out
 
 
@@ -133,6 +145,48 @@ def grid_at(grids, lons, lats) -> list:
     order = np.lexsort((pos, pt))[::-1]  # the lowest position per point is written last, so wins
     out[pt[order]] = grids["grid_code"].to_numpy()[pos[order]]
     return out.tolist()
+
+
+def counts(values: pd.Series, vocab: list | None = None) -> dict:
+    """code → count of `values` (every vocabulary code present, zero included; unknown codes appended)."""
+    vc = values.value_counts(dropna=True) if len(values) else pd.Series([], dtype="int64")
+    out = {code: int(vc.get(code, 0)) for code in vocab} if vocab is not None else {}
+    for code, n in vc.items():
+        if code not in out:
+            out[str(code)] = int(n)
+    return out
+
+
+def period_hotspots(service, period: Period, pos, radius_m: float, min_count: int) -> list[dict]:
+    """hotspots() of the incidents at `pos` (those of `period`), kept per category across calls.
+
+    Hotspots never join two categories, and a category's incidents in a period only grow (place, category and
+    report time never change), so a category's hotspots are recomputed only when its count in the period changed.
+    """
+    radius_m, min_count = check_params(radius_m, min_count)
+    cache = service.memo.setdefault("report_hotspots", {})
+    key = (period.start_utc.value, period.end_utc.value, radius_m, min_count)
+    kept = cache.setdefault(key, {})
+    if len(cache) > 16:
+        cache.pop(next(iter(cache)))
+    fig = service.figures
+    cats = fig.column("category", pos)
+    codes, counts = np.unique(cats, return_counts=True)
+    dirty = [int(c) for c, n in zip(codes, counts) if kept.get(int(c), (None,))[0] != n]
+    if dirty:
+        found: dict = {c: [] for c in dirty}
+        book = fig.books["category"]
+        for h in hotspots(
+            service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS), service.twin.crs, radius_m, min_count
+        ):
+            found[book.code.get(h["category"], -1)].append(h)
+        for c, n in zip(codes.tolist(), counts.tolist()):
+            if c in found:
+                kept[c] = (n, found[c])
+    names = fig.books["category"].values
+    order = sorted(codes.tolist(), key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values
+    merged = [h for c in order for h in kept[c][1]]
+    return sorted(merged, key=lambda h: (-h["count"], h["category"], h["first_reported"]))  # stable, as hotspots()
 
 
 def place_names(twin) -> dict:

@@ -7,6 +7,7 @@ import time
 
 import pandas as pd
 
+from twin.progress import Progress
 from twin.store import read_frame, to_layer_frame
 
 from .placement import PLACE_FIELDS, Placer
@@ -22,6 +23,13 @@ def generated_demo(data_dir) -> bool:
     from pathlib import Path
 
     return data_dir is not None and (Path(data_dir) / DEMO_MARK).is_file()
+
+
+def _counted(items, bar):
+    """`items`, counting each one on `bar` as it is taken."""
+    for item in items:
+        bar.update()
+        yield item
 
 
 def seed_file(twin, store):
@@ -42,8 +50,10 @@ def import_seed(twin, db, path, now: pd.Timestamp | None = None, rebase: bool = 
         return 0
     t0 = time.perf_counter()
     kind = twin.kinds["incidents"]
+    log.info("reading and validating %s", path)
     raw = read_frame(path, kind.schema.geometry)
     frame = to_layer_frame(raw, kind, str(path))
+    log.info("%s: %s incidents valid in %.1f s", path, f"{len(frame):,}", time.perf_counter() - t0)
     frame["lon"] = frame.geometry.x.to_numpy()
     frame["lat"] = frame.geometry.y.to_numpy()
     frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
@@ -67,6 +77,11 @@ def import_seed(twin, db, path, now: pd.Timestamp | None = None, rebase: bool = 
         .where(frame[list(COLUMNS)].notna(), None)
         .itertuples(index=False, name=None)
     )
-    n = db.insert_many(records, actor="import", meta={"seeded_from": str(path), "rebased_by": str(shift)})
-    log.info("imported %d incidents from %s in %.1f s (times shifted by %s)", n, path, time.perf_counter() - t0, shift)
+    with Progress(len(frame), "importing incidents", unit="incident") as bar:
+        n = db.insert_many(
+            _counted(records, bar), actor="import", meta={"seeded_from": str(path), "rebased_by": str(shift)}
+        )
+    log.info(
+        "imported %s incidents from %s in %.1f s (times shifted by %s)", f"{n:,}", path, time.perf_counter() - t0, shift
+    )
     return n

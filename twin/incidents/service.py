@@ -10,18 +10,20 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import Conflict, InvalidInput, NotFound
+from twin.progress import MIN_ROWS, Progress
 from twin.spatial import LiveIndex
 from twin.times import to_utc
 
 from . import lifecycle
 from .deadlines import Deadlines
+from .figures import FigureIndex
 from .intake import clean
 from .placement import Placer
 from .snapshot import load_incidents
 from .store import COLUMNS, GroupCommit, LiveStore
 from .sync import Follower
 from .table import LiveTable
-from .timeliness import timeliness
+from .timeliness import DONE_RANK, timeliness
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +59,22 @@ class IncidentService:
         self._lock = threading.RLock()
         self._commits = GroupCommit(store, after=self._added_all)  # concurrent reports share one fsync
         frame = load_incidents(store)  # from a prepared snapshot plus the writes since, where there is one
-        self.table = LiveTable(frame)
-        self.index = LiveIndex.bulk(np.arange(len(frame)), frame["lon"].to_numpy(), frame["lat"].to_numpy(), twin.crs)
+        big = len(frame) >= MIN_ROWS  # a small store is indexed in a blink: no bar, no log line
+        with Progress(3, f"indexing {len(frame):,} incidents", unit="index", min_rows=3 if big else 4) as steps:
+            self.figures = FigureIndex(frame)  # codes, times, the open set
+            steps.update()
+            self.table = LiveTable(frame, self.figures)  # ids, free text
+            steps.update()
+            lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
+            self.index = LiveIndex.bulk(np.arange(len(frame)), lon, lat, twin.crs)  # the rtree of positions
+            steps.update()
         self._boot = secrets.token_hex(3)
         self._writes = 0
         self._cache: tuple[str | None, pd.DataFrame | None] = (None, None)
         self._duplicates = None
         self.duplicates  # opened at start: its table is created now, so later reads never write (a full disk)
         self._sync = Follower(self, store, sync_seconds)  # takes in what other processes write to a shared store
+        self.memo: dict = {}  # derived figures kept across writes by the modules that keep them (six-nos repeats)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
 
     # --- state -------------------------------------------------------------------------------------------------
@@ -126,6 +136,51 @@ class IncidentService:
             else:
                 mask &= (frame[col] == val).to_numpy(dtype=bool, na_value=False)
         return frame[mask] if not mask.all() else frame
+
+    def positions(self, bbox=None, geom=None, start=None, end=None) -> np.ndarray:
+        """Positions (ascending) of incidents in `bbox` and/or `geom`, reported in [start, end), from the indexes."""
+        pos = None
+        if start is not None or end is not None:
+            pos = self.figures.between(start, end)
+        if bbox is not None:
+            b = self.index.bbox(*bbox)
+            pos = b if pos is None else np.intersect1d(pos, b, assume_unique=True)
+        if geom is not None:
+            g = self.index.intersects(geom)
+            pos = g if pos is None else np.intersect1d(pos, g, assume_unique=True)
+        return np.arange(len(self.figures)) if pos is None else pos[pos < len(self.figures)]
+
+    def extent(self) -> dict:
+        """bbox [minLon, minLat, maxLon, maxLat] (None when empty) and the earliest and latest report times."""
+        first, last = self.figures.reported_range()
+        return {"bbox": self.index.bounds(), "start": first, "end": last}
+
+    def positions_of(self, incident_ids) -> np.ndarray:
+        """Positions (ascending) of the incidents with these ids (unknown ids are left out)."""
+        pos = self.table.pos
+        return np.array(sorted({pos[i] for i in incident_ids if i in pos}), dtype=np.int64)
+
+    def rows(self, positions, columns=None) -> pd.DataFrame:
+        """The incidents at `positions` as a frame (schema fields + lon, lat, or `columns`), index = position."""
+        return self.table.frame(np.asarray(positions, dtype=np.int64), columns)
+
+    def open_positions(self) -> np.ndarray:
+        """Positions of the incidents still open (not resolved or closed), ascending."""
+        return self.figures.open_positions()
+
+    def is_open(self, positions) -> np.ndarray:
+        """Whether each incident at `positions` is open: not yet resolved or closed."""
+        return self.figures.rank(np.asarray(positions, dtype=np.int64)) < DONE_RANK
+
+    def overdue(self, positions=None, now=None) -> np.ndarray:
+        """Whether each incident at `positions` (default: the open ones) is overdue at `now` (default: the clock)."""
+        pos = self.open_positions() if positions is None else positions
+        return self.figures.overdue(pos, self.deadlines, self.now() if now is None else now)
+
+    def summary(self, positions=None, now=None) -> dict:
+        """Counts, on-time rates, closure rate and mean rating of the incidents at `positions` (default: all)."""
+        pos = np.arange(len(self.figures)) if positions is None else positions
+        return self.figures.summary(pos, self.deadlines, self.now() if now is None else now)
 
     def get(self, incident_id) -> dict:
         """One incident as a dict (schema fields + lon, lat); NotFound when there is none."""
@@ -211,8 +266,13 @@ class IncidentService:
                 self._added(record)
 
     def _added(self, record: dict) -> None:
-        known = record["incident_id"] in self.table.pos  # already taken in from the store by the sync
-        i = self.table.update(record["incident_id"], record) if known else self.table.append(record)
+        if record["incident_id"] in self.table.pos:  # already taken in from the store by the sync
+            i = self.table.update(record["incident_id"], record)
+            self.figures.update(i, record)
+        else:
+            i = self.table.append(record)
+            if self.figures.append(record) != i:
+                raise RuntimeError("the incident table and its figures disagree on positions")
         self.index.insert(i, record["lon"], record["lat"])
         self._writes += 1
 
@@ -225,7 +285,8 @@ class IncidentService:
             row = self.store.update(
                 incident_id, lambda r: lifecycle.apply(r, action, actor, now, note=note, rating=rating)
             )
-            self.table.update(incident_id, row)
+            i = self.table.update(incident_id, row)
+            self.figures.update(i, row)
             self._writes += 1
         log.info("incident %s: %s by %s", incident_id, action, actor)
         return self.get(incident_id)

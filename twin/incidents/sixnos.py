@@ -20,14 +20,15 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 from twin.vocab import INCIDENT_CATEGORIES, SIX_NOS, label
 
-from .hotspots import MIN_COUNT, RADIUS_M, check_params, hotspots
+from .hotspots import MIN_COUNT, RADIUS_M, check_params, labels
 from .periods import Period
 from .reports import iso
-from .timeliness import DONE_STAGES, timeliness
+from .timeliness import DONE_RANK, NAT
 
 log = logging.getLogger(__name__)
 
@@ -45,21 +46,21 @@ REASONS = {
 def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
     """Every compound's six-nos rating for `quarter`, with the incidents behind each failed "no" and their reasons."""
     radius_m, min_count = check_params(radius_m, min_count)
-    as_of = min(quarter.end_utc, service.now())
-    frame = service.select(start=quarter.start_utc, end=quarter.end_utc)
-    hits = frame[frame["category"].isin(list(NO_OF)) & frame["compound_id"].notna()]
-    hits = hits.sort_values(["reported_at", "incident_id"], kind="stable")
-    reasons = causes(hits, service.deadlines, as_of, service.twin.crs, radius_m, min_count)
+    j = judged(service, quarter, radius_m, min_count)
+    ids = service.table.cols["incident_id"][j["pos"]]
     behind: dict = {}
-    for cid, no, iid in zip(hits["compound_id"], hits["category"].map(NO_OF), hits["incident_id"]):
-        if str(iid) in reasons:
-            behind.setdefault((cid, no), []).append(str(iid))
+    reasons: dict = {}
+    for k in np.flatnonzero(j["late"] | j["open_overdue"] | j["repeat"]):
+        iid = str(ids[k])
+        reasons[iid] = ["late"] * bool(j["late"][k]) + ["open_overdue"] * bool(j["open_overdue"][k])
+        reasons[iid] += ["repeat"] * bool(j["repeat"][k])
+        behind.setdefault((j["compound"][k], NO_OF[j["category"][k]]), []).append(iid)
     rows = []
     for rec in service.twin.layer("compounds").frame.itertuples(index=False):
         nos = {}
         for no in SIX_NOS:
-            ids = behind.get((rec.compound_id, no), [])
-            nos[no] = {"passed": not ids, "incident_ids": ids, "reasons": {i: reasons[i] for i in ids}}
+            ids_ = behind.get((rec.compound_id, no), [])
+            nos[no] = {"passed": not ids_, "incident_ids": ids_, "reasons": {i: reasons[i] for i in ids_}}
         failed = [no for no, v in nos.items() if not v["passed"]]
         rows.append(
             {
@@ -75,8 +76,8 @@ def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int
     tz = quarter.start.tz
     return {
         "quarter": quarter.to_dict(),
-        "as_of": iso(as_of, tz),
-        "complete": bool(quarter.end_utc <= as_of),
+        "as_of": iso(j["as_of"], tz),
+        "complete": bool(quarter.end_utc <= j["as_of"]),
         "rule": {no: list(cats) for no, cats in CATEGORIES_OF.items()},
         "hotspot_rule": {"radius_m": radius_m, "min_count": min_count},
         "reasons": {code: {"zh": zh, "en": en} for code, (zh, en) in REASONS.items()},
@@ -85,25 +86,92 @@ def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int
     }
 
 
-def causes(hits: pd.DataFrame, deadlines, as_of, crs, radius_m: float, min_count: int) -> dict:
-    """incident id → its reasons (subset of REASONS, in that order) for the incidents that fail a "no"."""
-    out: dict = {}
-    if not len(hits):
-        return out
-    due = timeliness(hits, deadlines, as_of)["resolve_due"]
-    resolved = pd.to_datetime(hits["resolved_at"], utc=True)
+def six_nos_summary(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
+    """six_nos(...)["summary"] without building the per-compound rows (the dashboard's KPI)."""
+    radius_m, min_count = check_params(radius_m, min_count)
+    j = judged(service, quarter, radius_m, min_count, ordered=False)
+    compounds = service.twin.layer("compounds").frame["compound_id"]
+    bad = j["late"] | j["open_overdue"] | j["repeat"]
+    hits = pd.DataFrame(
+        {
+            "compound": j["compound"][bad],
+            "no": pd.Series(j["category"][bad]).map(NO_OF).to_numpy(),
+            **{r: j[r][bad] for r in REASONS},
+        }
+    )
+    hits = hits[hits["compound"].isin(compounds)]
+    per_no = hits.drop_duplicates(["compound", "no"])["no"].value_counts()
+    return {
+        "compounds": len(compounds),
+        "passed": int((~compounds.isin(hits["compound"])).sum()),
+        "failed_by_no": {no: int(per_no.get(no, 0)) for no in SIX_NOS},
+        "failed_by_reason": {r: int(hits.loc[hits[r], "compound"].nunique()) for r in REASONS},
+    }
+
+
+def judged(service, quarter: Period, radius_m: float, min_count: int, ordered: bool = True) -> dict:
+    """The quarter's six-nos incidents (in a compound, of a "no" category; by report time, then id, when
+    `ordered`) and their reasons as bool arrays: pos, compound, category, late, open_overdue, repeat, and as_of."""
+    as_of = min(quarter.end_utc, service.now())
+    fig = service.figures
+    pos = service.positions(start=quarter.start_utc, end=quarter.end_utc)
+    book = fig.books["category"]
+    rated = [book.code[c] for c in NO_OF if c in book.code]
+    pos = pos[np.isin(fig.column("category", pos), rated) & (fig.column("compound_id", pos) >= 0)]
+    if ordered:
+        ids = service.table.cols["incident_id"][pos].astype(str)
+        pos = pos[np.lexsort((ids, fig.column("reported_at", pos)))]
+    cats, comp = fig.values("category", pos), fig.values("compound_id", pos)
+    t = fig.judge(pos, service.deadlines, as_of)
+    due, resolved = t["resolve_due"], fig.column("resolved_at", pos)
+    has = resolved != NAT
     # resolved by as_of; a done stage with no recorded time (imported data) cannot be judged late
-    done = (resolved <= as_of) | (resolved.isna() & hits["stage"].isin(DONE_STAGES))
-    late = done & (resolved > due)
-    open_overdue = ~done & (due < as_of)
-    # hotspots() never joins two categories; keying the category by compound keeps each hotspot inside one compound
-    keyed = hits.assign(category=hits["compound_id"].astype(str) + "/" + hits["category"].astype(str))
-    repeat = {i for h in hotspots(keyed, crs, radius_m, min_count) for i in h["incident_ids"]}
-    for iid, is_late, is_open in zip(hits["incident_id"].astype(str), late, open_overdue):
-        why = ["late"] * bool(is_late) + ["open_overdue"] * bool(is_open) + ["repeat"] * (iid in repeat)
-        if why:
-            out[iid] = why
-    return out
+    done = (has & (resolved <= as_of.value)) | (~has & (fig.rank(pos) >= DONE_RANK))
+    late = done & has & (resolved > due)
+    open_overdue = ~done & (due < as_of.value)
+    repeat = repeats(service, quarter, pos, radius_m, min_count)
+    return {
+        "pos": pos,
+        "compound": comp,
+        "category": cats,
+        "late": late,
+        "open_overdue": open_overdue,
+        "repeat": repeat,
+        "as_of": as_of,
+    }
+
+
+def repeats(service, quarter: Period, pos, radius_m: float, min_count: int) -> np.ndarray:
+    """Whether each incident at `pos` is in a repeat hotspot of its compound and category.
+
+    Hotspots never join two groups (compound, category) and a group only grows (an incident's place, category and
+    report time never change), so each group's members are kept per quarter and recomputed only when it grew.
+    """
+    key = (quarter.start_utc.value, quarter.end_utc.value, radius_m, min_count)
+    cache = service.memo.setdefault("six_nos_repeats", {})
+    groups = cache.get(key)
+    if groups is None:
+        groups = cache[key] = {}
+        if len(cache) > 8:
+            cache.pop(next(iter(cache)))
+    fig = service.figures
+    width = len(fig.books["category"].values) + 1
+    group = fig.column("compound_id", pos).astype(np.int64) * width + fig.column("category", pos)
+    uniq, sizes = np.unique(group, return_counts=True)
+    big = sizes >= min_count
+    dirty = [g for g, n in zip(uniq[big].tolist(), sizes[big].tolist()) if groups.get(g, (0,))[0] != n]
+    if dirty:
+        rows = np.isin(group, dirty)
+        p, g = pos[rows], group[rows]
+        order = np.lexsort((service.table.cols["incident_id"][p].astype(str), fig.column("reported_at", p), g))
+        p, g = p[order], g[order]
+        xy = np.column_stack(service.twin.crs.xy(service.table.cols["lon"][p], service.table.cols["lat"][p]))
+        label = labels(g, xy, fig.column("building_id", p), radius_m, min_count)
+        starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
+        for start, members, hot in zip(starts, np.split(p, starts[1:]), np.split(label >= 0, starts[1:])):
+            groups[int(g[start])] = (len(members), members[hot])
+    kept = [groups[g][1] for g in uniq[big].tolist()]
+    return np.isin(pos, np.concatenate(kept)) if kept else np.zeros(len(pos), dtype=bool)
 
 
 def summary(rows: list[dict]) -> dict:

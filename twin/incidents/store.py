@@ -17,8 +17,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from twin.errors import NotFound
+from twin.progress import Progress
 from twin.store import LiveStore
 
 log = logging.getLogger(__name__)
@@ -125,10 +127,32 @@ class SqliteIncidentStore:
             return int(self._db.execute("SELECT count(*) FROM incidents").fetchone()[0])
 
     def load(self) -> pd.DataFrame:
-        """Every incident in insertion order, datetimes tz-aware UTC."""
+        """Every incident in insertion order, datetimes tz-aware UTC; read in chunks, with progress when long.
+
+        Fields with few distinct values (stage, category, places, ...) come as categoricals, so a large store does
+        not hold one string object per row and field while it is read.
+        """
+        parts: dict[str, list] = {c: [] for c in COLUMNS}
         with self._lock:
-            rows = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents ORDER BY seq").fetchall()
-        return incident_frame(rows)
+            total = int(self._db.execute("SELECT count(*) FROM incidents").fetchone()[0])
+            cur = self._db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents ORDER BY seq")
+            with Progress(total, "loading incidents", unit="incident") as bar:
+                while rows := cur.fetchmany(LOAD_CHUNK):
+                    for name, values in zip(COLUMNS, zip(*rows)):
+                        parts[name].append(_column(name, values))
+                    bar.update(len(rows))
+        data = {}
+        for name in COLUMNS:
+            chunks = parts[name] or [_column(name, ())]
+            if name in CODED_FIELDS:
+                data[name] = pd.Series(union_categoricals(chunks, ignore_order=True))
+            elif name in TIME_FIELDS:
+                data[name] = pd.Series(np.concatenate(chunks).view("M8[ns]")).dt.tz_localize("UTC")
+            elif name in INT_FIELDS:
+                data[name] = pd.Series(pd.array(np.concatenate(chunks), dtype="Float64").astype("Int64"))
+            else:
+                data[name] = pd.Series(np.concatenate(chunks), dtype=chunks[0].dtype)
+        return pd.DataFrame(data)
 
     def changes_since(self, token) -> tuple[int, pd.DataFrame]:
         """Incidents written after history row `token` (every write adds one; one writer, so ids commit in order)."""
@@ -387,6 +411,22 @@ class GroupCommit:
         with self._cv:
             for job, res in zip(batch, results):
                 job["result"], job["done"] = res, True
+
+
+LOAD_CHUNK = 50_000
+CODED_FIELDS = ("stage", "category", "source", "level", "grid_code", "community_id", "compound_id", "building_id")
+
+
+def _column(name: str, values) -> np.ndarray | pd.Categorical:
+    """One chunk of a stored column as an array: ns int64 times (NaT missing), floats, categoricals or objects."""
+    if name in TIME_FIELDS:
+        ms = np.array(values, dtype=np.float64)  # None → nan; milliseconds are exact in a float64
+        return np.where(np.isnan(ms), np.iinfo("int64").min, np.nan_to_num(ms).astype(np.int64) * 1_000_000)
+    if name in INT_FIELDS or name in ("lon", "lat"):
+        return np.array(values, dtype=np.float64)
+    if name in CODED_FIELDS:
+        return pd.Categorical(np.array(values, dtype=object))
+    return np.array(values, dtype=object)
 
 
 def incident_frame(rows) -> pd.DataFrame:

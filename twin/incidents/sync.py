@@ -57,7 +57,12 @@ class Follower:
                 iid = rec["incident_id"]
                 if iid in same:
                     continue
-                pos = table.update(iid, rec) if iid in table.pos else table.append(rec)
+                if iid in table.pos:
+                    pos = table.update(iid, rec)
+                    svc.figures.update(pos, rec)
+                else:
+                    pos = table.append(rec)
+                    svc.figures.append(rec)
                 svc.index.insert(pos, rec["lon"], rec["lat"])  # adds, or moves an indexed point
                 changed += 1
             svc._writes += changed

@@ -1,4 +1,8 @@
-"""The in-memory incident table: growable column arrays, appended and updated in place, snapshotted per version."""
+"""The in-memory incident table: growable column arrays, appended and updated in place, snapshotted per version.
+
+Stage, category, source, level, places, times and rating live once, coded, in the FigureIndex the table is given;
+the table itself keeps the id, the free text, the priority and the position of each incident.
+"""
 
 from __future__ import annotations
 
@@ -7,26 +11,28 @@ import logging
 import numpy as np
 import pandas as pd
 
-from .store import COLUMNS, INT_FIELDS, TIME_FIELDS
+from .figures import CODED, TIMES, FigureIndex
+from .store import COLUMNS, INT_FIELDS
 
 log = logging.getLogger(__name__)
 
 NAT = np.iinfo("int64").min
+FIGURE_COLUMNS = (*CODED, *TIMES, "rating")
+OWN = tuple(c for c in COLUMNS if c not in FIGURE_COLUMNS)
+NUMERIC = ("priority", "lon", "lat")
 
 
 class LiveTable:
     """Incident rows as one numpy array per column (positions never change), so writes cost O(1)."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, figures: FigureIndex):
         n = len(frame)
         cap = max(1024, int(n * 1.25))
         self.n = n
+        self.figures = figures
         self.cols: dict[str, np.ndarray] = {}
-        for c in COLUMNS:
-            if c in TIME_FIELDS:
-                arr = np.full(cap, NAT, dtype="int64")
-                arr[:n] = pd.to_datetime(frame[c], utc=True).to_numpy(dtype="datetime64[ns]").view("int64")
-            elif c in INT_FIELDS or c in ("lon", "lat"):
+        for c in OWN:
+            if c in NUMERIC:
                 arr = np.full(cap, np.nan)
                 arr[:n] = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
             else:
@@ -39,7 +45,7 @@ class LiveTable:
         return self.n
 
     def append(self, record: dict) -> int:
-        """Add one incident; return its position."""
+        """Add one incident's own columns (the FigureIndex takes the rest); return its position."""
         if self.n == len(self.cols["incident_id"]):
             self._grow()
         i = self.n
@@ -49,7 +55,7 @@ class LiveTable:
         return i
 
     def update(self, incident_id: str, changes: dict) -> int:
-        """Change some fields of one incident in place; return its position."""
+        """Change some own fields of one incident in place; return its position."""
         i = self.pos[incident_id]
         self._set(i, changes)
         return i
@@ -59,49 +65,60 @@ class LiveTable:
             if c not in self.cols:
                 continue
             missing = v is None or v is pd.NaT or v is pd.NA
-            if c in TIME_FIELDS:
-                self.cols[c][i] = NAT if missing else pd.Timestamp(v).value
-            elif c in INT_FIELDS or c in ("lon", "lat"):
+            if c in NUMERIC:
                 self.cols[c][i] = np.nan if missing else float(v)
             else:
                 self.cols[c][i] = None if missing else v
 
     def _grow(self) -> None:
         for c, arr in self.cols.items():
-            extra = np.full(
-                len(arr), NAT if c in TIME_FIELDS else (None if arr.dtype == object else np.nan), dtype=arr.dtype
-            )
+            extra = np.full(len(arr), None if arr.dtype == object else np.nan, dtype=arr.dtype)
             self.cols[c] = np.concatenate([arr, extra])
 
-    def frame(self, positions=None) -> pd.DataFrame:
-        """A copy of the rows (all, or at `positions`), datetimes tz-aware UTC, ints nullable, index = position."""
-        sel = slice(0, self.n) if positions is None else np.asarray(positions, dtype=np.int64)
+    def frame(self, positions=None, columns=None) -> pd.DataFrame:
+        """A copy of the rows (all, or at `positions`; every column, or `columns`), datetimes tz-aware UTC, ints
+        nullable, index = position."""
+        sel = np.arange(self.n) if positions is None else np.asarray(positions, dtype=np.int64)
         index = pd.RangeIndex(self.n) if positions is None else pd.Index(sel)
+        fig = self.figures
         data = {}
-        for c in COLUMNS:
-            arr = self.cols[c][sel]
-            if c in TIME_FIELDS:
-                data[c] = pd.Series(arr.astype("int64", copy=True).view("M8[ns]"), index=index).dt.tz_localize("UTC")
+        for c in COLUMNS if columns is None else columns:
+            if c in TIMES:
+                ns = fig.column(c, sel).astype("int64", copy=True)
+                data[c] = pd.Series(ns.view("M8[ns]"), index=index).dt.tz_localize("UTC")
+            elif c == "rating":
+                r = fig.column(c, sel)
+                data[c] = pd.Series(pd.array(np.where(r > 0, r, np.nan), dtype="Float64").astype("Int64"), index=index)
+            elif c in CODED:
+                data[c] = pd.Series(fig.values(c, sel), index=index, dtype=object)
             elif c in INT_FIELDS:
-                data[c] = pd.Series(pd.array(arr, dtype="Float64").astype("Int64"), index=index)
-            elif c in ("lon", "lat"):
-                data[c] = pd.Series(arr.copy(), index=index)
+                data[c] = pd.Series(pd.array(self.cols[c][sel], dtype="Float64").astype("Int64"), index=index)
+            elif c in NUMERIC:
+                data[c] = pd.Series(self.cols[c][sel].copy(), index=index)
             else:
-                data[c] = pd.Series(arr.copy(), index=index, dtype=object)
+                data[c] = pd.Series(self.cols[c][sel].copy(), index=index, dtype=object)
         return pd.DataFrame(data, copy=False)
 
     def row(self, incident_id: str) -> dict:
         """One incident as a plain dict (Timestamps or None, ints or None)."""
         i = self.pos[incident_id]
+        fig = self.figures
         out = {}
         for c in COLUMNS:
-            v = self.cols[c][i]
-            if c in TIME_FIELDS:
-                out[c] = None if v == NAT else pd.Timestamp(int(v), tz="UTC")
+            if c in TIMES:
+                v = int(fig.column(c, i))
+                out[c] = None if v == NAT else pd.Timestamp(v, tz="UTC")
+            elif c == "rating":
+                v = int(fig.column(c, i))
+                out[c] = v if v > 0 else None
+            elif c in CODED:
+                code = int(fig.column(c, i))
+                out[c] = fig.books[c].values[code] if code >= 0 else None
             elif c in INT_FIELDS:
+                v = self.cols[c][i]
                 out[c] = None if np.isnan(v) else int(v)
-            elif c in ("lon", "lat"):
-                out[c] = float(v)
+            elif c in NUMERIC:
+                out[c] = float(self.cols[c][i])
             else:
-                out[c] = v
+                out[c] = self.cols[c][i]
         return out
