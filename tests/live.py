@@ -81,6 +81,7 @@ def chromium_page(viewport=(1600, 900), locale: str = "zh-CN"):
                 locale=locale,
             )
             try:
+                context.on("page", _predicates_without_eval)  # pages a test opens later in the context too
                 page = context.pages[0] if context.pages else context.new_page()
                 _predicates_without_eval(page)
                 page.errors = []

@@ -339,6 +339,8 @@ def _components(default_limit: int, max_limit: int) -> dict:
                 (405, "method not allowed (the Allow header lists the allowed ones)"),
                 (409, "not allowed in the current state (e.g. an illegal stage change)"),
                 (413, "the body is larger than the service accepts"),
+                (429, "too many requests from this address (Retry-After says when to try again)"),
+                (507, "storage is full: nothing was written (reads keep working)"),
             )
         },
         "securitySchemes": {

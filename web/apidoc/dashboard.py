@@ -39,6 +39,14 @@ def paths() -> dict:
         f"{base}/incidents.bin": {
             "get": op("dashboard-incidents", TAG, "open and recent incidents (TWB1)", binary(TWB1, "TWB1"))
         },
+        f"{base}/timeline.bin": {
+            "get": op(
+                "dashboard-timeline",
+                TAG,
+                "the year of incidents the map may draw, with their stage times, for the time bar (TWB1)",
+                binary(TWB1, "TWB1"),
+            )
+        },
         f"{base}/grids.json": {"get": op("dashboard-grids", TAG, "grid outlines and labels", ok({"type": "object"}))},
         f"{base}/kpis": {"get": op("dashboard-kpis", TAG, "the KPI panel's figures", ok({"type": "object"}))},
     }

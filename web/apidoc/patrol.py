@@ -22,8 +22,8 @@ def paths() -> dict:
             "get": op(
                 "patrol-page",
                 "pages",
-                "the grid worker's phone page",
-                html("the page"),
+                "the grid worker's phone page (the public is sent to /login)",
+                {**html("the page"), "302": {"description": "not signed in: to /login"}},
                 params=[query("lang", {"type": "string", "enum": ["zh", "en"]}, "language")],
             )
         },

@@ -37,7 +37,11 @@ def paths() -> dict:
                 "sign in with name and password (the form's CSRF token)",
                 {
                     **seen_other,
-                    **errors(400, 401, 403, 413),
+                    **errors(401, 403, 413),
+                    "400": {  # a browser's form gets the form again with the message; an API client the JSON body
+                        "description": "a bad form: the form again with the message (or the JSON error body)",
+                        "content": {**PAGE, "application/json": {"schema": {"$ref": "#/components/schemas/error"}}},
+                    },
                     **_page("429", "locked after too many wrong tries (the form again, for a browser)"),
                 },
                 body={
