@@ -55,7 +55,9 @@ def _predicates_without_eval(page) -> None:
     plain = page.wait_for_function
 
     def wait_for_function(expression, *args, **kwargs):
-        if isinstance(expression, str) and not re.match(r"\s*(async\s+)?(function\b|\(?[\w\s,\[\]{}]*\)?\s*=>)", expression):
+        if isinstance(expression, str) and not re.match(
+            r"\s*(async\s+)?(function\b|\(?[\w\s,\[\]{}]*\)?\s*=>)", expression
+        ):
             expression = f"() => ({expression})"
         return plain(expression, *args, **kwargs)
 
