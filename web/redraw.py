@@ -23,6 +23,7 @@ from .auth import require
 from .dashboard import map_bounds
 from .http import read_json
 from .open311 import lang
+from .plans import today as plans_today
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,7 @@ def page():
             "bounds": [float(v) for v in map_bounds(get_twin())],
             "communities": community_names(get_twin()),
             "frontierKeeps": list(FRONTIER_KEEPS),
+            "officeToday": plans_today().isoformat(),  # the office's date (TIMEZONE), not the browser's
         },
     )
 

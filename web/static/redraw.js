@@ -227,7 +227,7 @@
     $("rd-downloads").hidden = false;  // the links need the token: fetched below rather than followed
     drawFrontier();
     $("rd-adopt-form").hidden = false;
-    if (!$("rd-effective").value) $("rd-effective").value = new Date().toLocaleDateString("sv-SE");
+    if (!$("rd-effective").value) $("rd-effective").value = Twin.config.officeToday; // the office's date, not the browser's
     Twin.setStatus(t("rd_done"));
     document.body.dataset.redraw = "done";
   }
