@@ -126,17 +126,17 @@ class Twin:
         database_url: str | None = None,
         office: str | None = None,
     ) -> "Twin":
-        """Load every static layer of `kinds` from `store` (by default files in `data_dir`, or the database at
-        `database_url`) and index it; `config` holds the settings of the live service."""
+        """Load every static layer of `kinds` from `store` (by default files in `data_dir`, or the database of
+        the DATABASE_URL setting or `database_url`) and index it; `settings` is the loaded settings object the twin
+        keeps (the declared defaults when None)."""
         if kinds is None:
             raise InvalidInput("Twin.open needs the layer kinds (use layers.open_twin for the registered ones)")
-        s = dict(settings) if settings is not None else defaults()
-        settings = s
+        settings = dict(settings) if settings is not None else defaults()
         store = store or open_storage(
             data_dir,
             state_dir,
-            s["DATABASE_URL"] if database_url is None else database_url,
-            s["OFFICE"] if office is None else office,
+            settings["DATABASE_URL"] if database_url is None else database_url,
+            settings["OFFICE"] if office is None else office,
         )
         t0 = time.perf_counter()
         snapshot = Snapshot(store.snapshot_dir, store, kinds) if getattr(store, "snapshot_dir", None) else None
