@@ -16,6 +16,7 @@ from twin.times import to_utc
 
 from . import lifecycle
 from .deadlines import Deadlines
+from .duplicates import DuplicateLinks
 from .figures import FigureIndex
 from .intake import clean
 from .placement import Placer
@@ -71,8 +72,8 @@ class IncidentService:
         self._boot = secrets.token_hex(3)
         self._writes = 0
         self._cache: tuple[str | None, pd.DataFrame | None] = (None, None)
-        self._duplicates = None
-        self.duplicates  # opened at start: its table is created now, so later reads never write (a full disk)
+        # opened at start: its table is created now, so later reads never write (a full disk keeps reads working)
+        self.duplicates = DuplicateLinks(store)
         self._sync = Follower(self, store, sync_seconds)  # takes in what other processes write to a shared store
         self.memo: dict = {}  # derived figures kept across writes by the modules that keep them (six-nos repeats)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
@@ -306,15 +307,6 @@ class IncidentService:
             )
 
     # --- duplicates --------------------------------------------------------------------------------------------
-    @property
-    def duplicates(self):
-        """The duplicate links (twin.incidents.duplicates.DuplicateLinks), opened on first use."""
-        if getattr(self, "_duplicates", None) is None:
-            from .duplicates import DuplicateLinks
-
-            self._duplicates = DuplicateLinks(self.store)
-        return self._duplicates
-
     def possible_duplicates(self, row: dict, radius_m: float) -> list[tuple[str, float]]:
         """Open incidents of the same category within `radius_m` reported before `row`: [(id, metres)]."""
         from .duplicates import candidates
