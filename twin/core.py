@@ -16,6 +16,7 @@ import shapely
 from . import vocab
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
+from .placement import grid_of_points
 from .settings import defaults
 from .snapshot import Snapshot
 from .spatial import StaticIndex
@@ -285,16 +286,3 @@ def derive_columns(frames: dict[str, gpd.GeoDataFrame]) -> None:
             h = h.set_geometry(b.geometry.representative_point().values[pos])
             h = h.set_crs(b.crs, allow_override=True)
         frames["households"] = h
-
-
-def grid_of_points(points, community_ids, grids: gpd.GeoDataFrame) -> np.ndarray:
-    """Grid code holding each point, preferring a grid of the point's own community; None where none does."""
-    tree = shapely.STRtree(grids.geometry.values)
-    pt_idx, grid_idx = tree.query(points, predicate="intersects")
-    out = np.full(len(points), None, dtype=object)
-    codes = grids["grid_code"].to_numpy()
-    gcomm = grids["community_id"].to_numpy()
-    for p, gi in zip(pt_idx, grid_idx):
-        if out[p] is None or gcomm[gi] == community_ids[p]:
-            out[p] = codes[gi]
-    return out

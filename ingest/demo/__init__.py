@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from twin.core import grid_of_points
 from twin.crs import WGS84
+from twin.placement import grid_of_points
 
 from . import footprints, layout, names, people
 from . import grids as gridding

@@ -10,10 +10,10 @@ import pandas as pd
 import shapely
 
 from twin.crs import WGS84, MetricCRS
+from twin.placement import containing
 
 from . import osm
 from .geometry import check_polygons, on_grid
-from .placement import containing
 from .sources import check_lonlat, choose_crs, read_vector
 
 log = logging.getLogger(__name__)

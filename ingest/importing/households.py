@@ -7,8 +7,9 @@ import logging
 import numpy as np
 import pandas as pd
 
+from twin.placement import nearest_within
+
 from .incidents import required_columns
-from .placement import nearest_within
 from .records import read_records, unknown_buildings
 
 log = logging.getLogger(__name__)

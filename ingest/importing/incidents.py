@@ -10,10 +10,9 @@ import pandas as pd
 import shapely
 
 from twin import settings
-from twin.core import grid_of_points
 from twin.crs import WGS84
+from twin.placement import containing, grid_of_points
 
-from .placement import containing
 from .records import read_records, unknown_buildings
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
+from twin.placement import grid_at
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
 
 from .deadlines import LIMITS
@@ -133,18 +134,6 @@ def regrid_hotspots(service, found: list[dict], grids) -> list[dict]:
             code = None
         out.append({**h, "grid_code": code})
     return out
-
-
-def grid_at(grids, lons, lats) -> list:
-    """The code of the grid (of `grids`) holding each point, None where none does."""
-    import shapely
-
-    points = shapely.points(np.asarray(lons, float), np.asarray(lats, float))
-    pt, pos = shapely.STRtree(grids.geometry.values).query(points, predicate="intersects")
-    out = np.full(len(points), None, dtype=object)
-    order = np.lexsort((pos, pt))[::-1]  # the lowest position per point is written last, so wins
-    out[pt[order]] = grids["grid_code"].to_numpy()[pos[order]]
-    return out.tolist()
 
 
 def counts(values: pd.Series, vocab: list | None = None) -> dict:

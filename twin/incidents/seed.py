@@ -7,10 +7,10 @@ import time
 
 import pandas as pd
 
+from twin.placement import PLACE_FIELDS, Placer
 from twin.progress import Progress
 from twin.store import read_frame, to_layer_frame
 
-from .placement import PLACE_FIELDS, Placer
 from .store import COLUMNS, TIME_FIELDS
 
 log = logging.getLogger(__name__)

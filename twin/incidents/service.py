@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from twin.errors import Conflict, InvalidInput, NotFound
+from twin.placement import Placer
 from twin.progress import MIN_ROWS, Progress
 from twin.spatial import LiveIndex
 from twin.times import to_utc
@@ -19,7 +20,6 @@ from .deadlines import Deadlines
 from .duplicates import DuplicateLinks
 from .figures import FigureIndex
 from .intake import clean
-from .placement import Placer
 from .snapshot import load_incidents
 from .store import COLUMNS, GroupCommit, LiveStore
 from .sync import Follower
