@@ -49,6 +49,11 @@ class Principal:
 PUBLIC = Principal()
 
 
+def may_see_contact(p: Principal, grid_code) -> bool:
+    """Whether `p` may see the contact fields of an incident in `grid_code` (staff of its grid, or admin)."""
+    return p.sees_personal and p.may_see_grid(grid_code)
+
+
 def suppress(count: int | None):
     """A count as a public or planner caller may see it: None (suppressed) for 1 or 2, else unchanged.
 

@@ -80,6 +80,17 @@ INCIDENT_CATEGORIES = {
     "care_visit": ("独居老人上门探视", "Visit to elderly living alone", "care", None),
 }
 
+# Groups of incident categories (the third field above), as Open311 lists them.
+CATEGORY_GROUPS = {
+    "environment": ("环境卫生", "Environment"),
+    "safety": ("安全隐患", "Safety"),
+    "facility": ("设施设备", "Facilities"),
+    "order": ("秩序管理", "Public order"),
+    "dispute": ("矛盾纠纷", "Disputes"),
+    "property": ("物业服务", "Property management"),
+    "care": ("民生关爱", "Care"),
+}
+
 SIX_NOS = {
     "no_garbage": ("无垃圾杂物", "No garbage or clutter"),
     "no_illegal_structure": ("无私搭乱建", "No illegal structures"),

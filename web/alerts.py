@@ -19,8 +19,8 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import InvalidInput
-from twin.incidents.reports import iso
 from twin.incidents.timeliness import timeliness
+from twin.times import iso
 
 from . import get_twin
 from .auth import current_principal, require

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from twin.incidents.reports import iso
+from twin.times import iso
 from twin.units import building_units, household_record
 
 from . import get_twin

@@ -10,10 +10,11 @@ from flask import Blueprint, jsonify, request
 from twin.errors import Forbidden, InvalidInput, NotFound
 from twin.incidents.care import answered_of, calls_of_day
 from twin.incidents.periods import parse_date
-from twin.incidents.reports import iso
+from twin.times import iso
 
 from .auth import current_principal, require
-from .open311 import body, service
+from .http import body
+from .incident_http import service
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
-"""HTTP plumbing of the API: weak ETags from data versions (If-None-Match → 304), gzip, query-parameter parsing."""
+"""HTTP plumbing of the API: weak ETags from data versions (If-None-Match → 304), gzip, reading request bodies,
+query-parameter parsing (the label language among them)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import math
 import re
 
 import pandas as pd
-from flask import Response, request
+from flask import Response, current_app, request
 
 from twin import jsontext
 from twin.errors import InvalidInput
@@ -26,6 +27,8 @@ COMPRESSIBLE = (
     "application/javascript",
     "image/svg+xml",
 )
+MAX_BODY = 256 * 1024  # a 4,000-character description is at most ~36 KB form-encoded
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 def etag_of(*parts) -> str:
@@ -78,6 +81,28 @@ def read_json(limit: int, what: str = "the body", empty=None):
     request.max_content_length = limit
     raw = request.get_data(cache=False)
     return jsontext.loads(raw, what) if raw else empty
+
+
+def body(limit: int = MAX_BODY) -> dict:
+    """The request's fields from a form or JSON body of at most `limit` bytes (413 beyond); else InvalidInput."""
+    request.max_content_length = limit
+    if request.mimetype in FORM_TYPES:
+        return request.form.to_dict()
+    if request.mimetype == "application/json":
+        data = read_json(limit)
+        if not isinstance(data, dict):
+            raise InvalidInput("the body is not a JSON object")
+        return data
+    raise InvalidInput(
+        "send the fields form-encoded (application/x-www-form-urlencoded) or as JSON",
+        content_type=request.mimetype or None,
+    )
+
+
+def lang() -> str:
+    """Language of labels: ?lang=en|zh, else the DEFAULT_LANG setting."""
+    value = request.args.get("lang") or current_app.config.get("DEFAULT_LANG") or "zh"
+    return "en" if value == "en" else "zh"
 
 
 # --- query parameters: parsed once here, with messages a person can act on -------------------------------------

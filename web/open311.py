@@ -6,76 +6,27 @@ import logging
 import xml.etree.ElementTree as ET
 
 import pandas as pd
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
-from twin.access import may_see_incidents
-from twin.errors import Forbidden, InvalidInput
+from twin.access import may_see_contact, may_see_incidents
+from twin.errors import InvalidInput
 from twin.incidents import listing
-from twin.incidents.intake import SHORT_MAX, choice, coordinate, text
-from twin.incidents.reports import iso
+from twin.incidents.intake import FILEABLE, SHORT_MAX, choice, coordinate, text
 from twin.incidents.timeliness import DONE_STAGES
-from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
+from twin.times import iso, iso_column
+from twin.vocab import CATEGORY_GROUPS, ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
 
-from . import get_twin
 from .auth import current_principal, require
-from .http import read_json
+from .http import body, lang
+from .incident_http import incident_for_caller, possible_duplicates, service, shown_to_caller
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("open311", __name__)
 
-INTERNAL = ("care_visit",)  # opened by the care checks, not by the public
-PUBLIC = frozenset(INCIDENT_CATEGORIES) - set(INTERNAL)  # the service codes the public may file
-GROUPS = {
-    "environment": ("环境卫生", "Environment"),
-    "safety": ("安全隐患", "Safety"),
-    "facility": ("设施设备", "Facilities"),
-    "order": ("秩序管理", "Public order"),
-    "dispute": ("矛盾纠纷", "Disputes"),
-    "property": ("物业服务", "Property management"),
-    "care": ("民生关爱", "Care"),
-}
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 DEFAULT_WINDOW = pd.Timedelta(days=90)  # GeoReport v2: without dates, the most recent 90 days
 TIMES = ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
-MAX_BODY = 256 * 1024  # a 4,000-character description is at most ~36 KB form-encoded
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-def service():
-    """The live incident service of the current app."""
-    s = get_twin().incidents
-    if s is None:
-        raise InvalidInput("this twin has no incident store")
-    return s
-
-
-def lang() -> str:
-    """Language of labels: ?lang=en|zh, else the DEFAULT_LANG setting."""
-    value = request.args.get("lang") or current_app.config.get("DEFAULT_LANG") or "zh"
-    return "en" if value == "en" else "zh"
-
-
-def body(limit: int = MAX_BODY) -> dict:
-    """The request's fields from a form or JSON body of at most `limit` bytes (413 beyond); else InvalidInput."""
-    request.max_content_length = limit
-    if request.mimetype in FORM_TYPES:
-        return request.form.to_dict()
-    if request.mimetype == "application/json":
-        data = read_json(limit)
-        if not isinstance(data, dict):
-            raise InvalidInput("the body is not a JSON object")
-        return data
-    raise InvalidInput(
-        "send the fields form-encoded (application/x-www-form-urlencoded) or as JSON",
-        content_type=request.mimetype or None,
-    )
-
-
-def may_see_contact(row: dict, p=None) -> bool:
-    """Whether the caller (or principal `p`) may see this incident's contact fields (staff of its grid, or admin)."""
-    p = p or current_principal()
-    return p.sees_personal and p.may_see_grid(row.get("grid_code"))
 
 
 # --- services ------------------------------------------------------------------------------------------------
@@ -86,7 +37,7 @@ def services():
     i = 0 if lg == "zh" else 1
     out = []
     for code, (zh, en, group, six) in INCIDENT_CATEGORIES.items():
-        if code in INTERNAL:
+        if code not in FILEABLE:
             continue
         desc = (zh, en)[i]
         if six:
@@ -99,7 +50,7 @@ def services():
                 "metadata": False,
                 "type": "realtime",
                 "keywords": code.replace("_", ","),
-                "group": GROUPS[group][i],
+                "group": CATEGORY_GROUPS[group][i],
             }
         )
     return jsonify(out)
@@ -108,7 +59,7 @@ def services():
 @bp.get("/open311/v2/services/<code>.json")
 def service_definition(code):
     """GeoReport service definition: no extra attributes for any service."""
-    if code not in PUBLIC:
+    if code not in FILEABLE:
         raise InvalidInput(f"unknown service_code {code!r}", field="service_code")
     return jsonify({"service_code": code, "attributes": []})
 
@@ -120,7 +71,7 @@ def post_request():
     f = body()
     lat = coordinate(f.get("lat"), "lat", -90, 90)
     lon = coordinate(f.get("long"), "long", -180, 180)
-    code = choice(f.get("service_code"), PUBLIC, "service_code", "; see services.json")
+    code = choice(f.get("service_code"), FILEABLE, "service_code", "; see services.json")
     name = " ".join(filter(None, (text(f.get(k), k, SHORT_MAX) for k in ("first_name", "last_name"))))
     fields = {
         "category": code,
@@ -150,15 +101,6 @@ def post_request():
     resp = jsonify([item])
     resp.status_code = 201
     return resp
-
-
-def possible_duplicates(s, row: dict) -> list[str]:
-    """Ids of open incidents of the same category within DUPLICATE_RADIUS_M that the caller may see."""
-    ids = [d for d, _m in s.possible_duplicates(row, float(current_app.config.get("DUPLICATE_RADIUS_M") or 50.0))]
-    if not ids:
-        return []
-    rows = pd.DataFrame([s.get(d) for d in ids])
-    return [d for d, ok in zip(ids, shown_to_caller(rows)) if ok]
 
 
 def _minutes(seconds: float) -> str:
@@ -214,31 +156,6 @@ def get_request(incident_id):
     """One request, as an array of one (GeoReport v2)."""
     row = incident_for_caller(incident_id)
     return jsonify(to_requests(pd.DataFrame([row]), service()))
-
-
-def incident_for_caller(incident_id, detail: bool = False) -> dict:
-    """The incident if the caller may see it, else Forbidden: the one grid rule of every route returning an incident.
-
-    The record: care incidents (SOS, care visits) only to staff of its grid and admins. Its `detail` (history,
-    notes, actions, photos; notes hold names and phones): only staff of its grid and admins, whatever the category.
-    """
-    row = service().get(incident_id)
-    p = current_principal()
-    if detail and not p.may_see_grid(row.get("grid_code")):
-        raise Forbidden(f"incident {incident_id} is outside your grids", id=incident_id)
-    if not shown_to_caller(pd.DataFrame([row]))[0]:
-        raise Forbidden(
-            f"request {incident_id} is about a person's care (SOS, care visit) and is shown only to staff of its grid",
-            id=incident_id,
-        )
-    return row
-
-
-def shown_to_caller(rows: pd.DataFrame):
-    """Which rows the caller may see as requests (care incidents only to staff of their grid)."""
-    return may_see_incidents(
-        current_principal(), rows["category"].to_numpy(dtype=object), rows["grid_code"].to_numpy(dtype=object)
-    )
 
 
 def to_requests(frame: pd.DataFrame, s) -> list[dict]:
@@ -309,7 +226,7 @@ def to_requests(frame: pd.DataFrame, s) -> list[dict]:
                 "closed_datetime": when["closed_at"][i],
             },
         }
-        if may_see_contact(r, caller):
+        if may_see_contact(caller, r.get("grid_code")):
             item["extended_attributes"].update(
                 contact_name=r.get("contact_name"),
                 contact_phone=r.get("contact_phone"),
@@ -336,13 +253,6 @@ def follow_duplicates(items: list[dict], s) -> list[dict]:
         item["extended_attributes"]["duplicate_of"] = original
         item["extended_attributes"]["original_stage"] = o["extended_attributes"]["stage"]
     return items
-
-
-def iso_column(values: pd.Series, tz: str) -> list:
-    """`iso` of every value of a datetime column at once (None where missing)."""
-    text = pd.to_datetime(values, utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%dT%H:%M:%S%z")
-    text = text.str[:-2] + ":" + text.str[-2:]  # +0800 -> +08:00, as isoformat() writes it
-    return [v if isinstance(v, str) else None for v in text.tolist()]
 
 
 def _num(v):

@@ -10,16 +10,15 @@ from flask import Blueprint, Response, current_app, jsonify, redirect, render_te
 
 from twin.access import may_see_incidents
 from twin.errors import Forbidden, InvalidInput
-from twin.incidents.intake import coordinate
-from twin.incidents.reports import iso
+from twin.incidents.intake import FILEABLE, coordinate
 from twin.incidents.urgency import by_urgency
 from twin.photos import PhotoStore, clean_photo
+from twin.times import iso
 
 from . import get_twin
 from .auth import current_principal, require
 from .dashboard import map_bounds
-from .open311 import PUBLIC as FILEABLE
-from .open311 import service
+from .incident_http import service
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,7 @@ from twin.redraw.params import FRONTIER_KEEPS
 from . import get_twin
 from .auth import require
 from .dashboard import map_bounds
-from .http import read_json
-from .open311 import lang
+from .http import lang, read_json
 from .plans import today as plans_today
 
 log = logging.getLogger(__name__)

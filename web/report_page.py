@@ -30,7 +30,8 @@ from twin.incidents.sixnos import six_nos
 
 from . import get_twin, http
 from .auth import check_role
-from .open311 import lang, service
+from .http import lang
+from .incident_http import service
 from .reports import hotspot_rule
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,8 @@ from twin.incidents.sixnos import six_nos, six_nos_rows
 
 from . import get_twin
 from .auth import current_principal, require
-from .open311 import lang, service
+from .http import lang
+from .incident_http import service
 
 log = logging.getLogger(__name__)
 

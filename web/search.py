@@ -9,7 +9,7 @@ from twin.search import SearchIndex
 
 from . import get_twin
 from .auth import current_principal
-from .open311 import lang
+from .http import lang
 
 bp = Blueprint("search", __name__)
 

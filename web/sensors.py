@@ -11,8 +11,10 @@ from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import InvalidInput, Unauthorized
 from twin.incidents.intake import coordinate, text
+from twin.times import iso_column
 
-from .open311 import body, iso_column, possible_duplicates, service
+from .http import body
+from .incident_http import possible_duplicates, service
 
 log = logging.getLogger(__name__)
 

@@ -16,19 +16,20 @@ from functools import lru_cache
 
 import numpy as np
 import pandas as pd
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import Blueprint, jsonify, redirect, render_template, request
 
+from twin.access import may_see_contact
 from twin.errors import InvalidInput
 from twin.incidents.deadlines import LIMITS
 from twin.incidents.queue import MAX_PAGE_SIZE, OPEN, PAGE_SIZE, SORTS, Filters, check_may_work, may_work, select
-from twin.incidents.reports import iso
 from twin.incidents.timeliness import LIMIT_TIME
+from twin.times import iso, iso_column
 
 from . import get_twin
 from .auth import check_role, current_principal, require
 from .dashboard import map_bounds
-from .http import parse_int
-from .open311 import body, iso_column, may_see_contact, service
+from .http import body, parse_int
+from .incident_http import duplicate_radius_m, service
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +38,6 @@ bp = Blueprint("work", __name__)
 WORKERS = ("staff", "admin")
 PARAMS = ("stage", "category", "grid", "source", "overdue", "from", "to", "q", "sort", "page", "page_size", "lang")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def radius_m() -> float:
-    """DUPLICATE_RADIUS_M: how near an open report of the same category makes a possible duplicate."""
-    return float(current_app.config.get("DUPLICATE_RADIUS_M") or 50.0)
 
 
 # --- the page ------------------------------------------------------------------------------------------------
@@ -176,7 +172,7 @@ def items(s, rows: pd.DataFrame, t: pd.DataFrame) -> list[dict]:
 
 def possible(s, p, row: dict) -> list[str]:
     """Ids of the open incidents `row` may duplicate that `p` may work."""
-    return [d for d, _m in s.possible_duplicates(row, radius_m()) if may_work(p, s.get(d)["grid_code"])]
+    return [d for d, _m in s.possible_duplicates(row, duplicate_radius_m()) if may_work(p, s.get(d)["grid_code"])]
 
 
 # --- one incident --------------------------------------------------------------------------------------------
@@ -223,11 +219,11 @@ def detail(incident_id):
         duplicates=s.duplicates.copies(incident_id),
         possible_duplicates=[
             {"id": d, "metres": m, "stage": s.get(d)["stage"]}
-            for d, m in (s.possible_duplicates(row, radius_m()) if row["stage"] in OPEN else [])
+            for d, m in (s.possible_duplicates(row, duplicate_radius_m()) if row["stage"] in OPEN else [])
             if may_work(p, s.get(d)["grid_code"])
         ],
     )
-    if may_see_contact(row, p):
+    if may_see_contact(p, row.get("grid_code")):
         item.update(
             contact_name=row.get("contact_name"),
             contact_phone=row.get("contact_phone"),

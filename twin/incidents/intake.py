@@ -35,6 +35,8 @@ PRIORITY = {
     "heating_pipe": 4,
 }
 DEFAULT_PRIORITY = 3
+INTERNAL = ("care_visit",)  # opened by the care checks, not by the public
+FILEABLE = frozenset(INCIDENT_CATEGORIES) - set(INTERNAL)  # the categories the public may file
 TEXT_FIELDS = ("description", "contact_name", "contact_phone", "contact_email", "media_url")
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
 from twin.placement import grid_at
+from twin.times import iso
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
 
 from .deadlines import LIMITS
@@ -226,10 +227,3 @@ def report_rows(report: dict, names: dict | None = None, lang: str = "zh") -> pd
             )
         )
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
-
-
-def iso(ts, tz, timespec: str = "auto") -> str | None:
-    """ISO 8601 with the office's UTC offset (`timespec` as datetime.isoformat); None for a missing time."""
-    if ts is None or pd.isna(ts):
-        return None
-    return pd.Timestamp(ts).tz_convert(tz).isoformat(timespec=timespec)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from twin.incidents.intake import FILEABLE
 from twin.incidents.lifecycle import ACTIONS
-from twin.vocab import INCIDENT_CATEGORIES
 
 from . import (
     BOOLEAN,
@@ -24,7 +24,6 @@ from . import (
 )
 
 TAG = "open311"
-CODES = sorted(INCIDENT_CATEGORIES)
 XML = {"type": "string", "description": "GeoReport v2 XML"}
 
 SCHEMAS = {
@@ -67,7 +66,7 @@ SCHEMAS = {
         {
             "lat": NUMBER_OR_STRING,
             "long": NUMBER_OR_STRING,
-            "service_code": {"type": "string", "enum": sorted(c for c in CODES if c != "care_visit")},
+            "service_code": {"type": "string", "enum": sorted(FILEABLE)},
             "description": {"type": "string", "maxLength": 4000},
             "media_url": STRING,
             "first_name": STRING,
