@@ -52,9 +52,9 @@ def build(copies: int, state: Path, seed: int = 7):
 
 def run(copies: int, repeat: int) -> str:
     """Time each report against summarize() of the same incidents; a plain-text table."""
-    from twin.incidents.periods import period_of
     from twin.incidents.reports import period_report, summarize
     from twin.incidents.sixnos import six_nos
+    from twin.times import period_of
 
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()

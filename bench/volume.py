@@ -53,9 +53,9 @@ def main(argv=None) -> dict:
     """Open the district, time KPIs after writes against /collections, time each report, report memory."""
     from ingest.demo import END
     from twin.incidents.kpis import kpis
-    from twin.incidents.periods import parse_quarter, period_of
     from twin.incidents.reports import period_report
     from twin.incidents.sixnos import six_nos
+    from twin.times import parse_quarter, period_of
     from web import create_app
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -26,7 +26,7 @@ import shapely
 from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
 from .area_input import Area
 from .errors import InvalidInput
-from .times import to_utc
+from .times import iso_utc, to_utc
 
 log = logging.getLogger(__name__)
 
@@ -242,7 +242,7 @@ def query(
             "bbox": [round(v, 7) for v in area.geom.bounds] if not area.geom.is_empty else None,
         },
         "rule": rule,
-        "period": {"start": _iso(start), "end": _iso(end)},
+        "period": {"start": iso_utc(start), "end": iso_utc(end)},
         "buildings": {
             "count": _r(w.sum()),
             "footprint_m2": _r((idx.footprint_m2[pos] * w).sum(), 1),
@@ -333,7 +333,7 @@ def _add_incidents(twin, answer: AreaAnswer, now, personal: bool = True) -> None
         od["overdue_limit"] = np.asarray(LIMITS, dtype=object)[t["overdue_limit"][t["overdue"]]]
         od["next_due"] = pd.to_datetime(t["next_due"][t["overdue"]], utc=True)
         answer.overdue = od.sort_values("reported_at")
-    s["now"] = _iso(now)
+    s["now"] = iso_utc(now)
     answer.summary["incidents"] = s
 
 
@@ -432,7 +432,7 @@ def overdue_rows(answer: AreaAnswer) -> list[dict]:
     od = answer.overdue.copy()
     for c in ("reported_at", "next_due"):
         if c in od.columns:
-            od[c] = [_iso(v) for v in od[c]]
+            od[c] = [iso_utc(v) for v in od[c]]
     return od.astype(object).where(od.notna(), None).to_dict("records")
 
 
@@ -464,7 +464,7 @@ def _period(start, end):
     s = None if start is None else _utc(start)
     e = None if end is None else _utc(end)
     if s is not None and e is not None and s > e:
-        raise InvalidInput("the period ends before it starts", start=_iso(s), end=_iso(e))
+        raise InvalidInput("the period ends before it starts", start=iso_utc(s), end=iso_utc(e))
     return s, e
 
 
@@ -473,12 +473,6 @@ def _utc(ts) -> pd.Timestamp:
         return to_utc(ts)
     except (ValueError, TypeError):
         raise InvalidInput(f"{ts!r} is not a date or time (use 2026-03-01 or 2026-03-01T08:00:00Z)") from None
-
-
-def _iso(ts):
-    if ts is None or pd.isna(ts):
-        return None
-    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _r(v, nd: int = 4):

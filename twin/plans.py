@@ -10,13 +10,13 @@ import json
 import logging
 import sqlite3
 import threading
-import time
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from .errors import Conflict, InvalidInput, NotFound
+from .times import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ class PlanStore:
 
 
 def _stamp() -> str:
-    return dt.datetime.fromtimestamp(time.time(), dt.timezone.utc).isoformat(timespec="seconds")
+    return utc_now().isoformat(timespec="seconds")
 
 
 def plan_grids(plan, twin) -> gpd.GeoDataFrame:

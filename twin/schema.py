@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SchemaError
+from .times import to_utc
 
 DTYPES = ("str", "int", "float", "bool", "datetime")
 
@@ -238,5 +239,5 @@ def _convert(v, dtype: str):
         ts = pd.Timestamp(v)
         if ts is pd.NaT:
             raise ValueError
-        return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+        return to_utc(ts)
     raise ValueError(dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from twin.times import iso
+from twin.times import iso, zone_of
 from twin.units import building_units, household_record
 
 from . import get_twin
@@ -25,7 +25,7 @@ def household(household_id):
     """One household (staff of its grid, admin): record, open incidents with next deadline, recent care calls."""
     twin = get_twin()
     rec = household_record(twin, household_id, current_principal())
-    tz = twin.incidents.timezone if twin.incidents is not None else "Asia/Shanghai"
+    tz = zone_of(twin.incidents)
     for inc in rec["open_incidents"]:
         for k in ("reported_at", "next_due"):
             inc[k] = iso(inc[k], tz)

@@ -9,8 +9,7 @@ from flask import Blueprint, jsonify, request
 
 from twin.errors import Forbidden, InvalidInput, NotFound
 from twin.incidents.care import answered_of, calls_of_day
-from twin.incidents.periods import parse_date
-from twin.times import iso
+from twin.times import iso, parse_date
 
 from .auth import current_principal, require
 from .http import body

@@ -25,6 +25,7 @@ from twin import risk, vocab
 from twin.access import PUBLIC, SUPPRESS_BELOW, may_see_incidents
 from twin.incidents.kpis import kpis as incident_kpis
 from twin.incidents.timeliness import DONE_STAGES, timeliness
+from twin.times import now_of
 
 from . import get_twin, http
 from .auth import current_principal
@@ -116,7 +117,7 @@ def _static_version(twin, *names) -> tuple:
 
 def _minute(twin) -> pd.Timestamp:
     service = twin.incidents
-    now = service.now() if service is not None else pd.Timestamp.now(tz="UTC")
+    now = now_of(service)
     return now.floor("min")
 
 

@@ -13,11 +13,12 @@ from werkzeug.exceptions import NotAcceptable
 from twin.access import may_see_incidents, suppress
 from twin.errors import Forbidden, InvalidInput, NotFound
 from twin.schema import Field
+from twin.times import iso_utc, utc_now
 
 from . import crs, filters, get_twin, http
 from .auth import current_principal
 from .crs import CRS84
-from .geojson import FeatureEncoder, VersionCache, dumps, feature_collection, geometry_json, iso, point_json
+from .geojson import FeatureEncoder, VersionCache, dumps, feature_collection, geometry_json, point_json
 from .http import parse_bbox, parse_datetime, parse_equals, parse_int
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ class Source:
 
         def build():
             col = self.frame(twin)[self.time_field]
-            return (iso(col.min()), iso(col.max())) if col.notna().any() else (None, None)
+            return (iso_utc(col.min()), iso_utc(col.max())) if col.notna().any() else (None, None)
 
         return _cache().get((id(twin), self.id, "interval"), self.version(twin), build)
 
@@ -319,7 +320,7 @@ class LiveSource(Source):
     def interval(self, twin):
         """The earliest and latest report time, from the service's indexes (RFC 3339), or (None, None)."""
         e = self.service(twin).extent()
-        return (iso(e["start"]), iso(e["end"])) if e["start"] is not None else (None, None)
+        return (iso_utc(e["start"]), iso_utc(e["end"])) if e["start"] is not None else (None, None)
 
 
 COUNT_FIELDS = (
@@ -639,7 +640,7 @@ def items(collection_id: str):
         meta = {
             "numberMatched": int(len(pos)),
             "numberReturned": len(feats),
-            "timeStamp": iso(pd.Timestamp.now(tz="UTC")),
+            "timeStamp": iso_utc(utc_now()),
             "links": links,
         }
         resp = Response(feature_collection(feats, meta), mimetype=GEOJSON)

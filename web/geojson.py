@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin.times import iso_utc
+
 log = logging.getLogger(__name__)
 
 DECIMALS = 7  # ~1 cm in WGS84: enough for footprints, and a third fewer bytes than full doubles
@@ -25,7 +27,7 @@ def _default(v):
     if isinstance(v, np.bool_):
         return bool(v)
     if isinstance(v, pd.Timestamp):
-        return iso(v)
+        return iso_utc(v)
     raise TypeError(f"cannot encode {type(v).__name__} as JSON")
 
 
@@ -34,19 +36,10 @@ def dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=_default)
 
 
-def iso(ts) -> str | None:
-    """An RFC 3339 UTC string for a timestamp ('Z' suffix), None for missing."""
-    if ts is None or ts is pd.NaT or (isinstance(ts, float) and math.isnan(ts)):
-        return None
-    ts = pd.Timestamp(ts)
-    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def column_values(col: pd.Series) -> list:
     """Plain Python values of a column: missing → None, datetimes → RFC 3339 strings."""
     if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
-        return [iso(v) if not pd.isna(v) else None for v in col.tolist()]
+        return [iso_utc(v) if not pd.isna(v) else None for v in col.tolist()]
     obj = col.astype(object)
     return obj.where(col.notna(), None).tolist()
 

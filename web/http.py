@@ -14,6 +14,7 @@ from flask import Response, current_app, request
 
 from twin import jsontext
 from twin.errors import InvalidInput
+from twin.times import to_utc
 
 log = logging.getLogger(__name__)
 
@@ -164,10 +165,10 @@ def _instant(raw: str, end: bool):
         ts = pd.Timestamp(raw)
     except ValueError:
         raise InvalidInput(f"datetime {raw!r} is not a valid date or time", parameter="datetime") from None
+    ts = to_utc(ts)
     if len(raw) == 10:  # a whole day: from its first to its last instant (UTC)
-        ts = ts.tz_localize("UTC")
         return ts + pd.Timedelta(days=1) - pd.Timedelta(microseconds=1) if end else ts
-    return ts.tz_convert("UTC")
+    return ts
 
 
 def parse_datetime(raw: str) -> tuple:

@@ -13,7 +13,7 @@ from twin.errors import InvalidInput
 from twin.incidents import listing
 from twin.incidents.intake import FILEABLE, SHORT_MAX, choice, coordinate, text
 from twin.incidents.timeliness import DONE_STAGES
-from twin.times import iso, iso_column
+from twin.times import iso, iso_column, to_utc
 from twin.vocab import CATEGORY_GROUPS, ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
 
 from .auth import current_principal, require
@@ -272,7 +272,7 @@ def _date(value, name: str):
         raise InvalidInput(f"{name} must be a W3C date-time such as 2026-01-01T00:00:00Z", field=name) from None
     if ts is pd.NaT:
         raise InvalidInput(f"{name} must be a W3C date-time", field=name)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+    return to_utc(ts)
 
 
 def _int(value, name: str, default: int, lo: int, hi: int) -> int:

@@ -10,13 +10,13 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-import pandas as pd
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 
 from twin import plans
 from twin.access import PLAN_ROLES
 from twin.errors import Conflict, InvalidInput
 from twin.store import local_database
+from twin.times import now_of, office_today, zone_of
 
 from . import get_twin
 from .auth import current_principal, require
@@ -47,9 +47,7 @@ def today(app=None) -> dt.date:
     """The office's date now (the incident service's clock and time zone when attached)."""
     app = app or current_app
     service = getattr(app.extensions["twin"], "incidents", None)
-    tz = getattr(service, "timezone", None) or app.config.get("TIMEZONE") or "Asia/Shanghai"
-    now = service.now() if callable(getattr(service, "now", None)) else pd.Timestamp.now(tz="UTC")
-    return now.tz_convert(tz).date()
+    return office_today(zone_of(service, app.config.get("TIMEZONE")), now_of(service))
 
 
 def sync(app=None) -> None:

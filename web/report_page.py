@@ -18,15 +18,14 @@ from __future__ import annotations
 import io
 import logging
 
-import pandas as pd
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from twin import vocab
 from twin.access import PERSONAL_CATEGORIES, suppress
 from twin.errors import InvalidInput
-from twin.incidents.periods import PERIODS, parse_date, period_of
 from twin.incidents.reports import period_report, place_names, summarize
 from twin.incidents.sixnos import six_nos
+from twin.times import PERIODS, parse_date, period_of
 
 from . import get_twin, http
 from .auth import check_role
@@ -64,7 +63,7 @@ def trend(s, last, n: int) -> list[dict]:
     """The summarize() figures of the `n` periods of `last`'s kind up to and including `last`, oldest first."""
     periods = [last]
     while len(periods) < n:
-        periods.append(period_of(last.kind, periods[-1].start.tz_localize(None) - pd.Timedelta(days=1), s.timezone))
+        periods.append(periods[-1].before())
     now = s.now()
     out = []
     for p in reversed(periods):
@@ -99,7 +98,7 @@ def page_data() -> dict:
     p = check_role(*PAGE_READERS)
     s = service()
     period = chosen_period()
-    quarter = period_of("quarterly", period.start.tz_localize(None), s.timezone)
+    quarter = period_of("quarterly", period.start, s.timezone)
     doc = {
         "report": period_report(s, period, *hotspot_rule()),
         "trend": trend(s, period, TREND_PERIODS[period.kind]),
@@ -125,11 +124,6 @@ def page_xlsx():
     label = doc["report"]["period"]["label"]
     resp.headers["Content-Disposition"] = f'attachment; filename="report-{label}.xlsx"'
     return resp
-
-
-def _label(table: dict, code: str, lang: str) -> str:
-    entry = table.get(code)
-    return entry[0 if lang == "zh" else 1] if entry else str(code)
 
 
 def workbook(doc: dict, lang: str) -> bytes:
@@ -174,7 +168,7 @@ def workbook(doc: dict, lang: str) -> bytes:
     ws = wb.create_sheet("类别" if zh else "Categories")
     ws.append(["类别" if zh else "Category", "代码" if zh else "Code", "事件数" if zh else "Incidents"])
     for code, n in rep["by_category"].items():
-        ws.append([_label(vocab.INCIDENT_CATEGORIES, code, lang), code, "<3" if n is None else n])
+        ws.append([vocab.label(vocab.INCIDENT_CATEGORIES, code, lang), code, "<3" if n is None else n])
     ws = wb.create_sheet("网格" if zh else "Grids")
     ws.append(["网格" if zh else "Grid", "编码" if zh else "Code", "事件数" if zh else "Incidents"])
     for code, n in sorted(rep["by_grid"].items(), key=lambda kv: -kv[1]):
@@ -183,7 +177,7 @@ def workbook(doc: dict, lang: str) -> bytes:
     six = doc["sixnos"]
     ws.append(
         ["小区" if zh else "Compound", "编码" if zh else "Code", "达标" if zh else "Passed"]
-        + [_label(vocab.SIX_NOS, no, lang) for no in vocab.SIX_NOS]
+        + [vocab.label(vocab.SIX_NOS, no, lang) for no in vocab.SIX_NOS]
     )
     for c in six["compounds"]:
         cells = [", ".join(c["nos"][no]["incident_ids"]) if not c["nos"][no]["passed"] else "✓" for no in vocab.SIX_NOS]

@@ -14,9 +14,9 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from twin.cells import safe_frame
 from twin.errors import InvalidInput
 from twin.incidents.hotspots import check_params
-from twin.incidents.periods import PERIODS, parse_date, parse_quarter, period_of
 from twin.incidents.reports import period_report, place_names, report_rows
 from twin.incidents.sixnos import six_nos, six_nos_rows
+from twin.times import PERIODS, parse_date, parse_quarter, period_of
 
 from . import get_twin
 from .auth import current_principal, require

@@ -27,6 +27,7 @@ import pandas as pd
 from twin import vocab
 from twin.incidents.deadlines import LIMITS, Deadlines
 from twin.incidents.timeliness import LIMIT_STAGE, STAGE_RANK
+from twin.times import day_start, zone_of
 
 from .transport import offsets, origin_of, pack
 
@@ -40,13 +41,12 @@ NONE = 255
 
 def year_start(now: pd.Timestamp, tz: str) -> pd.Timestamp:
     """The local midnight YEAR_DAYS days before `now`'s day, in UTC."""
-    local = now.tz_convert(tz).normalize() - pd.Timedelta(days=YEAR_DAYS)
-    return local.tz_convert("UTC")
+    return day_start(now, tz) - pd.Timedelta(days=YEAR_DAYS)
 
 
 def encode_timeline(service, frame: pd.DataFrame, now: pd.Timestamp) -> bytes:
     """timeline.bin of `frame` (the incidents the public map may draw) at `now` (see the module docstring)."""
-    tz = getattr(service, "timezone", "Asia/Shanghai")
+    tz = zone_of(service)
     t0 = year_start(now, tz)
     reported = pd.to_datetime(frame["reported_at"], utc=True)
     is_open = ~frame["stage"].isin(("resolved", "closed")).to_numpy()

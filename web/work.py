@@ -23,7 +23,7 @@ from twin.errors import InvalidInput
 from twin.incidents.deadlines import LIMITS
 from twin.incidents.queue import MAX_PAGE_SIZE, OPEN, PAGE_SIZE, SORTS, Filters, check_may_work, may_work, select
 from twin.incidents.timeliness import LIMIT_TIME
-from twin.times import iso, iso_column
+from twin.times import iso, iso_column, local_midnight
 
 from . import get_twin
 from .auth import check_role, current_principal, require
@@ -76,7 +76,7 @@ def _day(name: str, tz: str, end: bool) -> pd.Timestamp | None:
         day = pd.Timestamp(raw)
     except ValueError:
         raise InvalidInput(f"{name} {raw!r} is not a day of the calendar", parameter=name) from None
-    return (day + pd.Timedelta(days=1 if end else 0)).tz_localize(tz).tz_convert("UTC")
+    return local_midnight(day + pd.Timedelta(days=1 if end else 0), tz).tz_convert("UTC")
 
 
 def filters_from_query(tz: str) -> Filters:

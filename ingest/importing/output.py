@@ -19,6 +19,7 @@ from twin.crs import WGS84
 from twin.errors import SchemaError
 from twin.schema import first_duplicate
 from twin.store import READ_ORDER, to_layer_frame
+from twin.times import iso_utc_column
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def _write(frame: gpd.GeoDataFrame, kind, tmp: Path) -> None:
 def csv_text(s: pd.Series) -> pd.Series:
     """A column as CSV text: true/false booleans, UTC ISO-8601 times, integers without a decimal point."""
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        return s.dt.tz_convert("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ").fillna("")
+        return iso_utc_column(s).fillna("")
     blank = s.isna().to_numpy()
     if s.dtype == bool or pd.api.types.infer_dtype(s, skipna=True) == "boolean":
         text = s.map({True: "true", False: "false"}, na_action="ignore")

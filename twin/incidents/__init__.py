@@ -16,9 +16,10 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
     Settings (DEADLINES, TIMEZONE, DEMO_REBASE) come from `twin.settings`, overlaid by `config` (tests).
     """
     from twin.store import default_data_dir
+    from twin.times import to_utc, utc_now
 
     from .seed import generated_demo, import_seed, seed_file
-    from .service import IncidentService, utc_now
+    from .service import IncidentService
 
     if store is None:
         twin.incidents = None
@@ -31,7 +32,7 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
         builtin = data_dir is not None and (
             data_dir.resolve() == default_data_dir().resolve() or generated_demo(data_dir)
         )
-        now = pd_now(clock or utc_now)
+        now = to_utc((clock or utc_now)())
         import_seed(twin, db, path, now=now, rebase=bool(cfg["DEMO_REBASE"]) and builtin)
     twin.incidents = IncidentService(
         twin,
@@ -42,11 +43,3 @@ def attach_incidents(twin, store, clock=None, config: dict | None = None):
         sync_seconds=cfg["SYNC_SECONDS"] if cfg["SYNC_SECONDS"] >= 0 else None,
     )
     return twin.incidents
-
-
-def pd_now(clock):
-    """The clock's time as a tz-aware UTC Timestamp."""
-    import pandas as pd
-
-    ts = pd.Timestamp(clock())
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")

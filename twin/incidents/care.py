@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from twin.errors import InvalidInput, NotFound
+from twin.times import office_day
 
 from .intake import priority_of, text
 from .store import COLUMNS
@@ -31,7 +32,7 @@ def record_call(service, household_id: str, answered: bool, actor: str, note: st
 
     with service._lock:
         now = service.now()
-        day = now.tz_convert(service.timezone).strftime("%Y-%m-%d")
+        day = office_day(service.timezone, now)
 
         def make_visit(seq: int):
             record = {c: None for c in COLUMNS}

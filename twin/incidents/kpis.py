@@ -7,25 +7,22 @@ import logging
 import numpy as np
 import pandas as pd
 
+from twin.times import day_start, month_start, office_day, parse_quarter, zone_of
+
 from .figures import FigureIndex
 from .hotspots import MIN_COUNT, RADIUS_M
-from .periods import parse_quarter
 from .sixnos import six_nos_summary
 from .timeliness import OPEN_STAGES
 
 log = logging.getLogger(__name__)
-
-DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def kpis(service, now, hotspot_rule: tuple = (RADIUS_M, MIN_COUNT)) -> dict:
     """The KPI panel: open by stage, overdue now, on-time rates today and this month, closure rate, mean rating,
     compounds meeting the six-nos this quarter, unanswered care checks today (days in the service's time zone)."""
     now = pd.Timestamp(now)
-    tz = getattr(service, "timezone", DEFAULT_TIMEZONE)
-    local = now.tz_convert(tz)
-    day0 = local.normalize().tz_convert("UTC")
-    month0 = local.replace(day=1).normalize().tz_convert("UTC")
+    tz = zone_of(service)
+    day0, month0 = day_start(now, tz), month_start(now, tz)
     out = {"at": now.isoformat(), "timezone": str(tz)}
     if service is None or not len(service.figures):
         figures = service.figures if service is not None else FigureIndex(pd.DataFrame())
@@ -45,7 +42,7 @@ def kpis(service, now, hotspot_rule: tuple = (RADIUS_M, MIN_COUNT)) -> dict:
     out["closure_rate_month"] = month["closure_rate"]
     out["mean_rating_month"] = month["mean_rating"]
     out["six_nos"] = six_nos_quarter(service, now, hotspot_rule)
-    out["care_unanswered_today"] = unanswered_care_today(service, local.strftime("%Y-%m-%d"))
+    out["care_unanswered_today"] = unanswered_care_today(service, office_day(tz, now))
     return out
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from twin.access import Principal
 from twin.errors import Forbidden, InvalidInput
+from twin.times import utc_series
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES
 
 from .deadlines import LIMITS
@@ -83,7 +84,7 @@ class Selection:
         """Rows of page `number` (1-based) and their next_due / overdue / overdue_limit."""
         sl = slice((number - 1) * size, number * size)
         rows = self.service.table.frame(self.positions[sl])
-        due = pd.Series(self.next_due[sl].view("M8[ns]"), index=rows.index).dt.tz_localize("UTC")
+        due = utc_series(self.next_due[sl], rows.index)
         t = pd.DataFrame(
             {"next_due": due, "overdue": self.overdue[sl], "overdue_limit": self.overdue_limit[sl]}, index=rows.index
         )

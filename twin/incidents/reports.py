@@ -9,13 +9,12 @@ import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
 from twin.placement import grid_at
-from twin.times import iso
+from twin.times import Period, iso
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
 
 from .deadlines import LIMITS
 from .figures import FigureIndex
 from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, hotspots
-from .periods import Period
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ from twin.errors import Conflict, InvalidInput, NotFound
 from twin.placement import Placer
 from twin.progress import MIN_ROWS, Progress
 from twin.spatial import LiveIndex
-from twin.times import to_utc
+from twin.times import DEFAULT_TIMEZONE, to_utc, utc_now
 
 from . import lifecycle
 from .deadlines import Deadlines
@@ -31,11 +31,6 @@ log = logging.getLogger(__name__)
 CARE_THRESHOLD = 3  # the third unanswered morning call of a day sends someone to the door
 
 
-def utc_now() -> pd.Timestamp:
-    """The current time, tz-aware UTC."""
-    return pd.Timestamp.now(tz="UTC")
-
-
 class IncidentService:
     """Every incident of the twin: create, act, query; durable in `store`, indexed live, versioned per write."""
 
@@ -45,7 +40,7 @@ class IncidentService:
         store: LiveStore,
         clock=None,
         deadlines=None,
-        timezone: str = "Asia/Shanghai",
+        timezone: str = DEFAULT_TIMEZONE,
         location_margin_m: float = 0.0,
         sync_seconds: float | None = None,
     ):

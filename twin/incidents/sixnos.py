@@ -23,11 +23,10 @@ import logging
 import numpy as np
 import pandas as pd
 
-from twin.times import iso
+from twin.times import Period, iso
 from twin.vocab import INCIDENT_CATEGORIES, SIX_NOS, label
 
 from .hotspots import MIN_COUNT, RADIUS_M, check_params, labels
-from .periods import Period
 from .timeliness import DONE_RANK, NAT
 
 log = logging.getLogger(__name__)

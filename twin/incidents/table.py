@@ -11,6 +11,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from twin.times import utc_series
+
 from .figures import CODED, TIMES, FigureIndex
 from .store import COLUMNS, INT_FIELDS
 
@@ -85,7 +87,7 @@ class LiveTable:
         for c in COLUMNS if columns is None else columns:
             if c in TIMES:
                 ns = fig.column(c, sel).astype("int64", copy=True)
-                data[c] = pd.Series(ns.view("M8[ns]"), index=index).dt.tz_localize("UTC")
+                data[c] = utc_series(ns, index)
             elif c == "rating":
                 r = fig.column(c, sel)
                 data[c] = pd.Series(pd.array(np.where(r > 0, r, np.nan), dtype="Float64").astype("Int64"), index=index)

@@ -12,7 +12,7 @@ import logging
 import numpy as np
 import pandas as pd
 
-from twin.times import to_utc
+from twin.times import to_utc, utc_series
 from twin.vocab import INCIDENT_STAGES
 
 from .deadlines import LIMITS, Deadlines
@@ -93,13 +93,9 @@ def timeliness(frame: pd.DataFrame, deadlines, now) -> pd.DataFrame:
     rank = stage_ranks(frame["stage"]) if n else np.zeros(0, dtype=np.int64)
     r = judge(reported, rank, seconds, times, to_utc(now).value)
     out = pd.DataFrame(index=frame.index)
-
-    def when(ns):
-        return pd.Series(ns.view("M8[ns]"), index=frame.index).dt.tz_localize("UTC")
-
     for lim in LIMITS:
-        out[f"{lim}_due"] = when(r[f"{lim}_due"])
-    out["next_due"] = when(r["next_due"])
+        out[f"{lim}_due"] = utc_series(r[f"{lim}_due"], frame.index)
+    out["next_due"] = utc_series(r["next_due"], frame.index)
     out["overdue"] = r["overdue"]
     names = np.array([None, *LIMITS], dtype=object)
     out["overdue_limit"] = pd.Series(names[r["overdue_limit"].astype(np.int64) + 1], index=frame.index, dtype=object)

@@ -16,11 +16,11 @@ from twin.incidents import listing
 from twin.incidents.deadlines import LIMITS, Deadlines
 from twin.incidents.figures import FigureIndex
 from twin.incidents.kpis import kpis
-from twin.incidents.periods import parse_quarter, period_of
 from twin.incidents.reports import period_report
 from twin.incidents.service import IncidentService
 from twin.incidents.sixnos import six_nos, six_nos_summary
 from twin.incidents.timeliness import timeliness
+from twin.times import parse_quarter, period_of
 
 from .report_fixture import B1, B4, SIX_NOS, fill
 

@@ -6,8 +6,8 @@ import pytest
 from tests.tiny import GA1, GA2, GB1, A, B
 from twin.errors import InvalidInput
 from twin.incidents.hotspots import hotspots
-from twin.incidents.periods import parse_date, parse_quarter, period_of
 from twin.incidents.reports import period_report, place_names, report_rows
+from twin.times import parse_date, parse_quarter, period_of
 
 from .report_fixture import fill
 

@@ -6,8 +6,8 @@ Default limits: resolve within 1 day. Q1 ends 31 Mar 16:00 UTC; the clock stands
 import pandas as pd
 import pytest
 
-from twin.incidents.periods import parse_quarter
 from twin.incidents.sixnos import CATEGORIES_OF, REASONS, six_nos, six_nos_rows
+from twin.times import parse_quarter
 from twin.vocab import SIX_NOS
 
 from .report_fixture import SIX_NOS as ROWS
