@@ -27,7 +27,7 @@ from .access import coarse_counts
 from .errors import InvalidInput
 from .incidents.timeliness import is_open
 from .settings import json_setting
-from .times import to_utc
+from .times import now_of, to_utc
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +66,7 @@ FACTORS = (
     "flying_line_charging",
     "repeat_incidents",
 )
-COUNTED = (
-    "elderly_alone",
-    "open_incidents",
-    "overdue_incidents",
-    "fire_hazard",
-    "flying_line_charging",
-    "repeat_incidents",
-)
+COUNTED = FACTORS[FACTORS.index("elderly_alone") :]  # the factors that count people or incidents
 TOP_FACTORS = 4
 
 
@@ -269,8 +262,7 @@ def score(twin, now=None, weights=None, personal: bool = True) -> RiskScores:
     w = weights if isinstance(weights, dict) and "levels" in weights else parse_weights(weights)
     service = getattr(twin, "incidents", None)
     if now is None:
-        now = service.now() if service is not None else pd.Timestamp.now(tz="UTC")
-        now = to_utc(now).floor("min")
+        now = now_of(service).floor("min")
     now = to_utc(now)
     versions = tuple(
         twin.layers[n].version for n in ("buildings", "compounds", "grids", "households") if n in twin.layers
