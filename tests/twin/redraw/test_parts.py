@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,8 +11,9 @@ import shapely
 
 from twin.redraw.apportion import from_target, huntington_hill
 from twin.redraw.codes import reading_order
-from twin.redraw.graph import build_graph
+from twin.redraw.graph import _csr, build_graph
 from twin.redraw.metrics import shape_scores
+from twin.redraw.search import RESTARTS, Problem, Search, solve
 from twin.redraw.tessellation import tessellate
 
 
@@ -62,31 +64,40 @@ def test_reading_order_rows_north_to_south_then_west_to_east():
     assert reading_order(xy, 50).tolist() == [3, 2, 1, 0]
 
 
-def test_band_repair_uses_chains_to_reach_the_band():
-    # six 10-household cells in a row, today 0-1-2-3 | 4 | 5 (40/10/10 against an ideal 20): only moves that pass
-    # load along the row (3 → grid 1, then 4 → grid 2, 2 → grid 1) reach 20/20/20.
-    from twin.redraw.graph import _csr
-    from twin.redraw.search import Problem, Search
+def line_graph(n: int, i=None, j=None, xy=None):
+    """A cell graph of `n` cells (area 1, perimeter 4) joined by edges i-j of length 1; by default a row 0-1-…-n-1."""
+    i = np.arange(n - 1) if i is None else np.asarray(i)
+    j = np.arange(1, n) if j is None else np.asarray(j)
+    xy = np.column_stack([np.arange(n), np.zeros(n)]) if xy is None else np.asarray(xy, float)
+    return _csr(n, i, j, np.ones(len(i)), np.ones(n), np.full(n, 4.0), xy)
 
-    n = 6
-    i, j = np.arange(n - 1), np.arange(1, n)
-    graph = _csr(n, i, j, np.ones(n - 1), np.ones(n), np.full(n, 4.0), np.column_stack([np.arange(n), np.zeros(n)]))
-    labels = np.array([0, 0, 0, 0, 1, 2])
-    p = Problem(
+
+def problem(graph, labels, k: int, load=None, households=None, keep: float = 0.0, effort: int = 1) -> Problem:
+    """The search from plan `labels` (also today's), nothing fixed, band ±10%, compactness 1, seed 1; 10 a cell."""
+    n = len(labels)
+    load = np.full(n, 10.0) if load is None else load
+    households = load.copy() if households is None else households
+    return Problem(
         graph=graph,
-        load=np.full(n, 10.0),
-        households=np.full(n, 10.0),
+        load=load,
+        households=households,
         labels=labels,
         origin=labels.copy(),
         fixed=np.zeros(n, bool),
-        k=3,
+        k=k,
         band=0.1,
-        keep=0.0,
+        keep=keep,
         compactness=1.0,
-        effort=1,
+        effort=effort,
         seed=1,
     )
-    search = Search(p)
+
+
+def test_band_repair_uses_chains_to_reach_the_band():
+    # six 10-household cells in a row, today 0-1-2-3 | 4 | 5 (40/10/10 against an ideal 20): only moves that pass
+    # load along the row (3 → grid 1, then 4 → grid 2, 2 → grid 1) reach 20/20/20.
+    labels = np.array([0, 0, 0, 0, 1, 2])
+    search = Search(problem(line_graph(6), labels, k=3))
     assert search.out_of_band() == [0, 1, 2]
     assert search.repair_band(200) == 0
     assert search.L == [20.0, 20.0, 20.0] and search.lab == [0, 0, 1, 1, 2, 2]
@@ -95,35 +106,8 @@ def test_band_repair_uses_chains_to_reach_the_band():
 def test_band_repair_passes_load_along_a_path_of_grids():
     # eight 10-household cells in a row as 30 | 20 | 20 | 10 (ideal 20, ±10%): no move, chain of two or swap helps;
     # only passing one cell along all four grids reaches 20/20/20/20.
-    from twin.redraw.graph import _csr
-    from twin.redraw.search import Problem, Search
-
-    n = 8
-    graph = _csr(
-        n,
-        np.arange(n - 1),
-        np.arange(1, n),
-        np.ones(n - 1),
-        np.ones(n),
-        np.full(n, 4.0),
-        np.column_stack([np.arange(n), np.zeros(n)]),
-    )
     labels = np.array([0, 0, 0, 1, 1, 2, 2, 3])
-    p = Problem(
-        graph=graph,
-        load=np.full(n, 10.0),
-        households=np.full(n, 10.0),
-        labels=labels,
-        origin=labels.copy(),
-        fixed=np.zeros(n, bool),
-        k=4,
-        band=0.1,
-        keep=1.0,
-        compactness=1.0,
-        effort=1,
-        seed=1,
-    )
-    search = Search(p)
+    search = Search(problem(line_graph(8), labels, k=4, keep=1.0))
     assert search.repair_band(50) == 0
     assert search.lab == [0, 0, 1, 1, 2, 2, 3, 3]
 
@@ -132,34 +116,10 @@ def test_a_move_list_never_leaves_a_node_cut_off_from_its_new_grid():
     # cells 0-1-2-3-4 in a row and 5 hanging off 2; grids {0,1} {2,5} {3,4}. Moving 2 into grid 0 takes the only
     # link 3 had to grid 1, so the list [(2 → 0), (3 → 1)] must be refused though it cuts the load outside the band
     # (10/6/20 → 11/15/10 against an ideal 12).
-    from twin.redraw.graph import _csr
-    from twin.redraw.search import Problem, Search
-
     n = 6
-    graph = _csr(
-        n,
-        np.array([0, 1, 2, 3, 2]),
-        np.array([1, 2, 3, 4, 5]),
-        np.ones(5),
-        np.ones(n),
-        np.full(n, 4.0),
-        np.array([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0], [2, 1]], float),
-    )
+    graph = line_graph(n, [0, 1, 2, 3, 2], [1, 2, 3, 4, 5], [[0, 0], [1, 0], [2, 0], [3, 0], [4, 0], [2, 1]])
     labels = np.array([0, 0, 1, 2, 2, 1])
-    p = Problem(
-        graph=graph,
-        load=np.array([5.0, 5, 1, 10, 10, 5]),
-        households=np.ones(n),
-        labels=labels,
-        origin=labels.copy(),
-        fixed=np.zeros(n, bool),
-        k=3,
-        band=0.1,
-        keep=0.0,
-        compactness=1.0,
-        effort=1,
-        seed=1,
-    )
+    p = problem(graph, labels, k=3, load=np.array([5.0, 5, 1, 10, 10, 5]), households=np.ones(n))
     search = Search(p)
     assert not search.attempt([(2, 0), (3, 1)], 0.0, repair=True)
     assert search.lab == labels.tolist()
@@ -168,34 +128,15 @@ def test_a_move_list_never_leaves_a_node_cut_off_from_its_new_grid():
 def test_solve_keeps_the_best_of_its_restarts():
     # an 8×8 lattice of unit cells with seeded loads, today four strips: solve() runs RESTARTS searches
     # (seeds 1, 2, 3) from the same start and returns the plan of the one with the least excess, then lowest cost.
-    from dataclasses import replace
-
-    from twin.redraw.graph import _csr
-    from twin.redraw.search import RESTARTS, Problem, Search, solve
-
     side = 8
     n = side * side
     xy = np.array([[x, y] for y in range(side) for x in range(side)], float)
     right = [(v, v + 1) for v in range(n) if v % side < side - 1]
     down = [(v, v + side) for v in range(n - side)]
     i, j = np.array(right + down).T
-    graph = _csr(n, i, j, np.ones(len(i)), np.ones(n), np.full(n, 4.0), xy)
     labels = (xy[:, 0] // 2).astype(int)
     load = np.random.default_rng(5).integers(1, 40, n).astype(float)
-    p = Problem(
-        graph=graph,
-        load=load,
-        households=load,
-        labels=labels,
-        origin=labels.copy(),
-        fixed=np.zeros(n, bool),
-        k=4,
-        band=0.1,
-        keep=0.0,
-        compactness=1.0,
-        effort=5,
-        seed=1,
-    )
+    p = problem(line_graph(n, i, j, xy), labels, k=4, load=load, households=load, effort=5)
     runs = []
     for r in range(RESTARTS):
         search = Search(replace(p, seed=p.seed + r))
