@@ -22,6 +22,7 @@ from pandas.api.types import union_categoricals
 from twin.errors import NotFound
 from twin.progress import Progress
 from twin.store import LiveStore
+from twin.times import utc_series
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ class SqliteIncidentStore:
             if name in CODED_FIELDS:
                 data[name] = pd.Series(union_categoricals(chunks, ignore_order=True))
             elif name in TIME_FIELDS:
-                data[name] = pd.Series(np.concatenate(chunks).view("M8[ns]")).dt.tz_localize("UTC")
+                data[name] = utc_series(np.concatenate(chunks))
             elif name in INT_FIELDS:
                 data[name] = pd.Series(pd.array(np.concatenate(chunks), dtype="Float64").astype("Int64"))
             else:
@@ -436,7 +437,7 @@ def incident_frame(rows) -> pd.DataFrame:
     for name, values in zip(COLUMNS, cols):
         if name in TIME_FIELDS:
             arr = np.array([np.iinfo("int64").min if v is None else v * 1_000_000 for v in values], dtype="int64")
-            data[name] = pd.Series(arr.view("M8[ns]")).dt.tz_localize("UTC")
+            data[name] = utc_series(arr)
         elif name in ("lon", "lat"):
             data[name] = pd.Series(np.array(values, dtype="float64"))
         elif name in INT_FIELDS:
