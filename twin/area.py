@@ -386,7 +386,7 @@ def figures(twin, answer: AreaAnswer, principal: Principal = PUBLIC, *, househol
     """The answer as `principal` may see it: suppressed people counts for public/planner, household detail for
     staff (households in their grids) and admin (all); `households=False` leaves the list out."""
     out = _copy(answer.summary)
-    hide = not principal.sees_personal
+    hide = not sees_every_household(twin, answer, principal)
     out["suppressed"] = hide
     out["compounds_list"] = answer.compounds
     if hide:  # the small-count rule with random rounding (twin.access.protect), drawn per set of households
@@ -399,6 +399,22 @@ def figures(twin, answer: AreaAnswer, principal: Principal = PUBLIC, *, househol
         out["households"] = household_rows(twin, answer, principal)
     out["overdue_incidents"] = overdue_rows(answer)
     return out
+
+
+def sees_every_household(twin, answer: AreaAnswer, principal: Principal) -> bool:
+    """Whether `principal` may see every household the answer counts: only then are its people figures exact
+    (staff limited to some grids get the protected figures of an area reaching beyond them)."""
+    if principal.sees_all_personal:
+        return True
+    if not principal.sees_personal:
+        return False
+    if not len(answer.household_pos):
+        return True
+    h = twin.frame("households")
+    if "grid_code" not in h.columns:
+        return False
+    grids = h["grid_code"].to_numpy(dtype=object)[answer.household_pos]
+    return bool(np.isin(grids, list(principal.grids)).all())
 
 
 def records_key(answer: AreaAnswer) -> str:

@@ -126,6 +126,19 @@ def test_asking_again_or_drawing_the_same_households_differently_gives_the_same_
     assert all(v is None or v % 3 == 0 for v in first.values())
 
 
+def test_grid_limited_staff_get_exact_people_only_where_they_may_see_every_household(client):
+    """Staff limited to grid A1 (B1, B2: 5 households, 8 people) get exact figures there; an area reaching into
+    other grids gets the public rule, so B4 (one household of one person, grid B1) stays hidden from them."""
+    mine = people(client, multipolygon("B1", "B2"), STAFF_A1)
+    assert mine == people(client, multipolygon("B1", "B2"), ADMIN)
+    assert mine["households"] == 5 and mine["elderly_alone"] == 1
+    assert people(client, multipolygon("B4"), STAFF_A1)["population"] is None
+    assert people(client, multipolygon("B4"), ADMIN)["population"] == 1
+    wider = people(client, multipolygon("B1", "B2", "B3"), STAFF_A1)
+    assert wider == people(client, multipolygon("B1", "B2", "B3"), PLANNER)
+    assert all(v is None or v % 3 == 0 for v in wider.values())
+
+
 # --- item 4: reports -----------------------------------------------------------------------------------------
 def report(client, headers, f="json"):
     r = client.get(f"/api/reports/weekly?f={f}", headers=headers)
