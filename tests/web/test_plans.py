@@ -129,6 +129,16 @@ def test_adopt_history_reports_by_either_plan_and_rollback(client):
     assert client.get("/api/plans/999").status_code == 404
 
 
+def test_a_redraw_run_before_another_adoption_cannot_be_adopted(client):
+    # its previous codes are those of the grids it was drawn over, which are no longer in force
+    first = run(client, {"keep": 0.0, "start": "fresh", "grids": 5, "seed": 2})
+    second = run(client, {"keep": 1.0, "seed": 1})
+    assert client.post(first["adopt_url"], json={}, headers=ADMIN).status_code == 201
+    stale = client.post(second["adopt_url"], json={}, headers=ADMIN)
+    assert stale.status_code == 409 and "run the redraw again" in stale.get_json()["message"]
+    assert len(client.get("/api/plans").get_json()["plans"]) == 2  # the baseline and the first plan only
+
+
 def test_a_plan_effective_later_is_not_in_force_yet(client):
     twin = client.application.extensions["twin"]
     status = run(client, {"keep": 0.0, "start": "fresh", "grids": 5, "seed": 2})
