@@ -62,34 +62,26 @@ def test_two_adoptions_follow_the_grid_through_both(street):
     assert reach(twin, [GA2]) == ([GA1, GA2], EAST)
 
 
-def test_rolling_back_the_last_plan_returns_the_scope_of_the_one_before(street):
+@pytest.mark.parametrize(
+    "rolled_back, in_force, scope",
+    [
+        ((2,), 1, [GA2]),  # plan 1 in force again: the scope of one adoption
+        (
+            (1,),
+            2,
+            [GA2, GA3],
+        ),  # plan 2 stays; its previous codes are plan 1's, followed through it although rolled back
+        ((2, 1), None, [GA1]),  # the grids as loaded: the scope as given
+    ],
+)
+def test_rolling_back_after_two_adoptions(street, rolled_back, in_force, scope):
     twin, store = street
-    adopt(twin, store, PLAN_1, DAY1)
-    p2 = adopt(twin, store, PLAN_2, DAY2)
-    store.rollback(p2, "t")
+    ids = {1: adopt(twin, store, PLAN_1, DAY1), 2: adopt(twin, store, PLAN_2, DAY2)}
+    for n in rolled_back:
+        store.rollback(ids[n], "t")
     plans.sync(twin, store, DAY3)
-    assert reach(twin, [GA1]) == ([GA2], WEST)
-
-
-def test_rolling_back_a_plan_another_was_adopted_over_keeps_the_chain(street):
-    # plan 2 stays in force; its previous codes are plan 1's, so the grid is still followed through plan 1
-    twin, store = street
-    p1 = adopt(twin, store, PLAN_1, DAY1)
-    p2 = adopt(twin, store, PLAN_2, DAY2)
-    store.rollback(p1, "t")
-    plans.sync(twin, store, DAY3)
-    assert store.in_force(DAY3) == p2 and store.chain(p2) == [p1, p2]
-    assert reach(twin, [GA1]) == ([GA2, GA3], WEST)
-
-
-def test_rolling_back_every_plan_returns_the_scope_as_given(street):
-    twin, store = street
-    p1 = adopt(twin, store, PLAN_1, DAY1)
-    p2 = adopt(twin, store, PLAN_2, DAY2)
-    for pid in (p2, p1):
-        store.rollback(pid, "t")
-    plans.sync(twin, store, DAY3)
-    assert reach(twin, [GA1]) == ([GA1], WEST)
+    assert store.in_force(DAY3) == ids.get(in_force)
+    assert reach(twin, [GA1]) == (scope, WEST)
 
 
 def test_a_plan_adopted_over_the_baseline_after_a_rollback_starts_from_it(street):
