@@ -202,7 +202,8 @@ def _stamp() -> str:
 def plan_grids(plan, twin) -> gpd.GeoDataFrame:
     """A redraw plan's grids as grids-layer rows: each new grid takes the name, worker and type of the grid it was
     matched to (its previous_code), so the grid workers' assignments move with the plan; a new grid matched to none
-    gets its code as name and NO_WORKER. Checked against the grids schema here, so nothing invalid is stored."""
+    gets its code as name and NO_WORKER; the grids of communities the redraw left alone stay as they are. Checked
+    against the grids schema here, so nothing invalid is stored."""
     from .store import to_layer_frame
 
     old = twin.frame("grids").set_index("grid_code") if "grids" in twin.layers else pd.DataFrame()
@@ -221,6 +222,10 @@ def plan_grids(plan, twin) -> gpd.GeoDataFrame:
             }
         )
     frame = gpd.GeoDataFrame(rows, geometry=plan.grids.geometry.values, crs="EPSG:4326")
+    if len(old):  # the communities a redraw left alone (params.communities) keep their grids, each matched to itself
+        left = old[~old["community_id"].isin(set(plan.grids["community_id"]))].reset_index()
+        left = left.assign(previous_code=left["grid_code"]).reindex(columns=frame.columns)
+        frame = gpd.GeoDataFrame(pd.concat([frame, left], ignore_index=True), crs="EPSG:4326")
     kind = twin.layers["grids"].kind
     checked = to_layer_frame(frame.drop(columns=["previous_code"]), kind, "the adopted plan")
     return checked.assign(previous_code=frame["previous_code"].to_numpy())
