@@ -190,3 +190,23 @@ def write_tiny(directory) -> Path:
         w.writeheader()
         w.writerows(HOUSEHOLDS)
     return d
+
+
+# Two hand-made grid plans over the same three boxes, for following a grid worker through adoptions. Each maps a grid
+# as loaded (its box, name and worker: the worker stays with the box) to (its new code, the code it had before).
+# Plan 1, over the grids as loaded, swaps A's codes: the west box (B1, B2) is ...002, the east (B3) ...001.
+# Plan 2, over plan 1, renumbers the west box ...003 and keeps the east's ...001. B's grid keeps its code.
+GA3 = A + "003"
+PLAN_1 = {GA1: (GA2, GA1), GA2: (GA1, GA2), GB1: (GB1, GB1)}
+PLAN_2 = {GA1: (GA3, GA2), GA2: (GA1, GA1), GB1: (GB1, GB1)}
+
+
+def recoded_grids(plan: dict):
+    """The tiny street's grids under a hand-made plan (PLAN_1, PLAN_2) as plan rows (with previous_code)."""
+    import geopandas as gpd
+
+    rows = []
+    for g in GRIDS:
+        code, previous = plan[g["grid_code"]]
+        rows.append({**g, "grid_code": code, "previous_code": previous})
+    return gpd.GeoDataFrame.from_features(_collection(rows), crs="EPSG:4326")

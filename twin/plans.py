@@ -35,10 +35,23 @@ CREATE TABLE IF NOT EXISTS grid_plans (
     summary TEXT NOT NULL,
     grids TEXT NOT NULL,
     rolled_back_at TEXT,
-    rolled_back_by TEXT
+    rolled_back_by TEXT,
+    parent INTEGER
 );
 """
-META = ("id", "status", "effective_date", "created_at", "created_by", "source", "rolled_back_at", "rolled_back_by")
+# parent: the plan in force when this one was adopted (the baseline's id for the grids as loaded); its previous_code
+# values are that plan's codes, so a grid can be followed through any chain of adoptions and rollbacks
+META = (
+    "id",
+    "status",
+    "effective_date",
+    "created_at",
+    "created_by",
+    "source",
+    "rolled_back_at",
+    "rolled_back_by",
+    "parent",
+)
 
 
 def parse_day(value, field: str = "effective_date") -> dt.date:
@@ -58,19 +71,21 @@ class PlanStore:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
         self._db.executescript(SCHEMA)
+        if "parent" not in {r[1] for r in self._db.execute("PRAGMA table_info(grid_plans)")}:  # a store of before
+            self._db.execute("ALTER TABLE grid_plans ADD COLUMN parent INTEGER")
 
     def close(self) -> None:
         """Close the connection."""
         self._db.close()
 
-    def _insert(self, status, effective, by, source, summary, grids: gpd.GeoDataFrame) -> int:
+    def _insert(self, status, effective, by, source, summary, grids: gpd.GeoDataFrame, parent=None) -> int:
         cols = [c for c in GRID_FIELDS + ("previous_code",) if c in grids.columns]
         text = grids[cols + [grids.geometry.name]].to_json(drop_id=True)
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO grid_plans (status, effective_date, created_at, created_by, source, summary, grids) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (status, effective, _stamp(), by, source, json.dumps(summary, ensure_ascii=False), text),
+                "INSERT INTO grid_plans (status, effective_date, created_at, created_by, source, summary, grids, "
+                "parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (status, effective, _stamp(), by, source, json.dumps(summary, ensure_ascii=False), text, parent),
             )
         return int(cur.lastrowid)
 
@@ -84,15 +99,17 @@ class PlanStore:
         today,
         baseline: gpd.GeoDataFrame,
     ) -> dict:
-        """Record `grids` as the plan in force from `effective` (today or later); the grids in force until now
-        are kept as the baseline the first time a plan is published."""
+        """Record `grids` (whose previous_code values are codes of the plan in force on `today`) as the plan in force
+        from `effective` (today or later); the grids as loaded are kept as the baseline the first time."""
         if effective < today:
             raise InvalidInput(
                 f"effective_date {effective} is in the past; give today ({today}) or later", field="effective_date"
             )
-        if not self._rows(f"status = '{BASELINE}'"):
-            self._insert(BASELINE, None, by, "grids layer", {"grids": len(baseline)}, baseline)
-        return self.get(self._insert(PUBLISHED, effective.isoformat(), by, source, summary, grids))
+        base = self.baseline()
+        if base is None:
+            base = self._insert(BASELINE, None, by, "grids layer", {"grids": len(baseline)}, baseline)
+        parent = self.in_force(today) or base
+        return self.get(self._insert(PUBLISHED, effective.isoformat(), by, source, summary, grids, parent))
 
     def rollback(self, plan_id: int, by: str) -> dict:
         """Mark a published plan rolled back (the plan before it is in force again); Conflict for others."""
@@ -129,6 +146,32 @@ class PlanStore:
         (text,) = self._db.execute("SELECT grids FROM grid_plans WHERE id = ?", (int(plan_id),)).fetchone()
         return gpd.GeoDataFrame.from_features(json.loads(text)["features"], crs="EPSG:4326")
 
+    def baseline(self) -> int | None:
+        """The id of the baseline (the grids as loaded), None before the first publication."""
+        rows = self._rows(f"status = '{BASELINE}' ORDER BY id LIMIT 1")
+        return rows[0]["id"] if rows else None
+
+    def chain(self, plan_id) -> list[int]:
+        """The plans from the baseline to `plan_id`, oldest first (the baseline left out), each adopted over the one
+        before it; a plan rolled back since stays in the chain of the plans adopted over it."""
+        ids, pid = [], plan_id
+        while pid is not None and pid not in ids:
+            meta = self.get(pid)
+            if meta["status"] == BASELINE:
+                break
+            ids.append(meta["id"])
+            pid = meta["parent"]  # None in a store of before: adopted over the baseline
+        return ids[::-1]
+
+    def successions(self, plan_id) -> list[dict]:
+        """{new code: previous code or None} of the baseline and of each plan from it to `plan_id`, in turn."""
+        out = []
+        for pid in [self.baseline(), *self.chain(plan_id)]:
+            (text,) = self._db.execute("SELECT grids FROM grid_plans WHERE id = ?", (pid,)).fetchone()
+            props = [f["properties"] for f in json.loads(text)["features"]]
+            out.append({p["grid_code"]: p.get("previous_code") for p in props})
+        return out
+
     def in_force(self, today) -> int | None:
         """The id of the published plan in force on `today` (the latest effective date not after it), or None when
         the grids layer as loaded is."""
@@ -159,7 +202,8 @@ def _stamp() -> str:
 def plan_grids(plan, twin) -> gpd.GeoDataFrame:
     """A redraw plan's grids as grids-layer rows: each new grid takes the name, worker and type of the grid it was
     matched to (its previous_code), so the grid workers' assignments move with the plan; a new grid matched to none
-    gets its code as name and NO_WORKER. Checked against the grids schema here, so nothing invalid is stored."""
+    gets its code as name and NO_WORKER; the grids of communities the redraw left alone stay as they are. Checked
+    against the grids schema here, so nothing invalid is stored."""
     from .store import to_layer_frame
 
     old = twin.frame("grids").set_index("grid_code") if "grids" in twin.layers else pd.DataFrame()
@@ -178,6 +222,10 @@ def plan_grids(plan, twin) -> gpd.GeoDataFrame:
             }
         )
     frame = gpd.GeoDataFrame(rows, geometry=plan.grids.geometry.values, crs="EPSG:4326")
+    if len(old):  # the communities a redraw left alone (params.communities) keep their grids, each matched to itself
+        left = old[~old["community_id"].isin(set(plan.grids["community_id"]))].reset_index()
+        left = left.assign(previous_code=left["grid_code"]).reindex(columns=frame.columns)
+        frame = gpd.GeoDataFrame(pd.concat([frame, left], ignore_index=True), crs="EPSG:4326")
     kind = twin.layers["grids"].kind
     checked = to_layer_frame(frame.drop(columns=["previous_code"]), kind, "the adopted plan")
     return checked.assign(previous_code=frame["previous_code"].to_numpy())
@@ -188,9 +236,10 @@ def _common_type(old) -> str:
 
 
 # --- the grids layer in force ------------------------------------------------------------------------------------
-def install(twin, grids: gpd.GeoDataFrame | None, tag: str) -> None:
+def install(twin, grids: gpd.GeoDataFrame | None, tag: str, scope: dict | None = None) -> None:
     """Make `grids` the twin's grids layer (None: the layer as loaded) and re-derive the buildings' and households'
-    grid; every changed layer's version gets `tag`, so cached answers and ETags change."""
+    grid; every changed layer's version gets `tag`, so cached answers and ETags change. `scope`: the grid codes each
+    code of the layer as loaded reaches under these grids (see `scopes`)."""
     from .core import Layer, derive_columns
     from .spatial import StaticIndex
     from .store import to_layer_frame
@@ -198,14 +247,13 @@ def install(twin, grids: gpd.GeoDataFrame | None, tag: str) -> None:
     base = twin.__dict__.setdefault(
         "_plan_base", {n: twin.layers[n] for n in ("grids", "buildings", "households") if n in twin.layers}
     )
+    twin.plan_scope = scope or {}
     if grids is None:
         twin.layers.update(base)
-        twin.plan_tag, twin.plan_previous = None, {}
+        twin.plan_tag = None
         return
     kind = base["grids"].kind
     frame = to_layer_frame(grids.drop(columns=["previous_code"], errors="ignore"), kind, f"plan {tag}")
-    prev = grids["previous_code"] if "previous_code" in grids else [None] * len(grids)
-    twin.plan_previous = {c: p for c, p in zip(grids["grid_code"], prev) if isinstance(p, str)}
     frames = {
         "grids": frame,
         **{n: base[n].frame.drop(columns=["grid_code"], errors="ignore") for n in base if n != "grids"},
@@ -226,7 +274,8 @@ def sync(twin, store: PlanStore, today) -> int | None:
     pid = store.in_force(today)
     tag = f"plan{pid}" if pid is not None else None
     if getattr(twin, "plan_tag", None) != tag:
-        install(twin, store.grids(pid) if pid is not None else None, tag or "")
+        scope = scopes(store.successions(pid)) if pid is not None else None
+        install(twin, store.grids(pid) if pid is not None else None, tag or "", scope)
         log.info("grids layer is now %s", tag or "the layer as loaded")
     return pid
 
@@ -237,10 +286,34 @@ def layer_rows(twin) -> gpd.GeoDataFrame:
     return base.frame.assign(previous_code=None)
 
 
+def scopes(successions: list[dict]) -> dict[str, frozenset]:
+    """{code of the grids as loaded: the codes its grid worker reaches under the last plan}, from the
+    {new code: previous code} of the grids as loaded and of each plan adopted over the one before, in turn.
+
+    Each adoption matches every old grid to at most one new grid, so a grid of the layer as loaded is followed along
+    one line of codes; it reaches the code of its grid in force (when every adoption matched it to one) and its past
+    codes, in which incidents were reported (incidents keep their grid), except a past code that another grid in
+    force bears now: codes are reused, and no worker may reach another's grid through an old code."""
+    base, *steps = successions
+    in_force = set(steps[-1]) if steps else set(base)
+    line = {code: [code] for code in base}
+    for step in steps:
+        after = {old: new for new, old in step.items() if old is not None}
+        for codes in line.values():
+            if codes[-1] is not None:
+                codes.append(after.get(codes[-1]))
+    out = {}
+    for code, codes in line.items():
+        alive = codes[-1] if len(codes) == len(steps) + 1 else None
+        out[code] = frozenset(c for c in codes if c is not None and (c == alive or c not in in_force))
+    return out
+
+
 def scope_in_force(grids: frozenset | None, twin) -> frozenset | None:
-    """A staff scope (grid codes) carried over to the plan in force: each grid's successor (the new grid matched to
-    it) joins the scope, so a grid worker's access moves with their grid; None (all grids) stays None."""
-    previous = getattr(twin, "plan_previous", None)
-    if grids is None or not previous:
+    """A staff scope (grid codes of the grids layer as loaded, which accounts and tokens are checked against) in the
+    plan in force: each grid followed through every adoption since (see `scopes`), so a grid worker's access moves
+    with their grid; a code not of the layer as loaded stays as given; None (all grids) stays None."""
+    scope = getattr(twin, "plan_scope", None)
+    if grids is None or not scope:
         return grids
-    return grids | frozenset(new for new, old in previous.items() if old in grids)
+    return frozenset().union(*(scope.get(code, {code}) for code in grids))

@@ -103,6 +103,8 @@ def adopt(job_id: str):
         raise InvalidInput("keep must be a number (a point of the frontier)", field="keep")
     plan = j.result.variant(None if keep is None else float(keep))
     twin = get_twin()
+    if j.result.cache.get("drawn_over") != getattr(twin, "plan_tag", None):
+        raise Conflict("the grids in force have changed since this redraw ran; run the redraw again to adopt one")
     meta = store().publish(
         plans.plan_grids(plan, twin),
         effective,

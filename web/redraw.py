@@ -75,7 +75,9 @@ def run(twin, params: RedrawParams, progress, scheduler=None):
     """The job: redraw (to 90%), then the hand-over and the GeoJSON of every plan of the run, reported as steps
     so the bar does not stall while they are drawn."""
     on = {"scheduler": scheduler} if scheduler else {}
+    grids_in_force = getattr(twin, "plan_tag", None)  # the plan whose codes are the previous codes of this one
     plan = redraw(twin, params, progress=lambda f, m="": progress(0.9 * f, m if f < 1 else "serialising"), **on)
+    plan.cache["drawn_over"] = grids_in_force
     progress(0.9, "serialising")
     variants = list(plan.variants.values()) or [plan]
     before = plan.to_geojson("before")  # today's grids: the same for every variant of the run

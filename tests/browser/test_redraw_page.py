@@ -10,7 +10,7 @@ import requests
 
 from tests.browser.signin import sign_in
 from tests.live import chromium_page, live_server
-from tests.twin.redraw.fixture import street
+from tests.twin.redraw.fixture import A, B, street
 from twin.redraw.metrics import METRIC_ROWS
 from web import create_app
 
@@ -93,3 +93,48 @@ def test_bad_band_and_missing_sign_in_are_shown_not_thrown(server):
         assert page.locator("#rd-start-btn").is_enabled()
         errors = [e for e in page.errors if "400" not in e]  # the refused POST itself is logged by Chromium
         assert errors == []
+
+
+LEGEND_BAND = "[...document.querySelectorAll('#rd-legend .legend-item')].map((n) => n.textContent).join(' | ')"
+RAMP_LABELS = "document.querySelector('#rd-legend .legend-ramp-labels').textContent"
+
+
+def test_band_before_a_run_follows_the_field_and_the_grid_tooltip_covers_the_legend(server):
+    with chromium_page() as page:
+        sign_in(page, server, "office-head", PASSWORD, "/redraw")
+        # before a run the legend shows the band typed in, as typed (7.5 is not rounded to 7 or 8)
+        assert page.input_value("#rd-band") == "10" and "容差带 ±10%" in page.evaluate(LEGEND_BAND)
+        page.fill("#rd-band", "7.5")
+        assert "容差带 ±7.5%" in page.evaluate(LEGEND_BAND) and "15%" in page.evaluate(RAMP_LABELS)
+        # a run with the street's names in its progress, never a community's code
+        page.evaluate("""() => { window.seen = new Set();
+            new MutationObserver(() => window.seen.add(document.getElementById('rd-progress-msg').textContent))
+              .observe(document.getElementById('rd-progress-msg'), {childList: true, characterData: true,
+                                                                    subtree: true}); }""")
+        page.check("input[name=count_mode][value=grids]")
+        page.fill("#rd-count", "5")
+        page.click("#rd-start-btn")
+        page.wait_for_selector("body[data-redraw=done]", timeout=60_000)
+        seen = page.evaluate("[...window.seen]")
+        assert seen and not any(A in m or B in m for m in seen), seen
+        assert "容差带 ±7.5%" in page.evaluate(LEGEND_BAND)  # the run's band (the field's at its start)
+        # hover a grid in the middle of the proposed map and bring the legend under its tooltip
+        box = page.locator("#map-after").bounding_box()
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.wait_for_selector(".twin-tooltip .tt-title", state="visible", timeout=10_000)
+        top = page.evaluate("""() => {
+            const el = document.querySelector('.twin-tooltip');
+            el.style.pointerEvents = 'auto';  // hit-testable (deck.gl's tooltip lets the pointer through)
+            const tip = el.getBoundingClientRect();
+            const legend = document.getElementById('rd-legend');
+            const maps = legend.offsetParent.getBoundingClientRect();
+            const x = tip.left + tip.width / 2, y = tip.top + tip.height / 2;
+            Object.assign(legend.style, {left: (x - maps.left - 10) + 'px', top: (y - maps.top - 10) + 'px',
+                                         right: 'auto', bottom: 'auto'});
+            const over = document.elementFromPoint(x, y);
+            el.style.visibility = 'hidden';
+            const under = document.elementFromPoint(x, y);
+            return [Boolean(over.closest('.twin-tooltip')), Boolean(under.closest('#rd-legend'))];
+        }""")
+        assert top == [True, True]  # the tooltip is on top where it overlaps the legend (which is there)
+        assert page.errors == []

@@ -129,6 +129,26 @@ def test_adopt_history_reports_by_either_plan_and_rollback(client):
     assert client.get("/api/plans/999").status_code == 404
 
 
+def test_a_redraw_run_before_another_adoption_cannot_be_adopted(client):
+    # its previous codes are those of the grids it was drawn over, which are no longer in force
+    first = run(client, {"keep": 0.0, "start": "fresh", "grids": 5, "seed": 2})
+    second = run(client, {"keep": 1.0, "seed": 1})
+    assert client.post(first["adopt_url"], json={}, headers=ADMIN).status_code == 201
+    stale = client.post(second["adopt_url"], json={}, headers=ADMIN)
+    assert stale.status_code == 409 and "run the redraw again" in stale.get_json()["message"]
+    assert len(client.get("/api/plans").get_json()["plans"]) == 2  # the baseline and the first plan only
+
+
+def test_adopting_a_redraw_of_one_community_keeps_the_others_grids(client):
+    twin = client.application.extensions["twin"]
+    status = run(client, {"communities": [A], "keep": 0.0, "start": "fresh", "grids": 4, "seed": 2})
+    assert client.post(status["adopt_url"], json={}, headers=ADMIN).status_code == 201
+    grids = twin.frame("grids").set_index("grid_code")
+    assert (grids["community_id"] == A).sum() == 4 and grids.loc[B + "001", "worker"] == "赵四"
+    b = twin.frame("buildings")
+    assert set(b.loc[b["community_id"] == B, "grid_code"]) == {B + "001"}  # B's buildings are still in its grid
+
+
 def test_a_plan_effective_later_is_not_in_force_yet(client):
     twin = client.application.extensions["twin"]
     status = run(client, {"keep": 0.0, "start": "fresh", "grids": 5, "seed": 2})

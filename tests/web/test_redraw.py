@@ -119,6 +119,24 @@ def test_job_progress_rises_through_the_redraw(street_twin, tmp_path, monkeypatc
     assert status["progress"] == 1.0 and status["message"] == "done"
 
 
+def test_the_bar_moves_while_the_maps_and_hand_over_are_prepared(street_twin):
+    # after the solve (90%) each plan of the run is serialised in three pieces (hand-over, moved buildings, map),
+    # each reported, so the bar does not sit at one value while they are drawn; then 100% once all are ready
+    from twin.redraw import RedrawParams
+    from web.redraw import run
+
+    seen = []
+    plan = run(
+        street_twin,
+        RedrawParams(grids=5, seed=2, effort=20, workers=1, keep=0.3, frontier=(0.0, 0.9)),
+        lambda f, m="": seen.append((f, m)),
+    )
+    late = [f for f, m in seen if f >= 0.9]
+    assert [m for f, m in seen if f >= 0.9][-1] == "done" and late[-1] == 1.0 and late == sorted(late)
+    assert len({f for f, m in seen if m == "serialising" and f > 0.9}) == 3 * 3  # 3 plans × 3 pieces
+    assert all({"handover", "moved", "after", "before"} <= set(p.cache) for p in plan.variants.values())
+
+
 def test_runner_reports_progress_while_running_and_does_not_block():
     runner = JobRunner(max_queued=2)
     step, go = threading.Event(), threading.Event()

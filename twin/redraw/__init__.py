@@ -49,7 +49,7 @@ def redraw(twin, params: RedrawParams | dict | None = None, progress=None, roads
     keeps = params.keeps()
     base = [(d, footprints(twin, d.buildings), counts[d.community_id], _near(roads_m, d.polygon)) for d in datas]
     tasks = [(d, fp, k, replace(params, keep=kp), locked, r) for kp in keeps for d, fp, k, r in base]
-    solving = lambda f, m: report(0.05 + 0.8 * f, m)  # noqa: E731
+    solving = lambda f, m: report(min(0.05 + 0.8 * f, 0.85), m)  # noqa: E731  (0.05 + 0.8 is 0.85000…01)
     results = _run_on(scheduler, tasks, solving) if scheduler else _run(tasks, params.workers, solving)
     plans, shared = {}, None
     for n, kp in enumerate(keeps):
@@ -136,7 +136,7 @@ def assemble(twin, params: RedrawParams, results, report=None, before=None) -> P
     b = twin.frame("buildings")
     new_codes, current, polys_after, polys_before, info = {}, {}, {}, {}, {}
     for n, (data, labels) in enumerate(results):
-        report(0.6 * n / len(results), f"drawing {data.name or data.community_id}")
+        report(0.6 * n / len(results), f"drawing {data.title()}")
         cid = data.community_id
         polys = grid_polygons(data.cells, labels)
         centres = {g: shapely.get_coordinates(shapely.centroid(p))[0] for g, p in polys.items()}
@@ -219,7 +219,7 @@ def _run_on(scheduler: str, tasks, report):
             i = futures[fut]
             results[i] = fut.result()
             done += sizes[i]
-            report(0.05 + 0.9 * done / total, f"community {tasks[i][0].community_id}")
+            report(done / total, f"community {tasks[i][0].title()}")
     return results
 
 
@@ -239,15 +239,16 @@ def _run(tasks, workers: int, report):
                 i = futures[fut]
                 results[i] = fut.result()
                 done += sizes[i]
-                report(done / total, f"community {tasks[i][0].name or tasks[i][0].community_id}")
+                report(done / total, f"community {tasks[i][0].title()}")
         return results
     done = 0.0
     for i, t in enumerate(tasks):
         base = done
 
-        def sub(frac, base=base, size=sizes[i], name=t[0].name or t[0].community_id):
+        def sub(frac, base=base, size=sizes[i], name=t[0].title()):
             report((base + frac * size) / total, f"community {name}")
 
         results[i] = solve_community(*t, progress=sub)
         done += sizes[i]
+        sub(1.0)  # a community solved without steps (one grid) is named too
     return results

@@ -34,6 +34,10 @@ class CommunityData:
     name: str = ""  # the community's name, for messages and progress
     held: np.ndarray | None = None  # buildings whose grid is held (locked, or alone above the band), set by the solver
 
+    def title(self) -> str:
+        """The community's name (its code when it has none), for progress and drawing messages."""
+        return self.name or self.community_id
+
     def label(self) -> str:
         """The community's name and code, for messages ("东风社区 (130702001001)")."""
         return (

@@ -76,7 +76,7 @@
   }
 
   function legend() {
-    const pct = (v) => Math.round(100 * v) + "%";
+    const pct = (v) => Math.round(1000 * v) / 10 + "%"; // as the band field holds it (7.5, not 8)
     Twin.renderLegend($("rd-legend"), [
       { title: t("rd_legend_title"), ramp: RAMP, labels: [t("rd_below", { v: "−" + pct(2 * band) }),
                                                           t("rd_above", { v: "+" + pct(2 * band) })] },

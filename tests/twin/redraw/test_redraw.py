@@ -158,10 +158,13 @@ def test_moved_households_counted_against_todays_plan(twin):
     assert 0 < plan.after["moved_households"] <= 30  # 30/60/30 → 40/40/40 needs one building of 10 ... at most 3
 
 
-def test_progress_reaches_one(twin):
+def test_progress_reaches_one_naming_communities_not_codes(twin):
     seen = []
-    redraw(twin, RedrawParams(grids=5, seed=1, workers=1, effort=5), progress=lambda f, m="": seen.append(f))
-    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen)
+    redraw(twin, RedrawParams(grids=5, seed=1, workers=1, effort=5), progress=lambda f, m="": seen.append((f, m)))
+    fractions = [f for f, _ in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0 and fractions == sorted(fractions)
+    named = {m for _, m in seen if m.startswith(("community ", "drawing "))}
+    assert named == {"community A", "community B", "drawing A", "drawing B"}  # the street's names (fixture.py)
 
 
 @pytest.mark.parametrize(
