@@ -16,7 +16,6 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from twin import plans
 from twin.access import PLAN_ROLES
 from twin.errors import Conflict, InvalidInput
-from twin.store import local_database
 
 from . import get_twin
 from .auth import current_principal, require
@@ -29,17 +28,17 @@ PERSONAL = ("worker_phone",)  # grid fields only staff and admins see
 
 
 def store(app=None) -> plans.PlanStore:
-    """The app's plan store, in the live SQLite database (the twin's store's, else STATE_DIR's)."""
+    """The app's plan store: the twin's storage (SQLite or PostgreSQL), else STATE_DIR's SQLite file."""
     app = app or current_app
     if "plans" not in app.extensions:
         twin = app.extensions["twin"]
-        if local_database(twin.store) is not None:
-            path = local_database(twin.store)
+        if hasattr(twin.store, "open_plans"):
+            table = twin.store.open_plans()
         elif app.config.get("STATE_DIR"):
-            path = Path(app.config["STATE_DIR"]) / "twin.sqlite"
+            table = Path(app.config["STATE_DIR"]) / "twin.sqlite"
         else:
             raise Conflict("grid plans need a state directory (STATE_DIR) for their store")
-        app.extensions["plans"] = plans.PlanStore(path)
+        app.extensions["plans"] = plans.PlanStore(table)
     return app.extensions["plans"]
 
 

@@ -152,7 +152,7 @@ def test_a_grid_workers_scope_follows_their_grid_into_the_plan(client):
     grids["previous_code"] = grids["grid_code"]
     grids.loc[grids["grid_code"] == A + "001", "grid_code"] = A + "009"
     with app.app_context():
-        meta = plans.PlanStore(app.extensions["plans"].path).publish(
+        meta = app.extensions["plans"].publish(
             grids, dt.date(2000, 1, 1), "t", "test", {}, dt.date(2000, 1, 1), plans.layer_rows(twin)
         )
     app.extensions.pop("plans_synced", None)
