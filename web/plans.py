@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,12 +53,16 @@ def today(app=None) -> dt.date:
 
 
 def sync(app=None) -> None:
-    """Install the plan in force today (once a day, and after each change)."""
+    """Install the plan in force today: when the day changes, after each change, and every SYNC_SECONDS (another
+    process on the same store may have adopted or rolled back a plan)."""
     app = app or current_app
     day = today(app)
-    if app.extensions.get("plans_synced") != day:
+    seconds = app.config.get("SYNC_SECONDS", 2.0)
+    last = app.extensions.get("plans_synced")
+    stale = seconds is not None and seconds >= 0 and time.monotonic() - last[1] >= seconds if last else True
+    if last is None or last[0] != day or stale:
         plans.sync(app.extensions["twin"], store(app), day)
-        app.extensions["plans_synced"] = day
+        app.extensions["plans_synced"] = (day, time.monotonic())
 
 
 @bp.record_once
