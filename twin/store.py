@@ -165,6 +165,19 @@ class PlanTable(Protocol):
         """Release connections."""
 
 
+class Analytics(Protocol):
+    """Figures a backend computes where its rows live (PostgreSQL: SQL over GiST indexes); twin.analytics routes
+    the area answers and period reports to it. The embedded backend has none: they are computed in Python."""
+
+    def area_people(self, wkt: str) -> dict:
+        """The buildings whose representative point lies in the polygon (boundary included) and their households:
+        {"buildings": positions, "households": positions grouped by building, "people": sums as twin.area.PEOPLE}."""
+
+    def period_counts(self, start, end, apart=()) -> dict:
+        """Incidents reported in [start, end) but those of categories `apart`: total, rating_sum, rated, counts
+        `by` column and value; the ids of the `apart` ones per category (`apart`)."""
+
+
 class Storage(StaticStore, Protocol):
     """A backend: the static layers, and the live tables opened beside them."""
 

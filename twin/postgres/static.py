@@ -119,6 +119,12 @@ class PostgresStore:
         ensure_live_tables(self.pool)
         return PostgresAccounts(self.pool, self.office)
 
+    def analytics(self):
+        """Area and period figures computed by SQL in this office's tables (twin.store.Analytics)."""
+        from .analytics import PostgresAnalytics
+
+        return PostgresAnalytics(self.pool, self.office)
+
     def open_plans(self):
         """The grid plans of this office (shared by every process on the database)."""
         from .plans import PostgresPlans
