@@ -44,15 +44,16 @@ def _configure(state) -> None:
     """Secret key, cookie flags and the account store of the app (the twin's storage, else STATE_DIR's SQLite)."""
     app = state.app
     store = getattr(app.extensions.get("twin"), "store", None)
-    table = store.open_accounts() if hasattr(store, "open_accounts") else None
-    if table is None and app.config.get("STATE_DIR"):  # a twin built in memory (tests, notebooks)
-        table = SqliteAccounts(Path(app.config["STATE_DIR"]) / "twin.sqlite")
-    if table is not None and "accounts" not in app.extensions:
-        app.extensions["accounts"] = AccountStore(
-            table,
-            max_failures=app.config.get("LOGIN_MAX_FAILURES") or 10,
-            lock_minutes=app.config.get("LOGIN_LOCK_MINUTES") or 15,
-        )
+    if "accounts" not in app.extensions:
+        table = store.open_accounts() if hasattr(store, "open_accounts") else None
+        if table is None and app.config.get("STATE_DIR"):  # a twin built in memory (tests, notebooks)
+            table = SqliteAccounts(Path(app.config["STATE_DIR"]) / "twin.sqlite")
+        if table is not None:
+            app.extensions["accounts"] = AccountStore(
+                table,
+                max_failures=app.config.get("LOGIN_MAX_FAILURES") or 10,
+                lock_minutes=app.config.get("LOGIN_LOCK_MINUTES") or 15,
+            )
     accounts = app.extensions.get("accounts")
     app.secret_key = app.config.get("SECRET_KEY") or (accounts.secret_key() if accounts else secrets.token_hex(32))
     app.config.update(
