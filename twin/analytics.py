@@ -37,10 +37,13 @@ def ordered_counts(counts: dict, vocab=None) -> dict:
     return out
 
 
-def report_summary(service, sql: Analytics, pos, start, end, now, personal: bool = True) -> tuple[dict, dict]:
-    """twin.incidents.reports.summary_for of the period [start, end) with its counts from SQL (only the time limits,
-    on_time and overdue, are judged in Python over `pos`, the period's positions), care categories shown as protected
-    counts alike; and the counts per value of each place column (SQL's `by`)."""
+def report_summary(
+    service, sql: Analytics, pos, start, end, now, personal: bool = True, wkt: str | None = None
+) -> tuple[dict, dict]:
+    """twin.incidents.reports.summary_for of the incidents reported in [start, end) (inside `wkt` when given) with
+    its counts from SQL (only the time limits, on_time and overdue, are judged in Python over `pos`, the same
+    incidents' positions), care categories shown as protected counts alike; and the counts per value of each place
+    column (SQL's `by`)."""
     from .access import PERSONAL_CATEGORIES, protect
     from .incidents.deadlines import LIMITS
     from .incidents.figures import VOCABS, rate
@@ -48,7 +51,7 @@ def report_summary(service, sql: Analytics, pos, start, end, now, personal: bool
     from .incidents.timeliness import DONE_STAGES
 
     apart = sorted(PERSONAL_CATEGORIES) if not personal and len(pos) else []
-    f = period_figures(sql, start, end, apart, VOCABS, DONE_STAGES)
+    f = period_figures(sql, start, end, apart, VOCABS, DONE_STAGES, wkt)
     kept = drop_care(service, pos)[0] if apart else np.asarray(pos, dtype=np.int64)
     t = service.figures.judge(kept, service.deadlines, now)
     out = {
@@ -66,10 +69,10 @@ def report_summary(service, sql: Analytics, pos, start, end, now, personal: bool
     return out, f["by"]
 
 
-def period_figures(sql: Analytics, start, end, apart, vocabs: dict, done_stages) -> dict:
+def period_figures(sql: Analytics, start, end, apart, vocabs: dict, done_stages, wkt: str | None = None) -> dict:
     """The counting part of a period summary from SQL: total, open, closure_rate, mean_rating and by_<column> for
     each column of `vocabs` (column → vocabulary or None); `apart` categories counted only in `apart`."""
-    c = sql.period_counts(start, end, tuple(apart))
+    c = sql.period_counts(start, end, tuple(apart), wkt)
     total = c["total"]
     done = sum(n for stage, n in c["by"]["stage"].items() if stage in done_stages)
     out = {

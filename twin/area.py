@@ -24,7 +24,7 @@ import pandas as pd
 import shapely
 
 from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
-from .analytics import analytics
+from .analytics import analytics, report_summary
 from .area_input import Area
 from .errors import InvalidInput
 from .times import to_utc
@@ -330,7 +330,11 @@ def _add_incidents(twin, answer: AreaAnswer, now, personal: bool = True) -> None
 
     now = service.now() if now is None else pd.Timestamp(now)
     pos = service.positions(geom=answer.area.geom, start=answer.start, end=answer.end)
-    s = summary_for(service, pos, now, personal)
+    sql = analytics(twin, incidents=True)
+    if sql is not None:  # PostgreSQL: the counts by SQL, the time limits judged here
+        s = report_summary(service, sql, pos, answer.start, answer.end, now, personal, answer.area.geom.wkt)[0]
+    else:
+        s = summary_for(service, pos, now, personal)
     if not personal:
         pos, _ = drop_care(service, pos)
     if s["overdue"]:  # only open incidents can be overdue: the list needs their due times alone

@@ -173,9 +173,9 @@ class Analytics(Protocol):
         """The buildings whose representative point lies in the polygon (boundary included) and their households:
         {"buildings": positions, "households": positions grouped by building, "people": sums as twin.area.PEOPLE}."""
 
-    def period_counts(self, start, end, apart=()) -> dict:
-        """Incidents reported in [start, end) but those of categories `apart`: total, rating_sum, rated, counts
-        `by` column and value; the ids of the `apart` ones per category (`apart`)."""
+    def period_counts(self, start, end, apart=(), wkt: str | None = None) -> dict:
+        """Incidents reported in [start, end) (None: open), inside polygon `wkt` when given, but those of categories
+        `apart`: total, rating_sum, rated, counts `by` column and value; the ids of the `apart` ones (`apart`)."""
 
 
 class Storage(StaticStore, Protocol):

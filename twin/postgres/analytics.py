@@ -70,15 +70,25 @@ COUNT_COLUMNS = ("stage", "category", "source", "grid_code", "community_id", "co
 PERIOD_SQL = f"""
 SELECT GROUPING({", ".join(COUNT_COLUMNS)}), {", ".join(COUNT_COLUMNS)}, count(*),
        coalesce(sum(rating) FILTER (WHERE rating > 0), 0), count(*) FILTER (WHERE rating > 0)
-FROM incidents
-WHERE office = %(office)s AND reported_at >= %(start)s AND reported_at < %(end)s AND NOT (category = ANY(%(apart)s))
+FROM incidents WHERE {{where}} AND NOT (category = ANY(%(apart)s))
 GROUP BY GROUPING SETS ({", ".join(f"({c})" for c in COUNT_COLUMNS)}, ())
 """
-APART_SQL = """
-SELECT category, array_agg(incident_id) FROM incidents
-WHERE office = %(office)s AND reported_at >= %(start)s AND reported_at < %(end)s AND category = ANY(%(apart)s)
-GROUP BY category
-"""
+APART_SQL = (
+    "SELECT category, array_agg(incident_id) FROM incidents WHERE {where} AND category = ANY(%(apart)s) GROUP BY 1"
+)
+
+
+def incident_filter(start, end, wkt) -> str:
+    """The WHERE clause of an office's incidents reported in [start, end) (open ends: None) inside `wkt` (None: all);
+    written out rather than `%s IS NULL OR ...`, so the planner uses the indexes."""
+    where = ["office = %(office)s"]
+    if start is not None:
+        where.append("reported_at >= %(start)s")
+    if end is not None:
+        where.append("reported_at < %(end)s")
+    if wkt is not None:
+        where.append("geom && ST_GeomFromText(%(wkt)s, 4326) AND ST_Intersects(geom, ST_GeomFromText(%(wkt)s, 4326))")
+    return " AND ".join(where)
 
 
 class PostgresAnalytics:
@@ -98,13 +108,14 @@ class PostgresAnalytics:
             "people": {k: int(v) for k, v in zip(PEOPLE_KEYS, row[2:])},
         }
 
-    def period_counts(self, start, end, apart=()) -> dict:
-        """Incidents reported in [start, end) but those of categories `apart`: their count, rating sum and count,
-        counts per value of each COUNT_COLUMNS column; and the ids of the `apart` ones per category."""
-        args = {"office": self.office, "start": start, "end": end, "apart": list(apart)}
+    def period_counts(self, start, end, apart=(), wkt: str | None = None) -> dict:
+        """Incidents reported in [start, end) (inside `wkt` when given) but those of categories `apart`: their count,
+        rating sum and count, counts per value of each COUNT_COLUMNS column; the ids of the `apart` ones."""
+        args = {"office": self.office, "start": start, "end": end, "apart": list(apart), "wkt": wkt}
+        where = incident_filter(start, end, wkt)
         with self.pool.connection() as conn:
-            rows = conn.execute(PERIOD_SQL, args).fetchall()
-            ids = dict(conn.execute(APART_SQL, args).fetchall()) if apart else {}
+            rows = conn.execute(PERIOD_SQL.format(where=where), args).fetchall()
+            ids = dict(conn.execute(APART_SQL.format(where=where), args).fetchall()) if apart else {}
         n = len(COUNT_COLUMNS)
         out = {"total": 0, "rating_sum": 0, "rated": 0, "by": {c: {} for c in COUNT_COLUMNS}, "apart": ids}
         for row in rows:
