@@ -1,7 +1,8 @@
-"""Which figures the storage computes itself: with PostgreSQL, area answers (buildings and people under the centroid
-rule) and period reports (counts, closure rate, ratings) are SQL over the stored rows; with the embedded default
-they are computed in Python from the loaded layers. Callers (twin.area, twin.incidents.reports) ask here, so the web
-layer never knows which backend answers, and the answers are the same (privacy rules applied afterwards alike)."""
+"""Which figures the storage computes itself: with PostgreSQL, area answers (the buildings, households and people of
+the centroid rule; the incident counts) and period reports (counts, closure rate, ratings) are SQL over the stored
+rows, only the time limits are judged in Python; with the embedded default all is computed in Python in memory.
+Callers (twin.area, twin.incidents.reports) ask here, so the web layer never knows which backend answers, and the
+answers are the same (privacy rules applied afterwards alike)."""
 
 from __future__ import annotations
 
