@@ -91,3 +91,8 @@ def test_reports_are_equal(pair):
             totals[caller] = got["total"]
             assert got["by_category"]["sos"] == got["by_category"]["care_visit"] == 3  # 3 is shown as 3 (protect)
         assert totals["admin"] == totals["planner"] + 6 == totals["staff"] + 6  # care only as protected counts
+
+
+def test_dashboard_kpis_are_equal(pair):
+    embedded, pg = (c.get("/api/dashboard/kpis").get_json() for c in pair)
+    assert pg == embedded and embedded["reported_month"] == 1  # f, reported 1 April local time
