@@ -1,4 +1,5 @@
-"""`twin user add|list|disable|enable|passwd`: the accounts people sign in with (kept in the twin's SQLite file)."""
+"""`twin user add|list|disable|enable|passwd`: the accounts people sign in with (the twin's SQLite file, or the
+PostgreSQL database named by DATABASE_URL)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ def register(sub) -> None:
     """Add `twin user ...`."""
     p = sub.add_parser("user", help="manage the accounts of staff, planners and admins who sign in on the pages")
     p.add_argument("--data", default=None, help="data directory (default: TWIN_DATA_DIR or the demo street)")
-    p.add_argument("--config", default=None, help="JSON settings file (STATE_DIR decides where accounts live)")
+    p.add_argument(
+        "--config", default=None, help="JSON settings file (DATABASE_URL or STATE_DIR decides where accounts live)"
+    )
     acts = p.add_subparsers(dest="user_command", required=True, metavar="ACTION")
     add = acts.add_parser("add", help="create an account")
     add.add_argument("name")
@@ -51,15 +54,14 @@ def read_password(args) -> str:
 
 
 def open_accounts(args):
-    """The account store of the configured state directory."""
+    """The account store of the configured storage: PostgreSQL with DATABASE_URL, else the state directory."""
     from twin import settings
     from twin.accounts import AccountStore
-    from twin.store import FileStore, local_database
+    from twin.store import open_storage
 
     cfg = settings.load({"DATA_DIR": args.data} if args.data else None, config_file=args.config)
-    store = FileStore(cfg["DATA_DIR"], state_dir=cfg["STATE_DIR"])
-    store.state_dir.mkdir(parents=True, exist_ok=True)
-    return store, AccountStore(local_database(store))
+    store = open_storage(cfg["DATA_DIR"], cfg["STATE_DIR"], cfg["DATABASE_URL"], cfg["OFFICE"])
+    return store, AccountStore(store.open_accounts())
 
 
 def check_grids(store, grids) -> None:
@@ -99,3 +101,5 @@ def run(args) -> int:
         return 0
     finally:
         accounts.close()
+        if hasattr(store, "close"):  # the PostgreSQL pool
+            store.close()

@@ -24,6 +24,7 @@ import pandas as pd
 import shapely
 
 from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
+from .analytics import analytics, report_summary
 from .area_input import Area
 from .errors import InvalidInput
 from .times import iso_utc, to_utc
@@ -230,10 +231,17 @@ def query(
     """
     start, end = _period(start, end)
     idx = area_index(twin)
-    pos, w = building_weights(twin, area, rule)
-    counts = np.diff(idx.hh_start)[pos]
-    hpos = idx.hh_order[_ranges(idx.hh_start[pos], counts)] if len(idx.hh_order) else np.zeros(0, dtype=np.int64)
-    hw = np.repeat(w, counts) if len(idx.hh_order) else np.zeros(0)
+    sql = analytics(twin, ("buildings", "households")) if rule == "centroid" else None
+    if sql is not None:  # PostgreSQL: which buildings and households count, and their people, by SQL
+        got = sql.area_people(area.geom.wkt)
+        pos, w, hpos = got["buildings"], np.ones(len(got["buildings"])), got["households"]
+        hw, people = np.ones(len(hpos)), {k: _r(got["people"][k]) for k in PEOPLE}
+    else:
+        pos, w = building_weights(twin, area, rule)
+        counts = np.diff(idx.hh_start)[pos]
+        hpos = idx.hh_order[_ranges(idx.hh_start[pos], counts)] if len(idx.hh_order) else np.zeros(0, dtype=np.int64)
+        hw = np.repeat(w, counts) if len(idx.hh_order) else np.zeros(0)
+        people = {k: _r((idx.people[k][pos] * w).sum()) for k in PEOPLE}
     summary = {
         "area": {
             **area.describe(),
@@ -248,7 +256,7 @@ def query(
             "footprint_m2": _r((idx.footprint_m2[pos] * w).sum(), 1),
             "floor_area_m2": _r((idx.footprint_m2[pos] * idx.floors[pos] * w).sum(), 1),
         },
-        "people": {k: _r((idx.people[k][pos] * w).sum()) for k in PEOPLE},
+        "people": people,
         "property_states": _mix(idx.state[pos], w, idx.people["households"][pos]),
         "build_decades": _mix(idx.decade[pos], w, idx.people["households"][pos], sort=True),
     }
@@ -322,7 +330,11 @@ def _add_incidents(twin, answer: AreaAnswer, now, personal: bool = True) -> None
 
     now = service.now() if now is None else pd.Timestamp(now)
     pos = service.positions(geom=answer.area.geom, start=answer.start, end=answer.end)
-    s = summary_for(service, pos, now, personal)
+    sql = analytics(twin, incidents=True)
+    if sql is not None:  # PostgreSQL: the counts by SQL, the time limits judged here
+        s = report_summary(service, sql, pos, answer.start, answer.end, now, personal, answer.area.geom.wkt)[0]
+    else:
+        s = summary_for(service, pos, now, personal)
     if not personal:
         pos, _ = drop_care(service, pos)
     if s["overdue"]:  # only open incidents can be overdue: the list needs their due times alone

@@ -1,7 +1,7 @@
-"""Versioned grids: adopted grid plans kept in a small SQLite table beside the live data, and the plan in force
-installed as the twin's grids layer (buildings and households re-derive their grid; layer versions change, so
-ETags do). History is kept: a plan is never deleted, a rollback marks it and the plan before it is in force again.
-Incidents keep the grid they were reported in (their stored grid_code is not rewritten)."""
+"""Versioned grids: adopted grid plans kept in a small table beside the live data (SQLite or PostgreSQL), and the
+plan in force installed as the twin's grids layer (buildings and households re-derive their grid; layer versions
+change, so ETags do). History is kept: a plan is never deleted, a rollback marks it and the plan before it is in
+force again. Incidents keep the grid they were reported in (their stored grid_code is not rewritten)."""
 
 from __future__ import annotations
 
@@ -63,31 +63,29 @@ def parse_day(value, field: str = "effective_date") -> dt.date:
 
 
 class PlanStore:
-    """The grid_plans table of one SQLite database (the live store's file)."""
+    """Adopted grid plans on a PlanTable (twin.store) of either backend; a path means the embedded SQLite file."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
-        self._db.executescript(SCHEMA)
-        if "parent" not in {r[1] for r in self._db.execute("PRAGMA table_info(grid_plans)")}:  # a store of before
-            self._db.execute("ALTER TABLE grid_plans ADD COLUMN parent INTEGER")
+    def __init__(self, table):
+        self.table = SqlitePlans(table) if isinstance(table, (str, Path)) else table
 
     def close(self) -> None:
-        """Close the connection."""
-        self._db.close()
+        """Release the table's connections."""
+        self.table.close()
 
     def _insert(self, status, effective, by, source, summary, grids: gpd.GeoDataFrame, parent=None) -> int:
         cols = [c for c in GRID_FIELDS + ("previous_code",) if c in grids.columns]
         text = grids[cols + [grids.geometry.name]].to_json(drop_id=True)
-        with self._lock:
-            cur = self._db.execute(
-                "INSERT INTO grid_plans (status, effective_date, created_at, created_by, source, summary, grids, "
-                "parent) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (status, effective, _stamp(), by, source, json.dumps(summary, ensure_ascii=False), text, parent),
-            )
-        return int(cur.lastrowid)
+        row = {
+            "status": status,
+            "effective_date": effective,
+            "created_at": _stamp(),
+            "created_by": by,
+            "source": source,
+            "summary": json.dumps(summary, ensure_ascii=False),
+            "grids": text,
+            "parent": parent,
+        }
+        return self.table.insert(row)
 
     def publish(
         self,
@@ -116,18 +114,14 @@ class PlanStore:
         meta = self.get(plan_id)
         if meta["status"] != PUBLISHED:
             raise Conflict(f"plan {plan_id} is {meta['status']}; only a published plan can be rolled back")
-        with self._lock:
-            self._db.execute(
-                "UPDATE grid_plans SET status = ?, rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
-                (ROLLED_BACK, _stamp(), by, plan_id),
-            )
+        self.table.update(meta["id"], {"status": ROLLED_BACK, "rolled_back_at": _stamp(), "rolled_back_by": by})
         return self.get(plan_id)
 
     def history(self, today=None) -> list[dict]:
         """Every plan, newest first, each marked `in_force` at `today`."""
-        force = self.in_force(today) if today is not None else None
-        rows = self._rows("1 = 1 ORDER BY id DESC")
-        return [{**r, "in_force": r["id"] == force or (force is None and r["status"] == BASELINE)} for r in rows]
+        rows = self._rows()
+        force = _in_force(rows, today) if today is not None else None
+        return [{**r, "in_force": r["id"] == force or (force is None and r["status"] == BASELINE)} for r in rows[::-1]]
 
     def get(self, plan_id) -> dict:
         """A plan's metadata and summary; NotFound when there is none."""
@@ -135,21 +129,19 @@ class PlanStore:
             pid = int(plan_id)
         except (TypeError, ValueError):
             raise NotFound(f"plan {str(plan_id)[:30]!r} does not exist", id=str(plan_id)[:30]) from None
-        rows = self._rows("id = ?", (pid,))
+        rows = [r for r in self._rows() if r["id"] == pid]
         if not rows:
             raise NotFound(f"plan {pid} does not exist", id=pid)
         return rows[0]
 
     def grids(self, plan_id) -> gpd.GeoDataFrame:
         """The grids of a plan (WGS84)."""
-        self.get(plan_id)
-        (text,) = self._db.execute("SELECT grids FROM grid_plans WHERE id = ?", (int(plan_id),)).fetchone()
+        text = self.table.grids(self.get(plan_id)["id"])
         return gpd.GeoDataFrame.from_features(json.loads(text)["features"], crs="EPSG:4326")
 
     def baseline(self) -> int | None:
         """The id of the baseline (the grids as loaded), None before the first publication."""
-        rows = self._rows(f"status = '{BASELINE}' ORDER BY id LIMIT 1")
-        return rows[0]["id"] if rows else None
+        return next((r["id"] for r in self._rows() if r["status"] == BASELINE), None)
 
     def chain(self, plan_id) -> list[int]:
         """The plans from the baseline to `plan_id`, oldest first (the baseline left out), each adopted over the one
@@ -167,32 +159,83 @@ class PlanStore:
         """{new code: previous code or None} of the baseline and of each plan from it to `plan_id`, in turn."""
         out = []
         for pid in [self.baseline(), *self.chain(plan_id)]:
-            (text,) = self._db.execute("SELECT grids FROM grid_plans WHERE id = ?", (pid,)).fetchone()
-            props = [f["properties"] for f in json.loads(text)["features"]]
+            props = [f["properties"] for f in json.loads(self.table.grids(pid))["features"]]
             out.append({p["grid_code"]: p.get("previous_code") for p in props})
         return out
 
     def in_force(self, today) -> int | None:
         """The id of the published plan in force on `today` (the latest effective date not after it), or None when
         the grids layer as loaded is."""
-        row = self._db.execute(
-            "SELECT id FROM grid_plans WHERE status = ? AND effective_date <= ? ORDER BY effective_date DESC, id DESC "
-            "LIMIT 1",
-            (PUBLISHED, today.isoformat()),
-        ).fetchone()
-        return int(row[0]) if row else None
+        return _in_force(self._rows(), today)
 
     def next_change(self, today) -> dt.date | None:
         """The next effective date after `today` of a published plan (when the grids change by themselves)."""
-        row = self._db.execute(
-            "SELECT MIN(effective_date) FROM grid_plans WHERE status = ? AND effective_date > ?",
-            (PUBLISHED, today.isoformat()),
-        ).fetchone()
-        return dt.date.fromisoformat(row[0]) if row and row[0] else None
+        later = [r["effective_date"] for r in self._rows() if r["status"] == PUBLISHED]
+        later = [d for d in later if d > today.isoformat()]
+        return dt.date.fromisoformat(min(later)) if later else None
 
-    def _rows(self, where: str, args=()) -> list[dict]:
-        cur = self._db.execute(f"SELECT {', '.join(META)}, summary FROM grid_plans WHERE {where}", args)
-        return [{**dict(zip(META, r[:-1])), "summary": json.loads(r[-1])} for r in cur.fetchall()]
+    def _rows(self) -> list[dict]:
+        """Every plan's record, oldest first (a street office adopts a few plans a year: read them all)."""
+        return [
+            {
+                **{k: r[k] for k in META},
+                "id": int(r["id"]),
+                "parent": None if r["parent"] is None else int(r["parent"]),
+                "summary": json.loads(r["summary"]),
+            }
+            for r in self.table.rows()
+        ]
+
+
+def _in_force(rows: list[dict], today) -> int | None:
+    due = [r for r in rows if r["status"] == PUBLISHED and r["effective_date"] <= today.isoformat()]
+    return max(due, key=lambda r: (r["effective_date"], r["id"]))["id"] if due else None
+
+
+class SqlitePlans:
+    """The PlanTable (twin.store) of the embedded backend: the grid_plans table of the twin's SQLite file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+        self._db.row_factory = sqlite3.Row
+        self._db.executescript(SCHEMA)
+        if "parent" not in {r[1] for r in self._db.execute("PRAGMA table_info(grid_plans)")}:  # a store of before
+            self._db.execute("ALTER TABLE grid_plans ADD COLUMN parent INTEGER")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def insert(self, row: dict) -> int:
+        """Add a plan row; its new id."""
+        with self._lock:
+            cur = self._db.execute(
+                f"INSERT INTO grid_plans ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})", list(row.values())
+            )
+        return int(cur.lastrowid)
+
+    def rows(self) -> list[dict]:
+        """Every plan's record and summary, by id."""
+        with self._lock:
+            cur = self._db.execute(f"SELECT {', '.join(META)}, summary FROM grid_plans ORDER BY id")
+            return [dict(r) for r in cur.fetchall()]
+
+    def grids(self, plan_id: int) -> str | None:
+        """A plan's grids as GeoJSON text."""
+        with self._lock:
+            row = self._db.execute("SELECT grids FROM grid_plans WHERE id = ?", (int(plan_id),)).fetchone()
+        return row[0] if row else None
+
+    def update(self, plan_id: int, values: dict) -> None:
+        """Set fields of one plan."""
+        with self._lock:
+            self._db.execute(
+                f"UPDATE grid_plans SET {', '.join(f'{k} = ?' for k in values)} WHERE id = ?",
+                [*values.values(), int(plan_id)],
+            )
 
 
 def _stamp() -> str:

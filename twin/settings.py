@@ -46,7 +46,8 @@ SETTINGS: tuple[Setting, ...] = (
         "SYNC_SECONDS",
         2.0,
         float,
-        "How often a web process takes in incidents other processes wrote to the shared store (-1: never).",
+        "How often a web process takes in incidents and grid plans other processes wrote to the shared store "
+        "(-1: never).",
     ),
     Setting("HOST", "127.0.0.1", str, "Address `twin serve` listens on."),
     Setting("PORT", 8000, int, "Port `twin serve` listens on."),

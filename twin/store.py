@@ -61,7 +61,7 @@ class LiveStore(Protocol):
     """What the live tables need from storage: incidents with their history, care checks, and the store's own notes.
 
     Every write is one transaction, committed before the call returns (an answer sent after it is durable).
-    Accounts and saved plans get their tables behind this same interface (their methods are added beside these).
+    Accounts and grid plans have their own small interfaces (AccountTable, PlanTable), opened by the Storage.
     """
 
     # incidents and their history
@@ -90,6 +90,13 @@ class LiveStore(Protocol):
     def changes_since(self, token) -> tuple[object, pd.DataFrame]:
         """Incidents written (by any process) after `token` (None: the current token and no rows) and a new token."""
 
+    # duplicate reports
+    def duplicate_links(self) -> dict[str, str]:
+        """Every incident closed as a duplicate: {incident_id: original_id}."""
+
+    def close_duplicate(self, incident_id: str, original_id: str, change: Callable, linked: dict) -> dict:
+        """In one transaction: `update(incident_id, change)`, record the link, add event `linked` to the original."""
+
     # care checks
     def record_call(
         self, household_id, day, at, answered, actor, note, threshold, make_visit
@@ -107,11 +114,81 @@ class LiveStore(Protocol):
         """Release connections."""
 
 
+class AccountTable(Protocol):
+    """The rows of people's accounts and of failed sign-ins per address (twin.accounts holds the rules)."""
+
+    def insert(self, row: dict) -> bool:
+        """Add an account row; False when the name is taken."""
+
+    def get(self, name: str) -> dict | None:
+        """One account row, or None."""
+
+    def all(self) -> list[dict]:
+        """Every account row, by name."""
+
+    def update(self, name: str, values: dict, new_generation: bool = False) -> None:
+        """Set fields of one account (and end its sessions: generation + 1, when `new_generation`)."""
+
+    def address(self, address: str) -> dict | None:
+        """The failed-sign-in row of an address, or None."""
+
+    def forget_address(self, address: str) -> None:
+        """Drop an address's failed-sign-in row."""
+
+    def record_failure(self, kind: str, key: str, step: Callable[[int, float], tuple[int, float]]) -> int:
+        """In one transaction, set (failed, locked_until) of an "account" or "address" to `step(failed,
+        locked_until)` (a missing address starts at 0, 0); return the new failed count."""
+
+    def secret_key(self) -> str:
+        """The key signing session cookies, made on first use and shared by every process of this store."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class PlanTable(Protocol):
+    """The rows of adopted grid plans (twin.plans holds the rules)."""
+
+    def insert(self, row: dict) -> int:
+        """Add a plan row (its grids as GeoJSON text); its new id."""
+
+    def rows(self) -> list[dict]:
+        """Every plan's record (without its grids), by id."""
+
+    def grids(self, plan_id: int) -> str | None:
+        """A plan's grids as GeoJSON text, or None."""
+
+    def update(self, plan_id: int, values: dict) -> None:
+        """Set fields of one plan."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+class Analytics(Protocol):
+    """Figures a backend computes where its rows live (PostgreSQL: SQL over GiST indexes); twin.analytics routes
+    the area answers and period reports to it. The embedded backend has none: they are computed in Python."""
+
+    def area_people(self, wkt: str) -> dict:
+        """The buildings whose representative point lies in the polygon (boundary included) and their households:
+        {"buildings": positions, "households": positions grouped by building, "people": sums as twin.area.PEOPLE}."""
+
+    def period_counts(self, start, end, apart=(), wkt: str | None = None) -> dict:
+        """Incidents reported in [start, end) (None: open), inside polygon `wkt` when given, but those of categories
+        `apart`: total, rating_sum, rated, counts `by` column and value; the ids of the `apart` ones (`apart`)."""
+
+
 class Storage(StaticStore, Protocol):
     """A backend: the static layers, and the live tables opened beside them."""
 
     def open_live(self) -> LiveStore:
         """The live tables of this backend (created when missing)."""
+
+    def open_accounts(self) -> AccountTable:
+        """The accounts of this backend (created when missing)."""
+
+    def open_plans(self) -> PlanTable:
+        """The grid plans of this backend (created when missing)."""
 
 
 def open_storage(data_dir=None, state_dir=None, database_url: str | None = None, office: str | None = None) -> Storage:
@@ -197,15 +274,24 @@ class FileStore:
         """The live tables in one SQLite file in the state directory (the data directory by default)."""
         from .incidents.store import SqliteIncidentStore
 
+        return SqliteIncidentStore(self.database())
+
+    def open_accounts(self):
+        """The accounts in the SQLite file of the state directory."""
+        from .accounts import SqliteAccounts
+
+        return SqliteAccounts(self.database())
+
+    def open_plans(self):
+        """The grid plans in the SQLite file of the state directory."""
+        from .plans import SqlitePlans
+
+        return SqlitePlans(self.database())
+
+    def database(self) -> Path:
+        """The SQLite file of the live tables, accounts and plans (its directory made when missing)."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
-        return SqliteIncidentStore(local_database(self))
-
-
-def local_database(store) -> Path | None:
-    """The SQLite file in the embedded store's state directory (accounts and grid plans live there too), or None
-    for a store without one (PostgreSQL: those tables do not move to the database yet)."""
-    state = getattr(store, "state_dir", None)
-    return Path(state) / "twin.sqlite" if state is not None else None
+        return self.state_dir / "twin.sqlite"
 
 
 def _file_digest(path: Path) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,7 +16,6 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from twin import plans
 from twin.access import PLAN_ROLES
 from twin.errors import Conflict, InvalidInput
-from twin.store import local_database
 from twin.times import now_of, office_today, zone_of
 
 from . import get_twin
@@ -29,17 +29,17 @@ PERSONAL = ("worker_phone",)  # grid fields only staff and admins see
 
 
 def store(app=None) -> plans.PlanStore:
-    """The app's plan store, in the live SQLite database (the twin's store's, else STATE_DIR's)."""
+    """The app's plan store: the twin's storage (SQLite or PostgreSQL), else STATE_DIR's SQLite file."""
     app = app or current_app
     if "plans" not in app.extensions:
         twin = app.extensions["twin"]
-        if local_database(twin.store) is not None:
-            path = local_database(twin.store)
+        if hasattr(twin.store, "open_plans"):
+            table = twin.store.open_plans()
         elif app.config.get("STATE_DIR"):
-            path = Path(app.config["STATE_DIR"]) / "twin.sqlite"
+            table = Path(app.config["STATE_DIR"]) / "twin.sqlite"
         else:
             raise Conflict("grid plans need a state directory (STATE_DIR) for their store")
-        app.extensions["plans"] = plans.PlanStore(path)
+        app.extensions["plans"] = plans.PlanStore(table)
     return app.extensions["plans"]
 
 
@@ -51,12 +51,16 @@ def today(app=None) -> dt.date:
 
 
 def sync(app=None) -> None:
-    """Install the plan in force today (once a day, and after each change)."""
+    """Install the plan in force today: when the day changes, after each change, and every SYNC_SECONDS (another
+    process on the same store may have adopted or rolled back a plan)."""
     app = app or current_app
     day = today(app)
-    if app.extensions.get("plans_synced") != day:
+    seconds = app.config.get("SYNC_SECONDS", 2.0)
+    last = app.extensions.get("plans_synced")
+    stale = seconds is not None and seconds >= 0 and time.monotonic() - last[1] >= seconds if last else True
+    if last is None or last[0] != day or stale:
         plans.sync(app.extensions["twin"], store(app), day)
-        app.extensions["plans_synced"] = day
+        app.extensions["plans_synced"] = (day, time.monotonic())
 
 
 @bp.record_once

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import logging
-import os
 import secrets
 import time
 from datetime import timedelta
@@ -19,9 +18,8 @@ from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session
 
-from twin.accounts import AccountStore
+from twin.accounts import AccountStore, SqliteAccounts
 from twin.errors import Forbidden, InvalidInput, TwinError, Unauthorized
-from twin.store import local_database
 
 log = logging.getLogger(__name__)
 
@@ -43,15 +41,21 @@ MESSAGES = {
 
 @bp.record_once
 def _configure(state) -> None:
-    """Secret key, cookie flags and the account store of the app."""
+    """Secret key, cookie flags and the account store of the app (the twin's storage, else STATE_DIR's SQLite)."""
     app = state.app
-    twin = app.extensions.get("twin")
-    store = getattr(twin, "store", None)
-    if local_database(store) is not None:
-        state_dir = local_database(store).parent
-    else:  # a twin built in memory (tests, notebooks): accounts live in STATE_DIR when one is given
-        state_dir = Path(app.config["STATE_DIR"]) if app.config.get("STATE_DIR") else None
-    app.secret_key = app.config.get("SECRET_KEY") or secret_key(state_dir)
+    store = getattr(app.extensions.get("twin"), "store", None)
+    if "accounts" not in app.extensions:
+        table = store.open_accounts() if hasattr(store, "open_accounts") else None
+        if table is None and app.config.get("STATE_DIR"):  # a twin built in memory (tests, notebooks)
+            table = SqliteAccounts(Path(app.config["STATE_DIR"]) / "twin.sqlite")
+        if table is not None:
+            app.extensions["accounts"] = AccountStore(
+                table,
+                max_failures=app.config.get("LOGIN_MAX_FAILURES") or 10,
+                lock_minutes=app.config.get("LOGIN_LOCK_MINUTES") or 15,
+            )
+    accounts = app.extensions.get("accounts")
+    app.secret_key = app.config.get("SECRET_KEY") or (accounts.secret_key() if accounts else secrets.token_hex(32))
     app.config.update(
         SESSION_COOKIE_NAME="twin_session",
         SESSION_COOKIE_HTTPONLY=True,
@@ -59,30 +63,11 @@ def _configure(state) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours(app)),
         SESSION_REFRESH_EACH_REQUEST=False,
     )
-    if state_dir is not None and "accounts" not in app.extensions:
-        app.extensions["accounts"] = AccountStore(
-            state_dir / "twin.sqlite",
-            max_failures=app.config.get("LOGIN_MAX_FAILURES") or 10,
-            lock_minutes=app.config.get("LOGIN_LOCK_MINUTES") or 15,
-        )
 
 
 def session_hours(app) -> int:
     """SESSION_HOURS, at least 1."""
     return max(1, int(app.config.get("SESSION_HOURS") or 12))
-
-
-def secret_key(state_dir: Path | None) -> str:
-    """The key kept in `state_dir`/secret_key (made on first use, readable by the owner only); else a fresh one."""
-    if state_dir is None:
-        return secrets.token_hex(32)
-    path = state_dir / "secret_key"
-    if not path.exists():
-        state_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(secrets.token_hex(32))
-    return path.read_text().strip()
 
 
 def accounts() -> AccountStore | None:

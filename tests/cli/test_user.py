@@ -1,4 +1,5 @@
-"""`twin user add|list|disable|enable|passwd` on the tiny street's state directory."""
+"""`twin user add|list|disable|enable|passwd` on the tiny street's state directory, and in PostgreSQL with
+DATABASE_URL."""
 
 from __future__ import annotations
 
@@ -46,3 +47,19 @@ def test_bad_grid_duplicate_name_and_short_password_are_errors(tiny_dir, capsys)
     assert run(capsys, *d, "add", "x1", "--role", "planner", "--password", "long-enough-1")[0] == 0
     code, _, err = run(capsys, *d, "add", "x1", "--role", "planner", "--password", "long-enough-1")
     assert code == 2 and "already exists" in err
+
+
+def test_with_database_url_accounts_go_to_postgresql(tiny_dir, tiny_database_url, capsys, monkeypatch):
+    from twin.postgres import PostgresStore
+
+    monkeypatch.setenv("TWIN_DATABASE_URL", tiny_database_url)
+    d = ["user", "--data", str(tiny_dir)]
+    assert run(capsys, *d, "add", "clerk", "--role", "staff", "--grids", GA1, "--password", "clerk-pass-1")[0] == 0
+    code, _, err = run(capsys, *d, "add", "x1", "--role", "staff", "--grids", "NOPE", "--password", "long-enough-1")
+    assert code == 2 and "unknown grid code(s) NOPE" in err  # checked against the grids in the database
+    db = PostgresStore(tiny_database_url)
+    store = AccountStore(db.open_accounts())
+    assert store.get("clerk").grids == {GA1} and store.sign_in("clerk", "clerk-pass-1", "t").account is not None
+    assert not (tiny_dir / "twin.sqlite").exists()  # nothing in the state directory
+    assert json.loads(run(capsys, *d, "list", "--json")[1])[0]["name"] == "clerk"
+    db.close()

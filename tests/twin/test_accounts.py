@@ -1,11 +1,13 @@
-"""Accounts in the core: scrypt hashes, roles and grids, disabling, and lock-out per account and per address."""
+"""Accounts in the core: scrypt hashes, roles and grids, disabling, and lock-out per account and per address, on
+the embedded SQLite file and on PostgreSQL (each street office its own accounts)."""
 
 from __future__ import annotations
 
 import pytest
 
+from tests.postgres import BACKENDS
 from twin.accounts import AccountStore, check_password, hash_password
-from twin.errors import Conflict, InvalidInput
+from twin.errors import Conflict, InvalidInput, NotFound
 
 
 class Clock:
@@ -16,10 +18,23 @@ class Clock:
         return self.t
 
 
+@pytest.fixture(params=BACKENDS)
+def table(request, tmp_path):
+    """The account table of one backend: a SQLite file, or a fresh PostgreSQL database (office "default")."""
+    if request.param == "embedded":
+        yield tmp_path / "twin.sqlite"
+        return
+    from twin.postgres import PostgresStore
+
+    db = PostgresStore(request.getfixturevalue("database_url"))
+    yield db.open_accounts()
+    db.close()
+
+
 @pytest.fixture
-def store(tmp_path):
+def store(table):
     clock = Clock()
-    s = AccountStore(tmp_path / "twin.sqlite", max_failures=3, lock_minutes=10, clock=clock)
+    s = AccountStore(table, max_failures=3, lock_minutes=10, clock=clock)
     s.clock_ = clock
     return s
 
@@ -65,3 +80,21 @@ def test_a_new_password_lifts_the_lock_and_ends_sessions(store):
     store.set_password("clerk", "new-pass-22")
     assert store.active("clerk", gen) is None
     assert store.sign_in("clerk", "new-pass-22", "y").account is not None
+
+
+def test_each_street_office_has_its_own_accounts(database_url):
+    from twin.postgres import PostgresStore
+
+    east, west = PostgresStore(database_url, office="east"), PostgresStore(database_url, office="west")
+    a, b = AccountStore(east.open_accounts()), AccountStore(west.open_accounts())
+    a.add("clerk", "staff", "east-pass-1")
+    b.add("clerk", "admin", "west-pass-1")  # the same name in another office is another account
+    assert (a.get("clerk").role, b.get("clerk").role) == ("staff", "admin")
+    assert b.sign_in("clerk", "east-pass-1", "x").reason == "wrong"
+    a.set_disabled("clerk")
+    assert not b.get("clerk").disabled and a.secret_key() != b.secret_key()
+    north = PostgresStore(database_url, office="north")
+    with pytest.raises(NotFound):
+        AccountStore(north.open_accounts()).get("clerk")
+    for db in (east, west, north):
+        db.close()

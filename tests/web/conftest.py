@@ -69,12 +69,11 @@ def roles_app(tiny_dir, tmp_path):
 
 
 @pytest.fixture
-def app_with(tiny_dir, tmp_path):
-    """A factory of apps on the tiny street with extra settings (state in tmp_path)."""
+def app_with(app_config):
+    """A factory of apps on the tiny street with extra settings (state in tmp_path, or the module's backend): two
+    apps made by one factory share their store, as two processes would."""
 
     def make(**settings):
-        return create_app(
-            {"TESTING": True, "DATA_DIR": str(tiny_dir), "STATE_DIR": str(tmp_path / "state"), **settings}
-        )
+        return create_app({**app_config, **settings})
 
     return make

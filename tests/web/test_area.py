@@ -9,6 +9,7 @@ import json
 import pytest
 from openpyxl import load_workbook
 
+from tests.postgres import BACKENDS  # noqa: F401 - every test here runs on both backends (SQL figures on PostgreSQL)
 from tests.tiny import GA1, A, B, box
 from tests.web.test_features import api, bearer  # noqa: F401 (api: admin, planner, staff limited to grid A1)
 from web import create_app

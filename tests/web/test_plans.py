@@ -20,21 +20,43 @@ TOKENS = [
 ADMIN = {"Authorization": "Bearer adm"}
 
 
-@pytest.fixture
-def client(tmp_path):
-    twin = street()  # adoption changes the twin: one per test
+BACKENDS = ("embedded", "postgres")  # the plan store of `plans_client`: STATE_DIR's SQLite, or PostgreSQL
+
+
+def street_app(state_dir, store=None, **config):
+    """An app on a fresh hand-made street (adoption changes the twin: one per app), its plans on `store` when given
+    (else STATE_DIR's SQLite file)."""
+    twin = street()
     g = twin.layers["grids"].frame
     g["worker"] = ["王一", "李二", "张三", "赵四"]  # one worker per grid, so the hand-over names who gives to whom
-    app = create_app(
-        {
-            "TESTING": True,
-            "TWIN": twin,
-            "STATE_DIR": str(tmp_path / "state"),
-            "TOKENS": json.dumps(TOKENS),
-            "REDRAW_WORKERS": 1,
-        }
-    )
-    return app.test_client()
+    twin.store = store
+    base = {"TESTING": True, "TWIN": twin, "STATE_DIR": str(state_dir), "TOKENS": json.dumps(TOKENS)}
+    return create_app({**base, "REDRAW_WORKERS": 1, **config})
+
+
+@pytest.fixture
+def client(tmp_path):
+    return street_app(tmp_path / "state").test_client()
+
+
+@pytest.fixture
+def stores(backend, request):
+    """Makes the storage each app keeps its plans in: None (STATE_DIR's SQLite) or one PostgreSQL database."""
+    if backend == "embedded":
+        yield lambda: None
+        return
+    from twin.postgres import PostgresStore
+
+    url, opened = request.getfixturevalue("database_url"), []
+    yield lambda: opened.append(PostgresStore(url)) or opened[-1]
+    for s in opened:
+        s.close()
+
+
+@pytest.fixture
+def plans_client(tmp_path, stores):
+    """A client whose app keeps its plans on each backend in turn."""
+    return street_app(tmp_path / "state", stores()).test_client()
 
 
 def run(client, body):
@@ -93,7 +115,8 @@ def test_frontier_points_each_hold_a_plan(client):
     assert client.post("/api/redraw", json={"frontier": [2]}, headers=ADMIN).status_code == 400
 
 
-def test_adopt_history_reports_by_either_plan_and_rollback(client):
+def test_adopt_history_reports_by_either_plan_and_rollback(plans_client):
+    client = plans_client
     twin = client.application.extensions["twin"]
     before_version = twin.layer("grids").version
     status = run(client, {"keep": 0.0, "start": "fresh", "grids": 5, "band": 0.05, "seed": 2})
@@ -129,7 +152,8 @@ def test_adopt_history_reports_by_either_plan_and_rollback(client):
     assert client.get("/api/plans/999").status_code == 404
 
 
-def test_a_redraw_run_before_another_adoption_cannot_be_adopted(client):
+def test_a_redraw_run_before_another_adoption_cannot_be_adopted(plans_client):
+    client = plans_client
     # its previous codes are those of the grids it was drawn over, which are no longer in force
     first = run(client, {"keep": 0.0, "start": "fresh", "grids": 5, "seed": 2})
     second = run(client, {"keep": 1.0, "seed": 1})
@@ -139,7 +163,8 @@ def test_a_redraw_run_before_another_adoption_cannot_be_adopted(client):
     assert len(client.get("/api/plans").get_json()["plans"]) == 2  # the baseline and the first plan only
 
 
-def test_adopting_a_redraw_of_one_community_keeps_the_others_grids(client):
+def test_adopting_a_redraw_of_one_community_keeps_the_others_grids(plans_client):
+    client = plans_client
     twin = client.application.extensions["twin"]
     status = run(client, {"communities": [A], "keep": 0.0, "start": "fresh", "grids": 4, "seed": 2})
     assert client.post(status["adopt_url"], json={}, headers=ADMIN).status_code == 201
@@ -149,7 +174,8 @@ def test_adopting_a_redraw_of_one_community_keeps_the_others_grids(client):
     assert set(b.loc[b["community_id"] == B, "grid_code"]) == {B + "001"}  # B's buildings are still in its grid
 
 
-def test_a_plan_effective_later_is_not_in_force_yet(client):
+def test_a_plan_effective_later_is_not_in_force_yet(plans_client):
+    client = plans_client
     twin = client.application.extensions["twin"]
     status = run(client, {"keep": 0.0, "start": "fresh", "grids": 5, "seed": 2})
     r = client.post(status["adopt_url"], json={"effective_date": "2999-01-01"}, headers=ADMIN)
@@ -158,7 +184,8 @@ def test_a_plan_effective_later_is_not_in_force_yet(client):
     assert [p["in_force"] for p in client.get("/api/plans").get_json()["plans"]] == [False, True]
 
 
-def test_a_grid_workers_scope_follows_their_grid_into_the_plan(client):
+def test_a_grid_workers_scope_follows_their_grid_into_the_plan(plans_client):
+    client = plans_client
     # a plan in which today's A001 is the new grid A009: the worker limited to A001 reaches A009 too
     from flask import g
 
@@ -172,7 +199,7 @@ def test_a_grid_workers_scope_follows_their_grid_into_the_plan(client):
     grids["previous_code"] = grids["grid_code"]
     grids.loc[grids["grid_code"] == A + "001", "grid_code"] = A + "009"
     with app.app_context():
-        meta = plans.PlanStore(app.extensions["plans"].path).publish(
+        meta = app.extensions["plans"].publish(
             grids, dt.date(2000, 1, 1), "t", "test", {}, dt.date(2000, 1, 1), plans.layer_rows(twin)
         )
     app.extensions.pop("plans_synced", None)
@@ -186,3 +213,17 @@ def test_a_grid_workers_scope_follows_their_grid_into_the_plan(client):
         assert g.principal.grids == {A + "001", A + "009"} and g.principal.may_see_grid(A + "009")
         assert not g.principal.may_see_grid(A + "002")
     assert plans.scope_in_force(None, twin) is None
+
+
+def test_a_plan_adopted_through_one_process_is_in_force_in_the_other(tmp_path, stores):
+    one = street_app(tmp_path / "state", stores(), SYNC_SECONDS=0).test_client()
+    two = street_app(tmp_path / "state", stores(), SYNC_SECONDS=0).test_client()
+    twin_two = two.application.extensions["twin"]
+    status = run(one, {"keep": 0.0, "start": "fresh", "grids": 5, "band": 0.05, "seed": 2})
+    plan = one.post(status["adopt_url"], json={}, headers=ADMIN).get_json()
+    hist = two.get("/api/plans").get_json()["plans"]
+    assert [(p["id"], p["in_force"]) for p in hist][0] == (plan["id"], True)
+    assert twin_two.plan_tag == f"plan{plan['id']}" and len(twin_two.frame("grids")) == 5
+    assert one.post(plan["rollback_url"], headers=ADMIN).status_code == 200
+    assert two.get(f"/api/plans/{plan['id']}").get_json()["metadata"]["status"] == "rolled_back"
+    assert twin_two.plan_tag is None and len(twin_two.frame("grids")) == 4

@@ -6,6 +6,7 @@ import json
 import pandas as pd
 import pytest
 
+from tests.postgres import BACKENDS  # noqa: F401 - every test here runs on both backends
 from tests.tiny import GA2
 from tests.twin.incidents.conftest import Clock
 from tests.twin.incidents.report_fixture import INCIDENTS, SIX_NOS, fill
@@ -20,8 +21,9 @@ PLANNER, STAFF = {"Authorization": "Bearer plan-t"}, {"Authorization": "Bearer s
 
 
 @pytest.fixture
-def open_filled(tiny_dir):
-    """A function: a test client on the tiny street filed with `rows` of report_fixture (clock at AS_OF), ids."""
+def open_filled(tiny_dir, app_config):
+    """A function: a test client on the tiny street filed with `rows` of report_fixture (clock at AS_OF), ids; on
+    each backend (PostgreSQL: the tiny street loaded in a fresh database, its report counts made by SQL)."""
     from layers import REGISTRY
     from twin.core import Twin
     from twin.incidents import attach_incidents
@@ -30,7 +32,7 @@ def open_filled(tiny_dir):
 
     def opener(rows=INCIDENTS, **config):
         clock = Clock()
-        twin = Twin.open(tiny_dir, REGISTRY, live=False)
+        twin = Twin.open(tiny_dir, REGISTRY, live=False, database_url=app_config.get("DATABASE_URL") or "")
         attach_incidents(twin, twin.store, clock=clock)
         opened.append(twin.incidents)
         ids = fill(twin.incidents, clock, rows)

@@ -57,3 +57,32 @@ def test_an_action_through_the_other_comes_back(pair):
     assert items(one).headers["ETag"] != tag
     feats = items(one).json["features"]
     assert len(feats) == 1 and feats[0]["properties"]["stage"] == "accepted"  # updated in place, not appended
+
+
+def test_a_duplicate_closed_through_one_is_closed_in_the_other(pair):
+    one, two = pair
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    first, second = (one.post("/open311/v2/requests.json", data=REPORT).get_json()[0] for _ in range(2))
+    fid, sid = first["service_request_id"], second["service_request_id"]
+    assert two.get(f"/api/work/{sid}", headers=auth).get_json()["actions"] != []
+    r = one.post(f"/api/work/{sid}/duplicate", json={"of": fid}, headers=auth)
+    assert r.status_code == 200, r.get_json()
+    got = two.get(f"/api/work/{sid}", headers=auth).get_json()
+    assert got["stage"] == "closed" and got["duplicate_of"] == fid and got["actions"] == []
+    assert two.get(f"/api/work/{fid}", headers=auth).get_json()["duplicates"] == [sid]
+    again = two.post(f"/api/work/{sid}/duplicate", json={"of": fid}, headers=auth)
+    assert again.status_code == 409  # the other process knows it is closed already
+
+
+def test_a_sign_in_through_one_holds_in_the_other(pair):
+    from tests.web.signin import sign_in
+
+    one, two = pair
+    one.application.extensions["accounts"].add("clerk", "staff", "clerk-pass-1")
+    assert two.application.extensions["accounts"].get("clerk").role == "staff"  # one table of accounts
+    assert sign_in(one, "clerk", "clerk-pass-1").status_code == 303
+    two.set_cookie("twin_session", one.get_cookie("twin_session").value)
+    page = two.get("/dashboard").get_data(as_text=True)
+    assert 'data-name="clerk"' in page  # the other process accepts the session (one cookie key)
+    one.application.extensions["accounts"].set_disabled("clerk")
+    assert 'data-name="clerk"' not in two.get("/dashboard").get_data(as_text=True)

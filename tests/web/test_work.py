@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from tests.postgres import BACKENDS  # noqa: F401 - every test here runs on both backends
 from tests.tiny import GA1, GB1
 from tests.web.signin import signed_in
 

@@ -15,8 +15,6 @@ from . import lifecycle
 
 log = logging.getLogger(__name__)
 
-SCHEMA = "CREATE TABLE IF NOT EXISTS duplicates (incident_id TEXT PRIMARY KEY, original_id TEXT NOT NULL)"
-
 
 def candidates(service, category: str, lon: float, lat: float, radius_m: float, exclude=None, before=None) -> list:
     """Open incidents of `category` within `radius_m` of (lon, lat), nearest first: [(incident_id, metres)].
@@ -73,11 +71,13 @@ class DuplicateLinks:
     def __init__(self, store):
         self.store = store
         self._lock = threading.Lock()
-        with store.transaction() as db:  # plain SQL that SQLite and PostgreSQL both take
-            db = db[0] if isinstance(db, tuple) else db  # PostgreSQL's yields (connection, write number)
-            db.execute(SCHEMA)
-            rows = db.execute("SELECT incident_id, original_id FROM duplicates").fetchall()
-        self.original: dict[str, str] = {r[0]: r[1] for r in rows}
+        self.original: dict[str, str] = store.duplicate_links()
+
+    def refresh(self) -> None:
+        """Read the links again (another process may have closed a report as a duplicate)."""
+        links = self.store.duplicate_links()
+        with self._lock:
+            self.original = links
 
     def copies(self, original_id: str) -> list[str]:
         """The incidents closed as duplicates of `original_id`."""
@@ -92,34 +92,21 @@ class DuplicateLinks:
         orig = service.get(original_id)
         if incident_id in self.original:
             raise Conflict(f"{incident_id} is already a duplicate of {self.original[incident_id]}", id=incident_id)
-        store = self.store
-        if not hasattr(store, "_db"):
-            raise Conflict("closing a report as a duplicate needs the embedded store (files + SQLite) for now")
-
-        def change(row):
-            changes, event = lifecycle.duplicate(row, original_id, actor, now, note)
-            # the same transaction (store.update holds it on this connection): the link and the original's event
-            store._db.execute(
-                "INSERT INTO duplicates (incident_id, original_id) VALUES (?, ?)", (incident_id, original_id)
-            )
-            store._write_event(
-                store._db,
-                original_id,
-                {
-                    "at": now,
-                    "actor": actor,
-                    "action": "duplicate_linked",
-                    "from_stage": orig["stage"],
-                    "to_stage": orig["stage"],
-                    "note": note,
-                    "detail": {"duplicate": incident_id},
-                },
-            )
-            return changes, event
 
         with service._lock, self._lock:
             now = service.now()
-            row = store.update(incident_id, change)
+            linked = {
+                "at": now,
+                "actor": actor,
+                "action": "duplicate_linked",
+                "from_stage": orig["stage"],
+                "to_stage": orig["stage"],
+                "note": note,
+                "detail": {"duplicate": incident_id},
+            }
+            row = self.store.close_duplicate(
+                incident_id, original_id, lambda r: lifecycle.duplicate(r, original_id, actor, now, note), linked
+            )
             i = service.table.update(incident_id, row)
             service.figures.update(i, row)
             service._writes += 1

@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from twin.analytics import analytics, report_summary
 from twin.times import day_start, month_start, office_day, parse_quarter, zone_of
 
 from .figures import FigureIndex
@@ -30,8 +31,7 @@ def kpis(service, now, hotspot_rule: tuple = (RADIUS_M, MIN_COUNT)) -> dict:
         overall = today = month = figures.summary(none, getattr(service, "deadlines", None), now)
     else:
         overall = service.summary(service.open_positions(), now)
-        today = service.summary(service.positions(start=day0), now)
-        month = service.summary(service.positions(start=month0), now)
+        today, month = (since(service, start, now) for start in (day0, month0))
     out["open"] = overall["open"]
     out["open_by_stage"] = {s: overall["by_stage"].get(s, 0) for s in OPEN_STAGES}
     out["overdue"] = overall["overdue"]
@@ -44,6 +44,13 @@ def kpis(service, now, hotspot_rule: tuple = (RADIUS_M, MIN_COUNT)) -> dict:
     out["six_nos"] = six_nos_quarter(service, now, hotspot_rule)
     out["care_unanswered_today"] = unanswered_care_today(service, office_day(tz, now))
     return out
+
+
+def since(service, start, now) -> dict:
+    """service.summary() of the incidents reported since `start`, its counts by SQL on PostgreSQL (twin.analytics)."""
+    pos = service.positions(start=start)
+    sql = analytics(service.twin, incidents=True)
+    return report_summary(service, sql, pos, start, None, now)[0] if sql is not None else service.summary(pos, now)
 
 
 def six_nos_quarter(service, now, hotspot_rule: tuple = (RADIUS_M, MIN_COUNT)) -> dict:

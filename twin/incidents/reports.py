@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
+from twin.analytics import analytics, ordered_counts, report_summary
 from twin.placement import grid_at
 from twin.times import Period, iso
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
@@ -92,16 +93,23 @@ def period_report(
     now = service.now()
     pos = service.positions(start=period.start_utc, end=period.end_utc)
     out = {"period": period.to_dict(), "as_of": iso(now, period.start.tz), "complete": bool(period.end_utc <= now)}
-    out.update(summary_for(service, pos, now, personal))
+    twin = service.twin
+    sql = analytics(twin, incidents=True)  # PostgreSQL counts in the database; the embedded default here
+    if sql is not None:
+        summary, by = report_summary(service, sql, pos, period.start_utc, period.end_utc, now, personal)
+        out.update(summary)
+    else:
+        out.update(summary_for(service, pos, now, personal))
     if not personal:
         pos, _ = drop_care(service, pos)
-    twin = service.twin
     for dim, layer, column in PLACES:
         codes = twin.layer(layer).frame[column].tolist() if layer in twin.layers else None
         if dim == "grid" and grids is not None:
             where = service.rows(pos, ["lon", "lat"])
             placed = pd.Series(grid_at(grids, where["lon"], where["lat"]), dtype=object)
             out[f"by_{dim}"] = counts(placed, grids["grid_code"].tolist())
+        elif sql is not None:
+            out[f"by_{dim}"] = ordered_counts(by[column], codes)
         else:
             out[f"by_{dim}"] = service.figures.counts(pos, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}

@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS care_visits (
     household_id TEXT NOT NULL, day TEXT NOT NULL, incident_id TEXT NOT NULL, PRIMARY KEY (household_id, day)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS duplicates (incident_id TEXT PRIMARY KEY, original_id TEXT NOT NULL);
 """
 
 
@@ -253,15 +254,32 @@ class SqliteIncidentStore:
     def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Read the row, apply `change(row) -> (changes, event)`, write both in one transaction, return the row."""
         with self.transaction() as db:
-            row = self._row(db, incident_id)
-            changes, event = change(dict(row))
-            if changes:
-                db.execute(
-                    f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE incident_id = ?",
-                    [db_value(c, v) for c, v in changes.items()] + [incident_id],
-                )
-            self._write_event(db, incident_id, event)
-            row.update(changes)
+            return self._change(db, incident_id, change)
+
+    def _change(self, db, incident_id: str, change) -> dict:
+        row = self._row(db, incident_id)
+        changes, event = change(dict(row))
+        if changes:
+            db.execute(
+                f"UPDATE incidents SET {', '.join(f'{c} = ?' for c in changes)} WHERE incident_id = ?",
+                [db_value(c, v) for c, v in changes.items()] + [incident_id],
+            )
+        self._write_event(db, incident_id, event)
+        row.update(changes)
+        return row
+
+    # --- duplicate reports ------------------------------------------------------------------------------------
+    def duplicate_links(self) -> dict[str, str]:
+        """Every incident closed as a duplicate: {incident_id: original_id}."""
+        with self._lock:
+            return dict(self._db.execute("SELECT incident_id, original_id FROM duplicates").fetchall())
+
+    def close_duplicate(self, incident_id: str, original_id: str, change, linked: dict) -> dict:
+        """In one transaction: change the incident, record the link, add event `linked` to the original."""
+        with self.transaction() as db:
+            row = self._change(db, incident_id, change)
+            db.execute("INSERT INTO duplicates (incident_id, original_id) VALUES (?, ?)", (incident_id, original_id))
+            self._write_event(db, original_id, linked)
         return row
 
     def history(self, incident_id: str) -> list[dict]:

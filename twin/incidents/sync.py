@@ -37,7 +37,10 @@ class Follower:
             self._last = time.monotonic()
             with self.service._lock:  # no own update may land between reading the rows and applying them
                 self._token, rows = self.store.changes_since(self._token)
-                return self._apply(rows) if len(rows) else 0
+                changed = self._apply(rows) if len(rows) else 0
+                if changed:
+                    self.service.duplicates.refresh()  # a report closed as a duplicate elsewhere
+                return changed
         finally:
             self._lock.release()
 

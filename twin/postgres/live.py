@@ -154,16 +154,40 @@ class PostgresLiveStore:
     def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Read the row, apply `change(row) -> (changes, event)`, write both in one transaction, return the row."""
         with self.transaction() as (conn, version):
-            row = self._row(conn, incident_id, lock=True)
-            changes, event = change(dict(row))
-            if changes:
-                conn.execute(
-                    f"UPDATE incidents SET {', '.join(f'{c} = %s' for c in changes)} "
-                    "WHERE office = %s AND incident_id = %s",
-                    [_value(c, v) for c, v in changes.items()] + [self.office, incident_id],
-                )
-            self._write_event(conn, version, incident_id, event)
-            row.update(changes)
+            return self._change(conn, version, incident_id, change)
+
+    def _change(self, conn, version: int, incident_id: str, change) -> dict:
+        row = self._row(conn, incident_id, lock=True)
+        changes, event = change(dict(row))
+        if changes:
+            conn.execute(
+                f"UPDATE incidents SET {', '.join(f'{c} = %s' for c in changes)} "
+                "WHERE office = %s AND incident_id = %s",
+                [_value(c, v) for c, v in changes.items()] + [self.office, incident_id],
+            )
+        self._write_event(conn, version, incident_id, event)
+        row.update(changes)
+        return row
+
+    # --- duplicate reports ------------------------------------------------------------------------------------
+    def duplicate_links(self) -> dict[str, str]:
+        """Every incident of this office closed as a duplicate: {incident_id: original_id}."""
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                "SELECT incident_id, original_id FROM duplicate_links WHERE office = %s", (self.office,)
+            ).fetchall()
+        return dict(rows)
+
+    def close_duplicate(self, incident_id: str, original_id: str, change, linked: dict) -> dict:
+        """In one transaction: change the incident, record the link, add event `linked` to the original (both
+        history rows carry the write number, so other processes take in both incidents)."""
+        with self.transaction() as (conn, version):
+            row = self._change(conn, version, incident_id, change)
+            conn.execute(
+                "INSERT INTO duplicate_links (office, incident_id, original_id) VALUES (%s, %s, %s)",
+                (self.office, incident_id, original_id),
+            )
+            self._write_event(conn, version, original_id, linked)
         return row
 
     def history(self, incident_id: str) -> list[dict]:

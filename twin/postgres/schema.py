@@ -45,6 +45,25 @@ CREATE TABLE IF NOT EXISTS care_visits (
     PRIMARY KEY (office, household_id, day)
 );
 CREATE TABLE IF NOT EXISTS meta (office text NOT NULL, key text NOT NULL, value text, PRIMARY KEY (office, key));
+CREATE TABLE IF NOT EXISTS duplicate_links (
+    office text NOT NULL, incident_id text NOT NULL, original_id text NOT NULL, PRIMARY KEY (office, incident_id)
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    office text NOT NULL, name text NOT NULL, role text NOT NULL, grids text, password text NOT NULL,
+    disabled boolean NOT NULL DEFAULT false, generation integer NOT NULL DEFAULT 1,
+    failed integer NOT NULL DEFAULT 0, locked_until double precision NOT NULL DEFAULT 0,
+    created double precision NOT NULL, PRIMARY KEY (office, name)
+);
+CREATE TABLE IF NOT EXISTS login_addresses (
+    office text NOT NULL, address text NOT NULL, failed integer NOT NULL DEFAULT 0,
+    locked_until double precision NOT NULL DEFAULT 0, PRIMARY KEY (office, address)
+);
+CREATE TABLE IF NOT EXISTS grid_plans (
+    office text NOT NULL, id bigserial, status text NOT NULL, effective_date text, created_at text NOT NULL,
+    created_by text NOT NULL, source text NOT NULL, summary text NOT NULL, grids text NOT NULL,
+    rolled_back_at text, rolled_back_by text, parent bigint, PRIMARY KEY (office, id)
+);
+ALTER TABLE grid_plans ADD COLUMN IF NOT EXISTS parent bigint;
 """
 
 

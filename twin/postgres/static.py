@@ -112,6 +112,26 @@ class PostgresStore:
         ensure_live_tables(self.pool)
         return PostgresLiveStore(self.pool, self.office)
 
+    def open_accounts(self):
+        """The accounts of this office (shared by every process on the database)."""
+        from .accounts import PostgresAccounts
+
+        ensure_live_tables(self.pool)
+        return PostgresAccounts(self.pool, self.office)
+
+    def analytics(self):
+        """Area and period figures computed by SQL in this office's tables (twin.store.Analytics)."""
+        from .analytics import PostgresAnalytics
+
+        return PostgresAnalytics(self.pool, self.office)
+
+    def open_plans(self):
+        """The grid plans of this office (shared by every process on the database)."""
+        from .plans import PostgresPlans
+
+        ensure_live_tables(self.pool)
+        return PostgresPlans(self.pool, self.office)
+
 
 def ensure_live_tables(pool) -> None:
     """Create the live tables if missing, one process at a time."""

@@ -119,3 +119,34 @@ def test_changes_since_shows_other_writers(backend, live):
     token3, rows = other.changes_since(token2)
     assert list(rows["incident_id"]) == ["A"] and rows["stage"].iloc[0] == "accepted"
     assert len(other.changes_since(token3)[1]) == 0
+
+
+def closing(of: str, **more):
+    """The `change` closing a report as a duplicate of `of` (as twin.incidents.lifecycle.duplicate makes it)."""
+
+    def change(row):
+        event = {"at": T0, "actor": "w1", "action": "duplicate", "from_stage": row["stage"], "to_stage": "closed"}
+        return {"stage": "closed", "closed_at": T0, **more}, {**event, "detail": {"duplicate_of": of}}
+
+    return change
+
+
+LINKED = {"at": T0, "actor": "w1", "action": "duplicate_linked", "from_stage": "reported", "to_stage": "reported"}
+
+
+def test_closing_as_a_duplicate_writes_row_link_and_both_events_in_one_transaction(backend, live):
+    live.insert_groups([[maker("A"), maker("B", 1), maker("C", 2)]])
+    row = live.close_duplicate("B", "A", closing("A"), {**LINKED, "detail": {"duplicate": "B"}})
+    assert row["stage"] == "closed"
+    other = backend().open_live()  # another process sees all of it
+    assert other.duplicate_links() == {"B": "A"} and other.get("B")["stage"] == "closed"
+    assert [e["action"] for e in other.history("A")] == ["report", "duplicate_linked"]
+    assert other.history("A")[-1]["detail"] == {"duplicate": "B"}
+    # a second link of B fails on the table's key: B's change and A's event roll back with it
+    with pytest.raises(Exception):
+        live.close_duplicate("B", "C", closing("C", priority=9), LINKED)
+    assert other.get("B")["priority"] == 2 and len(other.history("C")) == 1 and len(other.history("B")) == 2
+    with pytest.raises(NotFound):  # an unknown incident: no link either
+        live.close_duplicate("Z", "A", closing("A"), LINKED)
+    assert other.duplicate_links() == {"B": "A"}
+    other.close()
