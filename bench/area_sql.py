@@ -82,8 +82,8 @@ def weekly_reports(twin, store, weeks: int) -> dict:
     import pandas as pd
 
     from twin.incidents import attach_incidents
-    from twin.times import period_of
     from twin.incidents.reports import period_report
+    from twin.times import period_of
 
     now = pd.Timestamp.now(tz="UTC")
     attach_incidents(twin, store, clock=lambda: now)  # one clock for both: time limits judged at the same moment
