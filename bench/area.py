@@ -7,7 +7,10 @@ computation of the same figures (twin.area_check: every building and compound te
 The twin carries `--incidents` generated incidents (default 100,000) in a SQLite store, so every answer includes
 its incident figures. When PostgreSQL + PostGIS are installed, the first `--anchor` areas are also answered by one
 PostGIS query each (count and household sum of the intersecting buildings, count of the incidents inside, on GiST
-indexes) in a throw-away cluster (bench/postgis.py), and the ratio twin / PostGIS of the medians is printed.
+indexes) in a throw-away cluster (bench/postgis.py), and the ratio twin / PostGIS of the medians is printed. The two
+take turns by blocks of BLOCK areas (a block by the twin, the same block by PostGIS), so changing load on a shared
+machine weighs on both alike while each side runs its queries back to back, as a busy server does (one by one,
+every PostGIS query would also pay for waking the server process).
 
 The areas (seeded): 70% irregular polygons 100–800 m across (bench.query.polygons), 10% grids, 10% compounds,
 10% discs of 100–800 m around a building; the rule alternates centroid / area. Both sides get what loading costs
@@ -36,6 +39,8 @@ from bench.postgis import postgis_cluster
 from bench.query import polygons
 
 log = logging.getLogger(__name__)
+
+BLOCK = 25  # areas per turn when the twin and the PostGIS anchor take turns
 
 
 def areas(twin, n: int, seed: int) -> list:
@@ -111,12 +116,24 @@ def main(argv=None) -> dict:
     (prepare_s,), (frames,) = clock(prepare, [twin])
     todo = areas(twin, args.queries, args.seed)
     rules = ["centroid" if i % 2 == 0 else "area" for i in range(len(todo))]
-    for a, r in zip(todo[:10], rules):  # warm-up (risk scores, caches)
-        ar.query(twin, a, rule=r)
-
-    ours, answers = clock(
-        lambda ar_: ar.query(twin, ar_[0], rule=ar_[1]), tqdm(list(zip(todo, rules)), desc="indexed", unit="area")
-    )
+    wkbs = [shapely.to_wkb(a.geom) for a in todo[: args.anchor]]
+    with postgis_cluster(Path(tmp.name)) as conn:
+        anchor = load_anchor(conn, twin) if conn is not None and wkbs else None
+        for i, (a, r) in enumerate(zip(todo[:10], rules)):  # warm-up (risk scores, caches, prepared statement)
+            ar.query(twin, a, rule=r)
+            if anchor is not None and i < len(wkbs):
+                anchor(wkbs[i])
+        ours, answers, pg = [], [], []
+        for lo in tqdm(range(0, len(todo), BLOCK), desc="indexed (and PostGIS)", unit="block"):
+            for a, r in zip(todo[lo : lo + BLOCK], rules[lo : lo + BLOCK]):
+                t = time.perf_counter()
+                answers.append(ar.query(twin, a, rule=r))
+                ours.append(time.perf_counter() - t)
+            for w in wkbs[lo : lo + BLOCK] if anchor is not None else ():
+                t = time.perf_counter()
+                anchor(w)
+                pg.append(time.perf_counter() - t)
+    ours = np.array(ours)
     n_brute = len(todo) if args.brute is None else min(args.brute, len(todo))
     brute, bad = [], []
     ids_all = twin.frame("buildings")["building_id"].to_numpy()
@@ -156,56 +173,54 @@ def main(argv=None) -> dict:
         f"answers checked: {n_brute - len(bad):,} of {n_brute:,} agree"
         + ("" if not bad else f"; first disagreements: {bad[:5]}")
     )
-    anchor = postgis_anchor(twin, todo[: args.anchor], rules[: args.anchor], answers, ours, Path(tmp.name))
+    if wkbs and anchor is None:
+        print("PostGIS anchor: PostgreSQL not found, skipped")
+    anchor = anchor_report(np.array(pg), ours[: len(pg)], answers[: len(pg)]) if pg else None
     if twin.incidents is not None:
         twin.incidents.close()
     tmp.cleanup()
     return {"indexed": o, "brute": b, "disagree": len(bad), "postgis": anchor}
 
 
-def postgis_anchor(twin, todo, rules, answers, ours, tmp) -> dict | None:
-    """The same areas as one PostGIS count+sum each (buildings intersecting: count, households; incidents in it:
-    count) on GiST indexes, timed per area; the ratio twin/PostGIS of the medians. None without PostgreSQL."""
-    with postgis_cluster(tmp) as conn:
-        if conn is None:
-            print("PostGIS anchor: PostgreSQL not found, skipped")
-            return None
-        b = twin.frame("buildings")
-        conn.execute("CREATE TABLE buildings (households int, geom geometry(MultiPolygon, 4326))")
-        conn.execute("CREATE TABLE incidents (geom geometry(Point, 4326))")
-        hh = pd.to_numeric(b["households"], errors="coerce").fillna(0).astype(int).to_numpy()
-        polys = shapely.set_srid(_multi(b.geometry.values), 4326)
-        with conn.cursor().copy("COPY buildings (households, geom) FROM STDIN") as cp:
-            for h, wkb in zip(hh.tolist(), shapely.to_wkb(polys, hex=True, include_srid=True).tolist()):
-                cp.write_row((h, wkb))
-        inc = twin.incidents.rows(np.arange(len(twin.incidents)), ("lon", "lat")) if twin.incidents else None
-        if inc is not None and len(inc):
-            pts = shapely.set_srid(shapely.points(inc["lon"].to_numpy(), inc["lat"].to_numpy()), 4326)
-            with conn.cursor().copy("COPY incidents (geom) FROM STDIN") as cp:
-                for wkb in shapely.to_wkb(pts, hex=True, include_srid=True).tolist():
-                    cp.write_row((wkb,))
-        for t in ("buildings", "incidents"):
-            conn.execute(f"CREATE INDEX ON {t} USING gist (geom)")
-            conn.execute(f"ANALYZE {t}")
-        sql = (
-            "WITH a AS (SELECT ST_GeomFromWKB(%s, 4326) g) SELECT "
-            "(SELECT count(*) FROM buildings, a WHERE ST_Intersects(geom, a.g)), "
-            "(SELECT coalesce(sum(households), 0) FROM buildings, a WHERE ST_Intersects(geom, a.g)), "
-            "(SELECT count(*) FROM incidents, a WHERE ST_Intersects(geom, a.g))"
-        )
-        wkbs = [shapely.to_wkb(a.geom) for a in todo]
-        for w in wkbs[:10]:
-            conn.execute(sql, (w,), prepare=True).fetchone()
-        pg, _ = clock(
-            lambda w: conn.execute(sql, (w,), prepare=True).fetchone(), tqdm(wkbs, desc="PostGIS", unit="area")
-        )
-    p_ms, o_ms = stats_ms(pg), stats_ms(ours[: len(todo)])
-    inc = [a.summary["incidents"]["total"] for a in answers[: len(todo)] if a.summary.get("incidents")]
+def load_anchor(conn, twin):
+    """The twin's buildings (households, footprint) and incident points in PostGIS tables on GiST indexes; returns
+    the anchor query: one area's WKB -> (buildings intersecting it, their households, incidents in it)."""
+    b = twin.frame("buildings")
+    conn.execute("CREATE TABLE buildings (households int, geom geometry(MultiPolygon, 4326))")
+    conn.execute("CREATE TABLE incidents (geom geometry(Point, 4326))")
+    hh = pd.to_numeric(b["households"], errors="coerce").fillna(0).astype(int).to_numpy()
+    polys = shapely.set_srid(_multi(b.geometry.values), 4326)
+    with conn.cursor().copy("COPY buildings (households, geom) FROM STDIN") as cp:
+        for h, wkb in zip(hh.tolist(), shapely.to_wkb(polys, hex=True, include_srid=True).tolist()):
+            cp.write_row((h, wkb))
+    inc = twin.incidents.rows(np.arange(len(twin.incidents)), ("lon", "lat")) if twin.incidents else None
+    if inc is not None and len(inc):
+        pts = shapely.set_srid(shapely.points(inc["lon"].to_numpy(), inc["lat"].to_numpy()), 4326)
+        with conn.cursor().copy("COPY incidents (geom) FROM STDIN") as cp:
+            for wkb in shapely.to_wkb(pts, hex=True, include_srid=True).tolist():
+                cp.write_row((wkb,))
+    for t in ("buildings", "incidents"):
+        conn.execute(f"CREATE INDEX ON {t} USING gist (geom)")
+        conn.execute(f"ANALYZE {t}")
+    sql = (
+        "WITH a AS (SELECT ST_GeomFromWKB(%s, 4326) g) SELECT "
+        "(SELECT count(*) FROM buildings, a WHERE ST_Intersects(geom, a.g)), "
+        "(SELECT coalesce(sum(households), 0) FROM buildings, a WHERE ST_Intersects(geom, a.g)), "
+        "(SELECT count(*) FROM incidents, a WHERE ST_Intersects(geom, a.g))"
+    )
+    return lambda wkb: conn.execute(sql, (wkb,), prepare=True).fetchone()
+
+
+def anchor_report(pg, ours, answers) -> dict:
+    """Print the PostGIS anchor's timings beside the twin's on the same areas, and the ratio of the medians."""
+    p_ms, o_ms = stats_ms(pg), stats_ms(ours)
+    inc = [a.summary["incidents"]["total"] for a in answers if a.summary.get("incidents")]
     print(
-        f"PostGIS anchor on the same {len(todo):,} areas (count+sum of buildings, count of incidents, GiST): median "
-        f"{p_ms['median']:.2f} ms, p95 {p_ms['p95']:.2f} ms; twin.area.query (full answer, incidents "
-        f"{'median ' + str(int(np.median(inc))) if inc else 'none'} per area): median {o_ms['median']:.2f} ms; "
-        f"ratio twin / PostGIS: median x{o_ms['median'] / p_ms['median']:.2f}, p95 x{o_ms['p95'] / p_ms['p95']:.2f}"
+        f"PostGIS anchor on the same {len(pg):,} areas (count+sum of buildings, count of incidents, GiST; in turns "
+        f"of {BLOCK} areas with the twin): median {p_ms['median']:.2f} ms, p95 {p_ms['p95']:.2f} ms; twin.area.query "
+        f"(full answer, incidents {'median ' + str(int(np.median(inc))) if inc else 'none'} per area): median "
+        f"{o_ms['median']:.2f} ms, p95 {o_ms['p95']:.2f} ms; ratio twin / PostGIS: median "
+        f"x{o_ms['median'] / p_ms['median']:.2f}, p95 x{o_ms['p95'] / p_ms['p95']:.2f}"
     )
     return {"postgis": p_ms, "ours": o_ms}
 

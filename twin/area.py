@@ -27,6 +27,8 @@ from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
 from .analytics import analytics, report_summary
 from .area_input import Area
 from .errors import InvalidInput
+from .incidents.deadlines import LIMITS
+from .incidents.timeliness import NAT
 from .times import iso_utc, to_utc
 
 log = logging.getLogger(__name__)
@@ -57,11 +59,11 @@ OVERDUE_FIELDS = (
     "stage",
     "level",
     "reported_at",
-    "overdue_limit",
-    "next_due",
     "grid_code",
     "compound_id",
     "building_id",
+    "overdue_limit",
+    "next_due",
 )
 
 
@@ -77,10 +79,12 @@ class AreaIndex:
     people: dict  # name -> per-building sums over its households (PEOPLE)
     hh_order: np.ndarray  # household positions grouped by building position
     hh_start: np.ndarray  # hh_order[hh_start[b]:hh_start[b + 1]] are building b's households
-    state: np.ndarray  # property state of each building's compound ("none" when it has none)
-    decade: np.ndarray  # "1980s" etc. ("unknown" when no build year)
+    hh_count: np.ndarray  # households per building
+    state: tuple  # (code per building, names): property state of its compound ("none" when it has none)
+    decade: tuple  # (code per building, names in order): "1980s" etc. ("unknown" when no build year)
     boundary_metric: object  # the street's outline in the metric CRS (None when it has no communities)
     ids: np.ndarray  # building_id, name and compound_id per building (object arrays: no per-query conversion)
+    id_rank: np.ndarray  # each building_id's place in their sorted order (ties broken by position)
     names: np.ndarray
     compound_ids: np.ndarray
     compound_columns: dict = field(default_factory=dict)  # compound_id, name, state, ... as object arrays
@@ -132,6 +136,9 @@ def _build_index(twin, key) -> AreaIndex:
     boundary = twin.crs.to_metric(twin.boundary) if twin.boundary is not None else None
     if boundary is not None:
         shapely.prepare(boundary)
+    ids = _objects(b["building_id"])
+    id_rank = np.empty(n, dtype=np.int64)
+    id_rank[np.argsort(ids, kind="stable")] = np.arange(n)
     return AreaIndex(
         key,
         shapely.STRtree(rep),
@@ -140,10 +147,12 @@ def _build_index(twin, key) -> AreaIndex:
         people,
         hh_order,
         hh_start,
-        state,
-        decade.astype(object),
+        np.diff(hh_start),
+        _coded(state),
+        _coded(decade, sort=True),
         boundary,
-        _objects(b["building_id"]),
+        ids,
+        id_rank,
         _objects(b["name"]),
         _objects(b["compound_id"]),
         _compound_columns(twin),
@@ -158,6 +167,13 @@ def _compound_columns(twin) -> dict:
         return {}
     c = twin.frame("compounds")
     return {k: _objects(c[k]) if k in c.columns else np.full(len(c), None, dtype=object) for k in COMPOUND_FIELDS}
+
+
+def _coded(values, sort: bool = False) -> tuple[np.ndarray, list]:
+    """(code per value, the distinct values): codes in order of first appearance, or of the values when `sort`."""
+    names = sorted(set(values)) if sort else list(dict.fromkeys(values))
+    lookup = {v: i for i, v in enumerate(names)}
+    return np.array([lookup[v] for v in values], dtype=np.int64), names
 
 
 def _objects(column) -> np.ndarray:
@@ -217,7 +233,7 @@ class AreaAnswer:
     household_pos: np.ndarray
     household_weights: np.ndarray
     compounds: list = field(default_factory=list)
-    overdue: pd.DataFrame | None = None
+    overdue: list = field(default_factory=list)  # rows of OVERDUE_FIELDS, times as ISO texts (overdue_list)
     risk_top: list = field(default_factory=list)
 
 
@@ -238,7 +254,7 @@ def query(
         hw, people = np.ones(len(hpos)), {k: _r(got["people"][k]) for k in PEOPLE}
     else:
         pos, w = building_weights(twin, area, rule)
-        counts = np.diff(idx.hh_start)[pos]
+        counts = idx.hh_count[pos]
         hpos = idx.hh_order[_ranges(idx.hh_start[pos], counts)] if len(idx.hh_order) else np.zeros(0, dtype=np.int64)
         hw = np.repeat(w, counts) if len(idx.hh_order) else np.zeros(0)
         people = {k: _r((idx.people[k][pos] * w).sum()) for k in PEOPLE}
@@ -257,8 +273,8 @@ def query(
             "floor_area_m2": _r((idx.footprint_m2[pos] * idx.floors[pos] * w).sum(), 1),
         },
         "people": people,
-        "property_states": _mix(idx.state[pos], w, idx.people["households"][pos]),
-        "build_decades": _mix(idx.decade[pos], w, idx.people["households"][pos], sort=True),
+        "property_states": _mix(idx.state, pos, w, idx.people["households"][pos]),
+        "build_decades": _mix(idx.decade, pos, w, idx.people["households"][pos], sort=True),
     }
     answer = AreaAnswer(area, rule, start, end, summary, pos, w, hpos, hw)
     answer.compounds = compounds_touched(twin, area)
@@ -267,8 +283,12 @@ def query(
         "whole": sum(1 for c in answer.compounds if c["whole"]),
         "partly": sum(1 for c in answer.compounds if not c["whole"]),
     }
+    risk_now = now
+    if now is None and twin.incidents is not None:  # one reading of the clock serves incidents and risk
+        now = twin.incidents.now()
+        risk_now = to_utc(now).floor("min")  # as twin.risk.score reads the clock itself
     _add_incidents(twin, answer, now, personal)
-    _add_risk(twin, answer, now, personal)
+    _add_risk(twin, answer, risk_now, personal)
     return answer
 
 
@@ -281,13 +301,17 @@ def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return offsets + np.arange(total)
 
 
-def _mix(codes: np.ndarray, w: np.ndarray, households: np.ndarray, sort: bool = False) -> dict:
-    """code → {"buildings": weighted count, "households": weighted households} over the counted buildings."""
-    out: dict = {}
-    for code in sorted(set(codes)) if sort else dict.fromkeys(codes):
-        m = codes == code
-        out[str(code)] = {"buildings": _r(w[m].sum()), "households": _r((households[m] * w[m]).sum())}
-    return out
+def _mix(coded: tuple, pos: np.ndarray, w: np.ndarray, households: np.ndarray, sort: bool = False) -> dict:
+    """code → {"buildings": weighted count, "households": weighted households} over the counted buildings at `pos`
+    (codes in order of first appearance among them, or sorted when `sort`)."""
+    if not len(pos):
+        return {}
+    codes, names = coded[0][pos], coded[1]
+    b = np.bincount(codes, weights=w, minlength=len(names))
+    h = np.bincount(codes, weights=households * w, minlength=len(names))
+    present, first = np.unique(codes, return_index=True)
+    order = present if sort else present[np.argsort(first)]
+    return {str(names[c]): {"buildings": _r(b[c]), "households": _r(h[c])} for c in order.tolist()}
 
 
 def compounds_touched(twin, area: Area) -> list[dict]:
@@ -300,7 +324,10 @@ def compounds_touched(twin, area: Area) -> list[dict]:
         return []
     metric = layer.index.metric[cand]
     whole_m2 = shapely.area(metric)
-    part_m2 = shapely.area(shapely.intersection(metric, area.metric))
+    part_m2 = whole_m2.copy()  # a compound wholly inside is inside whole: only the others are cut
+    shapely.prepare(area.metric)
+    cut = ~shapely.contains(area.metric, metric)
+    part_m2[cut] = shapely.area(shapely.intersection(metric[cut], area.metric))
     share = np.divide(part_m2, whole_m2, out=np.zeros_like(part_m2), where=whole_m2 > 0)
     cols = area_index(twin).compound_columns
     out = []
@@ -325,7 +352,6 @@ def _add_incidents(twin, answer: AreaAnswer, now, personal: bool = True) -> None
     if service is None:
         answer.summary["incidents"] = None
         return
-    from .incidents.deadlines import LIMITS
     from .incidents.reports import drop_care, summary_for
 
     now = service.now() if now is None else pd.Timestamp(now)
@@ -338,15 +364,28 @@ def _add_incidents(twin, answer: AreaAnswer, now, personal: bool = True) -> None
     if not personal:
         pos, _ = drop_care(service, pos)
     if s["overdue"]:  # only open incidents can be overdue: the list needs their due times alone
-        live = pos[service.is_open(pos)]
-        t = service.figures.judge(live, service.deadlines, now)
-        late = service.rows(live[t["overdue"]])
-        od = late[[c for c in OVERDUE_FIELDS if c in late.columns]].copy()
-        od["overdue_limit"] = np.asarray(LIMITS, dtype=object)[t["overdue_limit"][t["overdue"]]]
-        od["next_due"] = pd.to_datetime(t["next_due"][t["overdue"]], utc=True)
-        answer.overdue = od.sort_values("reported_at")
+        answer.overdue = overdue_list(service, pos[service.is_open(pos)], now)
     s["now"] = iso_utc(now)
     answer.summary["incidents"] = s
+
+
+def overdue_list(service, live, now) -> list[dict]:
+    """The overdue ones of the open incidents at `live` at `now` as rows of OVERDUE_FIELDS, oldest first."""
+    fig = service.figures
+    t = fig.judge(live, service.deadlines, now)
+    late = t["overdue"]
+    reported = fig.column("reported_at", live[late])
+    order = np.argsort(reported, kind="quicksort")  # the order of sort_values("reported_at")
+    at = live[late][order]
+    cols = {
+        "incident_id": service.ids(at),
+        **{c: fig.values(c, at).tolist() for c in ("category", "stage", "level")},
+        "reported_at": _iso_ns(reported[order]),
+        **{c: fig.values(c, at).tolist() for c in ("grid_code", "compound_id", "building_id")},
+        "overdue_limit": np.asarray(LIMITS, dtype=object)[t["overdue_limit"][late][order]].tolist(),
+        "next_due": _iso_ns(t["next_due"][late][order]),
+    }
+    return [dict(zip(OVERDUE_FIELDS, row)) for row in zip(*(cols[c] for c in OVERDUE_FIELDS))]
 
 
 def _add_risk(twin, answer: AreaAnswer, now, personal: bool = True) -> None:
@@ -357,11 +396,12 @@ def _add_risk(twin, answer: AreaAnswer, now, personal: bool = True) -> None:
         return
     scores = risk.score(twin, now=now, personal=personal)
     idx = area_index(twin)
-    score, level, factors = _risk_arrays(idx, scores)
+    score, level, factors, level_code = _risk_arrays(idx, scores, risk.LEVELS)
     pos, w = answer.building_pos, answer.weights
-    levels = level[pos]
-    by_level = {lv: _r(w[levels == lv].sum()) for lv in risk.LEVELS}
-    order = np.lexsort((idx.ids[pos], -np.nan_to_num(score[pos], nan=-1.0)))[:TOP_RISK]
+    per_level = np.bincount(level_code[pos] + 1, weights=w, minlength=len(risk.LEVELS) + 1)[1:]  # -1: no level
+    by_level = {lv: _r(v) for lv, v in zip(risk.LEVELS, per_level.tolist())}
+    s = score[pos]
+    order = np.lexsort((idx.id_rank[pos], -np.where(np.isnan(s), -1.0, s)))[:TOP_RISK]
     top = [
         {
             "building_id": idx.ids[p],
@@ -379,15 +419,19 @@ def _add_risk(twin, answer: AreaAnswer, now, personal: bool = True) -> None:
     answer.summary["risk"] = {"by_level": by_level, "top": top}
 
 
-def _risk_arrays(idx: AreaIndex, scores) -> tuple:
-    """Risk score, level and factors per building in frame order, aligned once per risk result (its key)."""
+def _risk_arrays(idx: AreaIndex, scores, levels) -> tuple:
+    """Risk score, level, factors and level code (index into `levels`, -1 none) per building in frame order, aligned
+    once per risk result (its key)."""
     with _LOCK:
         if idx.risk_key != scores.key:
             table = scores.buildings.reindex(idx.ids)
+            level = table["level"].to_numpy(dtype=object)
+            code = {lv: i for i, lv in enumerate(levels)}
             idx.risk = (
                 table["score"].to_numpy(dtype=float),
-                table["level"].to_numpy(dtype=object),
+                level,
                 table["factors"].to_numpy(dtype=object),
+                np.array([code.get(lv, -1) if isinstance(lv, str) else -1 for lv in level], dtype=np.int64),
             )
             idx.risk_key = scores.key
         return idx.risk
@@ -455,13 +499,7 @@ def household_rows(twin, answer: AreaAnswer, principal: Principal) -> list[dict]
 
 def overdue_rows(answer: AreaAnswer) -> list[dict]:
     """The overdue incidents in the area (no personal fields), oldest first."""
-    if answer.overdue is None or not len(answer.overdue):
-        return []
-    od = answer.overdue.copy()
-    for c in ("reported_at", "next_due"):
-        if c in od.columns:
-            od[c] = [iso_utc(v) for v in od[c]]
-    return od.astype(object).where(od.notna(), None).to_dict("records")
+    return [dict(r) for r in answer.overdue or ()]
 
 
 def _suppress(v):
@@ -501,6 +539,13 @@ def _utc(ts) -> pd.Timestamp:
         return to_utc(ts)
     except (ValueError, TypeError):
         raise InvalidInput(f"{ts!r} is not a date or time (use 2026-03-01 or 2026-03-01T08:00:00Z)") from None
+
+
+def _iso_ns(ns) -> list:
+    """iso_utc() of many int64 nanosecond times at once (None for a missing one)."""
+    ns = np.asarray(ns, dtype=np.int64)
+    text = np.datetime_as_string(ns.view("M8[ns]").astype("M8[s]"), unit="s").tolist()
+    return [None if v == NAT else f"{t}Z" for v, t in zip(ns.tolist(), text)]
 
 
 def _r(v, nd: int = 4):

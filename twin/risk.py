@@ -259,7 +259,7 @@ def score(twin, now=None, weights=None, personal: bool = True) -> RiskScores:
     """
     if weights is None:
         weights = getattr(twin, "settings", {}).get("RISK_WEIGHTS")
-    w = weights if isinstance(weights, dict) and "levels" in weights else parse_weights(weights)
+    w, w_text = _weights(weights)
     service = getattr(twin, "incidents", None)
     if now is None:
         now = now_of(service).floor("min")
@@ -267,7 +267,7 @@ def score(twin, now=None, weights=None, personal: bool = True) -> RiskScores:
     versions = tuple(
         twin.layers[n].version for n in ("buildings", "compounds", "grids", "households") if n in twin.layers
     )
-    key = (getattr(service, "version", None), versions, json.dumps(w, sort_keys=True), now.value, personal)
+    key = (getattr(service, "version", None), versions, w_text, now.value, personal)
     with _lock:
         hit = _cache.get(twin, {}).get(personal)
     if hit is not None and hit.key == key:
@@ -289,6 +289,25 @@ def score(twin, now=None, weights=None, personal: bool = True) -> RiskScores:
         _cache.setdefault(twin, {})[personal] = result
     log.debug("risk scored: %d buildings, %d compounds, %d grids", len(b), len(c), len(g))
     return result
+
+
+_parsed: dict = {}  # setting text -> (weights, their JSON): parsed once, not on every score() call
+
+
+def _weights(raw) -> tuple[dict, str]:
+    """The weights of `raw` (parsed weights, a partial dict, or the setting's text) and their JSON (the cache key)."""
+    if not (raw is None or isinstance(raw, str)):
+        w = raw if isinstance(raw, dict) and "levels" in raw else parse_weights(raw)
+        return w, json.dumps(w, sort_keys=True)
+    hit = _parsed.get(raw)
+    if hit is None:
+        w = parse_weights(raw)
+        hit = (w, json.dumps(w, sort_keys=True))
+        with _lock:
+            if len(_parsed) > 16:
+                _parsed.clear()
+            _parsed[raw] = hit
+    return hit
 
 
 def incidents_with_overdue(service, now, since=None) -> tuple[pd.DataFrame | None, np.ndarray | None]:

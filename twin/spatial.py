@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 _M_PER_DEG = 111_320.0
 MAX_RADIUS_M = 50_000.0
 MAX_K = 10_000
+GRID_POINTS_PER_CELL = 4  # the live index's PointGrid: cells for about this many points each,
+GRID_MAX_CELLS = 2048  # and at most this many along a side
 
 
 def radius_bbox(lon: float, lat: float, metres: float) -> tuple[float, float, float, float]:
@@ -114,11 +116,48 @@ class StaticIndex:
             r *= 2
 
 
+class PointGrid:
+    """Points bucketed by a uniform grid of cells (positions sorted by cell, flat arrays): a box query gathers the
+    positions of the cells it meets, a superset of the points in the box, without walking a tree."""
+
+    def __init__(self, lon: np.ndarray, lat: np.ndarray):
+        self.n = n = len(lon)
+        self.x0, self.y0 = float(lon.min()), float(lat.min())
+        span = max(float(lon.max()) - self.x0, float(lat.max()) - self.y0, 1e-9)
+        self.size = span / min(GRID_MAX_CELLS, max(1, int(math.sqrt(n / GRID_POINTS_PER_CELL))))
+        self.nx = int((float(lon.max()) - self.x0) / self.size) + 1
+        self.ny = int((float(lat.max()) - self.y0) / self.size) + 1
+        cx, cy = self._cells(lon, self.x0, self.nx), self._cells(lat, self.y0, self.ny)
+        key = cy * self.nx + cx
+        self.order = np.argsort(key, kind="stable")
+        self.start = np.searchsorted(key[self.order], np.arange(self.nx * self.ny + 1))
+
+    def _cells(self, v, origin: float, count: int) -> np.ndarray:
+        # floor((v - origin) / size) never decreases as v grows, so a box's cells hold every point inside it
+        return np.clip(np.floor((np.asarray(v, dtype=float) - origin) / self.size), 0, count - 1).astype(np.int64)
+
+    def box(self, minx, miny, maxx, maxy) -> np.ndarray:
+        """Positions of the points in the cells the box meets (a superset of those in the box), unordered."""
+        if maxx < self.x0 or maxy < self.y0:
+            return np.empty(0, dtype=np.int64)
+        cx0, cx1 = self._cells([minx, maxx], self.x0, self.nx)
+        cy0, cy1 = self._cells([miny, maxy], self.y0, self.ny)
+        rows = np.arange(cy0, cy1 + 1, dtype=np.int64) * self.nx
+        first, last = self.start[rows + cx0], self.start[rows + cx1 + 1]
+        counts = last - first
+        total = int(counts.sum())
+        if not total:
+            return np.empty(0, dtype=np.int64)
+        return self.order[np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(total)]
+
+
 class LiveIndex:
     """An rtree index over points that takes insertions at run time (the incident layer); thread-safe.
 
     Items are named by integer ids; the rtree itself holds row positions into growing coordinate arrays, so
-    queries are vectorised and the metric coordinates are projected once, at insertion.
+    queries are vectorised and the metric coordinates are projected once, at insertion. Box queries (bbox,
+    intersects, within, radius) read a PointGrid of the points instead, plus the points inserted since it was
+    built; it is rebuilt when those grow past a 32nd of it or a point moves.
     """
 
     def __init__(self, crs: MetricCRS):
@@ -128,6 +167,7 @@ class LiveIndex:
         self._n = 0
         self._max_id = None
         self._cols = {c: np.empty(0, dtype=np.int64 if c == "id" else float) for c in ("id", "lon", "lat", "x", "y")}
+        self._grid: PointGrid | None = None
 
     @classmethod
     def bulk(cls, ids, lons, lats, crs: MetricCRS) -> "LiveIndex":
@@ -158,6 +198,7 @@ class LiveIndex:
         self._max_id = int(ids.max())
         pts = np.column_stack([lon, lat])
         self.tree = rtree_index.Index((np.arange(len(ids), dtype=np.int64), pts, pts))
+        self._grid = PointGrid(lon, lat)
         return self
 
     def __len__(self) -> int:
@@ -194,6 +235,8 @@ class LiveIndex:
             else:
                 old = (self._cols["lon"][pos], self._cols["lat"][pos])
                 self.tree.delete(pos, (*old, *old))
+                if self._grid is not None and pos < self._grid.n and old != (lon, lat):
+                    self._grid = None  # it moved: the grid is rebuilt on the next query
             for c, v in (("id", item_id), ("lon", lon), ("lat", lat), ("x", float(x)), ("y", float(y))):
                 self._cols[c][pos] = v
             self._max_id = item_id if self._max_id is None else max(self._max_id, item_id)
@@ -244,9 +287,18 @@ class LiveIndex:
             return np.sort(self._cols["id"][pos[keep]])
 
     def _box_positions(self, box) -> np.ndarray:
+        """Positions of the points in the box (edges included), unordered."""
         if self._n == 0:
             return np.empty(0, dtype=np.int64)
-        return np.fromiter(self.tree.intersection(tuple(float(v) for v in box)), dtype=np.int64)
+        grid = self._grid
+        if grid is None or self._n - grid.n > max(1024, grid.n // 32):
+            grid = self._grid = PointGrid(self._cols["lon"][: self._n], self._cols["lat"][: self._n])
+        minx, miny, maxx, maxy = (float(v) for v in box)
+        cand = grid.box(minx, miny, maxx, maxy)
+        if grid.n < self._n:  # inserted since the grid was built
+            cand = np.concatenate([cand, np.arange(grid.n, self._n, dtype=np.int64)])
+        lon, lat = self._cols["lon"][cand], self._cols["lat"][cand]
+        return cand[(lon >= minx) & (lon <= maxx) & (lat >= miny) & (lat <= maxy)]
 
     def _metres(self, pos, lon, lat) -> np.ndarray:
         cx, cy = self.crs.xy(lon, lat)

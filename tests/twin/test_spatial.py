@@ -202,6 +202,42 @@ def test_live_insert_moves_an_existing_id():
     assert idx.lon[1] == pytest.approx(LON0 + 0.005)
 
 
+def test_live_box_queries_stay_exact_across_grid_rebuilds_and_moves():
+    """Thousands of points (on the lattice, so many sit on cell edges): bulk-loaded, then inserted past the grid's
+    rebuild threshold, then some moved; every box and polygon query agrees with brute force at each step."""
+    rng = np.random.default_rng(3)
+    n = 6000
+    pts = np.column_stack([LON0 + rng.integers(0, 400, n) * STEP / 4, LAT0 + rng.integers(0, 400, n) * STEP / 4])
+    ids = np.arange(n, dtype=np.int64) * 3
+    idx = LiveIndex.bulk(ids[:3000], pts[:3000, 0], pts[:3000, 1], CRS)
+    boxes = [sorted_box(rng) for _ in range(40)]
+
+    def check(k):
+        points = shapely.points(pts[:k])
+        for b in boxes:
+            box = shapely.box(*b)
+            want = sorted_ids(ids[:k], shapely.intersects(points, box))
+            np.testing.assert_array_equal(idx.bbox(*b), want)
+            np.testing.assert_array_equal(idx.intersects(box), want)
+
+    check(3000)
+    for k in range(3000, n):  # past max(1024, n / 32) inserted since the grid: rebuilt on a later query
+        idx.insert(int(ids[k]), float(pts[k, 0]), float(pts[k, 1]))
+        if k in (3050, 4500):
+            check(k + 1)
+    check(n)
+    for k in rng.choice(3000, 50, replace=False):  # moves inside the gridded part
+        pts[k] = pts[k] + STEP * 7
+        idx.insert(int(ids[k]), float(pts[k, 0]), float(pts[k, 1]))
+    check(n)
+
+
+def sorted_box(rng) -> tuple:
+    x = np.sort(LON0 + rng.integers(-10, 420, 2) * STEP / 4)
+    y = np.sort(LAT0 + rng.integers(-10, 420, 2) * STEP / 4)
+    return float(x[0]), float(y[0]), float(x[1]), float(y[1])
+
+
 def test_live_index_grows_past_its_capacity_and_handles_ties():
     idx = LiveIndex(CRS)
     assert idx.nearest(LON0, LAT0, 3).tolist() == []

@@ -50,6 +50,7 @@ class Codebook:
     def __init__(self, known=()):
         self.values: list = list(known)
         self.code: dict = {v: i for i, v in enumerate(self.values)}
+        self._table = np.array([None], dtype=object)  # values + None, rebuilt when values grew (they only grow)
 
     def encode(self, value) -> int:
         """The code of `value` (a new one when unseen); -1 for a missing value."""
@@ -72,7 +73,9 @@ class Codebook:
 
     def decode(self, codes) -> np.ndarray:
         """Values of codes (None for -1)."""
-        table = np.array([*self.values, None], dtype=object)
+        table = self._table
+        if len(table) != len(self.values) + 1:
+            table = self._table = np.array([*self.values, None], dtype=object)
         return table[np.asarray(codes, dtype=np.int64)]  # -1 picks the trailing None
 
 

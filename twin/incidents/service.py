@@ -156,6 +156,10 @@ class IncidentService:
         pos = self.table.pos
         return np.array(sorted({pos[i] for i in incident_ids if i in pos}), dtype=np.int64)
 
+    def ids(self, positions) -> list:
+        """The incident ids at `positions` (the inverse of positions_of)."""
+        return self.table.cols["incident_id"][np.asarray(positions, dtype=np.int64)].tolist()
+
     def rows(self, positions, columns=None) -> pd.DataFrame:
         """The incidents at `positions` as a frame (schema fields + lon, lat, or `columns`), index = position."""
         return self.table.frame(np.asarray(positions, dtype=np.int64), columns)
