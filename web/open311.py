@@ -154,11 +154,9 @@ def post_request():
 
 def possible_duplicates(s, row: dict) -> list[str]:
     """Ids of open incidents of the same category within DUPLICATE_RADIUS_M that the caller may see."""
-    ids = [d for d, _m in s.possible_duplicates(row, float(current_app.config.get("DUPLICATE_RADIUS_M") or 50.0))]
-    if not ids:
-        return []
-    rows = pd.DataFrame([s.get(d) for d in ids])
-    return [d for d, ok in zip(ids, shown_to_caller(rows)) if ok]
+    radius = float(current_app.config.get("DUPLICATE_RADIUS_M") or 50.0)
+    p = current_principal()
+    return [d for d, _m in s.possible_duplicates(row, radius, lambda c, g: may_see_incidents(p, c, g))]
 
 
 def _minutes(seconds: float) -> str:

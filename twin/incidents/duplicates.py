@@ -5,66 +5,48 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 
 import numpy as np
 
 from twin.errors import Conflict, InvalidInput
 
 from . import lifecycle
+from .timeliness import DONE_RANK
 
 log = logging.getLogger(__name__)
 
 SCHEMA = "CREATE TABLE IF NOT EXISTS duplicates (incident_id TEXT PRIMARY KEY, original_id TEXT NOT NULL)"
 
 
-def candidates(service, category: str, lon: float, lat: float, radius_m: float, exclude=None, before=None) -> list:
+def candidates(
+    service, category: str, lon: float, lat: float, radius_m: float, exclude=None, before=None, may_see=None
+) -> list:
     """Open incidents of `category` within `radius_m` of (lon, lat), nearest first: [(incident_id, metres)].
 
-    `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time.
-    Searched among the open incidents only (positions and metric coordinates kept per data version): a year's
-    closed reports stacked at a busy spot would otherwise cost a spatial query each.
+    `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time;
+    `may_see(categories, grid_codes) -> bools` (the caller's view) keeps only those it passes.
+    Asked of the live rtree (its ids are positions), so it costs what lies around the point, not the open set:
+    rebuilding an open-set table per data version cost every report O(open incidents).
     """
-    o = _open_set(service)
-    keep = o["category"] == category
+    pos = service.index.radius(float(lon), float(lat), float(radius_m))
+    pos = pos[pos < len(service.figures)]  # indexed, not yet in the figures: an insert under way
+    fig = service.figures
+    keep = fig.rank(pos) < DONE_RANK
+    keep &= fig.values("category", pos) == category
     if before is not None:
-        keep &= o["reported"] < before.value
-    if not keep.any():
-        return []
-    x0, y0 = service.twin.crs.xy(float(lon), float(lat))
-    metres = np.hypot(o["x"][keep] - float(x0), o["y"][keep] - float(y0))
-    ids = o["id"][keep]
-    near = metres <= radius_m
+        keep &= fig.column("reported_at", pos) < before.value
+    pos = pos[keep]
+    if may_see is not None and len(pos):
+        pos = pos[np.asarray(may_see(fig.values("category", pos), fig.values("grid_code", pos)), dtype=bool)]
+    ids = service.table.cols["incident_id"][pos]
     if exclude is not None:
-        near &= ids != exclude
-    order = np.argsort(metres[near], kind="stable")
-    return [(ids[near][i], round(float(metres[near][i]), 1)) for i in order]
-
-
-_OPEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_OPEN_LOCK = threading.Lock()
-
-
-def _open_set(service) -> dict:
-    """Id, category, report time and metric x/y of every open incident, per data version of `service`."""
-    with _OPEN_LOCK:
-        cached = _OPEN.get(service)
-        version = service.version
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        cols = service.table.cols
-        fig = service.figures
-        pos = service.open_positions()
-        x, y = service.twin.crs.xy(cols["lon"][pos].astype(float), cols["lat"][pos].astype(float))
-        data = {
-            "id": cols["incident_id"][pos],
-            "category": fig.values("category", pos),
-            "reported": fig.column("reported_at", pos),
-            "x": np.asarray(x, dtype=float),
-            "y": np.asarray(y, dtype=float),
-        }
-        _OPEN[service] = (version, data)
-        return data
+        pos, ids = pos[ids != exclude], ids[ids != exclude]
+    cols, crs = service.table.cols, service.twin.crs
+    x, y = crs.xy(cols["lon"][pos].astype(float), cols["lat"][pos].astype(float))
+    x0, y0 = crs.xy(float(lon), float(lat))
+    metres = np.hypot(np.asarray(x, dtype=float) - float(x0), np.asarray(y, dtype=float) - float(y0))
+    order = np.argsort(metres, kind="stable")
+    return [(ids[i], round(float(metres[i]), 1)) for i in order]
 
 
 class DuplicateLinks:
