@@ -28,23 +28,20 @@ def candidates(
     Asked of the live rtree (its ids are positions), so it costs what lies around the point, not the open set:
     rebuilding an open-set table per data version cost every report O(open incidents).
     """
-    pos = service.index.radius(float(lon), float(lat), float(radius_m))
-    pos = pos[pos < len(service.figures)]  # indexed, not yet in the figures: an insert under way
+    pos, metres = service.index.radius(float(lon), float(lat), float(radius_m), distances=True)
     fig = service.figures
+    keep = pos < len(fig)  # indexed, not yet in the figures: an insert under way
+    pos, metres = pos[keep], metres[keep]
     keep = fig.rank(pos) < DONE_RANK
-    keep &= fig.values("category", pos) == category
+    keep &= fig.column("category", pos) == fig.books["category"].code.get(category, -2)  # codes, not text
     if before is not None:
         keep &= fig.column("reported_at", pos) < before.value
-    pos = pos[keep]
-    if may_see is not None and len(pos):
-        pos = pos[np.asarray(may_see(fig.values("category", pos), fig.values("grid_code", pos)), dtype=bool)]
+    if may_see is not None and keep.any():
+        keep[keep] = np.asarray(may_see(fig.values("category", pos[keep]), fig.values("grid_code", pos[keep])), bool)
     ids = service.table.cols["incident_id"][pos]
     if exclude is not None:
-        pos, ids = pos[ids != exclude], ids[ids != exclude]
-    cols, crs = service.table.cols, service.twin.crs
-    x, y = crs.xy(cols["lon"][pos].astype(float), cols["lat"][pos].astype(float))
-    x0, y0 = crs.xy(float(lon), float(lat))
-    metres = np.hypot(np.asarray(x, dtype=float) - float(x0), np.asarray(y, dtype=float) - float(y0))
+        keep &= ids != exclude
+    ids, metres = ids[keep], metres[keep]
     order = np.argsort(metres, kind="stable")
     return [(ids[i], round(float(metres[i]), 1)) for i in order]
 
