@@ -82,16 +82,16 @@ class StaticIndex:
         # STRtree predicates read "query geometry <predicate> tree geometry", so "contains" here.
         return np.sort(self.tree.query(check_query_geometry(geom), predicate="contains"))
 
-    def radius(self, lon: float, lat: float, metres: float) -> np.ndarray:
-        """Positions of geometries within `metres` of (lon, lat), measured in the metric CRS, ascending."""
+    def radius(self, lon: float, lat: float, metres: float, distances: bool = False):
+        """Positions of geometries within `metres` of (lon, lat), measured in the metric CRS, ascending (with
+        distances=True: and their distances in metres)."""
         _check_point(lon, lat)
         _check_radius(metres)
         cand = self.tree.query(shapely.box(*radius_bbox(lon, lat, metres)))
-        if len(cand) == 0:
-            return cand
-        centre = self.crs.to_metric(shapely.Point(lon, lat))
-        d = shapely.distance(self.metric[cand], centre)
-        return np.sort(cand[d <= metres])
+        d = np.empty(0)
+        if len(cand):
+            d = shapely.distance(self.metric[cand], self.crs.to_metric(shapely.Point(lon, lat)))
+        return _ascending(cand[d <= metres], d[d <= metres], distances)
 
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
         """Positions of the `k` geometries nearest to (lon, lat) in metres, nearest first (ties by position)."""
@@ -255,13 +255,15 @@ class LiveIndex:
         """Ids of points strictly inside `geom` (not on its boundary), ascending."""
         return self._select(check_query_geometry(geom), shapely.contains_xy)
 
-    def radius(self, lon: float, lat: float, metres: float) -> np.ndarray:
-        """Ids of points within `metres` of (lon, lat), ascending."""
+    def radius(self, lon: float, lat: float, metres: float, distances: bool = False):
+        """Ids of points within `metres` of (lon, lat), ascending (with distances=True: and their distances in
+        metres)."""
         _check_point(lon, lat)
         _check_radius(metres)
         with self._lock:
             pos = self._box_positions(radius_bbox(lon, lat, metres))
-            return np.sort(self._cols["id"][pos[self._metres(pos, lon, lat) <= metres]])
+            d = self._metres(pos, lon, lat)
+            return _ascending(self._cols["id"][pos[d <= metres]], d[d <= metres], distances)
 
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
         """Ids of the `k` points nearest to (lon, lat) in metres, nearest first (ties by id)."""
@@ -319,6 +321,12 @@ class LiveIndex:
             grown = np.empty(cap, dtype=a.dtype)
             grown[: len(a)] = a
             self._cols[c] = grown
+
+
+def _ascending(ids: np.ndarray, metres: np.ndarray, distances: bool):
+    """`ids` ascending, with their `metres` in the same order when `distances`."""
+    order = np.argsort(ids, kind="stable")
+    return (ids[order], metres[order]) if distances else ids[order]
 
 
 def check_query_geometry(geom):

@@ -87,8 +87,9 @@ class LiveStore(Protocol):
     def history(self, incident_id: str) -> list[dict]:
         """Every recorded event of one incident, oldest first."""
 
-    def changes_since(self, token) -> tuple[object, pd.DataFrame]:
-        """Incidents written (by any process) after `token` (None: the current token and no rows) and a new token."""
+    def changes_since(self, token, mine: bool = True) -> tuple[object, pd.DataFrame]:
+        """Incidents written (by any process; mine=False: by others) after `token` (None: the current token and no
+        rows) and a new token."""
 
     # duplicate reports
     def duplicate_links(self) -> dict[str, str]:

@@ -73,7 +73,12 @@ def gzip_response(resp: Response) -> Response:
 
 def install(bp) -> None:
     """Apply gzip_response to every response of the app that registers blueprint `bp`."""
-    bp.record_once(lambda state: state.app.after_request(gzip_response))
+
+    def once(state) -> None:  # several blueprints install it: each response is looked at once, not once per install
+        if gzip_response not in state.app.after_request_funcs.get(None, []):
+            state.app.after_request(gzip_response)
+
+    bp.record_once(once)
 
 
 def read_json(limit: int, what: str = "the body", empty=None):

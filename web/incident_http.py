@@ -27,11 +27,8 @@ def duplicate_radius_m() -> float:
 
 def possible_duplicates(s, row: dict) -> list[str]:
     """Ids of open incidents of the same category within DUPLICATE_RADIUS_M that the caller may see."""
-    ids = [d for d, _m in s.possible_duplicates(row, duplicate_radius_m())]
-    if not ids:
-        return []
-    rows = pd.DataFrame([s.get(d) for d in ids])
-    return [d for d, ok in zip(ids, shown_to_caller(rows)) if ok]
+    p = current_principal()
+    return [d for d, _m in s.possible_duplicates(row, duplicate_radius_m(), lambda c, g: may_see_incidents(p, c, g))]
 
 
 def incident_for_caller(incident_id, detail: bool = False) -> dict:

@@ -113,6 +113,9 @@ def test_static_radius(geoms, centre, metres):
     idx = StaticIndex(geoms, CRS)
     expected = np.flatnonzero(metres_to(geoms, *centre) <= metres)
     np.testing.assert_array_equal(idx.radius(*centre, metres), expected)
+    got, dist = idx.radius(*centre, metres, distances=True)
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(dist, metres_to(geoms, *centre)[expected], atol=1e-6)
 
 
 @PROPS
@@ -168,6 +171,9 @@ def test_live_radius(data, centre, metres):
     idx = build_live(ids, pts, split)
     d = metres_to(shapely.points(pts), *centre)
     np.testing.assert_array_equal(idx.radius(*centre, metres), sorted_ids(ids, d <= metres))
+    got, dist = idx.radius(*centre, metres, distances=True)
+    np.testing.assert_array_equal(got, sorted_ids(ids, d <= metres))
+    np.testing.assert_allclose(dist, [d[list(ids).index(i)] for i in got], atol=1e-6)
 
 
 @PROPS

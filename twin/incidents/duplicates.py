@@ -5,64 +5,43 @@ from __future__ import annotations
 
 import logging
 import threading
-import weakref
 
 import numpy as np
 
 from twin.errors import Conflict, InvalidInput
 
 from . import lifecycle
+from .timeliness import DONE_RANK
 
 log = logging.getLogger(__name__)
 
 
-def candidates(service, category: str, lon: float, lat: float, radius_m: float, exclude=None, before=None) -> list:
+def candidates(
+    service, category: str, lon: float, lat: float, radius_m: float, exclude=None, before=None, may_see=None
+) -> list:
     """Open incidents of `category` within `radius_m` of (lon, lat), nearest first: [(incident_id, metres)].
 
-    `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time.
-    Searched among the open incidents only (positions and metric coordinates kept per data version): a year's
-    closed reports stacked at a busy spot would otherwise cost a spatial query each.
+    `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time;
+    `may_see(categories, grid_codes) -> bools` (the caller's view) keeps only those it passes.
+    Asked of the live rtree (its ids are positions), so it costs what lies around the point, not the open set:
+    rebuilding an open-set table per data version cost every report O(open incidents).
     """
-    o = _open_set(service)
-    keep = o["category"] == category
+    pos, metres = service.index.radius(float(lon), float(lat), float(radius_m), distances=True)
+    fig = service.figures
+    keep = pos < len(fig)  # indexed, not yet in the figures: an insert under way
+    pos, metres = pos[keep], metres[keep]
+    keep = fig.rank(pos) < DONE_RANK
+    keep &= fig.column("category", pos) == fig.books["category"].code.get(category, -2)  # codes, not text
     if before is not None:
-        keep &= o["reported"] < before.value
-    if not keep.any():
-        return []
-    x0, y0 = service.twin.crs.xy(float(lon), float(lat))
-    metres = np.hypot(o["x"][keep] - float(x0), o["y"][keep] - float(y0))
-    ids = o["id"][keep]
-    near = metres <= radius_m
+        keep &= fig.column("reported_at", pos) < before.value
+    if may_see is not None and keep.any():
+        keep[keep] = np.asarray(may_see(fig.values("category", pos[keep]), fig.values("grid_code", pos[keep])), bool)
+    ids = service.table.cols["incident_id"][pos]
     if exclude is not None:
-        near &= ids != exclude
-    order = np.argsort(metres[near], kind="stable")
-    return [(ids[near][i], round(float(metres[near][i]), 1)) for i in order]
-
-
-_OPEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_OPEN_LOCK = threading.Lock()
-
-
-def _open_set(service) -> dict:
-    """Id, category, report time and metric x/y of every open incident, per data version of `service`."""
-    with _OPEN_LOCK:
-        cached = _OPEN.get(service)
-        version = service.version
-        if cached is not None and cached[0] == version:
-            return cached[1]
-        cols = service.table.cols
-        fig = service.figures
-        pos = service.open_positions()
-        x, y = service.twin.crs.xy(cols["lon"][pos].astype(float), cols["lat"][pos].astype(float))
-        data = {
-            "id": cols["incident_id"][pos],
-            "category": fig.values("category", pos),
-            "reported": fig.column("reported_at", pos),
-            "x": np.asarray(x, dtype=float),
-            "y": np.asarray(y, dtype=float),
-        }
-        _OPEN[service] = (version, data)
-        return data
+        keep &= ids != exclude
+    ids, metres = ids[keep], metres[keep]
+    order = np.argsort(metres, kind="stable")
+    return [(ids[i], round(float(metres[i]), 1)) for i in order]
 
 
 class DuplicateLinks:

@@ -18,6 +18,7 @@ from twin.times import utc_series
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES
 
 from .deadlines import LIMITS
+from .textsearch import TextIndex
 from .timeliness import DONE_STAGES
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,6 @@ def select(service, p: Principal, f: Filters) -> Selection:
     table = service.table
     fig = service.figures
     n = min(table.n, len(fig))
-    cols = table.cols
     mask = np.ones(n, dtype=bool)
     if p.role == "staff" and p.grids is not None:
         mask &= _coded_in(fig, "grid_code", n, p.grids)
@@ -127,10 +127,7 @@ def select(service, p: Principal, f: Filters) -> Selection:
         mask &= reported < f.end.value
     pos = np.flatnonzero(mask)
     if f.q and len(pos):
-        q = f.q.casefold()
-        ids = pd.Series(cols["incident_id"][pos], copy=False).str.casefold().str.contains(q, regex=False)
-        desc = pd.Series(cols["description"][pos], copy=False).str.casefold().str.contains(q, regex=False)
-        pos = pos[(ids.fillna(False) | desc.fillna(False)).to_numpy(dtype=bool)]
+        pos = service.memo.setdefault("text_index", TextIndex()).positions(table, f.q, within=pos)
     overdue, next_due, limit = due_state(service, pos)
     if f.overdue is not None:
         keep = overdue == f.overdue

@@ -70,6 +70,7 @@ class IncidentService:
         # opened at start: its table is created now, so later reads never write (a full disk keeps reads working)
         self.duplicates = DuplicateLinks(store)
         self._sync = Follower(self, store, sync_seconds)  # takes in what other processes write to a shared store
+        self._workers: tuple = (None, {})  # the grid layer's frame, and its workers by grid code
         self.memo: dict = {}  # derived figures kept across writes by the modules that keep them (six-nos repeats)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
 
@@ -201,7 +202,16 @@ class IncidentService:
 
     def worker(self, grid_code) -> dict | None:
         """The grid worker responsible for `grid_code` (name, grid name, phone), or None."""
-        return self.placer.worker(grid_code)
+        layer = self.twin.layers.get("grids")
+        frame = None if layer is None else layer.frame
+        known, workers = self._workers
+        if known is not frame:  # a plan installed a new grid layer: its workers are looked up afresh
+            workers = {}
+            self._workers = (frame, workers)
+        if grid_code not in workers:  # a pandas row lookup per request cost intake as much as its placement
+            workers[grid_code] = self.placer.worker(grid_code)
+        found = workers[grid_code]
+        return None if found is None else dict(found)
 
     # --- writes ------------------------------------------------------------------------------------------------
     def create(self, fields: dict, actor: str) -> dict:
@@ -306,8 +316,9 @@ class IncidentService:
             )
 
     # --- duplicates --------------------------------------------------------------------------------------------
-    def possible_duplicates(self, row: dict, radius_m: float) -> list[tuple[str, float]]:
-        """Open incidents of the same category within `radius_m` reported before `row`: [(id, metres)]."""
+    def possible_duplicates(self, row: dict, radius_m: float, may_see=None) -> list[tuple[str, float]]:
+        """Open incidents of the same category within `radius_m` reported before `row`: [(id, metres)]; only those
+        `may_see(categories, grid_codes) -> bools` passes, when given."""
         from .duplicates import candidates
 
         return candidates(
@@ -318,6 +329,7 @@ class IncidentService:
             radius_m,
             exclude=row["incident_id"],
             before=row["reported_at"],
+            may_see=may_see,
         )
 
     def mark_duplicate(self, incident_id, original_id, actor: str, note: str | None = None) -> dict:

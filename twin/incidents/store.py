@@ -7,6 +7,8 @@ transaction as the incident row it changes, so the two never disagree, even afte
 
 from __future__ import annotations
 
+import bisect
+import functools
 import json
 import logging
 import sqlite3
@@ -102,6 +104,8 @@ class SqliteIncidentStore:
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA busy_timeout=30000")
         self._db.executescript(SCHEMA)
+        self.own = OwnWrites()  # history ids this connection wrote: a follower of the store needs not read them back
+        self._events: list[int] = []  # history ids written by the open transaction
         self.snapshot_dir = self.path.parent / "snapshot"  # prepared incidents for a fast start (snapshot.py)
 
     def close(self) -> None:
@@ -114,13 +118,22 @@ class SqliteIncidentStore:
         """One write transaction holding the database's write lock; committed on success, rolled back on error."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
+            self._events = []
             try:
                 yield self._db
+                mine = (min(self._events) - 1, max(self._events)) if self._events else None
+                if mine:  # noted before COMMIT, under the lock changes_since takes too: no reader sees it unnoted
+                    self.own.add(*mine)
+                try:
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    if mine:
+                        self.own.discard(*mine)
+                    raise
             except BaseException:
                 if self._db.in_transaction:  # SQLite may have rolled back already (e.g. SQLITE_FULL)
                     self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
 
     # --- incidents -------------------------------------------------------------------------------------------
     def count(self) -> int:
@@ -156,16 +169,21 @@ class SqliteIncidentStore:
                 data[name] = pd.Series(np.concatenate(chunks), dtype=chunks[0].dtype)
         return pd.DataFrame(data)
 
-    def changes_since(self, token) -> tuple[int, pd.DataFrame]:
-        """Incidents written after history row `token` (every write adds one; one writer, so ids commit in order)."""
+    def changes_since(self, token, mine: bool = True) -> tuple[int, pd.DataFrame]:
+        """Incidents written after history row `token` (every write adds one; one writer, so ids commit in order);
+        with mine=False only those other connections wrote."""
         with self._lock:
             last = int(self._db.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0])
             if token is None or int(token) >= last:
                 return last, incident_frame([])
+            spans = [(int(token), last)] if mine else self.own.others(int(token), last)
+            if not spans:
+                return last, incident_frame([])
             rows = self._db.execute(
                 f"SELECT {', '.join(COLUMNS)} FROM incidents WHERE incident_id IN "
-                "(SELECT incident_id FROM history WHERE id > ? AND id <= ?) ORDER BY seq",
-                (int(token), last),
+                f"(SELECT incident_id FROM history WHERE {' OR '.join(['(id > ? AND id <= ?)'] * len(spans))}) "
+                "ORDER BY seq",
+                [v for span in spans for v in span],
             ).fetchall()
         return last, incident_frame(rows)
 
@@ -226,7 +244,7 @@ class SqliteIncidentStore:
 
     def _write_event(self, db, incident_id: str, event: dict) -> None:
         detail = event.get("detail")
-        db.execute(
+        cur = db.execute(
             f"INSERT INTO history ({', '.join(HISTORY_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 incident_id,
@@ -239,6 +257,7 @@ class SqliteIncidentStore:
                 json.dumps(detail, ensure_ascii=False) if detail else None,
             ),
         )
+        self._events.append(cur.lastrowid)
 
     def _row(self, db, incident_id: str) -> dict:
         row = db.execute(f"SELECT {', '.join(COLUMNS)} FROM incidents WHERE incident_id = ?", (incident_id,)).fetchone()
@@ -383,6 +402,60 @@ class SqliteIncidentStore:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
 
+class OwnWrites:
+    """Spans (after, upto] of change tokens this process wrote itself, so that following a shared store reads back
+    only what other processes wrote (memory has its own writes already)."""
+
+    LIMIT = 1000  # spans kept at most; a forgotten one is only read back and found equal, as before
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._spans: list[list[int]] = []  # disjoint, ascending
+
+    def add(self, after: int, upto: int) -> None:
+        """Note a span of own tokens (a committing transaction's)."""
+        with self._lock:
+            k = bisect.bisect(self._spans, [after, upto])
+            self._spans.insert(k, [after, upto])
+            merged: list[list[int]] = []
+            for lo, hi in self._spans:
+                if merged and lo <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], hi)
+                else:
+                    merged.append([lo, hi])
+            self._spans = merged[-self.LIMIT :]
+
+    def discard(self, after: int, upto: int) -> None:
+        """Forget the tokens (after, upto] of a transaction that failed to commit."""
+        with self._lock:
+            kept: list[list[int]] = []
+            for lo, hi in self._spans:
+                if hi <= after or lo >= upto:
+                    kept.append([lo, hi])
+                    continue
+                if lo < after:
+                    kept.append([lo, after])
+                if hi > upto:
+                    kept.append([upto, hi])
+            self._spans = kept
+
+    def others(self, token: int, last: int, most: int = 32) -> list[tuple[int, int]]:
+        """The spans of (token, last] not written here (all of it when they are more than `most`); forgets own spans
+        up to `token`, which its follower has passed."""
+        with self._lock:
+            self._spans = [s for s in self._spans if s[1] > token]
+            out, at = [], token
+            for lo, hi in self._spans:
+                if lo >= last:
+                    break
+                if lo > at:
+                    out.append((at, lo))
+                at = max(at, hi)
+            if at < last:
+                out.append((at, last))
+        return out if len(out) <= most else [(token, last)]
+
+
 class GroupCommit:
     """Inserts of concurrent callers committed together: one transaction, so one fsync, for all who are waiting.
 
@@ -450,6 +523,16 @@ def _column(name: str, values) -> np.ndarray | pd.Categorical:
 
 def incident_frame(rows) -> pd.DataFrame:
     """Rows of incident COLUMNS (times in epoch milliseconds) as the service's frame: UTC datetimes, Int64, floats."""
+    # "no changes", the usual answer to a follower: built once (building it costs milliseconds), then copied
+    return _no_rows().copy() if not rows else _frame(rows)
+
+
+@functools.cache
+def _no_rows() -> pd.DataFrame:
+    return _frame([])
+
+
+def _frame(rows) -> pd.DataFrame:
     cols = list(zip(*rows)) if rows else [()] * len(COLUMNS)
     data = {}
     for name, values in zip(COLUMNS, cols):

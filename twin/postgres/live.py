@@ -14,7 +14,7 @@ import pandas as pd
 from psycopg.types.json import Jsonb
 
 from twin.errors import NotFound
-from twin.incidents.store import COLUMNS, HISTORY_FIELDS, TIME_FIELDS, db_value, incident_frame, to_ms
+from twin.incidents.store import COLUMNS, HISTORY_FIELDS, TIME_FIELDS, OwnWrites, db_value, incident_frame, to_ms
 
 SELECT = ", ".join(f"(extract(epoch FROM {c}) * 1000)::bigint" if c in TIME_FIELDS else c for c in COLUMNS)
 
@@ -27,6 +27,7 @@ class PostgresLiveStore:
         self.office = office
         with pool.connection() as conn:
             conn.execute("INSERT INTO live_version (office, version) VALUES (%s, 0) ON CONFLICT DO NOTHING", (office,))
+        self.own = OwnWrites()  # write numbers of this process: a follower of the store needs not read them back
 
     def close(self) -> None:
         """Nothing to do: the pool belongs to the PostgresStore."""
@@ -34,13 +35,20 @@ class PostgresLiveStore:
     @contextmanager
     def transaction(self):
         """One write transaction holding the office's write lock; yields (connection, write number)."""
-        with self.pool.connection() as conn:
-            with conn.transaction():
-                version = conn.execute(
-                    "UPDATE live_version SET version = version + 1 WHERE office = %s RETURNING version",
-                    (self.office,),
-                ).fetchone()[0]
-                yield conn, version
+        version = None
+        try:
+            with self.pool.connection() as conn:
+                with conn.transaction():
+                    version = conn.execute(
+                        "UPDATE live_version SET version = version + 1 WHERE office = %s RETURNING version",
+                        (self.office,),
+                    ).fetchone()[0]
+                    yield conn, version
+                    self.own.add(version - 1, version)  # before COMMIT: no one reads it committed and unnoted
+        except BaseException:
+            if version is not None:
+                self.own.discard(version - 1, version)
+            raise
 
     # --- incidents -------------------------------------------------------------------------------------------
     def count(self) -> int:
@@ -54,17 +62,22 @@ class PostgresLiveStore:
             rows = conn.execute(f"SELECT {SELECT} FROM incidents WHERE office = %s ORDER BY seq", (self.office,))
             return incident_frame(rows.fetchall())
 
-    def changes_since(self, token) -> tuple[int, pd.DataFrame]:
-        """Incidents written after write number `token` by any process (None: the current number, no rows)."""
+    def changes_since(self, token, mine: bool = True) -> tuple[int, pd.DataFrame]:
+        """Incidents written after write number `token` by any process (None: the current number, no rows); with
+        mine=False only those other processes wrote."""
         with self.pool.connection() as conn:
             last = conn.execute("SELECT version FROM live_version WHERE office = %s", (self.office,)).fetchone()
             last = int(last[0]) if last else 0
             if token is None or int(token) >= last:
                 return last, incident_frame([])
+            spans = [(int(token), last)] if mine else self.own.others(int(token), last)
+            if not spans:
+                return last, incident_frame([])
             rows = conn.execute(
                 f"SELECT {SELECT} FROM incidents WHERE office = %s AND incident_id IN (SELECT incident_id FROM "
-                "history WHERE office = %s AND version > %s AND version <= %s) ORDER BY seq",
-                (self.office, self.office, int(token), last),
+                f"history WHERE office = %s AND ({' OR '.join(['(version > %s AND version <= %s)'] * len(spans))})) "
+                "ORDER BY seq",
+                (self.office, self.office, *[v for span in spans for v in span]),
             ).fetchall()
         return last, incident_frame(rows)
 

@@ -69,6 +69,9 @@ def test_duplicate_candidates_and_the_link_both_ways(svc, clock):
     assert [d for d, _ in svc.possible_duplicates(near, 50)] == [first]
     assert svc.possible_duplicates(near, 5) == []
     assert svc.possible_duplicates(svc.get(first), 50) == []  # only those reported before
+    grid = svc.get(first)["grid_code"]
+    assert svc.possible_duplicates(near, 50, lambda c, g: (c == "garbage") & (g != grid)) == []  # the caller's view
+    assert [d for d, _ in svc.possible_duplicates(near, 50, lambda c, g: g == grid)] == [first]
     svc.mark_duplicate(near["incident_id"], first, "clerk", "同一处")
     assert svc.get(near["incident_id"])["stage"] == "closed"
     assert svc.duplicates.copies(first) == [near["incident_id"]]

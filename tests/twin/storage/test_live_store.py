@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from twin.errors import NotFound
-from twin.incidents.store import COLUMNS
+from twin.incidents.store import COLUMNS, OwnWrites
 
 T0 = pd.Timestamp("2026-03-01 08:00", tz="UTC")
 
@@ -150,3 +150,34 @@ def test_closing_as_a_duplicate_writes_row_link_and_both_events_in_one_transacti
         live.close_duplicate("Z", "A", closing("A"), LINKED)
     assert other.duplicate_links() == {"B": "A"}
     other.close()
+
+
+def test_a_follower_reads_back_only_what_others_wrote(backend, live):
+    other = backend().open_live()
+    token, _ = live.changes_since(None)
+    live.insert_groups([[maker("A")]])
+    other.insert_groups([[maker("B")]])
+    live.update("A", lambda r: ({"stage": "accepted"}, {"at": T0, "actor": "w", "action": "accept"}))
+    token2, rows = live.changes_since(token, mine=False)
+    assert list(rows["incident_id"]) == ["B"]
+    assert sorted(live.changes_since(token)[1]["incident_id"]) == ["A", "B"]  # by default: every writer's
+    other.update("A", lambda r: ({"stage": "on_site"}, {"at": T0, "actor": "w", "action": "arrive"}))
+    live.insert_groups([[maker("C")], [boom]])
+    token3, rows = live.changes_since(token2, mine=False)
+    assert list(rows["incident_id"]) == ["A"] and rows["stage"].iloc[0] == "on_site"
+    live.insert_groups([[maker("D")]])
+    assert len(live.changes_since(token3, mine=False)[1]) == 0
+    assert list(other.changes_since(token3, mine=False)[1]["incident_id"]) == ["D"]
+
+
+def test_own_write_spans_merge_split_and_are_forgotten_once_passed():
+    own = OwnWrites()
+    own.add(0, 3)
+    own.add(5, 6)
+    own.add(3, 4)  # joins the first span
+    assert own.others(0, 10) == [(4, 5), (6, 10)]
+    own.discard(5, 6)  # its transaction did not commit
+    assert own.others(0, 10) == [(4, 10)]
+    own.add(10, 12)
+    assert own.others(4, 12) == [(4, 10)] and own.others(11, 12) == []
+    assert own.others(2, 12, most=0) == [(2, 12)]  # too many spans: read the whole range back
