@@ -224,22 +224,21 @@ class SearchIndex:
     def _sync_incidents(self) -> None:
         """Index incidents written since the last query (numbers grow with time, so the list stays sorted)."""
         service = self.twin.incidents
-        if service is None:
+        if service is None or len(service) == self._incidents_seen:
             return
-        frame = service.frame()
-        if len(frame) == self._incidents_seen:
-            return
-        new = frame.iloc[self._incidents_seen :]
+        n = len(service)
+        pos = np.arange(self._incidents_seen, n)
+        new = service.rows(pos, ["incident_id"])["incident_id"].astype(str)  # the ids only, not every column
         if not self._incident_ids:
-            bulk = SortedKeys.of(new["incident_id"].astype(str).str.lower().to_numpy(), np.arange(len(frame)))
+            bulk = SortedKeys.of(new.str.lower().to_numpy(), pos)
             self._incident_ids, self._incident_pos = bulk.keys, bulk.refs
-            self._incidents_seen = len(frame)
+            self._incidents_seen = n
             return
-        for pos, iid in zip(range(self._incidents_seen, len(frame)), new["incident_id"].astype(str)):
+        for i_pos, iid in zip(pos.tolist(), new):
             i = bisect.bisect_left(self._incident_ids, iid.lower())
             self._incident_ids.insert(i, iid.lower())
-            self._incident_pos.insert(i, pos)
-        self._incidents_seen = len(frame)
+            self._incident_pos.insert(i, i_pos)
+        self._incidents_seen = n
 
     # --- querying --------------------------------------------------------------------------------------------
     def search(self, q: str, p: Principal, lang: str = "zh", limit: int = LIMIT) -> list[dict]:
@@ -282,11 +281,12 @@ class SearchIndex:
             i += 1
         if not pos:
             return []
-        cols = self._incident_columns()
-        pos = np.asarray(pos)
-        ok = may_see_incidents(p, cols["category"][pos], cols["grid_code"][pos])
+        names = ["incident_id", "category", "grid_code", "lon", "lat", "building_id"]
+        rows = self.twin.incidents.rows(pos, names)  # only the rows found, not every incident
+        cols = {c: rows[c].to_numpy(dtype=object) for c in names}
+        ok = may_see_incidents(p, cols["category"], cols["grid_code"])
         out = []
-        for i in pos[ok][:room]:
+        for i in np.flatnonzero(ok)[:room]:
             lon, lat, bid = float(cols["lon"][i]), float(cols["lat"][i]), cols["building_id"][i]
             place = self._building_place.get(str(bid), ("", "")) if isinstance(bid, str) else ("", "")
             e = Entry(
@@ -299,16 +299,6 @@ class SearchIndex:
             )
             out.append(self._doc(e, lang))
         return out
-
-    def _incident_columns(self) -> dict:
-        """The incident columns a result needs, as arrays, taken once per incident-store version."""
-        service = self.twin.incidents
-        cached = getattr(self, "_incident_cols", None)
-        if cached is None or cached[0] != service.version:
-            frame = service.frame()
-            names = ("incident_id", "category", "grid_code", "lon", "lat", "building_id")
-            cached = self._incident_cols = (service.version, {c: frame[c].to_numpy(dtype=object) for c in names})
-        return cached[1]
 
     def _doc(self, e: Entry, lang: str) -> dict:
         doc = {
