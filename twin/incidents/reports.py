@@ -104,14 +104,7 @@ def period_report(
         else:
             out[f"by_{dim}"] = service.figures.counts(pos, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
-    out["hotspots"] = [
-        {
-            **h,
-            "first_reported": iso(h["first_reported"], period.start.tz),
-            "last_reported": iso(h["last_reported"], period.start.tz),
-        }
-        for h in regrid_hotspots(service, period_hotspots(service, period, pos, radius_m, min_count), grids)
-    ]
+    out["hotspots"] = regrid_hotspots(service, period_hotspots(service, period, pos, radius_m, min_count), grids)
     return out
 
 
@@ -158,14 +151,17 @@ def counts(values: pd.Series, vocab: list | None = None) -> dict:
 
 
 def period_hotspots(service, period: Period, pos, radius_m: float, min_count: int) -> list[dict]:
-    """hotspots() of the incidents at `pos` (those of `period`), kept per category across calls.
+    """hotspots() of the incidents at `pos` (those of `period`), times as ISO text in the period's zone, kept per
+    category across calls.
 
     Hotspots never join two categories, and a category's incidents in a period only grow (place, category and
-    report time never change), so a category's hotspots are recomputed only when its count in the period changed.
+    report time never change), so a category's hotspots are recomputed (and formatted) only when its count in the
+    period changed; the others are served as kept.
     """
     radius_m, min_count = check_params(radius_m, min_count)
     cache = service.memo.setdefault("report_hotspots", {})
-    key = (period.start_utc.value, period.end_utc.value, radius_m, min_count)
+    tz = period.start.tz
+    key = (period.start_utc.value, period.end_utc.value, str(tz), radius_m, min_count)
     kept = cache.setdefault(key, {})
     if len(cache) > 16:
         cache.pop(next(iter(cache)))
@@ -176,17 +172,21 @@ def period_hotspots(service, period: Period, pos, radius_m: float, min_count: in
     if dirty:
         found: dict = {c: [] for c in dirty}
         book = fig.books["category"]
-        for h in hotspots(
+        spots = hotspots(
             service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS), service.twin.crs, radius_m, min_count
-        ):
-            found[book.code.get(h["category"], -1)].append(h)
+        )
+        first = isos([h["first_reported"].value for h in spots], tz)
+        last = isos([h["last_reported"].value for h in spots], tz)
+        for h, a, b in zip(spots, first, last):
+            order = (-h["count"], h["category"], h["first_reported"].value)  # as hotspots() sorts
+            found[book.code.get(h["category"], -1)].append((order, {**h, "first_reported": a, "last_reported": b}))
         for c, n in zip(codes.tolist(), counts.tolist()):
             if c in found:
                 kept[c] = (n, found[c])
     names = fig.books["category"].values
     order = sorted(codes.tolist(), key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values
     merged = [h for c in order for h in kept[c][1]]
-    return sorted(merged, key=lambda h: (-h["count"], h["category"], h["first_reported"]))  # stable, as hotspots()
+    return [h for _, h in sorted(merged, key=lambda oh: oh[0])]  # stable, as hotspots()
 
 
 def place_names(twin) -> dict:
@@ -237,6 +237,23 @@ def report_rows(report: dict, names: dict | None = None, lang: str = "zh") -> pd
             )
         )
     return pd.DataFrame(rows, columns=list(CSV_COLUMNS))
+
+
+def isos(ns, tz) -> list[str]:
+    """iso() of many times at once (int64 nanoseconds since the epoch, UTC), as iso(pd.Timestamp(v, tz=UTC), tz)."""
+    ns = np.asarray(ns, dtype=np.int64)
+    local = pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC").tz_convert(tz).tz_localize(None).to_numpy()
+    offset = (local.view("int64") - ns) // 1_000_000_000
+    if not len(ns) or (ns % 1000).any() or (offset % 60).any():  # nanoseconds or odd offsets: one by one
+        return [iso(pd.Timestamp(v, tz="UTC"), tz) for v in ns.tolist()]
+    sign = np.where(offset < 0, "-", "+")
+    minutes = np.abs(offset) // 60
+    zone = np.char.add(sign, np.char.add(np.char.zfill((minutes // 60).astype(str), 2), ":"))
+    zone = np.char.add(zone, np.char.zfill((minutes % 60).astype(str), 2))
+    text = np.where(
+        ns % 1_000_000_000 == 0, np.datetime_as_string(local, unit="s"), np.datetime_as_string(local, unit="us")
+    )
+    return np.char.add(text.astype(str), zone).tolist()
 
 
 def iso(ts, tz, timespec: str = "auto") -> str | None:
