@@ -55,7 +55,7 @@ def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int
         nos = {}
         for no in SIX_NOS:
             ids_ = behind.get((rec.compound_id, no), [])
-            nos[no] = {"passed": not ids_, "incident_ids": ids_, "reasons": {i: list(reasons[i]) for i in ids_}}
+            nos[no] = {"passed": not ids_, "incident_ids": ids_, "reasons": {i: reasons[i] for i in ids_}}
         failed = [no for no, v in nos.items() if not v["passed"]]
         rows.append(
             {
@@ -92,7 +92,8 @@ def failures(service, j: dict) -> tuple[dict, dict]:
     flagged = np.flatnonzero(j["late"] | j["open_overdue"] | j["repeat"])
     ids = service.table.cols["incident_id"][j["pos"][flagged]].astype(str)
     why = sum(j[r][flagged].astype(np.int64) << k for k, r in enumerate(REASONS)) if len(flagged) else flagged
-    combos = [tuple(r for k, r in enumerate(REASONS) if bits >> k & 1) for bits in range(1 << len(REASONS))]
+    # one list per combination of reasons, shared by the incidents that have it (made per call: a caller's own)
+    combos = [[r for k, r in enumerate(REASONS) if bits >> k & 1] for bits in range(1 << len(REASONS))]
     reasons = dict(zip(ids.tolist(), [combos[b] for b in why.tolist()]))
     no_of_code = no_codes(fig)
     key = j["compound_code"][flagged].astype(np.int64) * len(SIX_NOS) + no_of_code[j["category_code"][flagged]]
