@@ -64,7 +64,7 @@ class IncidentService:
         with Progress(3, f"indexing {len(frame):,} incidents", unit="index", min_rows=3 if big else 4) as steps:
             self.figures = FigureIndex(frame)  # codes, times, the open set
             steps.update()
-            self.table = LiveTable(frame, self.figures)  # ids, free text
+            self.table = LiveTable(frame, self.figures, store.texts)  # ids; open incidents' free text
             steps.update()
             lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
             self.index = LiveIndex.bulk(np.arange(len(frame)), lon, lat, twin.crs)  # the rtree of positions

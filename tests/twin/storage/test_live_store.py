@@ -119,3 +119,12 @@ def test_changes_since_shows_other_writers(backend, live):
     token3, rows = other.changes_since(token2)
     assert list(rows["incident_id"]) == ["A"] and rows["stage"].iloc[0] == "accepted"
     assert len(other.changes_since(token3)[1]) == 0
+
+
+def test_texts_read_the_free_text_of_given_incidents(live):
+    live.insert_groups([[maker("A", description="漏水"), maker("B", 1, contact_name="李"), maker("C", 2)]])
+    got = live.texts(["C", "A", "nope", "A"], ["description", "contact_name"])
+    assert got == {"A": ("漏水", None), "C": (None, None)}
+    assert live.texts(["B"], ["contact_name"]) == {"B": ("李",)} and live.texts([], ["description"]) == {}
+    with pytest.raises(ValueError):
+        live.texts(["A"], ["stage; DROP TABLE incidents"])
