@@ -104,6 +104,7 @@ class FigureIndex:
         self._order: np.ndarray | None = None  # positions by report time (first _order_n of the buffer)
         self._order_n = 0
         self._open_cache: np.ndarray | None = None
+        self._between: dict = {}  # (start, end) → (order it came from, lo, hi, positions)
         self._secs: dict = {}
         log.debug("incident figures: %d incidents indexed, %d open", n, len(self._open))
 
@@ -172,12 +173,26 @@ class FigureIndex:
             return self._order[: self._order_n]
 
     def between(self, start=None, end=None) -> np.ndarray:
-        """Positions of incidents reported in [start, end) (either open-ended when None), ascending."""
-        order = self._sorted()
-        times = self.cols["reported_at"][order]
-        lo = 0 if start is None else int(np.searchsorted(times, to_utc(start).value, side="left"))
-        hi = len(order) if end is None else int(np.searchsorted(times, to_utc(end).value, side="left"))
-        return np.sort(order[lo:hi])
+        """Positions of incidents reported in [start, end) (either open-ended when None), ascending.
+
+        The answer for the same bounds is kept: writes in report order only append positions larger than every
+        earlier one, so the kept answer grows by its sorted tail instead of being sorted again.
+        """
+        with self._lock:
+            order = self._sorted()
+            times = self.cols["reported_at"][order]  # only the range's ends are searched
+            lo = 0 if start is None else int(np.searchsorted(times, to_utc(start).value, side="left"))
+            hi = len(order) if end is None else int(np.searchsorted(times, to_utc(end).value, side="left"))
+            key = (None if start is None else to_utc(start).value, None if end is None else to_utc(end).value)
+            kept = self._between.get(key)
+            if kept is not None and kept[0] is self._order and kept[1] == lo and kept[2] <= hi:
+                out = kept[3] if kept[2] == hi else np.concatenate([kept[3], np.sort(order[kept[2] : hi])])
+            else:
+                out = np.sort(order[lo:hi])
+            self._between[key] = (self._order, lo, hi, out)
+            if len(self._between) > 8:  # a few live ranges (today, this month, this quarter, a report)
+                self._between.pop(next(iter(self._between)))
+            return out
 
     def reported_range(self) -> tuple:
         """(earliest, latest) report time as tz-aware UTC Timestamps, (None, None) when there is none."""
