@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from twin import heap
 from twin.errors import InvalidInput
 from twin.search import SearchIndex
 
@@ -20,6 +21,7 @@ MAX_Q = 200
 def _build(state) -> None:
     """Build the search index once, when the app registers this blueprint."""
     state.app.extensions["search"] = SearchIndex(state.app.extensions["twin"])
+    heap.release()  # the temporaries of a million household keys
 
 
 def index() -> SearchIndex:

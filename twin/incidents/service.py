@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pandas as pd
 
+from twin import heap
 from twin.errors import Conflict, InvalidInput, NotFound
 from twin.progress import MIN_ROWS, Progress
 from twin.spatial import LiveIndex
@@ -77,6 +78,8 @@ class IncidentService:
         self._sync = Follower(self, store, sync_seconds)  # takes in what other processes write to a shared store
         self.memo: dict = {}  # derived figures kept across writes by the modules that keep them (six-nos repeats)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
+        del frame
+        heap.release()  # the loaded frame's pages, hundreds of MB at a district's volume
 
     # --- state -------------------------------------------------------------------------------------------------
     @property
