@@ -145,23 +145,25 @@ def _describe(frame: pd.DataFrame, label: np.ndarray) -> list[dict]:
     places = {}
     for c in PLACE_COLUMNS:
         mode = _mode(h, frame[c].to_numpy(dtype=object)[rows]).reindex(h[starts]).to_numpy(dtype=object)
-        places[c] = np.where(pd.isna(mode), None, mode)
+        places[c] = np.where(pd.isna(mode), None, mode).tolist()
     cat_rank = pd.factorize(category, sort=True)[0]
     order = np.lexsort((first, cat_rank, -count))  # count desc, category, first report; stable
-    ids = frame["incident_id"].astype(str).to_numpy(dtype=object)[rows]
+    ids = frame["incident_id"].astype(str).to_numpy(dtype=object)[rows].tolist()  # list slices are cheap
     tz = reported.dt.tz
     out = []
+    starts, ends, count, lon, lat = (a.tolist() for a in (starts, ends, count, lon, lat))
+    first, last, category = first.tolist(), last.tolist(), category.tolist()
     for k in order.tolist():
         out.append(
             {
                 "category": category[k],
-                "count": int(count[k]),
+                "count": count[k],
                 **{c: places[c][k] for c in PLACE_COLUMNS},
-                "lon": float(lon[k]),
-                "lat": float(lat[k]),
-                "first_reported": pd.Timestamp(int(first[k]), tz=tz),
-                "last_reported": pd.Timestamp(int(last[k]), tz=tz),
-                "incident_ids": ids[starts[k] : ends[k]].tolist(),
+                "lon": lon[k],
+                "lat": lat[k],
+                "first_reported": pd.Timestamp(first[k], tz=tz),
+                "last_reported": pd.Timestamp(last[k], tz=tz),
+                "incident_ids": ids[starts[k] : ends[k]],
             }
         )
     return out
