@@ -128,7 +128,8 @@ def select(service, p: Principal, f: Filters) -> Selection:
     if f.q and len(pos):
         q = f.q.casefold()
         ids = pd.Series(cols["incident_id"][pos], copy=False).str.casefold().str.contains(q, regex=False)
-        desc = pd.Series(cols["description"][pos], copy=False).str.casefold().str.contains(q, regex=False)
+        text = service.rows(pos, ["description"])["description"]  # closed ones' text is read from the store
+        desc = pd.Series(text.to_numpy(dtype=object), copy=False).str.casefold().str.contains(q, regex=False)
         pos = pos[(ids.fillna(False) | desc.fillna(False)).to_numpy(dtype=bool)]
     overdue, next_due, limit = due_state(service, pos)
     if f.overdue is not None:

@@ -255,16 +255,16 @@ class SqliteIncidentStore:
         ids = list(dict.fromkeys(incident_ids))
         out = {}
         with self._lock:
+            cur = self._db.cursor()
+            cur.row_factory = None  # plain tuples: several times faster than sqlite3.Row over a million rows
             if len(ids) > TEXT_SCAN:  # most of the table: one pass beats many index lookups
                 wanted = set(ids)
-                for row in self._db.execute(f"SELECT incident_id, {cols} FROM incidents"):
-                    if row[0] in wanted:
-                        out[row[0]] = tuple(row[1:])
-                return out
+                rows = cur.execute(f"SELECT incident_id, {cols} FROM incidents").fetchall()
+                return {r[0]: r[1:] for r in rows if r[0] in wanted}
             for k in range(0, len(ids), TEXT_CHUNK):
                 part = ids[k : k + TEXT_CHUNK]
                 sql = f"SELECT incident_id, {cols} FROM incidents WHERE incident_id IN ({', '.join('?' * len(part))})"
-                out.update((row[0], tuple(row[1:])) for row in self._db.execute(sql, part))
+                out.update((r[0], r[1:]) for r in cur.execute(sql, part))
         return out
 
     def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
