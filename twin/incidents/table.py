@@ -49,6 +49,7 @@ class LiveTable:
         self.pos = {v: i for i, v in enumerate(self.cols["incident_id"][:n].tolist())}
         kept = np.arange(n) if texts is None else np.flatnonzero(figures.rank(slice(0, n)) < DONE_RANK)
         values = [frame[c].to_numpy(dtype=object)[kept] for c in TEXT] if n else [[] for _ in TEXT]
+        self._all_text: tuple[int, list[np.ndarray]] | None = None  # every incident's text, once a full frame asked
         self.text: dict[int, tuple] = {
             i: tuple(None if _missing(v) else v for v in row) for i, row in zip(kept.tolist(), zip(*values))
         }
@@ -125,10 +126,23 @@ class LiveTable:
                 data[c] = pd.Series(self.cols[c][sel].copy(), index=index, dtype=object)
         wanted = [c for c in (COLUMNS if columns is None else columns) if c in TEXT]
         if wanted:
-            texts = self._texts(sel, wanted)
+            texts = self._every_text(wanted) if positions is None else self._texts(sel, wanted)
             data.update({c: pd.Series(texts[k], index=index, dtype=object) for k, c in enumerate(wanted)})
         order = list(COLUMNS if columns is None else columns)
         return pd.DataFrame({c: data[c] for c in order}, copy=False)
+
+    def _every_text(self, columns: list[str]) -> list[np.ndarray]:
+        """Copies of the text `columns` of every incident. Kept once asked for (a full frame holds them anyway):
+        an incident's text never changes after it is reported, so the next call reads only the incidents added
+        since, not a million rows from the store."""
+        n, arrays = self._all_text or (0, None)
+        if n < self.n:
+            tail = self._texts(np.arange(n, self.n), list(TEXT))
+            arrays = tail if arrays is None else [np.concatenate([a, b]) for a, b in zip(arrays, tail)]
+            self._all_text = (self.n, arrays)
+        if arrays is None:  # no incident yet
+            return [np.full(0, None, dtype=object) for _ in columns]
+        return [arrays[TEXT.index(c)][: self.n].copy() for c in columns]
 
     def _texts(self, sel: np.ndarray, columns: list[str]) -> list[np.ndarray]:
         """The text `columns` at positions `sel`: the open incidents' from memory, the others from the store."""

@@ -312,4 +312,9 @@ def test_closed_incidents_text_lives_in_the_store_only(open_tiny, clock):
     assert s3.table.pos[b["incident_id"]] not in s3.table.text
     assert s3.get(b["incident_id"])["description"] == "还在"
     pd.testing.assert_frame_equal(s3.frame()[["description", "contact_name"]], frame[["description", "contact_name"]])
+    c = s3.create({**fields, "description": "新的", **IN_B4}, "resident")  # a full frame again: kept text + the new
+    s3.act(c["incident_id"], "accept", "w")
+    again = s3.frame()
+    assert again["description"].tolist() == s3.rows(range(len(s3)), ["description"])["description"].tolist()
+    assert again["description"].tolist()[-1] == "新的" and len(again) == len(frame) + 1
     s3.close()
