@@ -88,15 +88,18 @@ def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: 
     order = np.lexsort((np.arange(n), -sizes))  # rows are in report order
     taken = np.zeros(n, dtype=bool)
     clusters = []
-    for seed in order:
-        if sizes[seed] < min_count:
-            break
-        if taken[seed]:
+    seeds = order[sizes[order] >= min_count].tolist()  # plain ints: the loop below runs once per incident
+    indptr, indices = same.indptr.tolist(), same.indices
+    done = bytearray(n)  # mirrors `taken` for the per-seed test
+    for seed in seeds:
+        if done[seed]:
             continue
-        near = same.indices[same.indptr[seed] : same.indptr[seed + 1]]
+        near = indices[indptr[seed] : indptr[seed + 1]]
         members = np.sort(near[~taken[near]])
         if len(members) >= min_count:
             taken[members] = True
+            for m in members.tolist():
+                done[m] = 1
             clusters.append(members)
     return clusters
 
