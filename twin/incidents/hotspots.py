@@ -40,8 +40,11 @@ def check_params(radius_m, min_count) -> tuple[float, int]:
     return radius, count
 
 
-def hotspots(frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> list[dict]:
-    """The repeat hotspots among the incidents of `frame` (see the module rule), largest first."""
+def hotspots(
+    frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT, ns: bool = False
+) -> list[dict]:
+    """The repeat hotspots among the incidents of `frame` (see the module rule), largest first; first and last
+    report times as Timestamps, or as int nanoseconds since the epoch with `ns` (for callers that format many)."""
     radius_m, min_count = check_params(radius_m, min_count)
     if not len(frame):
         return []
@@ -51,7 +54,7 @@ def hotspots(frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: in
     label = labels(frame["category"].to_numpy(dtype=object), xy, building, radius_m, min_count)
     if not (label >= 0).any():
         return []
-    return _describe(frame, label)
+    return _describe(frame, label, ns)
 
 
 def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
@@ -131,7 +134,7 @@ def _same_code(codes: np.ndarray) -> np.ndarray:
     return np.column_stack([order[i], order[i + step]]).astype(np.int64)
 
 
-def _describe(frame: pd.DataFrame, label: np.ndarray) -> list[dict]:
+def _describe(frame: pd.DataFrame, label: np.ndarray, ns: bool = False) -> list[dict]:
     """One dict per hotspot of `frame` (sorted by category, report time, id; `label` from labels()), largest first."""
     rows = np.flatnonzero(label >= 0)
     rows = rows[np.argsort(label[rows], kind="stable")]  # keeps report order inside each hotspot
@@ -140,8 +143,8 @@ def _describe(frame: pd.DataFrame, label: np.ndarray) -> list[dict]:
     ends = np.concatenate([starts[1:], [len(h)]])
     count = ends - starts
     reported = frame["reported_at"]
-    ns = reported.to_numpy(dtype="datetime64[ns]").view("int64")[rows]
-    first, last = ns[starts], ns[ends - 1]  # report order inside a hotspot (one category): first is the earliest
+    times = reported.to_numpy(dtype="datetime64[ns]").view("int64")[rows]
+    first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
     category = frame["category"].to_numpy(dtype=object)[rows[starts]]
     lon = np.round(np.add.reduceat(frame["lon"].to_numpy(dtype=float)[rows], starts) / count, 6)
     lat = np.round(np.add.reduceat(frame["lat"].to_numpy(dtype=float)[rows], starts) / count, 6)
@@ -164,8 +167,8 @@ def _describe(frame: pd.DataFrame, label: np.ndarray) -> list[dict]:
                 **{c: places[c][k] for c in PLACE_COLUMNS},
                 "lon": lon[k],
                 "lat": lat[k],
-                "first_reported": pd.Timestamp(first[k], tz=tz),
-                "last_reported": pd.Timestamp(last[k], tz=tz),
+                "first_reported": first[k] if ns else pd.Timestamp(first[k], tz=tz),
+                "last_reported": last[k] if ns else pd.Timestamp(last[k], tz=tz),
                 "incident_ids": ids[starts[k] : ends[k]],
             }
         )

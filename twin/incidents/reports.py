@@ -172,14 +172,14 @@ def period_hotspots(service, period: Period, pos, radius_m: float, min_count: in
     if dirty:
         found: dict = {c: [] for c in dirty}
         book = fig.books["category"]
-        spots = hotspots(
-            service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS), service.twin.crs, radius_m, min_count
-        )
-        first = isos([h["first_reported"].value for h in spots], tz)
-        last = isos([h["last_reported"].value for h in spots], tz)
+        rows = service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS)
+        spots = hotspots(rows, service.twin.crs, radius_m, min_count, ns=True)
+        first = isos([h["first_reported"] for h in spots], tz)
+        last = isos([h["last_reported"] for h in spots], tz)
         for h, a, b in zip(spots, first, last):
-            order = (-h["count"], h["category"], h["first_reported"].value)  # as hotspots() sorts
-            found[book.code.get(h["category"], -1)].append((order, {**h, "first_reported": a, "last_reported": b}))
+            order = (-h["count"], h["category"], h["first_reported"])  # as hotspots() sorts
+            h["first_reported"], h["last_reported"] = a, b
+            found[book.code.get(h["category"], -1)].append((order, h))
         for c, n in zip(codes.tolist(), counts.tolist()):
             if c in found:
                 kept[c] = (n, found[c])
