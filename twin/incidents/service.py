@@ -79,7 +79,7 @@ class IncidentService:
         self.memo: dict = {}  # derived figures kept across writes by the modules that keep them (six-nos repeats)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
         del frame
-        heap.release()  # the loaded frame's pages, hundreds of MB at a district's volume
+        heap.release(freeze=big)  # the loaded frame's pages, hundreds of MB at a district's volume
 
     # --- state -------------------------------------------------------------------------------------------------
     @property
