@@ -84,14 +84,6 @@ class SortedKeys:
         self.keys = [k for k, _ in pairs]
         self.refs = [r for _, r in pairs]
 
-    @classmethod
-    def of(cls, keys: np.ndarray, refs: np.ndarray) -> "SortedKeys":
-        """From arrays of keys and references (sorted here, in C where pandas can)."""
-        order = pd.Series(keys).sort_values(kind="stable").index.to_numpy()
-        out = cls([])
-        out.keys, out.refs = keys[order].tolist(), refs[order].tolist()
-        return out
-
     def prefix(self, q: str, limit: int = SCAN):
         """(key, entry) of the first `limit` keys starting with `q`."""
         i = bisect.bisect_left(self.keys, q)
@@ -103,6 +95,38 @@ class SortedKeys:
 
     def __len__(self) -> int:
         return len(self.keys)
+
+
+class PackedKeys:
+    """Many (key, reference) pairs sorted by key, packed as UTF-8 bytes in one numpy array (a million household
+    rooms or incident numbers cost tens of MB, not a Python string each); prefix lookup by binary search. Keys
+    added later wait in a small sorted list beside it."""
+
+    def __init__(self, keys: np.ndarray, refs: np.ndarray):
+        order = pd.Series(keys, dtype=object).sort_values(kind="stable").index.to_numpy()
+        packed = np.array([k.encode("utf-8") for k in np.asarray(keys, dtype=object)[order]] or [b""], dtype="S")
+        packed = packed[: len(order)]
+        self.keys, self.refs = packed, np.asarray(refs, dtype=np.int64)[order]
+        self.extra = SortedKeys([])
+
+    def add(self, key: str, ref: int) -> None:
+        """One more pair (kept in the small sorted list)."""
+        i = bisect.bisect_left(self.extra.keys, key)
+        self.extra.keys.insert(i, key)
+        self.extra.refs.insert(i, ref)
+
+    def prefix(self, q: str, limit: int = SCAN):
+        """(key, reference) of the first `limit` keys starting with `q`."""
+        b = q.encode("utf-8")
+        i = int(np.searchsorted(self.keys, b, side="left"))
+        j = min(int(np.searchsorted(self.keys, b + b"\xff", side="left")), i + limit)  # 0xff is never in UTF-8
+        found = [(k.decode("utf-8"), int(r)) for k, r in zip(self.keys[i:j].tolist(), self.refs[i:j].tolist())]
+        if self.extra.keys:
+            found = sorted(found + self.extra.prefix(q, limit))[:limit]
+        return found
+
+    def __len__(self) -> int:
+        return len(self.keys) + len(self.extra)
 
 
 class SearchIndex:
@@ -118,15 +142,14 @@ class SearchIndex:
         self._places(pairs)
         self.places = SortedKeys(pairs)
         self._households()
-        self._incident_ids: list[str] = []
-        self._incident_pos: list[int] = []
+        self.incident_keys = PackedKeys(np.array([], dtype=object), np.array([], dtype=np.int64))
         self._incidents_seen = 0
         self._sync_incidents()
         log.info(
             "search index: %d place keys, %d household rooms, %d incidents, in %.1f s",
             len(self.places),
             len(self.rooms),
-            len(self._incident_ids),
+            len(self.incident_keys),
             time.perf_counter() - t0,
         )
 
@@ -198,24 +221,24 @@ class SearchIndex:
         if h is None or not self._building_place:
             return
         bids = h["building_id"].astype(str)
-        self._room_columns = [h[c].astype(str).to_numpy() for c in ("household_id", "building_id", "unit", "room")]
+        self._room_columns = [h[c].array for c in ("household_id", "building_id", "unit", "room")]  # the layer's own
         number = pd.Series({b: building_number(n) for b, (_, n) in self._building_place.items()}, dtype=object)
         number = bids.map(number).fillna(bids)
         tail = "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
-        self._room_labels = (number + tail).to_numpy()
+        self._room_labels = pd.array(number + tail, dtype="string[pyarrow]")  # packed, not a str object each
         keys = _normalized(number) + _normalized(tail)
         grids = h["grid_code"].astype(str)
         pos = np.arange(len(h))
-        self.rooms = SortedKeys.of(keys.to_numpy(), pos)
-        self.rooms_by_grid = SortedKeys.of((grids + "|" + keys).to_numpy(), pos)
+        self.rooms = PackedKeys(keys.to_numpy(), pos)
+        self.rooms_by_grid = PackedKeys((grids + "|" + keys).to_numpy(), pos)
 
     def _household_entry(self, pos: int) -> Entry:
-        hid, bid, unit, room = (col[pos] for col in self._room_columns)
+        hid, bid, unit, room = (str(col[pos]) for col in self._room_columns)
         compound, bname = self._building_place.get(bid, ("", bid))
         return Entry(
             "household",
             hid,
-            self._room_labels[pos],
+            str(self._room_labels[pos]),
             f"{compound}{bname} {unit}-{room}",
             self._building_bounds.get(bid, (0, 0, 0, 0)),
             building_id=bid,
@@ -224,22 +247,17 @@ class SearchIndex:
     def _sync_incidents(self) -> None:
         """Index incidents written since the last query (numbers grow with time, so the list stays sorted)."""
         service = self.twin.incidents
-        if service is None:
+        if service is None or len(service) == self._incidents_seen:
             return
-        frame = service.frame()
-        if len(frame) == self._incidents_seen:
-            return
-        new = frame.iloc[self._incidents_seen :]
-        if not self._incident_ids:
-            bulk = SortedKeys.of(new["incident_id"].astype(str).str.lower().to_numpy(), np.arange(len(frame)))
-            self._incident_ids, self._incident_pos = bulk.keys, bulk.refs
-            self._incidents_seen = len(frame)
-            return
-        for pos, iid in zip(range(self._incidents_seen, len(frame)), new["incident_id"].astype(str)):
-            i = bisect.bisect_left(self._incident_ids, iid.lower())
-            self._incident_ids.insert(i, iid.lower())
-            self._incident_pos.insert(i, pos)
-        self._incidents_seen = len(frame)
+        n = len(service)
+        pos = np.arange(self._incidents_seen, n)
+        new = service.rows(pos, ["incident_id"])["incident_id"].astype(str)  # the ids only, not every column
+        if not len(self.incident_keys):
+            self.incident_keys = PackedKeys(new.str.lower().to_numpy(), pos)
+        else:
+            for i_pos, iid in zip(pos.tolist(), new):
+                self.incident_keys.add(iid.lower(), i_pos)
+        self._incidents_seen = n
 
     # --- querying --------------------------------------------------------------------------------------------
     def search(self, q: str, p: Principal, lang: str = "zh", limit: int = LIMIT) -> list[dict]:
@@ -275,18 +293,15 @@ class SearchIndex:
         if room <= 0 or not q.startswith("gd"):
             return []
         self._sync_incidents()
-        i = bisect.bisect_left(self._incident_ids, q)
-        pos = []
-        while i < len(self._incident_ids) and len(pos) < SCAN and self._incident_ids[i].startswith(q):
-            pos.append(self._incident_pos[i])
-            i += 1
+        pos = [r for _, r in self.incident_keys.prefix(q, SCAN)]
         if not pos:
             return []
-        cols = self._incident_columns()
-        pos = np.asarray(pos)
-        ok = may_see_incidents(p, cols["category"][pos], cols["grid_code"][pos])
+        names = ["incident_id", "category", "grid_code", "lon", "lat", "building_id"]
+        rows = self.twin.incidents.rows(pos, names)  # only the rows found, not every incident
+        cols = {c: rows[c].to_numpy(dtype=object) for c in names}
+        ok = may_see_incidents(p, cols["category"], cols["grid_code"])
         out = []
-        for i in pos[ok][:room]:
+        for i in np.flatnonzero(ok)[:room]:
             lon, lat, bid = float(cols["lon"][i]), float(cols["lat"][i]), cols["building_id"][i]
             place = self._building_place.get(str(bid), ("", "")) if isinstance(bid, str) else ("", "")
             e = Entry(
@@ -299,16 +314,6 @@ class SearchIndex:
             )
             out.append(self._doc(e, lang))
         return out
-
-    def _incident_columns(self) -> dict:
-        """The incident columns a result needs, as arrays, taken once per incident-store version."""
-        service = self.twin.incidents
-        cached = getattr(self, "_incident_cols", None)
-        if cached is None or cached[0] != service.version:
-            frame = service.frame()
-            names = ("incident_id", "category", "grid_code", "lon", "lat", "building_id")
-            cached = self._incident_cols = (service.version, {c: frame[c].to_numpy(dtype=object) for c in names})
-        return cached[1]
 
     def _doc(self, e: Entry, lang: str) -> dict:
         doc = {

@@ -74,6 +74,10 @@ class LiveStore(Protocol):
     def get(self, incident_id: str) -> dict:
         """One stored incident as a dict; NotFound when there is none."""
 
+    def texts(self, incident_ids, columns) -> dict:
+        """incident id → tuple of the text `columns` (of incident TEXT_FIELDS) of each stored one of `incident_ids`;
+        the in-memory table keeps closed incidents' free text only here."""
+
     def insert_groups(self, groups: list[list[Callable]]) -> list:
         """Insert several groups of records (each `make(seq)` -> record, event) in one transaction, each group all
         or none; return per group its records or the exception that rolled it back."""

@@ -175,6 +175,23 @@ def iso(ts, tz, timespec: str = "auto") -> str | None:
     return pd.Timestamp(ts).tz_convert(tz).isoformat(timespec=timespec)
 
 
+def isos(ns, tz) -> list[str]:
+    """iso() of many times at once (int64 nanoseconds since the epoch, UTC), as iso(pd.Timestamp(v, tz=UTC), tz)."""
+    ns = np.asarray(ns, dtype=np.int64)
+    local = pd.DatetimeIndex(ns.view("M8[ns]")).tz_localize("UTC").tz_convert(tz).tz_localize(None).to_numpy()
+    offset = (local.view("int64") - ns) // 1_000_000_000
+    if not len(ns) or (ns % 1000).any() or (offset % 60).any():  # nanoseconds or odd offsets: one by one
+        return [iso(pd.Timestamp(v, tz="UTC"), tz) for v in ns.tolist()]
+    sign = np.where(offset < 0, "-", "+")
+    minutes = np.abs(offset) // 60
+    zone = np.char.add(sign, np.char.add(np.char.zfill((minutes // 60).astype(str), 2), ":"))
+    zone = np.char.add(zone, np.char.zfill((minutes % 60).astype(str), 2))
+    text = np.where(
+        ns % 1_000_000_000 == 0, np.datetime_as_string(local, unit="s"), np.datetime_as_string(local, unit="us")
+    )
+    return np.char.add(text.astype(str), zone).tolist()
+
+
 def iso_column(values: pd.Series, tz: str) -> list:
     """`iso` of every value of a datetime column at once (None where missing)."""
     text = pd.to_datetime(values, utc=True).dt.tz_convert(tz).dt.strftime("%Y-%m-%dT%H:%M:%S%z")

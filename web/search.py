@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
+from twin import heap
 from twin.errors import InvalidInput
+from twin.progress import MIN_ROWS
 from twin.search import SearchIndex
 
 from . import get_twin
@@ -19,7 +21,8 @@ MAX_Q = 200
 @bp.record_once
 def _build(state) -> None:
     """Build the search index once, when the app registers this blueprint."""
-    state.app.extensions["search"] = SearchIndex(state.app.extensions["twin"])
+    ix = state.app.extensions["search"] = SearchIndex(state.app.extensions["twin"])
+    heap.release(freeze=len(ix.rooms) >= MIN_ROWS)  # the temporaries of a million household keys
 
 
 def index() -> SearchIndex:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from twin.access import PUBLIC, Principal
-from twin.search import SearchIndex, building_number, initials, normalize
+from twin.search import PackedKeys, SearchIndex, building_number, initials, normalize
 
 
 def test_normalize_and_building_numbers():
@@ -24,3 +26,11 @@ def test_prefix_rank_and_rooms(tiny_twin):
     staff = Principal("staff", frozenset(["130702001001002"]))
     assert [h["id"] for h in ix.search("b3-1-2", staff)] == ["H7"]
     assert len(ix.search("b3-1", Principal("admin"))) == 4
+
+
+def test_packed_keys_find_prefixes_in_key_order_with_later_additions():
+    keys = PackedKeys(np.array(["ab", "abc", "b", "ab楼", "a"], dtype=object), np.arange(5))
+    assert keys.prefix("ab") == [("ab", 0), ("abc", 1), ("ab楼", 3)]  # code point order, as sorted() gives
+    assert keys.prefix("a", 2) == [("a", 4), ("ab", 0)] and keys.prefix("abcdefgh") == [] and len(keys) == 5
+    keys.add("abd", 9)
+    assert keys.prefix("ab") == sorted([("ab", 0), ("abc", 1), ("ab楼", 3), ("abd", 9)]) and len(keys) == 6

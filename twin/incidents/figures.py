@@ -105,8 +105,11 @@ class FigureIndex:
         self._open = set(np.flatnonzero(self.rank(slice(0, n)) < DONE_RANK).tolist())
         self._lock = threading.RLock()
         self._order: np.ndarray | None = None  # positions by report time (first _order_n of the buffer)
+        self._order_t: np.ndarray | None = None  # their report times, so a range is two binary searches
         self._order_n = 0
+        self._order_gen = 0  # changes when an insertion moves positions already in the order
         self._open_cache: np.ndarray | None = None
+        self._between: dict = {}  # (start, end) → (order generation, lo, hi, positions)
         self._secs: dict = {}
         log.debug("incident figures: %d incidents indexed, %d open", n, len(self._open))
 
@@ -122,16 +125,24 @@ class FigureIndex:
             i = self.n
             self._set(i, record)
             self.n += 1
-            t = self.cols["reported_at"]
-            k = self._order_n
-            if self._order is not None and k and t[i] < t[self._order[k - 1]]:
-                self._order = None  # reported before the latest: the order is rebuilt on the next period query
-            elif self._order is not None:
-                if k == len(self._order):
-                    self._order = np.concatenate([self._order, np.zeros(max(k, 1024), dtype=np.int64)])
-                self._order[k] = i
-                self._order_n = k + 1
+            if self._order is not None:
+                self._place(i, int(self.cols["reported_at"][i]))
             return i
+
+    def _place(self, i: int, t: int) -> None:
+        """Put position `i` (report time `t`) into the order: at the end, or shifted in before later reports."""
+        k = self._order_n
+        if k == len(self._order):
+            grow = max(k, 1024)
+            self._order = np.concatenate([self._order, np.zeros(grow, dtype=np.int64)])
+            self._order_t = np.concatenate([self._order_t, np.zeros(grow, dtype=np.int64)])
+        at = k if not k or t >= self._order_t[k - 1] else int(np.searchsorted(self._order_t[:k], t, side="right"))
+        if at < k:  # reported before the latest (a clock behind, an import): shift the later ones by one
+            self._order[at + 1 : k + 1] = self._order[at:k].copy()
+            self._order_t[at + 1 : k + 1] = self._order_t[at:k].copy()
+            self._order_gen += 1
+        self._order[at], self._order_t[at] = i, t
+        self._order_n = k + 1
 
     def update(self, i: int, changes: dict) -> None:
         """Change some fields of the incident at position `i`."""
@@ -171,25 +182,42 @@ class FigureIndex:
         with self._lock:
             if self._order is None:
                 self._order = np.argsort(self.cols["reported_at"][: self.n], kind="stable").astype(np.int64)
+                self._order_t = self.cols["reported_at"][self._order]
                 self._order_n = self.n
+                self._order_gen += 1
             return self._order[: self._order_n]
 
     def between(self, start=None, end=None) -> np.ndarray:
-        """Positions of incidents reported in [start, end) (either open-ended when None), ascending."""
-        order = self._sorted()
-        times = self.cols["reported_at"][order]
-        lo = 0 if start is None else int(np.searchsorted(times, to_utc(start).value, side="left"))
-        hi = len(order) if end is None else int(np.searchsorted(times, to_utc(end).value, side="left"))
-        return np.sort(order[lo:hi])
+        """Positions of incidents reported in [start, end) (either open-ended when None), ascending.
+
+        The answer for the same bounds is kept: writes in report order only append positions larger than every
+        earlier one, so the kept answer grows by its sorted tail instead of being sorted again.
+        """
+        with self._lock:
+            order = self._sorted()
+            times = self._order_t[: self._order_n]
+            lo = 0 if start is None else int(np.searchsorted(times, to_utc(start).value, side="left"))
+            hi = len(order) if end is None else int(np.searchsorted(times, to_utc(end).value, side="left"))
+            key = (None if start is None else to_utc(start).value, None if end is None else to_utc(end).value)
+            kept = self._between.get(key)
+            if kept is not None and kept[0] == self._order_gen and kept[1] == lo and kept[2] <= hi:
+                out = kept[3] if kept[2] == hi else np.concatenate([kept[3], np.sort(order[kept[2] : hi])])
+            else:
+                out = np.sort(order[lo:hi])
+            self._between[key] = (self._order_gen, lo, hi, out)
+            if len(self._between) > 8:  # a few live ranges (today, this month, this quarter, a report)
+                self._between.pop(next(iter(self._between)))
+            return out
 
     def reported_range(self) -> tuple:
         """(earliest, latest) report time as tz-aware UTC Timestamps, (None, None) when there is none."""
-        order = self._sorted()
-        t = self.cols["reported_at"]
-        first = int(np.searchsorted(t[order], NAT, side="right"))  # missing times sort first
-        if first >= len(order):
-            return None, None
-        return pd.Timestamp(int(t[order[first]]), tz="UTC"), pd.Timestamp(int(t[order[-1]]), tz="UTC")
+        with self._lock:
+            n = len(self._sorted())
+            t = self._order_t[:n]
+            first = int(np.searchsorted(t, NAT, side="right"))  # missing times sort first
+            if first >= n:
+                return None, None
+            return pd.Timestamp(int(t[first]), tz="UTC"), pd.Timestamp(int(t[-1]), tz="UTC")
 
     # --- figures -----------------------------------------------------------------------------------------------
     def rank(self, pos):

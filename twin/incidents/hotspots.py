@@ -40,8 +40,11 @@ def check_params(radius_m, min_count) -> tuple[float, int]:
     return radius, count
 
 
-def hotspots(frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> list[dict]:
-    """The repeat hotspots among the incidents of `frame` (see the module rule), largest first."""
+def hotspots(
+    frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT, ns: bool = False
+) -> list[dict]:
+    """The repeat hotspots among the incidents of `frame` (see the module rule), largest first; first and last
+    report times as Timestamps, or as int nanoseconds since the epoch with `ns` (for callers that format many)."""
     radius_m, min_count = check_params(radius_m, min_count)
     if not len(frame):
         return []
@@ -51,7 +54,7 @@ def hotspots(frame: pd.DataFrame, crs, radius_m: float = RADIUS_M, min_count: in
     label = labels(frame["category"].to_numpy(dtype=object), xy, building, radius_m, min_count)
     if not (label >= 0).any():
         return []
-    return _describe(frame[label >= 0].assign(hotspot=label[label >= 0]))
+    return _describe(frame, label, ns)
 
 
 def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
@@ -88,15 +91,18 @@ def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: 
     order = np.lexsort((np.arange(n), -sizes))  # rows are in report order
     taken = np.zeros(n, dtype=bool)
     clusters = []
-    for seed in order:
-        if sizes[seed] < min_count:
-            break
-        if taken[seed]:
+    seeds = order[sizes[order] >= min_count].tolist()  # plain ints: the loop below runs once per incident
+    indptr, indices = same.indptr.tolist(), same.indices
+    done = bytearray(n)  # mirrors `taken` for the per-seed test
+    for seed in seeds:
+        if done[seed]:
             continue
-        near = same.indices[same.indptr[seed] : same.indptr[seed + 1]]
+        near = indices[indptr[seed] : indptr[seed + 1]]
         members = np.sort(near[~taken[near]])
         if len(members) >= min_count:
             taken[members] = True
+            for m in members.tolist():
+                done[m] = 1
             clusters.append(members)
     return clusters
 
@@ -128,56 +134,45 @@ def _same_code(codes: np.ndarray) -> np.ndarray:
     return np.column_stack([order[i], order[i + step]]).astype(np.int64)
 
 
-def _describe(members: pd.DataFrame) -> list[dict]:
-    members = members.sort_values("hotspot", kind="stable")  # keeps report order inside each hotspot
-    h = members["hotspot"].to_numpy()
+def _describe(frame: pd.DataFrame, label: np.ndarray, ns: bool = False) -> list[dict]:
+    """One dict per hotspot of `frame` (sorted by category, report time, id; `label` from labels()), largest first."""
+    rows = np.flatnonzero(label >= 0)
+    rows = rows[np.argsort(label[rows], kind="stable")]  # keeps report order inside each hotspot
+    h = label[rows]
     starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
-    ids = np.split(members["incident_id"].astype(str).to_numpy(dtype=object), starts[1:])
-    reported = members["reported_at"]
-    out = pd.DataFrame(
-        {
-            "category": members["category"].to_numpy(dtype=object)[starts],
-            "count": np.diff(np.concatenate([starts, [len(h)]])),
-            "lon": np.round(
-                np.add.reduceat(members["lon"].to_numpy(dtype=float), starts)
-                / np.diff(np.concatenate([starts, [len(h)]])),
-                6,
-            ),
-            "lat": np.round(
-                np.add.reduceat(members["lat"].to_numpy(dtype=float), starts)
-                / np.diff(np.concatenate([starts, [len(h)]])),
-                6,
-            ),
-            "first_reported": reported.groupby(h).min().to_numpy(),
-            "last_reported": reported.groupby(h).max().to_numpy(),
-            "incident_ids": [[str(x) for x in v] for v in ids],
-        },
-        index=h[starts],
-    )
-    for column in PLACE_COLUMNS:
-        out[column] = _mode(h, members[column].to_numpy(dtype=object)).reindex(out.index)
-    out = out.sort_values(["count", "category", "first_reported"], ascending=[False, True, True], kind="stable")
-    cols = [
-        "category",
-        "count",
-        "building_id",
-        "compound_id",
-        "grid_code",
-        "community_id",
-        "lon",
-        "lat",
-        "first_reported",
-        "last_reported",
-        "incident_ids",
-    ]
-    values = {c: out[c].tolist() for c in cols if c not in ("first_reported", "last_reported")}
-    values.update({c: list(out[c]) for c in ("first_reported", "last_reported")})  # Timestamps, as pandas gives
+    ends = np.concatenate([starts[1:], [len(h)]])
+    count = ends - starts
+    reported = frame["reported_at"]
+    times = reported.to_numpy(dtype="datetime64[ns]").view("int64")[rows]
+    first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
+    category = frame["category"].to_numpy(dtype=object)[rows[starts]]
+    lon = np.round(np.add.reduceat(frame["lon"].to_numpy(dtype=float)[rows], starts) / count, 6)
+    lat = np.round(np.add.reduceat(frame["lat"].to_numpy(dtype=float)[rows], starts) / count, 6)
+    places = {}
     for c in PLACE_COLUMNS:
-        values[c] = [None if pd.isna(v) else v for v in values[c]]
-    values["count"] = [int(v) for v in values["count"]]
-    values["lon"] = [float(v) for v in values["lon"]]
-    values["lat"] = [float(v) for v in values["lat"]]
-    return [dict(zip(cols, row)) for row in zip(*(values[c] for c in cols))]
+        mode = _mode(h, frame[c].to_numpy(dtype=object)[rows]).reindex(h[starts]).to_numpy(dtype=object)
+        places[c] = np.where(pd.isna(mode), None, mode).tolist()
+    cat_rank = pd.factorize(category, sort=True)[0]
+    order = np.lexsort((first, cat_rank, -count))  # count desc, category, first report; stable
+    ids = frame["incident_id"].astype(str).to_numpy(dtype=object)[rows].tolist()  # list slices are cheap
+    tz = reported.dt.tz
+    out = []
+    starts, ends, count, lon, lat = (a.tolist() for a in (starts, ends, count, lon, lat))
+    first, last, category = first.tolist(), last.tolist(), category.tolist()
+    for k in order.tolist():
+        out.append(
+            {
+                "category": category[k],
+                "count": count[k],
+                **{c: places[c][k] for c in PLACE_COLUMNS},
+                "lon": lon[k],
+                "lat": lat[k],
+                "first_reported": first[k] if ns else pd.Timestamp(first[k], tz=tz),
+                "last_reported": last[k] if ns else pd.Timestamp(last[k], tz=tz),
+                "incident_ids": ids[starts[k] : ends[k]],
+            }
+        )
+    return out
 
 
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
@@ -188,7 +183,7 @@ def _mode(hotspot: np.ndarray, values: np.ndarray) -> pd.Series:
     known = pd.notna(values)
     if not known.any():
         return pd.Series([], dtype=object)
-    codes, uniques = pd.factorize(pd.Series(values[known]).astype(str), sort=True)
+    codes, uniques = pd.factorize(values[known].astype(str), sort=True)
     h = hotspot[known]
     key = h * len(uniques) + codes
     keys, counts = np.unique(key, return_counts=True)

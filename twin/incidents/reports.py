@@ -10,7 +10,7 @@ import pandas as pd
 from twin.access import PERSONAL_CATEGORIES, protect
 from twin.analytics import analytics, ordered_counts, report_summary
 from twin.placement import grid_at
-from twin.times import Period, iso
+from twin.times import Period, iso, isos
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
 
 from .deadlines import LIMITS
@@ -113,14 +113,7 @@ def period_report(
         else:
             out[f"by_{dim}"] = service.figures.counts(pos, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
-    out["hotspots"] = [
-        {
-            **h,
-            "first_reported": iso(h["first_reported"], period.start.tz),
-            "last_reported": iso(h["last_reported"], period.start.tz),
-        }
-        for h in regrid_hotspots(service, period_hotspots(service, period, pos, radius_m, min_count), grids)
-    ]
+    out["hotspots"] = regrid_hotspots(service, period_hotspots(service, period, pos, radius_m, min_count), grids)
     return out
 
 
@@ -155,14 +148,17 @@ def counts(values: pd.Series, vocab: list | None = None) -> dict:
 
 
 def period_hotspots(service, period: Period, pos, radius_m: float, min_count: int) -> list[dict]:
-    """hotspots() of the incidents at `pos` (those of `period`), kept per category across calls.
+    """hotspots() of the incidents at `pos` (those of `period`), times as ISO text in the period's zone, kept per
+    category across calls.
 
     Hotspots never join two categories, and a category's incidents in a period only grow (place, category and
-    report time never change), so a category's hotspots are recomputed only when its count in the period changed.
+    report time never change), so a category's hotspots are recomputed (and formatted) only when its count in the
+    period changed; the others are served as kept.
     """
     radius_m, min_count = check_params(radius_m, min_count)
     cache = service.memo.setdefault("report_hotspots", {})
-    key = (period.start_utc.value, period.end_utc.value, radius_m, min_count)
+    tz = period.start.tz
+    key = (period.start_utc.value, period.end_utc.value, str(tz), radius_m, min_count)
     kept = cache.setdefault(key, {})
     if len(cache) > 16:
         cache.pop(next(iter(cache)))
@@ -173,17 +169,21 @@ def period_hotspots(service, period: Period, pos, radius_m: float, min_count: in
     if dirty:
         found: dict = {c: [] for c in dirty}
         book = fig.books["category"]
-        for h in hotspots(
-            service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS), service.twin.crs, radius_m, min_count
-        ):
-            found[book.code.get(h["category"], -1)].append(h)
+        rows = service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS)
+        spots = hotspots(rows, service.twin.crs, radius_m, min_count, ns=True)
+        first = isos([h["first_reported"] for h in spots], tz)
+        last = isos([h["last_reported"] for h in spots], tz)
+        for h, a, b in zip(spots, first, last):
+            order = (-h["count"], h["category"], h["first_reported"])  # as hotspots() sorts
+            h["first_reported"], h["last_reported"] = a, b
+            found[book.code.get(h["category"], -1)].append((order, h))
         for c, n in zip(codes.tolist(), counts.tolist()):
             if c in found:
                 kept[c] = (n, found[c])
     names = fig.books["category"].values
     order = sorted(codes.tolist(), key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values
     merged = [h for c in order for h in kept[c][1]]
-    return sorted(merged, key=lambda h: (-h["count"], h["category"], h["first_reported"]))  # stable, as hotspots()
+    return [h for _, h in sorted(merged, key=lambda oh: oh[0])]  # stable, as hotspots()
 
 
 def place_names(twin) -> dict:

@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pandas as pd
 
+from twin import heap
 from twin.errors import Conflict, InvalidInput, NotFound
 from twin.placement import Placer
 from twin.progress import MIN_ROWS, Progress
@@ -59,7 +60,7 @@ class IncidentService:
         with Progress(3, f"indexing {len(frame):,} incidents", unit="index", min_rows=3 if big else 4) as steps:
             self.figures = FigureIndex(frame)  # codes, times, the open set
             steps.update()
-            self.table = LiveTable(frame, self.figures)  # ids, free text
+            self.table = LiveTable(frame, self.figures, store.texts)  # ids; open incidents' free text
             steps.update()
             lon, lat = frame["lon"].to_numpy(), frame["lat"].to_numpy()
             self.index = LiveIndex.bulk(np.arange(len(frame)), lon, lat, twin.crs)  # the rtree of positions
@@ -73,6 +74,8 @@ class IncidentService:
         self._workers: tuple = (None, {})  # the grid layer's frame, and its workers by grid code
         self.memo: dict = {}  # derived figures kept across writes by the modules that keep them (six-nos repeats)
         log.info("incident service: %d incidents loaded from %s", len(frame), getattr(store, "path", store))
+        del frame
+        heap.release(freeze=big)  # the loaded frame's pages, hundreds of MB at a district's volume
 
     # --- state -------------------------------------------------------------------------------------------------
     @property

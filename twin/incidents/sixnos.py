@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 # "no" → the categories that break it.
 CATEGORIES_OF = {no: tuple(code for code, entry in INCIDENT_CATEGORIES.items() if entry[3] == no) for no in SIX_NOS}
 NO_OF = {code: entry[3] for code, entry in INCIDENT_CATEGORIES.items() if entry[3]}
+SIX_NOS_LIST = list(SIX_NOS)
+SIX_NOS_INDEX = {no: k for k, no in enumerate(SIX_NOS)}
 # Why an incident stands behind a failed "no".
 REASONS = {
     "late": ("超时办结", "Resolved after its limit"),
@@ -46,14 +48,7 @@ def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int
     """Every compound's six-nos rating for `quarter`, with the incidents behind each failed "no" and their reasons."""
     radius_m, min_count = check_params(radius_m, min_count)
     j = judged(service, quarter, radius_m, min_count)
-    ids = service.table.cols["incident_id"][j["pos"]]
-    behind: dict = {}
-    reasons: dict = {}
-    for k in np.flatnonzero(j["late"] | j["open_overdue"] | j["repeat"]):
-        iid = str(ids[k])
-        reasons[iid] = ["late"] * bool(j["late"][k]) + ["open_overdue"] * bool(j["open_overdue"][k])
-        reasons[iid] += ["repeat"] * bool(j["repeat"][k])
-        behind.setdefault((j["compound"][k], NO_OF[j["category"][k]]), []).append(iid)
+    behind, reasons = failures(service, j)
     rows = []
     for rec in service.twin.layer("compounds").frame.itertuples(index=False):
         nos = {}
@@ -85,26 +80,49 @@ def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int
     }
 
 
+def no_codes(fig) -> np.ndarray:
+    """Per category code (and -1 last), the index in SIX_NOS of the "no" it breaks (-1 for none)."""
+    return np.array([SIX_NOS_INDEX.get(NO_OF.get(c), -1) for c in fig.books["category"].values] + [-1])
+
+
+def failures(service, j: dict) -> tuple[dict, dict]:
+    """From judged(): (compound_id, no) → ids of the incidents behind it (in j's order), and id → its reasons."""
+    fig = service.figures
+    flagged = np.flatnonzero(j["late"] | j["open_overdue"] | j["repeat"])
+    ids = service.table.cols["incident_id"][j["pos"][flagged]].astype(str)
+    why = sum(j[r][flagged].astype(np.int64) << k for k, r in enumerate(REASONS)) if len(flagged) else flagged
+    # one list per combination of reasons, shared by the incidents that have it (made per call: a caller's own)
+    combos = [[r for k, r in enumerate(REASONS) if bits >> k & 1] for bits in range(1 << len(REASONS))]
+    reasons = dict(zip(ids.tolist(), [combos[b] for b in why.tolist()]))
+    no_of_code = no_codes(fig)
+    key = j["compound_code"][flagged].astype(np.int64) * len(SIX_NOS) + no_of_code[j["category_code"][flagged]]
+    order = np.argsort(key, kind="stable")  # groups by compound and "no", j's order inside each
+    key, ids = key[order], ids[order]
+    starts = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else flagged
+    comps = fig.books["compound_id"].decode(key[starts] // len(SIX_NOS))
+    behind = {
+        (comp, SIX_NOS_LIST[int(k % len(SIX_NOS))]): part.tolist()
+        for comp, k, part in zip(comps.tolist(), key[starts].tolist(), np.split(ids, starts[1:]) if len(key) else [])
+    }
+    return behind, reasons
+
+
 def six_nos_summary(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
-    """six_nos(...)["summary"] without building the per-compound rows (the dashboard's KPI)."""
+    """six_nos(...)["summary"] without building the per-compound rows (the dashboard's KPI), on coded columns."""
     radius_m, min_count = check_params(radius_m, min_count)
     j = judged(service, quarter, radius_m, min_count, ordered=False)
-    compounds = service.twin.layer("compounds").frame["compound_id"]
-    bad = j["late"] | j["open_overdue"] | j["repeat"]
-    hits = pd.DataFrame(
-        {
-            "compound": j["compound"][bad],
-            "no": pd.Series(j["category"][bad]).map(NO_OF).to_numpy(),
-            **{r: j[r][bad] for r in REASONS},
-        }
-    )
-    hits = hits[hits["compound"].isin(compounds)]
-    per_no = hits.drop_duplicates(["compound", "no"])["no"].value_counts()
+    fig = service.figures
+    book = fig.books["compound_id"]
+    compounds = np.array([book.code.get(c, -2) for c in service.twin.layer("compounds").frame["compound_id"]])
+    no_of_code = no_codes(fig)
+    bad = (j["late"] | j["open_overdue"] | j["repeat"]) & np.isin(j["compound_code"], compounds)
+    comp, no = j["compound_code"][bad], no_of_code[j["category_code"][bad]]
+    per_no = np.bincount(np.unique(comp.astype(np.int64) * len(SIX_NOS) + no) % len(SIX_NOS), minlength=len(SIX_NOS))
     return {
         "compounds": len(compounds),
-        "passed": int((~compounds.isin(hits["compound"])).sum()),
-        "failed_by_no": {no: int(per_no.get(no, 0)) for no in SIX_NOS},
-        "failed_by_reason": {r: int(hits.loc[hits[r], "compound"].nunique()) for r in REASONS},
+        "passed": int((~np.isin(compounds, comp)).sum()),
+        "failed_by_no": {n: int(per_no[k]) for k, n in enumerate(SIX_NOS)},
+        "failed_by_reason": {r: len(np.unique(comp[j[r][bad]])) for r in REASONS},
     }
 
 
@@ -120,7 +138,7 @@ def judged(service, quarter: Period, radius_m: float, min_count: int, ordered: b
     if ordered:
         ids = service.table.cols["incident_id"][pos].astype(str)
         pos = pos[np.lexsort((ids, fig.column("reported_at", pos)))]
-    cats, comp = fig.values("category", pos), fig.values("compound_id", pos)
+    cat_code, comp_code = fig.column("category", pos), fig.column("compound_id", pos)
     t = fig.judge(pos, service.deadlines, as_of)
     due, resolved = t["resolve_due"], fig.column("resolved_at", pos)
     has = resolved != NAT
@@ -131,8 +149,8 @@ def judged(service, quarter: Period, radius_m: float, min_count: int, ordered: b
     repeat = repeats(service, quarter, pos, radius_m, min_count)
     return {
         "pos": pos,
-        "compound": comp,
-        "category": cats,
+        "compound_code": comp_code,
+        "category_code": cat_code,
         "late": late,
         "open_overdue": open_overdue,
         "repeat": repeat,

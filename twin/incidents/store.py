@@ -270,6 +270,24 @@ class SqliteIncidentStore:
         with self._lock:
             return self._row(self._db, incident_id)
 
+    def texts(self, incident_ids, columns) -> dict:
+        """incident id → tuple of the text `columns` of each stored one of `incident_ids` (a scan when many)."""
+        cols = ", ".join(text_columns(columns))
+        ids = list(dict.fromkeys(incident_ids))
+        out = {}
+        with self._lock:
+            cur = self._db.cursor()
+            cur.row_factory = None  # plain tuples: several times faster than sqlite3.Row over a million rows
+            if len(ids) > TEXT_SCAN:  # most of the table: one pass beats many index lookups
+                wanted = set(ids)
+                rows = cur.execute(f"SELECT incident_id, {cols} FROM incidents").fetchall()
+                return {r[0]: r[1:] for r in rows if r[0] in wanted}
+            for k in range(0, len(ids), TEXT_CHUNK):
+                part = ids[k : k + TEXT_CHUNK]
+                sql = f"SELECT incident_id, {cols} FROM incidents WHERE incident_id IN ({', '.join('?' * len(part))})"
+                out.update((r[0], r[1:]) for r in cur.execute(sql, part))
+        return out
+
     def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Read the row, apply `change(row) -> (changes, event)`, write both in one transaction, return the row."""
         with self.transaction() as db:
@@ -506,6 +524,18 @@ class GroupCommit:
 
 
 LOAD_CHUNK = 50_000
+TEXT_CHUNK = 500  # ids per IN (...) when reading texts
+TEXT_SCAN = 50_000  # more ids than this: texts() reads the table once instead
+
+
+def text_columns(columns) -> list[str]:
+    """`columns` checked to be incident text fields (they are put into SQL by name)."""
+    bad = [c for c in columns if c not in TEXT_FIELDS]
+    if bad:
+        raise ValueError(f"not incident text fields: {bad}")
+    return list(columns)
+
+
 CODED_FIELDS = ("stage", "category", "source", "level", "grid_code", "community_id", "compound_id", "building_id")
 
 

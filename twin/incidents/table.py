@@ -1,7 +1,9 @@
 """The in-memory incident table: growable column arrays, appended and updated in place, snapshotted per version.
 
 Stage, category, source, level, places, times and rating live once, coded, in the FigureIndex the table is given;
-the table itself keeps the id, the free text, the priority and the position of each incident.
+the table itself keeps the id, the household, the priority and the position of each incident, and the free text
+(description, contacts, media) of the open ones only: a closed incident's text is read from the store when asked
+for, so memory grows with the open incidents, not with years of closed history.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from twin.times import utc_series
 
 from .figures import CODED, TIMES, FigureIndex
 from .store import COLUMNS, INT_FIELDS
+from .timeliness import DONE_RANK, STAGE_RANK
 
 log = logging.getLogger(__name__)
 
@@ -22,18 +25,22 @@ NAT = np.iinfo("int64").min
 FIGURE_COLUMNS = (*CODED, *TIMES, "rating")
 OWN = tuple(c for c in COLUMNS if c not in FIGURE_COLUMNS)
 NUMERIC = ("priority", "lon", "lat")
+TEXT = ("description", "media_url", "contact_name", "contact_phone", "contact_email")  # open incidents' only
+ARRAYS = tuple(c for c in OWN if c not in TEXT)
 
 
 class LiveTable:
     """Incident rows as one numpy array per column (positions never change), so writes cost O(1)."""
 
-    def __init__(self, frame: pd.DataFrame, figures: FigureIndex):
+    def __init__(self, frame: pd.DataFrame, figures: FigureIndex, texts=None):
+        """`texts(ids, columns) -> {id: tuple}` reads closed incidents' text from the store (None: keep all)."""
         n = len(frame)
         cap = max(1024, int(n * 1.25))
         self.n = n
         self.figures = figures
+        self.texts = texts
         self.cols: dict[str, np.ndarray] = {}
-        for c in OWN:
+        for c in ARRAYS:
             if c in NUMERIC:
                 arr = np.full(cap, np.nan)
                 arr[:n] = pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
@@ -42,6 +49,12 @@ class LiveTable:
                 arr[:n] = frame[c].astype(object).where(frame[c].notna(), None).to_numpy(dtype=object)
             self.cols[c] = arr
         self.pos = {v: i for i, v in enumerate(self.cols["incident_id"][:n].tolist())}
+        kept = np.arange(n) if texts is None else np.flatnonzero(figures.rank(slice(0, n)) < DONE_RANK)
+        values = [frame[c].to_numpy(dtype=object)[kept] for c in TEXT] if n else [[] for _ in TEXT]
+        self._all_text: tuple[int, list[np.ndarray]] | None = None  # every incident's text, once a full frame asked
+        self.text: dict[int, tuple] = {
+            i: tuple(None if _missing(v) else v for v in row) for i, row in zip(kept.tolist(), zip(*values))
+        }
 
     def __len__(self) -> int:
         return self.n
@@ -66,11 +79,23 @@ class LiveTable:
         for c, v in values.items():
             if c not in self.cols:
                 continue
-            missing = v is None or v is pd.NaT or v is pd.NA
+            missing = _missing(v)
             if c in NUMERIC:
                 self.cols[c][i] = np.nan if missing else float(v)
             else:
                 self.cols[c][i] = None if missing else v
+        if any(c in values for c in TEXT):
+            old = self.text.get(i, (None,) * len(TEXT))
+            self.text[i] = tuple(
+                (None if _missing(values[c]) else values[c]) if c in values else o for c, o in zip(TEXT, old)
+            )
+        if self.texts is not None and self._done(i, values):
+            self.text.pop(i, None)  # closed: the store keeps its text
+
+    def _done(self, i: int, values: dict) -> bool:
+        if "stage" in values:  # the table is written before the figures
+            return STAGE_RANK.get(values["stage"], 0) >= DONE_RANK
+        return i < len(self.figures) and int(self.figures.rank(i)) >= DONE_RANK
 
     def _grow(self) -> None:
         for c, arr in self.cols.items():
@@ -97,9 +122,51 @@ class LiveTable:
                 data[c] = pd.Series(pd.array(self.cols[c][sel], dtype="Float64").astype("Int64"), index=index)
             elif c in NUMERIC:
                 data[c] = pd.Series(self.cols[c][sel].copy(), index=index)
+            elif c in TEXT:
+                continue
             else:
                 data[c] = pd.Series(self.cols[c][sel].copy(), index=index, dtype=object)
-        return pd.DataFrame(data, copy=False)
+        wanted = [c for c in (COLUMNS if columns is None else columns) if c in TEXT]
+        if wanted:
+            texts = self._every_text(wanted) if positions is None else self._texts(sel, wanted)
+            data.update({c: pd.Series(texts[k], index=index, dtype=object) for k, c in enumerate(wanted)})
+        order = list(COLUMNS if columns is None else columns)
+        return pd.DataFrame({c: data[c] for c in order}, copy=False)
+
+    def _every_text(self, columns: list[str]) -> list[np.ndarray]:
+        """Copies of the text `columns` of every incident. Kept once asked for (a full frame holds them anyway):
+        an incident's text never changes after it is reported, so the next call reads only the incidents added
+        since, not a million rows from the store."""
+        n, arrays = self._all_text or (0, None)
+        if n < self.n:
+            tail = self._texts(np.arange(n, self.n), list(TEXT))
+            arrays = tail if arrays is None else [np.concatenate([a, b]) for a, b in zip(arrays, tail)]
+            self._all_text = (self.n, arrays)
+        if arrays is None:  # no incident yet
+            return [np.full(0, None, dtype=object) for _ in columns]
+        return [arrays[TEXT.index(c)][: self.n].copy() for c in columns]
+
+    def _texts(self, sel: np.ndarray, columns: list[str]) -> list[np.ndarray]:
+        """The text `columns` at positions `sel`: the open incidents' from memory, the others from the store."""
+        at = [TEXT.index(c) for c in columns]
+        out = [np.full(len(sel), None, dtype=object) for _ in columns]
+        missing = []
+        for k, i in enumerate(sel.tolist()):
+            row = self.text.get(i)
+            if row is None:
+                missing.append(k)
+            else:
+                for col, j in zip(out, at):
+                    col[k] = row[j]
+        if missing and self.texts is not None:
+            ids = self.cols["incident_id"][sel[missing]].tolist()
+            stored = self.texts(ids, columns)
+            for k, iid in zip(missing, ids):
+                row = stored.get(iid)
+                if row is not None:
+                    for col, v in zip(out, row):
+                        col[k] = v
+        return out
 
     def row(self, incident_id: str) -> dict:
         """One incident as a plain dict (Timestamps or None, ints or None)."""
@@ -121,6 +188,12 @@ class LiveTable:
                 out[c] = None if np.isnan(v) else int(v)
             elif c in NUMERIC:
                 out[c] = float(self.cols[c][i])
-            else:
+            elif c not in TEXT:
                 out[c] = self.cols[c][i]
-        return out
+        texts = self._texts(np.array([i]), list(TEXT))
+        out.update({c: texts[k][0] for k, c in enumerate(TEXT)})
+        return {c: out[c] for c in COLUMNS}
+
+
+def _missing(v) -> bool:
+    return v is None or v is pd.NaT or v is pd.NA or (isinstance(v, float) and np.isnan(v))

@@ -2,7 +2,7 @@
 
 The work queue's search box finds a substring anywhere, Chinese included ("楼道", "漏水": two characters, no word
 boundaries). SQLite's FTS5 trigram tokenizer and PostgreSQL's pg_trgm both need three characters to use their index
-(shorter queries scan everything), and every incident is in memory on both backends anyway, so the index is here:
+(shorter queries scan everything), so the index is here, built from the store's texts once on the first search:
 the case-folded texts of a run of positions joined into one string (`Block`), searched by the C string search and
 jumped to the next row after each hit, with the row starts to map hits to positions. Built on the first search;
 rows written since are scanned directly until there are enough of them for a new block.
@@ -87,8 +87,7 @@ class TextIndex:
         with self._lock:
             lo = self.covered()
             if n - lo >= BLOCK_MIN or (not self._blocks and n):
-                cols = table.cols
-                block = Block.of(cols["incident_id"][lo:n], cols["description"][lo:n], lo)
+                block = Block.of(table.cols["incident_id"][lo:n], descriptions(table, np.arange(lo, n)), lo)
                 self._blocks = [*self._blocks, block]
                 log.info("text index: rows %d-%d indexed (%.0f MB)", lo, n, len(block.text) * 2 / 1e6)
 
@@ -97,12 +96,16 @@ def scan(table, q: str, pos: np.ndarray) -> np.ndarray:
     """Whether each row at `pos` holds `q` (case-folded) in its id or description: a direct scan."""
     if not len(pos):
         return np.zeros(0, dtype=bool)
-    cols = table.cols
-    ids = pd.Series(cols["incident_id"][pos], dtype=object, copy=False).str.casefold()
-    desc = pd.Series(cols["description"][pos], dtype=object, copy=False).str.casefold()
+    ids = pd.Series(table.cols["incident_id"][pos], dtype=object, copy=False).str.casefold()
+    desc = pd.Series(descriptions(table, pos), dtype=object, copy=False).str.casefold()
     return (ids.str.contains(q, regex=False).fillna(False) | desc.str.contains(q, regex=False).fillna(False)).to_numpy(
         dtype=bool
     )
+
+
+def descriptions(table, pos: np.ndarray) -> np.ndarray:
+    """The descriptions at `pos`: open incidents' from memory, closed ones' from the store (see LiveTable)."""
+    return table.frame(pos, ["description"])["description"].to_numpy(dtype=object)
 
 
 def _fold(value) -> str:

@@ -14,7 +14,16 @@ import pandas as pd
 from psycopg.types.json import Jsonb
 
 from twin.errors import NotFound
-from twin.incidents.store import COLUMNS, HISTORY_FIELDS, TIME_FIELDS, OwnWrites, db_value, incident_frame, to_ms
+from twin.incidents.store import (
+    COLUMNS,
+    HISTORY_FIELDS,
+    TIME_FIELDS,
+    OwnWrites,
+    db_value,
+    incident_frame,
+    text_columns,
+    to_ms,
+)
 
 SELECT = ", ".join(f"(extract(epoch FROM {c}) * 1000)::bigint" if c in TIME_FIELDS else c for c in COLUMNS)
 
@@ -163,6 +172,16 @@ class PostgresLiveStore:
         """One stored incident as a dict."""
         with self.pool.connection() as conn:
             return self._row(conn, incident_id)
+
+    def texts(self, incident_ids, columns) -> dict:
+        """incident id → tuple of the text `columns` of each stored one of `incident_ids`."""
+        cols = ", ".join(text_columns(columns))
+        with self.pool.connection() as conn:
+            rows = conn.execute(
+                f"SELECT incident_id, {cols} FROM incidents WHERE office = %s AND incident_id = ANY(%s)",
+                (self.office, list(incident_ids)),
+            ).fetchall()
+        return {row[0]: tuple(row[1:]) for row in rows}
 
     def update(self, incident_id: str, change: Callable[[dict], tuple[dict, dict]]) -> dict:
         """Read the row, apply `change(row) -> (changes, event)`, write both in one transaction, return the row."""

@@ -234,3 +234,27 @@ def test_the_urgent_order_puts_overdue_first_then_the_nearest_deadline(filled, c
     overdue = t["overdue"].tolist()
     assert overdue == sorted(overdue, reverse=True) and not overdue[-1]  # overdue ones first; s is not overdue
     assert page["incident_id"].iloc[-1] == ids["s"]
+
+
+def test_period_positions_follow_writes_in_and_out_of_report_order():
+    rng = np.random.default_rng(3)
+    t0 = pd.Timestamp("2026-03-01", tz="UTC")
+    times = [t0 + pd.Timedelta(minutes=int(m)) for m in rng.integers(0, 600, 40)]
+    fig = FigureIndex(pd.DataFrame({"reported_at": times[:20], "stage": "reported"}))
+    ranges = [
+        (None, None),
+        (t0 + pd.Timedelta(hours=2), t0 + pd.Timedelta(hours=6)),
+        (t0 + pd.Timedelta(hours=5), None),
+    ]
+
+    def brute(start, end):
+        return [
+            i for i, t in enumerate(times[: len(fig)]) if (start is None or t >= start) and (end is None or t < end)
+        ]
+
+    for k in range(20, 41):
+        for start, end in ranges:  # asked after every write, so kept answers are grown or dropped each time
+            assert fig.between(start, end).tolist() == brute(start, end)
+        assert fig.reported_range() == (min(times[: len(fig)]), max(times[: len(fig)]))
+        if k < 40:
+            fig.append({"reported_at": times[k], "stage": "reported"})  # most are before the latest

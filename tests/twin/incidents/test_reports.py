@@ -7,7 +7,7 @@ from tests.tiny import GA1, GA2, GB1, A, B
 from twin.errors import InvalidInput
 from twin.incidents.hotspots import hotspots
 from twin.incidents.reports import period_report, place_names, report_rows
-from twin.times import parse_date, parse_quarter, period_of
+from twin.times import iso, isos, parse_date, parse_quarter, period_of
 
 from .report_fixture import fill
 
@@ -177,3 +177,13 @@ def test_report_as_one_tidy_table(filled):
     assert one("hotspot", "parking@114.883300,40.802800", "count")["value"] == 3
     en = report_rows(r, place_names(svc.twin), "en")
     assert en[en["code"] == "garbage"]["name"].iloc[0] == "Garbage and clutter"
+
+
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "Europe/Berlin", "America/St_Johns", "UTC"])
+def test_isos_formats_many_times_as_iso_does_one(tz):
+    # whole seconds, milliseconds, both sides of a daylight-saving change, a half-hour zone; and nanoseconds
+    times = ["2026-03-29T00:59:59Z", "2026-03-29T01:00:00.250Z", "2026-10-25T00:30:00Z", "2026-10-25T01:30:00.5Z"]
+    ns = [pd.Timestamp(t).value for t in times]
+    assert isos(ns, tz) == [iso(pd.Timestamp(v, tz="UTC"), tz) for v in ns]
+    assert isos([*ns, ns[0] + 1], tz)[-1] == iso(pd.Timestamp(ns[0] + 1, tz="UTC"), tz)
+    assert isos([], tz) == []

@@ -278,3 +278,43 @@ def test_concurrent_reports_share_commits(svc, monkeypatch):
     assert sorted(m["description"] for m in made) == [f"c{k}" for k in range(8)]
     f = svc.frame()
     assert list(f["incident_id"]) == sorted(f["incident_id"]) and len(svc.index) == 8 == svc.store.count()
+
+
+def test_closed_incidents_text_lives_in_the_store_only(open_tiny, clock):
+    twin = open_tiny()
+    s = twin.incidents
+    fields = {
+        "category": "garbage",
+        "description": "楼下堆了三天",
+        "contact_name": "王",
+        "contact_phone": "13800000000",
+    }
+    a = s.create({**fields, **IN_B1}, "resident")
+    b = s.create({**fields, "description": "还在", **IN_B4}, "resident")
+    i, j = s.table.pos[a["incident_id"]], s.table.pos[b["incident_id"]]
+    for action in ("accept", "arrive", "resolve"):
+        s.act(a["incident_id"], action, "w")
+    assert i not in s.table.text and j in s.table.text  # resolved: its text is kept by the store only
+    assert s.get(a["incident_id"])["description"] == "楼下堆了三天"
+    rows = s.rows([j, i], ["incident_id", "description", "contact_phone", "stage"])
+    assert rows["description"].tolist() == ["还在", "楼下堆了三天"] and rows.index.tolist() == [j, i]
+    assert rows["contact_phone"].tolist() == ["13800000000"] * 2 and rows["stage"].tolist() == ["reported", "resolved"]
+    s.act(a["incident_id"], "reopen", "居民")
+    assert s.table.text[i][0] == "楼下堆了三天"  # open again: back in memory
+    frame = s.frame()
+    s.close()
+    s2 = open_tiny().incidents  # after a restart, a closed one is loaded without its text, and still reads it
+    s2.act(b["incident_id"], "accept", "w")
+    for action in ("arrive", "resolve", "close"):
+        s2.act(b["incident_id"], action, "w")
+    s2.close()
+    s3 = open_tiny().incidents
+    assert s3.table.pos[b["incident_id"]] not in s3.table.text
+    assert s3.get(b["incident_id"])["description"] == "还在"
+    pd.testing.assert_frame_equal(s3.frame()[["description", "contact_name"]], frame[["description", "contact_name"]])
+    c = s3.create({**fields, "description": "新的", **IN_B4}, "resident")  # a full frame again: kept text + the new
+    s3.act(c["incident_id"], "accept", "w")
+    again = s3.frame()
+    assert again["description"].tolist() == s3.rows(range(len(s3)), ["description"])["description"].tolist()
+    assert again["description"].tolist()[-1] == "新的" and len(again) == len(frame) + 1
+    s3.close()

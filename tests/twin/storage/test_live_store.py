@@ -181,3 +181,12 @@ def test_own_write_spans_merge_split_and_are_forgotten_once_passed():
     own.add(10, 12)
     assert own.others(4, 12) == [(4, 10)] and own.others(11, 12) == []
     assert own.others(2, 12, most=0) == [(2, 12)]  # too many spans: read the whole range back
+
+
+def test_texts_read_the_free_text_of_given_incidents(live):
+    live.insert_groups([[maker("A", description="漏水"), maker("B", 1, contact_name="李"), maker("C", 2)]])
+    got = live.texts(["C", "A", "nope", "A"], ["description", "contact_name"])
+    assert got == {"A": ("漏水", None), "C": (None, None)}
+    assert live.texts(["B"], ["contact_name"]) == {"B": ("李",)} and live.texts([], ["description"]) == {}
+    with pytest.raises(ValueError):
+        live.texts(["A"], ["stage; DROP TABLE incidents"])
