@@ -313,7 +313,7 @@ def test_a_live_layer_without_its_service_is_left_out(tiny_twin):
 
 # --- the incidents collection, against the IncidentService contract (a small in-memory stand-in) -----------------
 class ContractIncidents:
-    """The part of the IncidentService contract the API reads: version, frame(), select(), get(), extent()."""
+    """The part of the IncidentService contract the API reads: version, frame(), rows(), select(), get(), extent()."""
 
     def __init__(self, rows):
         import pandas as pd
@@ -338,6 +338,10 @@ class ContractIncidents:
         for k, v in equals.items():
             keep &= d[k] == v
         return d[keep]
+
+    def rows(self, positions, columns=None):
+        d = self.df.iloc[list(positions)]
+        return d if columns is None else d[columns]
 
     def get(self, item_id):
         return self.df.set_index("incident_id").loc[item_id].to_dict()
