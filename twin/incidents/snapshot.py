@@ -1,6 +1,7 @@
-"""Incidents at start-up from a prepared Arrow snapshot (twin.arrowfile, memory-mapped) plus what was written since, instead of every row from the
-store: the snapshot names the store it came from and its change token; rows written after that token (by anyone)
-are read from the store and merged in place. A snapshot of another store, or one that does not add up, is ignored.
+"""Incidents at start-up from a prepared Arrow snapshot (twin.arrowfile, memory-mapped) plus what was written since,
+instead of every row from the store: the snapshot names the store it came from and its change token; rows written
+after that token (by anyone) are read from the store and merged in place. A snapshot of another store, or one that
+does not add up, is ignored.
 """
 
 from __future__ import annotations
