@@ -10,11 +10,13 @@ from __future__ import annotations
 import bisect
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .access import Principal, may_see_incidents
 from .vocab import INCIDENT_CATEGORIES, label
@@ -105,6 +107,45 @@ class SortedKeys:
         return len(self.keys)
 
 
+class RowKeys:
+    """One key per row (its reference is the row position), sorted by an int32 order over Arrow text: a million
+    rows cost a few bytes each, not a Python string each; prefix lookup by bisect, as SortedKeys.
+
+    With `head`, the key of row p is head[p] + "|" + keys[p] (sorted as such; the joined text is not kept)."""
+
+    def __init__(self, keys, head, order: np.ndarray):
+        self._keys, self._head, self._order = keys, head, order
+
+    @classmethod
+    def of(cls, keys: pd.Series, head: pd.Series | None = None) -> "RowKeys":
+        """The keys of rows 0..n-1 (and their heads), sorted stably (by code point, as Python compares text)."""
+        import pyarrow.compute as pc
+
+        text = lambda s: pa.array(s.to_numpy(dtype=object), type=pa.large_string())  # noqa: E731
+        keys = text(keys)
+        head = None if head is None else text(head)
+        whole = keys if head is None else pc.binary_join_element_wise(head, keys, pa.scalar("|", pa.large_string()))
+        return cls(keys, head, pc.sort_indices(whole).to_numpy().astype(np.int32))  # Arrow's sort is stable
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, i: int) -> str:
+        p = int(self._order[i])
+        key = self._keys[p].as_py()
+        return key if self._head is None else f"{self._head[p].as_py()}|{key}"
+
+    def prefix(self, q: str, limit: int = SCAN):
+        """(key, row) of the first `limit` keys starting with `q`."""
+        i = bisect.bisect_left(self, q)
+        rows = self._order[i : i + limit]
+        keys = self._keys.take(rows).to_pylist()
+        if self._head is not None:
+            keys = [f"{h}|{k}" for h, k in zip(self._head.take(rows).to_pylist(), keys)]
+        n = next((j for j, k in enumerate(keys) if not k.startswith(q)), len(keys))
+        return list(zip(keys[:n], rows[:n].tolist()))
+
+
 class SearchIndex:
     """Every searchable thing of a twin, keyed by normalized names, codes, initials and rooms."""
 
@@ -117,15 +158,15 @@ class SearchIndex:
         pairs: list[tuple[str, int]] = []
         self._places(pairs)
         self.places = SortedKeys(pairs)
-        self._households()
+        self._rooms: tuple | None = None  # (rooms, rooms_by_grid), built by the first search that may see rooms
+        self._rooms_lock = threading.Lock()
         self._incident_ids: list[str] = []
         self._incident_pos: list[int] = []
         self._incidents_seen = 0
         self._sync_incidents()
         log.info(
-            "search index: %d place keys, %d household rooms, %d incidents, in %.1f s",
+            "search index: %d place keys, %d incidents, in %.1f s (household rooms on first use)",
             len(self.places),
-            len(self.rooms),
             len(self._incident_ids),
             time.perf_counter() - t0,
         )
@@ -191,31 +232,59 @@ class SearchIndex:
                 pairs,
             )
 
-    def _households(self) -> None:
-        """Rooms as "building number-unit-room" keys, once for all grids and once prefixed by their grid."""
+    @property
+    def rooms(self) -> "RowKeys":
+        """Rooms as "building number-unit-room" keys of every household (built on first use)."""
+        return self._room_index()[0]
+
+    @property
+    def rooms_by_grid(self) -> "RowKeys":
+        """The same keys prefixed by the household's grid ("<grid>|<key>"), for staff of some grids."""
+        return self._room_index()[1]
+
+    def _room_index(self) -> tuple:
+        with self._rooms_lock:
+            if self._rooms is None:
+                t0 = time.perf_counter()
+                self._rooms = self._households()
+                log.info("search index: %d household rooms in %.1f s", len(self._rooms[0]), time.perf_counter() - t0)
+            return self._rooms
+
+    def _households(self) -> tuple:
+        """The room keys of every household: Arrow text and int32 orders, no Python string per household."""
         h = self._frame("households")
-        self.rooms = self.rooms_by_grid = SortedKeys([])
         if h is None or not self._building_place:
-            return
+            return RowKeys.of(pd.Series([], dtype=object)), RowKeys.of(pd.Series([], dtype=object))
+        number = pd.Series(self._numbers(), dtype=object)
         bids = h["building_id"].astype(str)
-        self._room_columns = [h[c].astype(str).to_numpy() for c in ("household_id", "building_id", "unit", "room")]
-        number = pd.Series({b: building_number(n) for b, (_, n) in self._building_place.items()}, dtype=object)
-        number = bids.map(number).fillna(bids)
-        tail = "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
-        self._room_labels = (number + tail).to_numpy()
-        keys = _normalized(number) + _normalized(tail)
+        keys = _normalized(bids.map(number).fillna(bids)) + _normalized(self._tail(h))
         grids = h["grid_code"].astype(str)
-        pos = np.arange(len(h))
-        self.rooms = SortedKeys.of(keys.to_numpy(), pos)
-        self.rooms_by_grid = SortedKeys.of((grids + "|" + keys).to_numpy(), pos)
+        return RowKeys.of(keys), RowKeys.of(keys, head=grids)
+
+    def _numbers(self) -> dict:
+        """Building id → the number people say for it (its name's number)."""
+        if getattr(self, "_building_numbers", None) is None:
+            self._building_numbers = {b: building_number(n) for b, (_, n) in self._building_place.items()}
+        return self._building_numbers
+
+    @staticmethod
+    def _tail(h: pd.DataFrame) -> pd.Series:
+        return "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
+
+    def room_label(self, pos: int) -> str:
+        """ "3-2-501": the building number, unit and room of the household at row `pos`."""
+        h = self.twin.frame("households")
+        bid, unit, room = (str(h[c].iat[pos]) for c in ("building_id", "unit", "room"))
+        return f"{self._numbers().get(bid, bid)}-{unit}-{room}"
 
     def _household_entry(self, pos: int) -> Entry:
-        hid, bid, unit, room = (col[pos] for col in self._room_columns)
+        h = self.twin.frame("households")
+        hid, bid, unit, room = (str(h[c].iat[pos]) for c in ("household_id", "building_id", "unit", "room"))
         compound, bname = self._building_place.get(bid, ("", bid))
         return Entry(
             "household",
             hid,
-            self._room_labels[pos],
+            self.room_label(pos),
             f"{compound}{bname} {unit}-{room}",
             self._building_bounds.get(bid, (0, 0, 0, 0)),
             building_id=bid,

@@ -1,6 +1,8 @@
-"""Blueprint 'search': GET /api/search?q= from an index built once at start-up (twin.search), by the caller's role."""
+"""Blueprint 'search': GET /api/search?q= from an index built from start-up on (twin.search), by the caller's role."""
 
 from __future__ import annotations
+
+import threading
 
 from flask import Blueprint, current_app, jsonify, request
 
@@ -18,16 +20,28 @@ MAX_Q = 200
 
 @bp.record_once
 def _build(state) -> None:
-    """Build the search index once, when the app registers this blueprint."""
-    state.app.extensions["search"] = SearchIndex(state.app.extensions["twin"])
+    """Build the search index (and its household rooms) in the background from start-up on: the first answers of
+    a district do not wait for it; a search that comes first waits for the build (index())."""
+    app = state.app
+    app.extensions["search_lock"] = threading.Lock()
+    twin = app.extensions["twin"]
+
+    def build():
+        with app.extensions["search_lock"]:
+            if app.extensions.get("search") is None:
+                app.extensions["search"] = SearchIndex(twin)
+        app.extensions["search"].rooms  # noqa: B018 (built on first use: now, not in a staff member's first search)
+
+    threading.Thread(target=build, name="search-index", daemon=True).start()
 
 
 def index() -> SearchIndex:
     """The app's search index (built again only if the twin was swapped)."""
-    ix = current_app.extensions.get("search")
-    if ix is None or ix.twin is not get_twin():
-        ix = current_app.extensions["search"] = SearchIndex(get_twin())
-    return ix
+    with current_app.extensions["search_lock"]:
+        ix = current_app.extensions.get("search")
+        if ix is None or ix.twin is not get_twin():
+            ix = current_app.extensions["search"] = SearchIndex(get_twin())
+        return ix
 
 
 @bp.get("/api/search")
