@@ -16,6 +16,7 @@ import shapely
 from . import vocab
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
+from .lazylayers import open_lazily
 from .settings import defaults
 from .snapshot import Snapshot
 from .spatial import StaticIndex
@@ -55,9 +56,7 @@ class Layer:
                 if self._frame is None:
                     t0 = time.perf_counter()
                     self._frame = self._load()
-                    log.info(
-                        "read %d %s from the snapshot in %.2f s", len(self._frame), self.name, time.perf_counter() - t0
-                    )
+                    log.info("read %d %s on first use in %.2f s", len(self._frame), self.name, time.perf_counter() - t0)
         return self._frame
 
     @property
@@ -141,6 +140,8 @@ class Twin:
         t0 = time.perf_counter()
         snapshot = Snapshot(store.snapshot_dir, store, kinds) if getattr(store, "snapshot_dir", None) else None
         twin = snapshot.load(cls, store, settings) if snapshot else None
+        if twin is None and hasattr(store, "extent"):  # a database: each layer is read when first used
+            twin = open_lazily(cls, store, kinds, settings)
         if twin is None:
             frames = {}
             for k in kinds.values():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 
 from flask import Blueprint, current_app, jsonify, request
@@ -13,6 +14,7 @@ from . import get_twin
 from .auth import current_principal
 from .open311 import lang
 
+log = logging.getLogger(__name__)
 bp = Blueprint("search", __name__)
 
 MAX_Q = 200
@@ -20,17 +22,20 @@ MAX_Q = 200
 
 @bp.record_once
 def _build(state) -> None:
-    """Build the search index (and its household rooms) in the background from start-up on: the first answers of
-    a district do not wait for it; a search that comes first waits for the build (index())."""
+    """Build the search index in the background from start-up on: the first answers of a district do not wait for
+    it; a search that comes first waits for the build (index()). Household rooms are indexed by the first search of
+    someone who may see them (twin.search), so a public process never reads the households for it."""
     app = state.app
     app.extensions["search_lock"] = threading.Lock()
     twin = app.extensions["twin"]
 
     def build():
-        with app.extensions["search_lock"]:
-            if app.extensions.get("search") is None:
-                app.extensions["search"] = SearchIndex(twin)
-        app.extensions["search"].rooms  # noqa: B018 (built on first use: now, not in a staff member's first search)
+        try:
+            with app.extensions["search_lock"]:
+                if app.extensions.get("search") is None:
+                    app.extensions["search"] = SearchIndex(twin)
+        except Exception:  # noqa: BLE001 - e.g. the app is closed meanwhile; the first search builds it and says why
+            log.debug("search index not built in the background", exc_info=True)
 
     threading.Thread(target=build, name="search-index", daemon=True).start()
 

@@ -78,6 +78,23 @@ class PostgresStore:
             frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
         return to_layer_frame(frame, kind, f"{self._where()} table {table}")
 
+    def extent(self, kinds) -> tuple | None:
+        """(min lon, min lat, max lon, max lat) of this office's geometries in the layers of `kinds` (those placed at
+        their buildings aside), or None."""
+        parts = " UNION ALL ".join(
+            f"SELECT min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), max(ST_YMax(geom)) FROM "
+            f"{layer_table(k)} WHERE office = %(office)s"
+            for k in kinds
+            if not k.schema.placed_by  # rows placed at their buildings lie within the buildings' extent
+        )
+        if not parts:
+            return None
+        with self.pool.connection() as conn:
+            rows = [r for r in conn.execute(parts, {"office": self.office}).fetchall() if r[0] is not None]
+        if not rows:
+            return None
+        return min(r[0] for r in rows), min(r[1] for r in rows), max(r[2] for r in rows), max(r[3] for r in rows)
+
     def layer_version(self, kind) -> str:
         """The digest recorded when the layer was loaded (`twin db load`)."""
         if kind.name not in self._versions:
