@@ -26,6 +26,7 @@ import shapely
 from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
 from .area_input import Area
 from .errors import InvalidInput
+from .memory import release
 from .times import to_utc
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,7 @@ def area_index(twin) -> AreaIndex:
         idx = _CACHE.get(twin)
         if idx is None or idx.key != key:
             idx = _build_index(twin, key)
+            release()  # the build's scratch over every household
             _CACHE[twin] = idx
         return idx
 

@@ -17,6 +17,7 @@ from . import vocab
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
 from .lazylayers import open_lazily
+from .memory import release
 from .settings import defaults
 from .snapshot import Snapshot
 from .spatial import StaticIndex
@@ -56,6 +57,7 @@ class Layer:
                 if self._frame is None:
                     t0 = time.perf_counter()
                     self._frame = self._load()
+                    release()  # the read's scratch (a million households parse through temporaries)
                     log.info("read %d %s on first use in %.2f s", len(self._frame), self.name, time.perf_counter() - t0)
         return self._frame
 

@@ -35,6 +35,7 @@ LAYER_OF = {
 LIMIT = 10
 SCAN = 200  # keys looked at per sorted list and query: enough to fill LIMIT after ranking and role rules
 MAX_QUERY = 64
+APART_BUILDINGS = 10_000  # from this many buildings on, pinyin initials are worked out in a child process
 _SPACE = re.compile(r"\s+")
 
 
@@ -53,6 +54,21 @@ def initials(names) -> dict[str, str]:
     from pypinyin import Style, lazy_pinyin
 
     return {n: "".join(lazy_pinyin(n, style=Style.FIRST_LETTER, errors="default")).lower() for n in set(names)}
+
+
+def initials_apart(names) -> dict[str, str]:
+    """initials() worked out in a child process, so this one never holds pypinyin's dictionaries (56 MB for as long
+    as the process lives); here if no child can start."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:  # spawn: a fresh interpreter (forking a threaded server is unsafe)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(initials, set(names)).result()
+    except (OSError, BrokenProcessPool) as exc:
+        log.info("pinyin initials worked out in this process (no child process: %s)", exc)
+        return initials(names)
 
 
 def building_number(name: str) -> str:
@@ -111,21 +127,24 @@ class RowKeys:
     """One key per row (its reference is the row position), sorted by an int32 order over Arrow text: a million
     rows cost a few bytes each, not a Python string each; prefix lookup by bisect, as SortedKeys.
 
-    With `head`, the key of row p is head[p] + "|" + keys[p] (sorted as such; the joined text is not kept)."""
+    With `head`, the key of row p is head[p] + "|" + keys[p] (sorted as such; the joined text is not kept); with
+    `refs`, row p refers to refs[p] instead of p."""
 
-    def __init__(self, keys, head, order: np.ndarray):
+    def __init__(self, keys, head, order: np.ndarray, refs: np.ndarray | None = None):
         self._keys, self._head, self._order = keys, head, order
+        self._refs = order if refs is None else refs[order]
 
     @classmethod
-    def of(cls, keys: pd.Series, head: pd.Series | None = None) -> "RowKeys":
+    def of(cls, keys, head: pd.Series | None = None, refs=None) -> "RowKeys":
         """The keys of rows 0..n-1 (and their heads), sorted stably (by code point, as Python compares text)."""
         import pyarrow.compute as pc
 
-        text = lambda s: pa.array(s.to_numpy(dtype=object), type=pa.large_string())  # noqa: E731
+        text = lambda s: pa.array(np.asarray(s, dtype=object), type=pa.large_string())  # noqa: E731
         keys = text(keys)
         head = None if head is None else text(head)
         whole = keys if head is None else pc.binary_join_element_wise(head, keys, pa.scalar("|", pa.large_string()))
-        return cls(keys, head, pc.sort_indices(whole).to_numpy().astype(np.int32))  # Arrow's sort is stable
+        order = pc.sort_indices(whole).to_numpy().astype(np.int32)  # Arrow's sort is stable
+        return cls(keys, head, order, None if refs is None else np.asarray(refs, dtype=np.int32))
 
     def __len__(self) -> int:
         return len(self._order)
@@ -143,7 +162,7 @@ class RowKeys:
         if self._head is not None:
             keys = [f"{h}|{k}" for h, k in zip(self._head.take(rows).to_pylist(), keys)]
         n = next((j for j, k in enumerate(keys) if not k.startswith(q)), len(keys))
-        return list(zip(keys[:n], rows[:n].tolist()))
+        return list(zip(keys[:n], self._refs[i : i + n].tolist()))
 
 
 class SearchIndex:
@@ -156,8 +175,11 @@ class SearchIndex:
         self._building_place: dict[str, tuple[str, str]] = {}  # building id → (compound name, building name)
         self._building_bounds: dict[str, tuple] = {}
         pairs: list[tuple[str, int]] = []
+        big = "buildings" in twin.layers and len(twin.frame("buildings")) >= APART_BUILDINGS
+        self._initials = initials_apart if big else initials
         self._places(pairs)
-        self.places = SortedKeys(pairs)
+        self.places = RowKeys.of([k for k, _ in pairs], refs=[n for _, n in pairs])
+        del pairs
         self._rooms: tuple | None = None  # (rooms, rooms_by_grid), built by the first search that may see rooms
         self._rooms_lock = threading.Lock()
         self._incident_ids: list[str] = []
@@ -197,7 +219,7 @@ class SearchIndex:
                 continue
             label = f["name"].fillna(f[id_col]).astype(str).tolist()
             names.update(zip(f[id_col].astype(str), label))
-            ini = initials(label)
+            ini = self._initials(label)
             bounds = f.geometry.bounds.to_numpy()
             parents = f["community_id"].astype(str).tolist()
             for i, (code, name) in enumerate(zip(f[id_col].astype(str), label)):
@@ -211,9 +233,9 @@ class SearchIndex:
             return
         self._building_names = b["name"].fillna(b["building_id"]).astype(str).to_numpy()
         comp = b["compound_id"].astype(str).map(names).fillna("").to_numpy() if "compound_id" in b else None
-        ini = initials(set(self._building_names) | (set(comp) if comp is not None else set()))
-        bounds = b.geometry.bounds.to_numpy()
-        self._building_bounds = dict(zip(b["building_id"].astype(str), map(tuple, bounds)))
+        ini = self._initials(set(self._building_names) | (set(comp) if comp is not None else set()))
+        bounds = list(map(tuple, b.geometry.bounds.to_numpy().tolist()))  # one tuple per building, shared below
+        self._building_bounds = dict(zip(b["building_id"].astype(str), bounds))
         communities = b["community_id"].astype(str).map(names).fillna("").tolist()
         for i, (bid, name) in enumerate(zip(b["building_id"].astype(str), self._building_names)):
             c = comp[i] if comp is not None else ""
@@ -225,7 +247,7 @@ class SearchIndex:
                     bid,
                     f"{c}{name}",
                     communities[i],
-                    tuple(bounds[i]),
+                    bounds[i],
                     building_id=bid,
                 ),
                 keys,
@@ -295,20 +317,20 @@ class SearchIndex:
         service = self.twin.incidents
         if service is None:
             return
-        frame = service.frame()
-        if len(frame) == self._incidents_seen:
+        n = len(service)
+        if n == self._incidents_seen:
             return
-        new = frame.iloc[self._incidents_seen :]
+        new = service.rows(np.arange(self._incidents_seen, n), columns=["incident_id"])
         if not self._incident_ids:
-            bulk = SortedKeys.of(new["incident_id"].astype(str).str.lower().to_numpy(), np.arange(len(frame)))
+            bulk = SortedKeys.of(new["incident_id"].astype(str).str.lower().to_numpy(), np.arange(n))
             self._incident_ids, self._incident_pos = bulk.keys, bulk.refs
-            self._incidents_seen = len(frame)
+            self._incidents_seen = n
             return
-        for pos, iid in zip(range(self._incidents_seen, len(frame)), new["incident_id"].astype(str)):
+        for pos, iid in zip(range(self._incidents_seen, n), new["incident_id"].astype(str)):
             i = bisect.bisect_left(self._incident_ids, iid.lower())
             self._incident_ids.insert(i, iid.lower())
             self._incident_pos.insert(i, pos)
-        self._incidents_seen = len(frame)
+        self._incidents_seen = n
 
     # --- querying --------------------------------------------------------------------------------------------
     def search(self, q: str, p: Principal, lang: str = "zh", limit: int = LIMIT) -> list[dict]:
@@ -374,8 +396,8 @@ class SearchIndex:
         service = self.twin.incidents
         cached = getattr(self, "_incident_cols", None)
         if cached is None or cached[0] != service.version:
-            frame = service.frame()
             names = ("incident_id", "category", "grid_code", "lon", "lat", "building_id")
+            frame = service.rows(np.arange(len(service)), columns=list(names))
             cached = self._incident_cols = (service.version, {c: frame[c].to_numpy(dtype=object) for c in names})
         return cached[1]
 

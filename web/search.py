@@ -8,6 +8,7 @@ import threading
 from flask import Blueprint, current_app, jsonify, request
 
 from twin.errors import InvalidInput
+from twin.memory import release
 from twin.search import SearchIndex
 
 from . import get_twin
@@ -34,6 +35,7 @@ def _build(state) -> None:
             with app.extensions["search_lock"]:
                 if app.extensions.get("search") is None:
                     app.extensions["search"] = SearchIndex(twin)
+            release()  # the build's scratch
         except Exception:  # noqa: BLE001 - e.g. the app is closed meanwhile; the first search builds it and says why
             log.debug("search index not built in the background", exc_info=True)
 
