@@ -44,4 +44,7 @@ def _read(store, kind, layers: dict):
     frames = {kind.name: store.read_layer(kind)}
     frames.update({d: layers[d].frame for d in DERIVED_FROM.get(kind.name, ()) if d in layers})
     derive_columns(frames)
-    return frames[kind.name]
+    frame = frames[kind.name]
+    text = [f.name for f in kind.schema.fields if f.dtype == "str"] + list(kind.schema.derived)
+    # Arrow-backed text, as the snapshot gives it: not a Python object per value (a million households)
+    return frame.astype({c: "str" for c in text if c in frame.columns and frame[c].dtype == object})

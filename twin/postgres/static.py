@@ -6,6 +6,7 @@ import logging
 import weakref
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -18,6 +19,7 @@ from .schema import LIVE, layer_table
 log = logging.getLogger(__name__)
 
 DEFAULT_OFFICE = "default"
+READ_CHUNK = 50_000  # rows of a layer fetched at a time
 DDL_LOCK = 72_417_001  # advisory lock key: one process at a time creates tables
 OPEN_POOLS: weakref.WeakSet = weakref.WeakSet()
 
@@ -64,17 +66,22 @@ class PostgresStore:
         schema = kind.schema
         table = layer_table(kind)
         cols = ", ".join(schema.names)
+        parts, wkb = [], []
         with self.pool.connection() as conn:
             version = self._version_row(conn, kind)
-            cur = conn.execute(
-                f"SELECT {cols}, ST_AsBinary(geom) FROM {table} WHERE office = %s ORDER BY ord", (self.office,)
-            )
-            rows = cur.fetchall()
+            with conn.cursor(name=f"read_{table}") as cur:  # server-side: a chunk of rows in memory at a time
+                cur.execute(
+                    f"SELECT {cols}, ST_AsBinary(geom) FROM {table} WHERE office = %s ORDER BY ord", (self.office,)
+                )
+                while rows := cur.fetchmany(READ_CHUNK):
+                    parts.append(pd.DataFrame([r[:-1] for r in rows], columns=schema.names))
+                    wkb.append(shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows]))
+                    del rows
         self._versions[kind.name] = version
-        frame = pd.DataFrame([r[:-1] for r in rows], columns=schema.names)
-        wkb = [r[-1] for r in rows]
-        if any(w is not None for w in wkb):
-            geoms = shapely.from_wkb([None if w is None else bytes(w) for w in wkb])
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=schema.names)
+        del parts
+        geoms = np.concatenate(wkb) if wkb else np.array([], dtype=object)
+        if pd.notna(geoms).any():
             frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
         return to_layer_frame(frame, kind, f"{self._where()} table {table}")
 
