@@ -25,6 +25,7 @@ import shapely
 
 from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
 from .area_input import Area
+from .arrowfile import positions_in
 from .errors import InvalidInput
 from .memory import release
 from .times import to_utc
@@ -114,7 +115,7 @@ def _build_index(twin, key) -> AreaIndex:
     hh_order, hh_start = np.zeros(0, dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
     if "households" in twin.layers and len(twin.frame("households")):
         h = twin.frame("households")
-        bpos = pd.Index(b["building_id"]).get_indexer(h["building_id"])
+        bpos = positions_in(h["building_id"], b["building_id"])
         people["households"] = np.bincount(bpos, minlength=n).astype(float)
         people["population"] = np.bincount(bpos, weights=_num(h, "size"), minlength=n)
         for flag in ("elderly_alone", "floating", "key_group"):

@@ -20,7 +20,7 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from .arrowfile import read_frame, write_frame
+from .arrowfile import positions_in, read_frame, write_frame
 from .crs import MetricCRS
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def read_placed(path: Path, layers: dict, placed_by: str) -> gpd.GeoDataFrame:
     """Rows stored without geometry, placed at their building's representative point (one shared Point per building)."""
     frame = read_frame(path)
     b = layers["buildings"].frame
-    points = b.geometry.representative_point().to_numpy()[pd.Index(b["building_id"]).get_indexer(frame[placed_by])]
+    points = b.geometry.representative_point().to_numpy()[positions_in(frame[placed_by], b["building_id"])]
     frame = frame.assign(geometry=gpd.GeoSeries(points, crs=b.crs).values)
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=b.crs, copy=False)  # copy=False: columns stay mapped
 
