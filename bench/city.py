@@ -9,7 +9,9 @@ side by side in SQL), with each figure beside an anchor measured in the same run
 - weekly report: incidents of one office and week by category, stage and grid with mean time to resolution vs a
   plain count of that week's incidents;
 - one web process serving one office of the city (`twin serve` with DATABASE_URL, OFFICE): time to first answer,
-  memory, and `items?bbox=` requests per second vs the same bbox query sent as SQL by psycopg.
+  memory (at the first answer, after the bbox requests, after one grid's area figures, which read the households),
+  and `items?bbox=` requests per second vs tipg serving the same table from the same database (one uvicorn worker,
+  `pip install 'community-twin[bench]'`; skipped when tipg is missing) and vs the same bbox query sent as SQL.
 Without --url a throw-away PostgreSQL 15 cluster is started (tests/postgres.py) and removed at the end.
 """
 
@@ -141,12 +143,15 @@ def main(argv=None) -> None:
         rows = [
             ["area figures (grid)", statistics.median(a_ms), "plain GiST count", statistics.median(c_ms)],
             ["weekly report (office)", statistics.median(r_ms), "plain count of the week", statistics.median(n_ms)],
+            ["items?bbox= (req/s)", web["api_rps"], "tipg, same table (req/s)", web["tipg_rps"] or float("nan")],
             ["items?bbox= (req/s)", web["api_rps"], "same bbox as SQL (q/s)", web["sql_rps"]],
         ]
         print(table(["figure", "twin", "anchor", "anchor value"], rows))
         print(
-            f"web process for one office: first answer {web['first']:.1f} s, RSS {web['rss']:.0f} MB "
-            f"({web['buildings']:,} buildings of {sizes['layer_buildings']:,} in the database)"
+            f"web process for one office: first answer {web['first']:.1f} s, RSS {web['rss']:.0f} MB at it, "
+            f"{web['rss_served']:.0f} MB after the bbox requests, {web['rss_area']:.0f} MB after one grid's area "
+            f"figures ({web['area_s']:.1f} s; {web['buildings']:,} buildings of {sizes['layer_buildings']:,} in the "
+            "database)"
         )
     finally:
         if cluster is not None:
@@ -154,13 +159,14 @@ def main(argv=None) -> None:
 
 
 def serve_one(url: str, conn, office: str, requests: int = 300) -> dict:
-    """Start `twin serve` on one office of the database; time, memory and bbox throughput against plain SQL."""
+    """Start `twin serve` on one office of the database; time, memory and bbox throughput against tipg and SQL."""
     x0, y0, x1, y1 = conn.execute(
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(geom) e FROM layer_buildings "
         "WHERE office = %s) s",
         (office,),
     ).fetchone()
     nb = conn.execute("SELECT count(*) FROM layer_buildings WHERE office = %s", (office,)).fetchone()[0]
+    grid = conn.execute("SELECT min(grid_code) FROM layer_grids WHERE office = %s", (office,)).fetchone()[0]
     import random
 
     rnd = random.Random(7)
@@ -169,29 +175,93 @@ def serve_one(url: str, conn, office: str, requests: int = 300) -> dict:
         x, y = rnd.uniform(x0, x1 - 0.01), rnd.uniform(y0, y1 - 0.01)
         boxes.append((x, y, x + 0.005, y + 0.005))
     port = free_port()
-    env = {**os.environ, "TWIN_DATABASE_URL": url, "TWIN_OFFICE": office, "TWIN_REFRESH_SECONDS": "3600"}
+    env = {
+        **os.environ,
+        "TWIN_DATABASE_URL": url,
+        "TWIN_OFFICE": office,
+        "TWIN_REFRESH_SECONDS": "3600",
+        "TWIN_STATE_DIR": tempfile.mkdtemp(prefix="twin-city-state-"),  # a fresh machine: nothing cached locally
+    }
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         twin_cmd("", ["serve", "--port", str(port)]), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    base = f"http://127.0.0.1:{port}/collections/buildings/items?limit=100&bbox="
+    root = f"http://127.0.0.1:{port}"
+    base = f"{root}/collections/buildings/items?limit=100&bbox="
     try:
         first_answer(proc, base + "%f,%f,%f,%f" % boxes[0])
         first, rss = time.perf_counter() - t0, rss_mb(proc.pid)
+        api_rps = throughput(base + "%f,%f,%f,%f", boxes)
+        rss_served = rss_mb(proc.pid)
         t = time.perf_counter()
-        for b in boxes:
-            urllib.request.urlopen(base + "%f,%f,%f,%f" % b, timeout=60).read()
-        api_rps = len(boxes) / (time.perf_counter() - t)
-        t = time.perf_counter()
-        for b in boxes:
-            conn.execute(
-                "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f), '[]')) FROM "
-                "(SELECT building_id, floors, ST_AsGeoJSON(geom)::json AS geometry FROM layer_buildings "
-                "WHERE office = %s AND geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) LIMIT 100) f",
-                (office, *b),
-            ).fetchone()
-        sql_rps = len(boxes) / (time.perf_counter() - t)
-        return {"first": first, "rss": rss, "api_rps": api_rps, "sql_rps": sql_rps, "buildings": nb}
+        urllib.request.urlopen(f"{root}/api/area?grid={grid}", timeout=600).read()
+        area_s, rss_area = time.perf_counter() - t, rss_mb(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(60)
+    t = time.perf_counter()
+    for b in boxes:
+        conn.execute(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(f), '[]')) FROM "
+            "(SELECT building_id, floors, ST_AsGeoJSON(geom)::json AS geometry FROM layer_buildings "
+            "WHERE office = %s AND geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326) LIMIT 100) f",
+            (office, *b),
+        ).fetchone()
+    sql_rps = len(boxes) / (time.perf_counter() - t)
+    return {
+        "first": first,
+        "rss": rss,
+        "rss_served": rss_served,
+        "area_s": area_s,
+        "rss_area": rss_area,
+        "api_rps": api_rps,
+        "tipg_rps": tipg_rps(url, office, boxes),
+        "sql_rps": sql_rps,
+        "buildings": nb,
+    }
+
+
+def throughput(template: str, boxes) -> float:
+    """Requests per second of GET template % box over every box, one after another."""
+    t = time.perf_counter()
+    for b in boxes:
+        urllib.request.urlopen(template % b, timeout=60).read()
+    return len(boxes) / (time.perf_counter() - t)
+
+
+def tipg_rps(url: str, office: str, boxes) -> float | None:
+    """items?bbox= requests per second of tipg (one uvicorn worker) on the same table, filtered to the same office;
+    None when tipg is not installed."""
+    import importlib.util
+
+    if importlib.util.find_spec("tipg") is None or importlib.util.find_spec("uvicorn") is None:
+        print("tipg is not installed (pip install 'community-twin[bench]'): no tipg anchor", flush=True)
+        return None
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["public"]'}  # every table: the catalog is small
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "tipg.main:app",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}/collections/public.layer_buildings/items?limit=100&office={office}&bbox="
+    try:
+        body = first_answer(proc, base + "%f,%f,%f,%f" % boxes[0])
+        if b'"FeatureCollection"' not in body:
+            raise SystemExit(f"tipg answered {body[:200]!r}")
+        return throughput(base + "%f,%f,%f,%f", boxes)
     finally:
         proc.terminate()
         proc.wait(60)

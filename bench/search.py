@@ -32,7 +32,7 @@ def queries(twin, ix, n: int, seed: int) -> list[tuple[str, str]]:
     comp = twin.frame("compounds")["name"].dropna().tolist()
     comm = twin.frame("communities")["name"].dropna().tolist()
     grids = twin.frame("grids")["grid_code"].tolist()
-    rooms = rng.sample(list(ix._room_labels), 200)
+    rooms = [ix.room_label(p) for p in rng.sample(range(len(twin.frame("households"))), 200)]
     incidents = twin.incidents.frame()["incident_id"].sample(200, random_state=seed).tolist()
     from twin.search import initials
 

@@ -26,7 +26,9 @@ import shapely
 from .access import PUBLIC, SUPPRESS_BELOW, Principal, protect, suppress
 from .analytics import analytics, report_summary
 from .area_input import Area
+from .arrowfile import positions_in
 from .errors import InvalidInput
+from .heap import release
 from .incidents.deadlines import LIMITS
 from .incidents.timeliness import NAT
 from .times import iso_utc, to_utc
@@ -103,6 +105,7 @@ def area_index(twin) -> AreaIndex:
         idx = _CACHE.get(twin)
         if idx is None or idx.key != key:
             idx = _build_index(twin, key)
+            release(freeze=False)  # the build's scratch over every household
             _CACHE[twin] = idx
         return idx
 
@@ -117,7 +120,7 @@ def _build_index(twin, key) -> AreaIndex:
     hh_order, hh_start = np.zeros(0, dtype=np.int64), np.zeros(n + 1, dtype=np.int64)
     if "households" in twin.layers and len(twin.frame("households")):
         h = twin.frame("households")
-        bpos = pd.Index(b["building_id"]).get_indexer(h["building_id"])
+        bpos = positions_in(h["building_id"], b["building_id"])
         people["households"] = np.bincount(bpos, minlength=n).astype(float)
         people["population"] = np.bincount(bpos, weights=_num(h, "size"), minlength=n)
         for flag in ("elderly_alone", "floating", "key_group"):

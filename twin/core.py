@@ -16,6 +16,8 @@ import shapely
 from . import vocab
 from .crs import MetricCRS
 from .errors import InvalidInput, NotFound, SchemaError
+from .heap import release
+from .lazylayers import open_lazily
 from .placement import grid_of_points
 from .settings import defaults
 from .snapshot import Snapshot
@@ -56,9 +58,8 @@ class Layer:
                 if self._frame is None:
                     t0 = time.perf_counter()
                     self._frame = self._load()
-                    log.info(
-                        "read %d %s from the snapshot in %.2f s", len(self._frame), self.name, time.perf_counter() - t0
-                    )
+                    release(freeze=False)  # the read's scratch (a million households parse through temporaries)
+                    log.info("read %d %s on first use in %.2f s", len(self._frame), self.name, time.perf_counter() - t0)
         return self._frame
 
     @property
@@ -142,6 +143,8 @@ class Twin:
         t0 = time.perf_counter()
         snapshot = Snapshot(store.snapshot_dir, store, kinds) if getattr(store, "snapshot_dir", None) else None
         twin = snapshot.load(cls, store, settings) if snapshot else None
+        if twin is None and hasattr(store, "extent"):  # a database: each layer is read when first used
+            twin = open_lazily(cls, store, kinds, settings)
         if twin is None:
             frames = {}
             for k in kinds.values():

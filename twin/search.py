@@ -10,11 +10,13 @@ from __future__ import annotations
 import bisect
 import logging
 import re
+import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from .access import Principal, may_see_incidents
 from .vocab import INCIDENT_CATEGORIES, label
@@ -33,6 +35,7 @@ LAYER_OF = {
 LIMIT = 10
 SCAN = 200  # keys looked at per sorted list and query: enough to fill LIMIT after ranking and role rules
 MAX_QUERY = 64
+APART_BUILDINGS = 10_000  # from this many buildings on, pinyin initials are worked out in a child process
 _SPACE = re.compile(r"\s+")
 
 
@@ -51,6 +54,21 @@ def initials(names) -> dict[str, str]:
     from pypinyin import Style, lazy_pinyin
 
     return {n: "".join(lazy_pinyin(n, style=Style.FIRST_LETTER, errors="default")).lower() for n in set(names)}
+
+
+def initials_apart(names) -> dict[str, str]:
+    """initials() worked out in a child process, so this one never holds pypinyin's dictionaries (56 MB for as long
+    as the process lives); here if no child can start."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:  # spawn: a fresh interpreter (forking a threaded server is unsafe)
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            return pool.submit(initials, set(names)).result()
+    except (OSError, BrokenProcessPool) as exc:
+        log.info("pinyin initials worked out in this process (no child process: %s)", exc)
+        return initials(names)
 
 
 def building_number(name: str) -> str:
@@ -97,6 +115,48 @@ class SortedKeys:
         return len(self.keys)
 
 
+class RowKeys:
+    """One key per row (its reference is the row position), sorted by an int32 order over Arrow text: a million
+    rows cost a few bytes each, not a Python string each; prefix lookup by bisect, as SortedKeys.
+
+    With `head`, the key of row p is head[p] + "|" + keys[p] (sorted as such; the joined text is not kept); with
+    `refs`, row p refers to refs[p] instead of p."""
+
+    def __init__(self, keys, head, order: np.ndarray, refs: np.ndarray | None = None):
+        self._keys, self._head, self._order = keys, head, order
+        self._refs = order if refs is None else refs[order]
+
+    @classmethod
+    def of(cls, keys, head: pd.Series | None = None, refs=None) -> "RowKeys":
+        """The keys of rows 0..n-1 (and their heads), sorted stably (by code point, as Python compares text)."""
+        import pyarrow.compute as pc
+
+        text = lambda s: pa.array(np.asarray(s, dtype=object), type=pa.large_string())  # noqa: E731
+        keys = text(keys)
+        head = None if head is None else text(head)
+        whole = keys if head is None else pc.binary_join_element_wise(head, keys, pa.scalar("|", pa.large_string()))
+        order = pc.sort_indices(whole).to_numpy().astype(np.int32)  # Arrow's sort is stable
+        return cls(keys, head, order, None if refs is None else np.asarray(refs, dtype=np.int32))
+
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __getitem__(self, i: int) -> str:
+        p = int(self._order[i])
+        key = self._keys[p].as_py()
+        return key if self._head is None else f"{self._head[p].as_py()}|{key}"
+
+    def prefix(self, q: str, limit: int = SCAN):
+        """(key, row) of the first `limit` keys starting with `q`."""
+        i = bisect.bisect_left(self, q)
+        rows = self._order[i : i + limit]
+        keys = self._keys.take(rows).to_pylist()
+        if self._head is not None:
+            keys = [f"{h}|{k}" for h, k in zip(self._head.take(rows).to_pylist(), keys)]
+        n = next((j for j, k in enumerate(keys) if not k.startswith(q)), len(keys))
+        return list(zip(keys[:n], self._refs[i : i + n].tolist()))
+
+
 class PackedKeys:
     """Many (key, reference) pairs sorted by key, packed as UTF-8 bytes in one numpy array (a million household
     rooms or incident numbers cost tens of MB, not a Python string each); prefix lookup by binary search. Keys
@@ -139,16 +199,19 @@ class SearchIndex:
         self._building_place: dict[str, tuple[str, str]] = {}  # building id → (compound name, building name)
         self._building_bounds: dict[str, tuple] = {}
         pairs: list[tuple[str, int]] = []
+        big = "buildings" in twin.layers and len(twin.frame("buildings")) >= APART_BUILDINGS
+        self._initials = initials_apart if big else initials
         self._places(pairs)
-        self.places = SortedKeys(pairs)
-        self._households()
+        self.places = RowKeys.of([k for k, _ in pairs], refs=[n for _, n in pairs])
+        del pairs
+        self._rooms: tuple | None = None  # (rooms, rooms_by_grid), built by the first search that may see rooms
+        self._rooms_lock = threading.Lock()
         self.incident_keys = PackedKeys(np.array([], dtype=object), np.array([], dtype=np.int64))
         self._incidents_seen = 0
         self._sync_incidents()
         log.info(
-            "search index: %d place keys, %d household rooms, %d incidents, in %.1f s",
+            "search index: %d place keys, %d incidents, in %.1f s (household rooms on first use)",
             len(self.places),
-            len(self.rooms),
             len(self.incident_keys),
             time.perf_counter() - t0,
         )
@@ -179,7 +242,7 @@ class SearchIndex:
                 continue
             label = f["name"].fillna(f[id_col]).astype(str).tolist()
             names.update(zip(f[id_col].astype(str), label))
-            ini = initials(label)
+            ini = self._initials(label)
             bounds = f.geometry.bounds.to_numpy()
             parents = f["community_id"].astype(str).tolist()
             for i, (code, name) in enumerate(zip(f[id_col].astype(str), label)):
@@ -193,9 +256,9 @@ class SearchIndex:
             return
         self._building_names = b["name"].fillna(b["building_id"]).astype(str).to_numpy()
         comp = b["compound_id"].astype(str).map(names).fillna("").to_numpy() if "compound_id" in b else None
-        ini = initials(set(self._building_names) | (set(comp) if comp is not None else set()))
-        bounds = b.geometry.bounds.to_numpy()
-        self._building_bounds = dict(zip(b["building_id"].astype(str), map(tuple, bounds)))
+        ini = self._initials(set(self._building_names) | (set(comp) if comp is not None else set()))
+        bounds = list(map(tuple, b.geometry.bounds.to_numpy().tolist()))  # one tuple per building, shared below
+        self._building_bounds = dict(zip(b["building_id"].astype(str), bounds))
         communities = b["community_id"].astype(str).map(names).fillna("").tolist()
         for i, (bid, name) in enumerate(zip(b["building_id"].astype(str), self._building_names)):
             c = comp[i] if comp is not None else ""
@@ -207,38 +270,66 @@ class SearchIndex:
                     bid,
                     f"{c}{name}",
                     communities[i],
-                    tuple(bounds[i]),
+                    bounds[i],
                     building_id=bid,
                 ),
                 keys,
                 pairs,
             )
 
-    def _households(self) -> None:
-        """Rooms as "building number-unit-room" keys, once for all grids and once prefixed by their grid."""
+    @property
+    def rooms(self) -> "RowKeys":
+        """Rooms as "building number-unit-room" keys of every household (built on first use)."""
+        return self._room_index()[0]
+
+    @property
+    def rooms_by_grid(self) -> "RowKeys":
+        """The same keys prefixed by the household's grid ("<grid>|<key>"), for staff of some grids."""
+        return self._room_index()[1]
+
+    def _room_index(self) -> tuple:
+        with self._rooms_lock:
+            if self._rooms is None:
+                t0 = time.perf_counter()
+                self._rooms = self._households()
+                log.info("search index: %d household rooms in %.1f s", len(self._rooms[0]), time.perf_counter() - t0)
+            return self._rooms
+
+    def _households(self) -> tuple:
+        """The room keys of every household: Arrow text and int32 orders, no Python string per household."""
         h = self._frame("households")
-        self.rooms = self.rooms_by_grid = SortedKeys([])
         if h is None or not self._building_place:
-            return
+            return RowKeys.of(pd.Series([], dtype=object)), RowKeys.of(pd.Series([], dtype=object))
+        number = pd.Series(self._numbers(), dtype=object)
         bids = h["building_id"].astype(str)
-        self._room_columns = [h[c].array for c in ("household_id", "building_id", "unit", "room")]  # the layer's own
-        number = pd.Series({b: building_number(n) for b, (_, n) in self._building_place.items()}, dtype=object)
-        number = bids.map(number).fillna(bids)
-        tail = "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
-        self._room_labels = pd.array(number + tail, dtype="string[pyarrow]")  # packed, not a str object each
-        keys = _normalized(number) + _normalized(tail)
+        keys = _normalized(bids.map(number).fillna(bids)) + _normalized(self._tail(h))
         grids = h["grid_code"].astype(str)
-        pos = np.arange(len(h))
-        self.rooms = PackedKeys(keys.to_numpy(), pos)
-        self.rooms_by_grid = PackedKeys((grids + "|" + keys).to_numpy(), pos)
+        return RowKeys.of(keys), RowKeys.of(keys, head=grids)
+
+    def _numbers(self) -> dict:
+        """Building id → the number people say for it (its name's number)."""
+        if getattr(self, "_building_numbers", None) is None:
+            self._building_numbers = {b: building_number(n) for b, (_, n) in self._building_place.items()}
+        return self._building_numbers
+
+    @staticmethod
+    def _tail(h: pd.DataFrame) -> pd.Series:
+        return "-" + h["unit"].astype(str) + "-" + h["room"].astype(str)
+
+    def room_label(self, pos: int) -> str:
+        """ "3-2-501": the building number, unit and room of the household at row `pos`."""
+        h = self.twin.frame("households")
+        bid, unit, room = (str(h[c].iat[pos]) for c in ("building_id", "unit", "room"))
+        return f"{self._numbers().get(bid, bid)}-{unit}-{room}"
 
     def _household_entry(self, pos: int) -> Entry:
-        hid, bid, unit, room = (str(col[pos]) for col in self._room_columns)
+        h = self.twin.frame("households")
+        hid, bid, unit, room = (str(h[c].iat[pos]) for c in ("household_id", "building_id", "unit", "room"))
         compound, bname = self._building_place.get(bid, ("", bid))
         return Entry(
             "household",
             hid,
-            str(self._room_labels[pos]),
+            self.room_label(pos),
             f"{compound}{bname} {unit}-{room}",
             self._building_bounds.get(bid, (0, 0, 0, 0)),
             building_id=bid,

@@ -1,10 +1,11 @@
 """A prepared snapshot of a twin's static layers, written beside the live state: fast, lean start-up.
 
-The first start reads and validates the layer files, derives the placed columns, and writes each layer as GeoParquet
-(`<state>/snapshot/<layer>.parquet`) with a manifest naming the file digests it was made from. Later starts whose
-digests match read nothing but the manifest: each layer's rows are read from its Arrow columns (memory-mapped,
-text kept in Arrow strings) the first time something asks for them, and its spatial index is built on first use.
-A changed file changes its digest, so the snapshot is made again.
+The first start reads and validates the layer files, derives the placed columns, and writes each layer as an
+uncompressed Arrow IPC file (`<state>/snapshot/<layer>.arrow`, twin.arrowfile) with a manifest naming the file digests
+it was made from. Later starts whose digests match read nothing but the manifest: each layer's rows are mapped from
+its Arrow columns the first time something asks for them (numbers and text stay in the file's pages, so a million
+households cost the process only the columns a query touches: names and phones stay on disk until a page shows
+them), and its spatial index is built on first use. A changed file changes its digest, so the snapshot is made again.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
+from .arrowfile import positions_in, read_frame, write_frame
 from .crs import MetricCRS
 
 log = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3
 ABSENT = "none"  # the version FileStore gives a layer without a file
 
 
@@ -54,14 +56,14 @@ class Snapshot:
         versions = {n: v for n, v in self.versions().items() if v != ABSENT}  # an optional layer may have no file
         if not m or m.get("format") != FORMAT or m.get("versions") != versions:
             return None
-        if not all((self.dir / f"{name}.parquet").exists() for name in versions):
+        if not all((self.dir / f"{name}.arrow").exists() for name in versions):
             return None
         crs = MetricCRS(int(m["epsg"]))
         layers: dict = {}
         for name, kind in ((n, self.kinds[n]) for n in versions):
-            load = partial(read_part, self.dir / f"{name}.parquet")
+            load = partial(read_part, self.dir / f"{name}.arrow")
             if name in m.get("placed", ()):
-                load = partial(read_placed, self.dir / f"{name}.parquet", layers, kind.schema.placed_by)
+                load = partial(read_placed, self.dir / f"{name}.arrow", layers, kind.schema.placed_by)
             layers[name] = Layer(kind, None, None, versions[name], crs=crs, load=load)
         log.info("static layers from the snapshot in %s (read on first use)", self.dir)
         return cls(layers, self.all, crs, store, settings)
@@ -73,12 +75,10 @@ class Snapshot:
             names = [n for n in self.kinds if n in twin.layers]
             placed = [n for n in names if self.kinds[n].schema.placed_by and at_buildings(twin, n)]
             for name in names:
-                tmp = self.dir / f".{name}.{os.getpid()}.parquet"
                 frame = twin.layers[name].frame
                 if name in placed:  # points of their buildings: made again from the buildings at read
                     frame = pd.DataFrame(frame.drop(columns=frame.geometry.name))
-                frame.to_parquet(tmp, index=False)
-                os.replace(tmp, self.dir / f"{name}.parquet")
+                write_frame(frame, self.dir / f"{name}.arrow")
             manifest = {
                 "format": FORMAT,
                 "epsg": twin.crs.epsg,
@@ -106,12 +106,13 @@ def at_buildings(twin, name: str) -> bool:
 
 def read_placed(path: Path, layers: dict, placed_by: str) -> gpd.GeoDataFrame:
     """Rows stored without geometry, placed at their building's representative point (one shared Point per building)."""
-    frame = pd.read_parquet(path, memory_map=True)
+    frame = read_frame(path)
     b = layers["buildings"].frame
-    points = b.geometry.representative_point().to_numpy()[pd.Index(b["building_id"]).get_indexer(frame[placed_by])]
-    return gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries(points, crs=b.crs).values, crs=b.crs)
+    points = b.geometry.representative_point().to_numpy()[positions_in(frame[placed_by], b["building_id"])]
+    frame = frame.assign(geometry=gpd.GeoSeries(points, crs=b.crs).values)
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=b.crs, copy=False)  # copy=False: columns stay mapped
 
 
 def read_part(path: Path) -> gpd.GeoDataFrame:
-    """One layer's rows from its GeoParquet file (memory-mapped; text columns stay Arrow strings)."""
-    return gpd.read_parquet(path, memory_map=True)
+    """One layer's rows from its Arrow file (memory-mapped)."""
+    return read_frame(path)

@@ -60,7 +60,7 @@ def test_incidents_come_from_the_snapshot_plus_the_writes_since(tiny_dir, tmp_pa
     report = {"category": "garbage", "lon": 114.8808, "lat": 40.8011, "description": "x"}
     made = [one.incidents.create(report, "w")["incident_id"] for _ in range(3)]
     two = open_twin(tiny_dir, state_dir=tmp_path / "s")  # writes the incident snapshot
-    assert (tmp_path / "s" / "snapshot" / "incidents.parquet").exists()
+    assert (tmp_path / "s" / "snapshot" / "incidents.arrow").exists()
     one.incidents.act(made[1], "accept", "w")
     made.append(one.incidents.create(report, "w")["incident_id"])
     three = open_twin(tiny_dir, state_dir=tmp_path / "s")  # snapshot (3 rows) + 2 writes since

@@ -64,12 +64,9 @@ class Codebook:
 
     def encode_many(self, values) -> np.ndarray:
         """Codes of many values at once."""
-        s = pd.Series(np.asarray(values, dtype=object))
-        known = s.map(self.code)
-        new = known.isna() & s.notna()
-        for v in pd.unique(s[new]):
-            self.encode(v)
-        return s.map(self.code).fillna(-1).to_numpy(dtype=np.int32)
+        codes, uniques = pd.factorize(pd.Series(values))  # distinct values in order of appearance; missing -1
+        book = np.array([self.encode(v) for v in uniques], dtype=np.int32)
+        return np.where(codes < 0, -1, book[codes] if len(book) else -1).astype(np.int32)
 
     def decode(self, codes) -> np.ndarray:
         """Values of codes (None for -1)."""

@@ -13,8 +13,6 @@ import logging
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.spatial import cKDTree
 
 from twin.errors import InvalidInput
 
@@ -107,8 +105,12 @@ def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: 
     return clusters
 
 
-def _same_place(xy: np.ndarray, codes: np.ndarray, radius_m: float) -> sparse.csr_matrix:
-    """Symmetric 0/1 matrix: i and j lie within `radius_m` or share a building code (≥ 0); diagonal set."""
+def _same_place(xy: np.ndarray, codes: np.ndarray, radius_m: float):
+    """Symmetric 0/1 matrix (scipy sparse): i and j lie within `radius_m` or share a building code (≥ 0); diagonal
+    set."""
+    from scipy import sparse  # here, not at import: the modules importing this one start without scipy
+    from scipy.spatial import cKDTree
+
     n = len(xy)
     p = np.concatenate([cKDTree(xy).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2), _same_code(codes)])
     rows = np.concatenate([p[:, 0], p[:, 1], np.arange(n)])

@@ -1,6 +1,7 @@
-"""Incidents at start-up from a prepared Arrow snapshot plus what was written since, instead of every row from the
-store: the snapshot names the store it came from and its change token; rows written after that token (by anyone)
-are read from the store and merged in place. A snapshot of another store, or one that does not add up, is ignored.
+"""Incidents at start-up from a prepared Arrow snapshot (twin.arrowfile, memory-mapped) plus what was written since,
+instead of every row from the store: the snapshot names the store it came from and its change token; rows written
+after that token (by anyone) are read from the store and merged in place. A snapshot of another store, or one that
+does not add up, is ignored.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import uuid
 from pathlib import Path
 
 import pandas as pd
+
+from ..arrowfile import read_frame, write_frame
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +36,14 @@ def load_incidents(store) -> pd.DataFrame:
     directory = getattr(store, "snapshot_dir", None)
     if directory is None:
         return store.load()
-    part, info = Path(directory) / "incidents.parquet", Path(directory) / "incidents.json"
+    part, info = Path(directory) / "incidents.arrow", Path(directory) / "incidents.json"
     try:
         meta = json.loads(info.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         meta = None
     ident = store_identity(store)
     if meta and meta.get("store") == ident and part.exists():
-        frame = _merged(store, pd.read_parquet(part, memory_map=True), meta["token"])
+        frame = _merged(store, read_frame(part), meta["token"])
         if frame is not None:
             return frame
     token = store.changes_since(None)[0]
@@ -73,9 +76,7 @@ def _write(directory, frame: pd.DataFrame, meta: dict) -> None:
     try:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        tmp = directory / f".incidents.{os.getpid()}.parquet"
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, directory / "incidents.parquet")
+        write_frame(frame, directory / "incidents.arrow")
         (directory / f".incidents.{os.getpid()}.json").write_text(json.dumps(meta), encoding="utf-8")
         os.replace(directory / f".incidents.{os.getpid()}.json", directory / "incidents.json")
     except OSError as exc:

@@ -6,6 +6,7 @@ import logging
 import weakref
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -18,6 +19,7 @@ from .schema import LIVE, layer_table
 log = logging.getLogger(__name__)
 
 DEFAULT_OFFICE = "default"
+READ_CHUNK = 50_000  # rows of a layer fetched at a time
 DDL_LOCK = 72_417_001  # advisory lock key: one process at a time creates tables
 OPEN_POOLS: weakref.WeakSet = weakref.WeakSet()
 
@@ -64,19 +66,41 @@ class PostgresStore:
         schema = kind.schema
         table = layer_table(kind)
         cols = ", ".join(schema.names)
+        parts, wkb = [], []
         with self.pool.connection() as conn:
             version = self._version_row(conn, kind)
-            cur = conn.execute(
-                f"SELECT {cols}, ST_AsBinary(geom) FROM {table} WHERE office = %s ORDER BY ord", (self.office,)
-            )
-            rows = cur.fetchall()
+            with conn.cursor(name=f"read_{table}") as cur:  # server-side: a chunk of rows in memory at a time
+                cur.execute(
+                    f"SELECT {cols}, ST_AsBinary(geom) FROM {table} WHERE office = %s ORDER BY ord", (self.office,)
+                )
+                while rows := cur.fetchmany(READ_CHUNK):
+                    parts.append(pd.DataFrame([r[:-1] for r in rows], columns=schema.names))
+                    wkb.append(shapely.from_wkb([None if r[-1] is None else bytes(r[-1]) for r in rows]))
+                    del rows
         self._versions[kind.name] = version
-        frame = pd.DataFrame([r[:-1] for r in rows], columns=schema.names)
-        wkb = [r[-1] for r in rows]
-        if any(w is not None for w in wkb):
-            geoms = shapely.from_wkb([None if w is None else bytes(w) for w in wkb])
+        frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=schema.names)
+        del parts
+        geoms = np.concatenate(wkb) if wkb else np.array([], dtype=object)
+        if pd.notna(geoms).any():
             frame = gpd.GeoDataFrame(frame, geometry=geoms, crs=WGS84)
         return to_layer_frame(frame, kind, f"{self._where()} table {table}")
+
+    def extent(self, kinds) -> tuple | None:
+        """(min lon, min lat, max lon, max lat) of this office's geometries in the layers of `kinds` (those placed at
+        their buildings aside), or None."""
+        parts = " UNION ALL ".join(
+            f"SELECT min(ST_XMin(geom)), min(ST_YMin(geom)), max(ST_XMax(geom)), max(ST_YMax(geom)) FROM "
+            f"{layer_table(k)} WHERE office = %(office)s"
+            for k in kinds
+            if not k.schema.placed_by  # rows placed at their buildings lie within the buildings' extent
+        )
+        if not parts:
+            return None
+        with self.pool.connection() as conn:
+            rows = [r for r in conn.execute(parts, {"office": self.office}).fetchall() if r[0] is not None]
+        if not rows:
+            return None
+        return min(r[0] for r in rows), min(r[1] for r in rows), max(r[2] for r in rows), max(r[3] for r in rows)
 
     def layer_version(self, kind) -> str:
         """The digest recorded when the layer was loaded (`twin db load`)."""
