@@ -48,6 +48,7 @@ CONFORMANCE = [
 # --- the catalogue: every layer kind, the live incidents, and household counts ------------------------------------
 WORLD = [-180.0, -90.0, 180.0, 90.0]
 FILTER_DTYPES = ("str", "int", "bool")
+EARLIEST = pd.Timestamp.min.tz_localize("UTC")  # before every real time, after a missing one
 
 
 def _cache() -> VersionCache:
@@ -85,6 +86,14 @@ class Source:
 
     def position(self, twin, item_id: str) -> int:
         raise NotImplementedError
+
+    def values(self, twin, name: str, pos: np.ndarray) -> np.ndarray:
+        """The values of field `name` at `pos`, as an object array."""
+        return self.frame(twin)[name].to_numpy(dtype=object)[pos]
+
+    def keep(self, twin, cql, pos: np.ndarray) -> np.ndarray:
+        """The positions of `pos` whose rows satisfy the checked CQL2 filter `cql` (None keeps all)."""
+        return filters.keep(cql, self.frame(twin), pos)
 
     def view_frame(self, twin, full: bool) -> pd.DataFrame:
         """The rows as a caller sees them: all fields (`full`) or without personal ones."""
@@ -131,13 +140,13 @@ class Source:
         for more in boxes[1:]:  # a box across the antimeridian comes as two
             pos = np.union1d(pos, self._select(twin, more, start, end, equals or {}))
         if self.restricted and p.role != "admin" and p.grids is not None:
-            pos = pos[np.isin(self.frame(twin)[self.grid_field].to_numpy(dtype=object)[pos], list(p.grids))]
+            pos = pos[np.isin(self.values(twin, self.grid_field, pos), list(p.grids))]
         return pos
 
     def check_row(self, twin, p, pos: int) -> None:
         """Forbidden when a grid-limited staff caller asks for a restricted row outside their grids."""
         if self.restricted:
-            grid = self.frame(twin)[self.grid_field].iloc[pos]
+            grid = self.values(twin, self.grid_field, np.array([pos]))[0]
             if not p.may_see_grid(grid):
                 raise Forbidden(
                     f"{self.id} record is in grid {grid}, outside the grids your token allows", collection=self.id
@@ -151,7 +160,7 @@ class Source:
             return np.ones(len(pos), dtype=bool)
         if self.grid_field is None:
             return np.zeros(len(pos), dtype=bool)
-        return np.isin(self.frame(twin)[self.grid_field].to_numpy(dtype=object)[pos], list(p.grids))
+        return np.isin(self.values(twin, self.grid_field, pos), list(p.grids))
 
     def encoder(self, twin, full: bool) -> FeatureEncoder:
         """The cached encoder of this collection's current version, full or public view."""
@@ -167,15 +176,7 @@ class Source:
     def features(self, twin, p, pos) -> list[str]:
         """Feature JSON strings of the rows at `pos`, each in the view `p` may see."""
         pos = np.asarray(pos, dtype=np.int64)
-        full = self.full_rows(twin, p, pos)
-        if not full.any():
-            return self.encoder(twin, False).features(pos)
-        if full.all():
-            return self.encoder(twin, True).features(pos)
-        out = np.empty(len(pos), dtype=object)
-        out[full] = self.encoder(twin, True).features(pos[full])
-        out[~full] = self.encoder(twin, False).features(pos[~full])
-        return out.tolist()
+        return in_views(self.full_rows(twin, p, pos), lambda full, at: self.encoder(twin, full).features(pos[at]))
 
     def bbox(self, twin) -> list[float]:
         """The spatial extent [minLon, minLat, maxLon, maxLat] of the current rows."""
@@ -208,6 +209,16 @@ class Source:
         for name, value in equals.items():
             pos = pos[frame[name].iloc[pos].eq(value).fillna(False).to_numpy(dtype=bool)]
         return pos
+
+
+def in_views(full: np.ndarray, encode) -> list[str]:
+    """Feature strings, each row in the view it may be seen in: `encode(view_is_full, row_mask)` encodes the rows
+    of one view."""
+    out = np.empty(len(full), dtype=object)
+    for view, at in ((True, full), (False, ~full)):
+        if at.any():
+            out[at] = encode(view, at)
+    return out.tolist()
 
 
 class LayerSource(Source):
@@ -247,7 +258,12 @@ class LayerSource(Source):
 
 
 class LiveSource(Source):
-    """A live layer served by a service on the twin (twin.incidents): frame, select and version per write."""
+    """A live layer served by a service on the twin (twin.incidents), answered from the service's indexes.
+
+    A query is positions (bbox through the live spatial index, datetime through the report-time order, equality on
+    coded columns), a page is a slice of them, and only the page's rows are read and encoded: a page right after a
+    write costs what the page and the filter cost, never a frame of the whole history.
+    """
 
     static = False
 
@@ -269,32 +285,33 @@ class LiveSource(Source):
         lon, lat = frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
         return lambda pos: point_json(lon[pos], lat[pos])
 
-    def _ids(self, twin) -> pd.Index:
-        return _cache().get(
-            (id(twin), self.id, "ids"),
-            self.version(twin),
-            lambda: pd.Index(self.frame(twin)[self.id_field].astype(str)),
-        )
+    def values(self, twin, name: str, pos: np.ndarray) -> np.ndarray:
+        service = self.service(twin)
+        if hasattr(service, "values"):
+            return service.values(name, pos)
+        return service.rows(pos, [name])[name].to_numpy(dtype=object)  # a service offering only rows()
+
+    def keep(self, twin, cql, pos: np.ndarray) -> np.ndarray:
+        if cql is None or not len(pos):
+            return pos
+        rows = self.service(twin).rows(pos, filters.properties(cql)).reset_index(drop=True)
+        return pos[filters.keep(cql, rows, np.arange(len(pos)))]
 
     def _select(self, twin, bbox, start, end, equals) -> np.ndarray:
-        # OGC intervals are closed; the service's end is exclusive, so ask for one microsecond more.
-        end = end + pd.Timedelta(microseconds=1) if end is not None else None
-        frame = self.frame(twin)
-        sub = self.service(twin).select(bbox=bbox, start=start, end=end, **equals)
-        if isinstance(frame.index, pd.RangeIndex) and frame.index.start == 0 and frame.index.step == 1:
-            pos = sub.index.to_numpy(dtype=np.int64)  # the service's frame is indexed by position
-        else:
-            pos = self._ids(twin).get_indexer(sub[self.id_field].astype(str))
-        return np.sort(pos[(pos >= 0) & (pos < len(frame))])
+        if end is not None:
+            # OGC intervals are closed; the service's end is exclusive, so ask for one microsecond more; an
+            # incident without a report time lies in no interval, not even an open-started one.
+            end = end + pd.Timedelta(microseconds=1)
+            start = EARLIEST if start is None else start
+        service = self.service(twin)
+        if hasattr(service, "positions"):
+            return service.positions(bbox=bbox, start=start, end=end, **equals)
+        # a service offering only select() (the contract's frame of matches): its frame is indexed by position
+        return np.sort(service.select(bbox=bbox, start=start, end=end, **equals).index.to_numpy(dtype=np.int64))
 
     def _shown(self, twin, p, pos: np.ndarray) -> np.ndarray:
         """Which rows at `pos` `p` may see as records (care incidents only within the caller's grids)."""
-        frame = self.frame(twin)
-        if "category" not in frame.columns:
-            return np.ones(len(pos), dtype=bool)
-        # only the asked rows are converted: the live table may hold a year of incidents
-        grids = frame[self.grid_field].iloc[pos].to_numpy(dtype=object) if self.grid_field else np.full(len(pos), None)
-        return may_see_incidents(p, frame["category"].iloc[pos].to_numpy(dtype=object), grids)
+        return may_see_incidents(p, self.values(twin, "category", pos), self.values(twin, self.grid_field, pos))
 
     def select(self, twin, p, **query) -> np.ndarray:
         pos = super().select(twin, p, **query)
@@ -308,11 +325,32 @@ class LiveSource(Source):
                 collection=self.id,
             )
 
+    def features(self, twin, p, pos) -> list[str]:
+        """Feature JSON strings of the rows at `pos`: only those rows are read (personal fields only when shown)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        full = self.full_rows(twin, p, pos)
+        names = [f.name for f in self.fields if full.any() or not f.personal]
+        rows = self.service(twin).rows(pos, list(dict.fromkeys([self.id_field, *names, "lon", "lat"])))
+        rows = rows.reset_index(drop=True)
+        geometry = self.geometry(twin, rows)
+
+        def encode(view: bool, at: np.ndarray) -> list[str]:
+            shown = [f.name for f in self.fields if view or not f.personal]
+            return FeatureEncoder(rows, self.id_field, shown, geometry, whole_columns=False).features(
+                np.flatnonzero(at)
+            )
+
+        return in_views(full, encode)
+
     def position(self, twin, item_id: str) -> int:
-        pos = self._ids(twin).get_indexer([str(item_id)])[0]
-        if pos < 0:
+        service = self.service(twin)
+        if hasattr(service, "positions_of"):
+            pos = service.positions_of([str(item_id)])
+        else:  # a service offering only frame()
+            pos = np.flatnonzero(service.frame()[self.id_field].astype(str).to_numpy() == str(item_id))
+        if not len(pos):
             raise NotFound(f"{self.title_en.lower()} {item_id!r} does not exist", layer=self.id, id=str(item_id))
-        return int(pos)
+        return int(pos[0])
 
     def _bounds(self, twin) -> list[float]:
         return self.service(twin).extent()["bbox"] or WORLD
@@ -615,7 +653,7 @@ def items(collection_id: str):
 
     def build():
         pos = source.select(twin, p, bbox=bbox, start=start, end=end, equals=equals)
-        pos = filters.keep(cql, source.frame(twin), pos)
+        pos = source.keep(twin, cql, pos)
         page = pos[offset : offset + limit]
         feats = crs.reproject_features(source.features(twin, p, page), out_crs)
         base = f"/collections/{source.id}/items"

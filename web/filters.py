@@ -126,6 +126,15 @@ def _literal(f, value, compare: bool) -> None:
         )
 
 
+def properties(node) -> list[str]:
+    """The property names a checked filter reads, each once."""
+    if isinstance(node, (ast.And, ast.Or)):
+        return list(dict.fromkeys(properties(node.lhs) + properties(node.rhs)))
+    if isinstance(node, ast.Not):
+        return properties(node.sub_node)
+    return [node.lhs.name]
+
+
 def keep(node, frame: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
     """The positions of `pos` whose rows of `frame` satisfy the checked filter `node` (None keeps all)."""
     if node is None or not len(pos):

@@ -137,8 +137,40 @@ class IncidentService:
                 mask &= (frame[col] == val).to_numpy(dtype=bool, na_value=False)
         return frame[mask] if not mask.all() else frame
 
-    def positions(self, bbox=None, geom=None, start=None, end=None) -> np.ndarray:
-        """Positions (ascending) of incidents in `bbox` and/or `geom`, reported in [start, end), from the indexes."""
+    def positions(self, bbox=None, geom=None, start=None, end=None, **equals) -> np.ndarray:
+        """Positions (ascending) of incidents in `bbox` and/or `geom`, reported in [start, end), with field equality
+        (as in select()), from the indexes."""
+        pos = self._positions(bbox, geom, start, end)
+        for column, value in equals.items():
+            if value is not None:
+                pos = pos[self.equal(column, value, pos)]
+        return pos
+
+    def equal(self, column: str, value, positions) -> np.ndarray:
+        """Whether `column` equals `value` (any of them for a list/tuple/set) at each of `positions`; a missing value
+        equals nothing. Coded columns compare codes; the others read only the rows at `positions`."""
+        if column not in COLUMNS:
+            raise InvalidInput(f"cannot filter incidents by {column!r}", field=column)
+        pos = np.asarray(positions, dtype=np.int64)
+        wanted = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+        book = self.figures.books.get(column)
+        if book is not None:
+            codes = [book.code[v] for v in wanted if isinstance(v, str) and v in book.code]
+            return np.isin(self.figures.column(column, pos), codes)
+        col = self.rows(pos, [column])[column]
+        if isinstance(value, (list, tuple, set, frozenset)):
+            return col.isin(wanted).to_numpy(dtype=bool)
+        return (col == value).to_numpy(dtype=bool, na_value=False)
+
+    def values(self, column: str, positions) -> np.ndarray:
+        """The values of `column` at `positions` as an object array (None where missing), from the codes if coded."""
+        pos = np.asarray(positions, dtype=np.int64)
+        if column in self.figures.books:
+            return self.figures.values(column, pos)
+        col = self.rows(pos, [column])[column].astype(object)
+        return col.where(col.notna(), None).to_numpy(dtype=object)
+
+    def _positions(self, bbox, geom, start, end) -> np.ndarray:
         pos = None
         if start is not None or end is not None:
             pos = self.figures.between(start, end)
