@@ -311,6 +311,9 @@ class LiveSource(Source):
 
     def _shown(self, twin, p, pos: np.ndarray) -> np.ndarray:
         """Which rows at `pos` `p` may see as records (care incidents only within the caller's grids)."""
+        service = self.service(twin)
+        if hasattr(service, "visible"):
+            return service.visible(lambda categories, grids: may_see_incidents(p, categories, grids), pos)
         return may_see_incidents(p, self.values(twin, "category", pos), self.values(twin, self.grid_field, pos))
 
     def select(self, twin, p, **query) -> np.ndarray:

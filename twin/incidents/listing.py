@@ -68,7 +68,7 @@ def page(
             book = fig.books[column]
             pos = pos[np.isin(fig.column(column, pos), [book.code[c] for c in wanted if c in book.code])]
     if may_see is not None and len(pos):
-        pos = pos[np.asarray(may_see(fig.values("category", pos), fig.values("grid_code", pos)), dtype=bool)]
+        pos = pos[service.visible(may_see, pos)]
     total = len(pos)
     lo, hi = (page - 1) * size, page * size
     ranked = _urgent(service, pos, now) if order == "urgent" else _newest(service, pos, hi)
