@@ -179,7 +179,7 @@ def _describe(frame: pd.DataFrame, order: np.ndarray, label: np.ndarray, ns: boo
     lat = np.round(np.add.reduceat(frame["lat"].to_numpy(dtype=float)[rows], starts) / count, 6)
     places = {}
     for c in PLACE_COLUMNS:
-        mode = _mode(h, frame[c].iloc[rows].to_numpy(dtype=object)).reindex(h[starts]).to_numpy(dtype=object)
+        mode = _mode(h, frame[c].iloc[rows]).reindex(h[starts]).to_numpy(dtype=object)
         places[c] = np.where(pd.isna(mode), None, mode).tolist()
     cat_rank = pd.factorize(category, sort=True)[0]
     ranked = np.lexsort((first, cat_rank, -count))  # count desc, category, first report; stable
@@ -207,15 +207,21 @@ def _describe(frame: pd.DataFrame, order: np.ndarray, label: np.ndarray, ns: boo
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
 
 
-def _mode(hotspot: np.ndarray, values: np.ndarray) -> pd.Series:
+def _mode(hotspot: np.ndarray, values: pd.Series) -> pd.Series:
     """Per hotspot, the most frequent non-null value (ties: the smallest), as text."""
-    known = pd.notna(values)
+    if values.dtype != object and pd.api.types.is_string_dtype(values.dtype):
+        codes, uniques = pd.factorize(values, sort=True)  # text already: no copy to Python strings
+    else:
+        v = values.to_numpy(dtype=object)
+        codes = np.full(len(v), -1, dtype=np.int64)
+        known = pd.notna(v)
+        codes[known], uniques = pd.factorize(v[known].astype(str), sort=True)
+    known = codes >= 0
     if not known.any():
         return pd.Series([], dtype=object)
-    codes, uniques = pd.factorize(values[known].astype(str), sort=True)
-    h = hotspot[known]
-    key = h * len(uniques) + codes
-    keys, counts = np.unique(key, return_counts=True)
+    key = np.sort(hotspot[known] * len(uniques) + codes[known])
+    at = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    keys, counts = key[at], np.diff(np.concatenate([at, [len(key)]]))
     kh, kc = keys // len(uniques), keys % len(uniques)
     order = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
     first = order[np.concatenate([[True], kh[order][1:] != kh[order][:-1]])]
