@@ -211,11 +211,12 @@ def _mode(hotspot: np.ndarray, values: pd.Series) -> pd.Series:
     """Per hotspot, the most frequent non-null value (ties: the smallest), as text."""
     if values.dtype != object and pd.api.types.is_string_dtype(values.dtype):
         codes, uniques = pd.factorize(values, sort=True)  # text already: no copy to Python strings
-    else:
-        v = values.to_numpy(dtype=object)
-        codes = np.full(len(v), -1, dtype=np.int64)
-        known = pd.notna(v)
-        codes[known], uniques = pd.factorize(v[known].astype(str), sort=True)
+    else:  # values hashed as they are, then their few distinct ones as text (1 and "1" are one text)
+        codes, raw = pd.factorize(values.to_numpy(dtype=object))
+        if not len(raw):
+            return pd.Series([], dtype=object)
+        text, uniques = pd.factorize(np.asarray(raw, dtype=object).astype(str), sort=True)
+        codes = np.where(codes >= 0, text[codes], -1)
     known = codes >= 0
     if not known.any():
         return pd.Series([], dtype=object)
