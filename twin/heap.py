@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
 
@@ -30,3 +31,16 @@ def release(freeze: bool = True) -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):  # not glibc (musl, macOS, Windows): the allocator keeps its own pages
         log.debug("malloc_trim is not available here")
+
+
+@contextmanager
+def collection_paused():
+    """Garbage collection paused inside (as it was after): for a step that makes many short-lived acyclic objects
+    at once (a report's hotspots), where full collections would walk the heap several times for nothing."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()

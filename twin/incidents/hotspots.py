@@ -46,21 +46,41 @@ def hotspots(
     radius_m, min_count = check_params(radius_m, min_count)
     if not len(frame):
         return []
-    frame = frame.sort_values(["category", "reported_at", "incident_id"], kind="stable").reset_index(drop=True)
-    xy = np.column_stack(crs.xy(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)))
-    building, _ = pd.factorize(frame["building_id"], use_na_sentinel=True)
-    label = labels(frame["category"].to_numpy(dtype=object), xy, building, radius_m, min_count)
+    order, groups = report_order(frame)
+    lon, lat = (frame[c].to_numpy(dtype=float)[order] for c in ("lon", "lat"))
+    xy = np.column_stack(crs.xy(lon, lat))
+    building = pd.factorize(frame["building_id"], use_na_sentinel=True)[0][order]
+    label = labels(groups, xy, building, radius_m, min_count)
     if not (label >= 0).any():
         return []
-    return _describe(frame, label, ns)
+    return _describe(frame, order, label, ns)
+
+
+def report_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of `frame`'s rows sorted by category, report time, then id, as a stable sort_values gives; the
+    category of each in that order, as codes or values).
+
+    Frames usually come in report order already, so only the categories are sorted then (no text sort of the ids).
+    """
+    t = frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+    ties = np.flatnonzero(t[1:] == t[:-1])
+    ids = frame["incident_id"]
+    cat, _ = pd.factorize(frame["category"], sort=True, use_na_sentinel=True)
+    plain = (cat >= 0).all() and (t != np.iinfo(np.int64).min).all()  # no missing category or time
+    if plain and (t[1:] >= t[:-1]).all() and np.all(ids.iloc[ties].to_numpy() < ids.iloc[ties + 1].to_numpy()):
+        order = np.argsort(cat, kind="stable")
+        return order, cat[order]
+    keys = ["category", "reported_at", "incident_id"]
+    order = frame.reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
+    return order, frame["category"].to_numpy(dtype=object)[order]
 
 
 def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
     """The hotspot number of each row (-1 for none); rows sorted by group (the category), report time, then id.
 
     xy are metric coordinates, building codes ≥ 0 (-1 for none); hotspots never join two groups. Every group is
-    clustered in one pass: each group is lifted to its own height, more than a radius above the one before, so no
-    two groups are ever near, and the greedy seeds of different groups never compete for an incident.
+    clustered in one pass: neighbours are searched group by group, so no two groups are ever near, and the greedy
+    seeds of different groups never compete for an incident.
     """
     n = len(groups)
     label = np.full(n, -1, dtype=np.int64)
@@ -72,52 +92,58 @@ def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: f
     rows = np.flatnonzero(sizes[gid] >= min_count)
     if not len(rows):
         return label
-    lifted = np.column_stack([xy[rows], gid[rows] * (2.0 * radius_m + 1.0)])
     b = building[rows].astype(np.int64)
     codes = np.where(b >= 0, b * len(starts) + gid[rows], -1)
-    clusters = _clusters(lifted, codes, radius_m, min_count)
-    first_group = np.array([gid[rows[m[0]]] for m in clusters], dtype=np.int64)
-    for number, k in enumerate(np.argsort(first_group, kind="stable")):  # numbered group by group, as found
-        label[rows[clusters[k]]] = number
+    clusters = _clusters(xy[rows], gid[rows], codes, radius_m, min_count)
+    first_group = gid[rows[[m[0] for m in clusters]]]
+    numbered = [clusters[k] for k in np.argsort(first_group, kind="stable")]  # group by group, as found
+    members = np.fromiter((m for c in numbered for m in c), dtype=np.int64)
+    label[rows[members]] = np.repeat(np.arange(len(numbered)), [len(c) for c in numbered])
     return label
 
 
-def _clusters(xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> list[np.ndarray]:
+def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> list[list[int]]:
     n = len(xy)
-    same = _same_place(xy, building, radius_m)
-    sizes = np.diff(same.indptr)  # same-place incidents of each, itself included
+    indptr, indices = _same_place(xy, groups, codes, radius_m)
+    sizes = np.diff(indptr)  # same-place incidents of each, itself included
     order = np.lexsort((np.arange(n), -sizes))  # rows are in report order
-    taken = np.zeros(n, dtype=bool)
+    seeds = order[sizes[order] >= min_count].tolist()
+    # plain ints and lists: the loop runs once per seed over a handful of neighbours, cheaper than numpy calls
+    indptr, indices = indptr.tolist(), indices.tolist()
+    done = bytearray(n)
     clusters = []
-    seeds = order[sizes[order] >= min_count].tolist()  # plain ints: the loop below runs once per incident
-    indptr, indices = same.indptr.tolist(), same.indices
-    done = bytearray(n)  # mirrors `taken` for the per-seed test
     for seed in seeds:
         if done[seed]:
             continue
-        near = indices[indptr[seed] : indptr[seed + 1]]
-        members = np.sort(near[~taken[near]])
+        members = [m for m in indices[indptr[seed] : indptr[seed + 1]] if not done[m]]  # sorted, as indices
         if len(members) >= min_count:
-            taken[members] = True
-            for m in members.tolist():
+            for m in members:
                 done[m] = 1
             clusters.append(members)
     return clusters
 
 
-def _same_place(xy: np.ndarray, codes: np.ndarray, radius_m: float):
-    """Symmetric 0/1 matrix (scipy sparse): i and j lie within `radius_m` or share a building code (≥ 0); diagonal
-    set."""
-    from scipy import sparse  # here, not at import: the modules importing this one start without scipy
-    from scipy.spatial import cKDTree
+def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """(indptr, indices) of the symmetric same-place relation, CSR with sorted indices: i and j are in one group
+    (rows sorted by group) and lie within `radius_m` or share a code (≥ 0); each row includes itself."""
+    from scipy.spatial import cKDTree  # here, not at import: the modules importing this one start without scipy
 
     n = len(xy)
-    p = np.concatenate([cKDTree(xy).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2), _same_code(codes)])
-    rows = np.concatenate([p[:, 0], p[:, 1], np.arange(n)])
-    cols = np.concatenate([p[:, 1], p[:, 0], np.arange(n)])
-    m = sparse.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
-    m.sum_duplicates()
-    return m
+    starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
+    ends = np.concatenate([starts[1:], [n]])
+    near = [
+        cKDTree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64) + a
+        for a, b in zip(starts.tolist(), ends.tolist())
+    ]
+    same = _same_code(codes)
+    pairs = np.concatenate([*near, same])
+    lo, hi = pairs.min(axis=1), pairs.max(axis=1)
+    key = np.sort(np.concatenate([lo * n + hi, hi * n + lo, np.arange(n, dtype=np.int64) * (n + 1)]))
+    key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # np.unique hashes: slower here
+    rows, cols = np.divmod(key, n)  # sorted by row, then column; no pair twice
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return indptr, cols
 
 
 def _same_code(codes: np.ndarray) -> np.ndarray:
@@ -136,32 +162,33 @@ def _same_code(codes: np.ndarray) -> np.ndarray:
     return np.column_stack([order[i], order[i + step]]).astype(np.int64)
 
 
-def _describe(frame: pd.DataFrame, label: np.ndarray, ns: bool = False) -> list[dict]:
-    """One dict per hotspot of `frame` (sorted by category, report time, id; `label` from labels()), largest first."""
-    rows = np.flatnonzero(label >= 0)
-    rows = rows[np.argsort(label[rows], kind="stable")]  # keeps report order inside each hotspot
-    h = label[rows]
+def _describe(frame: pd.DataFrame, order: np.ndarray, label: np.ndarray, ns: bool = False) -> list[dict]:
+    """One dict per hotspot of `frame` (`label` from labels() of its rows taken in `order`: by category, report
+    time, id), largest first."""
+    k = np.flatnonzero(label >= 0)
+    k = k[np.argsort(label[k], kind="stable")]  # keeps report order inside each hotspot
+    h, rows = label[k], order[k]  # rows of `frame`
     starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
     ends = np.concatenate([starts[1:], [len(h)]])
     count = ends - starts
     reported = frame["reported_at"]
     times = reported.to_numpy(dtype="datetime64[ns]").view("int64")[rows]
     first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
-    category = frame["category"].to_numpy(dtype=object)[rows[starts]]
+    category = frame["category"].iloc[rows[starts]].to_numpy(dtype=object)
     lon = np.round(np.add.reduceat(frame["lon"].to_numpy(dtype=float)[rows], starts) / count, 6)
     lat = np.round(np.add.reduceat(frame["lat"].to_numpy(dtype=float)[rows], starts) / count, 6)
     places = {}
     for c in PLACE_COLUMNS:
-        mode = _mode(h, frame[c].to_numpy(dtype=object)[rows]).reindex(h[starts]).to_numpy(dtype=object)
+        mode = _mode(h, frame[c].iloc[rows]).reindex(h[starts]).to_numpy(dtype=object)
         places[c] = np.where(pd.isna(mode), None, mode).tolist()
     cat_rank = pd.factorize(category, sort=True)[0]
-    order = np.lexsort((first, cat_rank, -count))  # count desc, category, first report; stable
-    ids = frame["incident_id"].astype(str).to_numpy(dtype=object)[rows].tolist()  # list slices are cheap
+    ranked = np.lexsort((first, cat_rank, -count))  # count desc, category, first report; stable
+    ids = frame["incident_id"].iloc[rows].astype(str).tolist()  # list slices are cheap
     tz = reported.dt.tz
     out = []
     starts, ends, count, lon, lat = (a.tolist() for a in (starts, ends, count, lon, lat))
     first, last, category = first.tolist(), last.tolist(), category.tolist()
-    for k in order.tolist():
+    for k in ranked.tolist():
         out.append(
             {
                 "category": category[k],
@@ -180,15 +207,22 @@ def _describe(frame: pd.DataFrame, label: np.ndarray, ns: bool = False) -> list[
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
 
 
-def _mode(hotspot: np.ndarray, values: np.ndarray) -> pd.Series:
+def _mode(hotspot: np.ndarray, values: pd.Series) -> pd.Series:
     """Per hotspot, the most frequent non-null value (ties: the smallest), as text."""
-    known = pd.notna(values)
+    if values.dtype != object and pd.api.types.is_string_dtype(values.dtype):
+        codes, uniques = pd.factorize(values, sort=True)  # text already: no copy to Python strings
+    else:  # values hashed as they are, then their few distinct ones as text (1 and "1" are one text)
+        codes, raw = pd.factorize(values.to_numpy(dtype=object))
+        if not len(raw):
+            return pd.Series([], dtype=object)
+        text, uniques = pd.factorize(np.asarray(raw, dtype=object).astype(str), sort=True)
+        codes = np.where(codes >= 0, text[codes], -1)
+    known = codes >= 0
     if not known.any():
         return pd.Series([], dtype=object)
-    codes, uniques = pd.factorize(values[known].astype(str), sort=True)
-    h = hotspot[known]
-    key = h * len(uniques) + codes
-    keys, counts = np.unique(key, return_counts=True)
+    key = np.sort(hotspot[known] * len(uniques) + codes[known])
+    at = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
+    keys, counts = key[at], np.diff(np.concatenate([at, [len(key)]]))
     kh, kc = keys // len(uniques), keys % len(uniques)
     order = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
     first = order[np.concatenate([[True], kh[order][1:] != kh[order][:-1]])]

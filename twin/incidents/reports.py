@@ -9,6 +9,7 @@ import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
 from twin.analytics import analytics, ordered_counts, report_summary
+from twin.heap import collection_paused
 from twin.placement import grid_at
 from twin.times import Period, iso, isos
 from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, label
@@ -167,16 +168,17 @@ def period_hotspots(service, period: Period, pos, radius_m: float, min_count: in
     codes, counts = np.unique(cats, return_counts=True)
     dirty = [int(c) for c, n in zip(codes, counts) if kept.get(int(c), (None,))[0] != n]
     if dirty:
-        found: dict = {c: [] for c in dirty}
-        book = fig.books["category"]
-        rows = service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS)
-        spots = hotspots(rows, service.twin.crs, radius_m, min_count, ns=True)
-        first = isos([h["first_reported"] for h in spots], tz)
-        last = isos([h["last_reported"] for h in spots], tz)
-        for h, a, b in zip(spots, first, last):
-            order = (-h["count"], h["category"], h["first_reported"])  # as hotspots() sorts
-            h["first_reported"], h["last_reported"] = a, b
-            found[book.code.get(h["category"], -1)].append((order, h))
+        with collection_paused():  # many small dicts and lists at once: no full collections walking the heap
+            found: dict = {c: [] for c in dirty}
+            book = fig.books["category"]
+            rows = service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS)
+            spots = hotspots(rows, service.twin.crs, radius_m, min_count, ns=True)
+            first = isos([h["first_reported"] for h in spots], tz)
+            last = isos([h["last_reported"] for h in spots], tz)
+            for h, a, b in zip(spots, first, last):
+                order = (-h["count"], h["category"], h["first_reported"])  # as hotspots() sorts
+                h["first_reported"], h["last_reported"] = a, b
+                found[book.code.get(h["category"], -1)].append((order, h))
         for c, n in zip(codes.tolist(), counts.tolist()):
             if c in found:
                 kept[c] = (n, found[c])
