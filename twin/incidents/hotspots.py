@@ -75,6 +75,9 @@ def report_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return order, frame["category"].to_numpy(dtype=object)[order]
 
 
+TREE_PER_GROUP_MAX = 64  # more groups than this share one tree (a tree per group costs Python per group)
+
+
 def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
     """The hotspot number of each row (-1 for none); rows sorted by group (the category), report time, then id.
 
@@ -131,10 +134,16 @@ def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndar
     n = len(xy)
     starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
     ends = np.concatenate([starts[1:], [n]])
-    near = [
-        cKDTree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64) + a
-        for a, b in zip(starts.tolist(), ends.tolist())
-    ]
+    if len(starts) <= TREE_PER_GROUP_MAX:  # a few large groups (a report's categories): one tree each
+        near = [
+            cKDTree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64) + a
+            for a, b in zip(starts.tolist(), ends.tolist())
+        ]
+    else:  # thousands of small groups (six-nos: compound × category): one tree, each group moved apart along x
+        gid = np.repeat(np.arange(len(starts)), ends - starts)
+        shift = float(np.ptp(xy[:, 0])) + 2 * radius_m + 1.0
+        moved = np.column_stack([xy[:, 0] + gid * shift, xy[:, 1]])
+        near = [cKDTree(moved).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64)]
     same = _same_code(codes)
     pairs = np.concatenate([*near, same])
     lo, hi = pairs.min(axis=1), pairs.max(axis=1)

@@ -81,3 +81,22 @@ def test_hotspots_follow_the_rule_pair_by_pair(seed, shuffled, text):
         for h in got:
             times = frame.set_index("incident_id").loc[h["incident_ids"], "reported_at"]
             assert (h["first_reported"], h["last_reported"]) == (times.min(), times.max())
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_many_groups_share_one_tree_with_the_same_labels(seed, monkeypatch):
+    """Six-nos clusters thousands of (compound, category) groups: one tree with the groups moved apart gives the
+    labels a tree per group gives (the way checked pair by pair above), groups never joined."""
+    from twin.incidents import hotspots as hs
+
+    rng = np.random.default_rng(seed)
+    n = 3000
+    groups = np.sort(rng.integers(0, 200, n))  # 200 groups > TREE_PER_GROUP_MAX, all in one 300 m square
+    xy = rng.uniform(0, 300, (n, 2))
+    building = rng.integers(-3, 5, n)
+    shared = hs.labels(groups, xy, building, 25.0, 3)
+    monkeypatch.setattr(hs, "TREE_PER_GROUP_MAX", 10**9)
+    assert np.array_equal(shared, hs.labels(groups, xy, building, 25.0, 3))
+    assert (shared >= 0).sum() > n // 10
+    hot = shared >= 0
+    assert all(len(set(groups[hot][shared[hot] == k])) == 1 for k in np.unique(shared[hot]))
