@@ -472,7 +472,7 @@ def sees_every_household(twin, answer: AreaAnswer, principal: Principal) -> bool
     h = twin.frame("households")
     if "grid_code" not in h.columns:
         return False
-    grids = h["grid_code"].to_numpy(dtype=object)[answer.household_pos]
+    grids = h["grid_code"].iloc[answer.household_pos].to_numpy(dtype=object)  # the counted rows, not the column
     return bool(np.isin(grids, list(principal.grids)).all())
 
 
