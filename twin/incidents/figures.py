@@ -108,6 +108,8 @@ class FigureIndex:
         self._open_cache: np.ndarray | None = None
         self._between: dict = {}  # (start, end) → (order generation, lo, hi, positions)
         self._secs: dict = {}
+        self.serial = 0  # counts writes; changed[i] is the serial of the last write to position i
+        self.changed = np.zeros(cap, dtype=np.int64)
         log.debug("incident figures: %d incidents indexed, %d open", n, len(self._open))
 
     def __len__(self) -> int:
@@ -122,6 +124,7 @@ class FigureIndex:
             i = self.n
             self._set(i, record)
             self.n += 1
+            self._stamp(i)
             if self._order is not None:
                 self._place(i, int(self.cols["reported_at"][i]))
             return i
@@ -145,6 +148,16 @@ class FigureIndex:
         """Change some fields of the incident at position `i`."""
         with self._lock:
             self._set(i, changes)
+            self._stamp(i)
+
+    def _stamp(self, i: int) -> None:
+        self.serial += 1
+        self.changed[i] = self.serial
+
+    def changed_since(self, pos, serial: int) -> bool:
+        """Whether any incident at `pos` was written after the write numbered `serial` (see `self.serial`)."""
+        pos = np.asarray(pos, dtype=np.int64)
+        return bool(len(pos)) and int(self.changed[pos].max()) > serial
 
     def _set(self, i: int, values: dict) -> None:
         for c, v in values.items():
@@ -165,6 +178,7 @@ class FigureIndex:
         for c, arr in self.cols.items():
             fill = NAT if c in TIMES else (0 if c == "rating" else -1)
             self.cols[c] = np.concatenate([arr, np.full(len(arr), fill, dtype=arr.dtype)])
+        self.changed = np.concatenate([self.changed, np.zeros(len(self.changed), dtype=np.int64)])
 
     # --- selections --------------------------------------------------------------------------------------------
     def open_positions(self) -> np.ndarray:

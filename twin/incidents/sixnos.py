@@ -45,12 +45,49 @@ REASONS = {
 
 
 def six_nos(service, quarter: Period, radius_m: float = RADIUS_M, min_count: int = MIN_COUNT) -> dict:
-    """Every compound's six-nos rating for `quarter`, with the incidents behind each failed "no" and their reasons."""
+    """Every compound's six-nos rating for `quarter`, with the incidents behind each failed "no" and their reasons.
+
+    A finished quarter's rating is kept (and shared: callers must not modify it) until one of its incidents is
+    written again or one is added to it; a running quarter is judged at the clock, so it is made on every call.
+    """
     radius_m, min_count = check_params(radius_m, min_count)
+    fig = service.figures
+    serial = fig.serial  # before reading: a write while the rating is made makes the next call make it again
+    compounds = service.twin.layer("compounds").frame
+    as_of = min(quarter.end_utc, service.now())
+    inside = service.positions(start=quarter.start_utc, end=quarter.end_utc)
+    key = (quarter.start_utc.value, quarter.end_utc.value, str(quarter.start.tz), radius_m, min_count)
+    cache = service.memo.setdefault("six_nos", {})
+    kept = cache.get(key)
+    if (
+        kept is not None
+        and kept["as_of"] == as_of
+        and kept["incidents"] == len(inside)
+        and kept["compounds"] is compounds
+        and kept["deadlines"] == service.deadlines
+        and not fig.changed_since(inside, kept["serial"])
+    ):
+        return kept["rating"]
+    rating = _rating(service, quarter, radius_m, min_count, compounds)
+    if rating["complete"]:
+        cache[key] = {
+            "as_of": as_of,
+            "incidents": len(inside),
+            "compounds": compounds,
+            "deadlines": service.deadlines,
+            "serial": serial,
+            "rating": rating,
+        }
+        if len(cache) > 8:
+            cache.pop(next(iter(cache)))
+    return rating
+
+
+def _rating(service, quarter: Period, radius_m: float, min_count: int, compounds: pd.DataFrame) -> dict:
     j = judged(service, quarter, radius_m, min_count)
     behind, reasons = failures(service, j)
     rows = []
-    for rec in service.twin.layer("compounds").frame.itertuples(index=False):
+    for rec in compounds.itertuples(index=False):
         nos = {}
         for no in SIX_NOS:
             ids_ = behind.get((rec.compound_id, no), [])

@@ -180,6 +180,34 @@ def test_six_nos_kept_across_writes_equals_a_fresh_rating(filled, clock, open_ti
         assert six_nos(svc, q) == six_nos(again, q)
 
 
+def test_a_finished_quarters_rating_is_kept_until_one_of_its_incidents_changes(filled, clock):
+    svc, ids = filled
+    q1 = parse_quarter("2026Q1", TZ)
+    first = six_nos(svc, q1)
+    assert first["complete"]
+    clock.t = pd.Timestamp("2026-04-02 01:00", tz="UTC")
+    svc.create({"category": "garbage", "lon": B4[0], "lat": B4[1]}, actor="test")  # Q2: Q1's rating stays
+    assert six_nos(svc, q1) is first
+    # r1 (garbage at B4, resolved on time in March) is reopened in April: it now counts as unresolved past its limit
+    assert first_reasons(first, ids["r1"]) == ["repeat"]
+    svc.act(ids["r1"], "reopen", actor="test")
+    again = IncidentService(svc.twin, svc.store, clock=clock)
+    changed = six_nos(svc, q1)
+    assert first_reasons(changed, ids["r1"]) == ["open_overdue", "repeat"]
+    assert changed == six_nos(again, q1)
+    svc.deadlines = again.deadlines = Deadlines.parse(OVERRIDE)  # garbage resolved within an hour: more are late
+    assert six_nos(svc, q1) == six_nos(again, q1) != changed
+    q2 = parse_quarter("2026Q2", TZ)  # still running at the clock: judged again on every call
+    assert not six_nos(svc, q2)["complete"] and six_nos(svc, q2) is not six_nos(svc, q2)
+
+
+def first_reasons(rating: dict, incident_id: str) -> list:
+    """The reasons given for `incident_id` in a six-nos rating (the first failed "no" naming it)."""
+    return next(
+        v["reasons"][incident_id] for c in rating["compounds"] for v in c["nos"].values() if incident_id in v["reasons"]
+    )
+
+
 def test_period_report_counts_match_the_brute_force(filled, clock):
     svc, _ = filled
     p = period_of("monthly", pd.Timestamp("2026-03-15"), TZ)
