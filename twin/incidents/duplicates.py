@@ -17,11 +17,20 @@ log = logging.getLogger(__name__)
 
 
 def candidates(
-    service, category: str, lon: float, lat: float, radius_m: float, exclude=None, before=None, may_see=None
+    service,
+    category: str,
+    lon: float,
+    lat: float,
+    radius_m: float,
+    exclude=None,
+    before=None,
+    may_see=None,
+    earlier=(),
 ) -> list:
     """Open incidents of `category` within `radius_m` of (lon, lat), nearest first: [(incident_id, metres)].
 
-    `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time;
+    `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time, and the
+    `earlier` ids (filed before it in the same batch, at the same instant);
     `may_see(categories, grid_codes) -> bools` (the caller's view) keeps only those it passes.
     Asked of the live rtree (its ids are positions), so it costs what lies around the point, not the open set:
     rebuilding an open-set table per data version cost every report O(open incidents).
@@ -32,11 +41,12 @@ def candidates(
     pos, metres = pos[keep], metres[keep]
     keep = fig.rank(pos) < DONE_RANK
     keep &= fig.column("category", pos) == fig.books["category"].code.get(category, -2)  # codes, not text
+    ids = service.table.cols["incident_id"][pos]
     if before is not None:
-        keep &= fig.column("reported_at", pos) < before.value
+        earlier = np.isin(ids, list(earlier)) if len(earlier) else False
+        keep &= (fig.column("reported_at", pos) < before.value) | earlier
     if may_see is not None and keep.any():
         keep[keep] = np.asarray(may_see(fig.values("category", pos[keep]), fig.values("grid_code", pos[keep])), bool)
-    ids = service.table.cols["incident_id"][pos]
     if exclude is not None:
         keep &= ids != exclude
     ids, metres = ids[keep], metres[keep]
