@@ -157,7 +157,8 @@ class LiveIndex:
     Items are named by integer ids; the rtree itself holds row positions into growing coordinate arrays, so
     queries are vectorised and the metric coordinates are projected once, at insertion. Box queries (bbox,
     intersects, within, radius) read a PointGrid of the points instead, plus the points inserted since it was
-    built; it is rebuilt when those grow past a 32nd of it or a point moves.
+    built; it is rebuilt when those grow past a 32nd of it or a point moves. Only nearest() reads the rtree, so new
+    points join it when nearest() next asks (an rtree insert cost intake as much as its database insert).
     """
 
     def __init__(self, crs: MetricCRS):
@@ -168,6 +169,7 @@ class LiveIndex:
         self._max_id = None
         self._cols = {c: np.empty(0, dtype=np.int64 if c == "id" else float) for c in ("id", "lon", "lat", "x", "y")}
         self._grid: PointGrid | None = None
+        self._untreed = 0  # positions from here on are not yet in the rtree
 
     @classmethod
     def bulk(cls, ids, lons, lats, crs: MetricCRS) -> "LiveIndex":
@@ -199,6 +201,7 @@ class LiveIndex:
         pts = np.column_stack([lon, lat])
         self.tree = rtree_index.Index((np.arange(len(ids), dtype=np.int64), pts, pts))
         self._grid = PointGrid(lon, lat)
+        self._untreed = self._n
         return self
 
     def __len__(self) -> int:
@@ -222,25 +225,41 @@ class LiveIndex:
 
     def insert(self, item_id: int, lon: float, lat: float) -> None:
         """Add one point, or move it when `item_id` is already indexed."""
-        item_id = int(item_id)
-        _check_point(lon, lat)
-        lon, lat = float(lon), float(lat)
-        x, y = self.crs.xy(lon, lat)
+        self.insert_many([item_id], [lon], [lat])
+
+    def insert_many(self, ids, lons, lats) -> None:
+        """insert() for arrays of ids and coordinates, projected in one call."""
+        for lon, lat in zip(lons, lats):
+            _check_point(lon, lat)
+        ids = [int(i) for i in ids]
+        lons, lats = [float(v) for v in lons], [float(v) for v in lats]
+        xs, ys = (np.atleast_1d(v).tolist() for v in self.crs.xy(lons, lats))
         with self._lock:
-            pos = self._position(item_id)
-            if pos is None:
-                pos = self._n
-                self._grow(pos + 1)
-                self._n += 1
-            else:
-                old = (self._cols["lon"][pos], self._cols["lat"][pos])
-                self.tree.delete(pos, (*old, *old))
-                if self._grid is not None and pos < self._grid.n and old != (lon, lat):
-                    self._grid = None  # it moved: the grid is rebuilt on the next query
-            for c, v in (("id", item_id), ("lon", lon), ("lat", lat), ("x", float(x)), ("y", float(y))):
-                self._cols[c][pos] = v
-            self._max_id = item_id if self._max_id is None else max(self._max_id, item_id)
-            self.tree.insert(pos, (lon, lat, lon, lat))
+            for item_id, lon, lat, x, y in zip(ids, lons, lats, xs, ys):
+                pos = self._position(item_id)
+                if pos is None:
+                    pos = self._n
+                    self._grow(pos + 1)
+                    self._n += 1
+                else:
+                    old = (self._cols["lon"][pos], self._cols["lat"][pos])
+                    if pos < self._untreed:
+                        self.tree.delete(pos, (*old, *old))
+                        self.tree.insert(pos, (lon, lat, lon, lat))
+                    if self._grid is not None and pos < self._grid.n and old != (lon, lat):
+                        self._grid = None  # it moved: the grid is rebuilt on the next query
+                for c, v in (("id", item_id), ("lon", lon), ("lat", lat), ("x", x), ("y", y)):
+                    self._cols[c][pos] = v
+                self._max_id = item_id if self._max_id is None else max(self._max_id, item_id)
+
+    def _treed(self) -> rtree_index.Index:
+        """The rtree with every point in it (the ones inserted since the last call join it now)."""
+        if self._untreed < self._n:
+            lon, lat = self._cols["lon"], self._cols["lat"]
+            for pos in range(self._untreed, self._n):
+                self.tree.insert(pos, (lon[pos], lat[pos], lon[pos], lat[pos]))
+            self._untreed = self._n
+        return self.tree
 
     def bbox(self, minx, miny, maxx, maxy) -> np.ndarray:
         """Ids of points in the box (edges included), ascending."""
@@ -274,7 +293,7 @@ class LiveIndex:
                 return np.empty(0, dtype=np.int64)
             # rtree ranks by degrees, which are not square; take its k nearest, then every point within the
             # metric distance r of the farthest of them (a superset of the true k nearest), and rank in metres.
-            cand = np.fromiter(self.tree.nearest((lon, lat, lon, lat), k), dtype=np.int64)
+            cand = np.fromiter(self._treed().nearest((lon, lat, lon, lat), k), dtype=np.int64)
             r = float(self._metres(cand, lon, lat).max())
             pos = np.union1d(cand, self._box_positions(radius_bbox(lon, lat, r)))
             d = self._metres(pos, lon, lat)

@@ -98,8 +98,10 @@ def post_batch():
             fields.append(exc)
     s, lg = service(), lang()
     rows = s.create_many(fields, actor=current_principal().name, urgent_first=False)
-    ids = [r["incident_id"] for r in rows]
-    out = [acknowledgement(s, row, lg, earlier=ids[:k]) for k, row in enumerate(rows)]
+    out, earlier = [], set()
+    for row in rows:
+        out.append(acknowledgement(s, row, lg, earlier))
+        earlier.add(row["incident_id"])
     resp = jsonify(out)
     resp.status_code = 201
     return resp

@@ -43,8 +43,10 @@ def candidates(
     keep &= fig.column("category", pos) == fig.books["category"].code.get(category, -2)  # codes, not text
     ids = service.table.cols["incident_id"][pos]
     if before is not None:
-        earlier = np.isin(ids, list(earlier)) if len(earlier) else False
-        keep &= (fig.column("reported_at", pos) < before.value) | earlier
+        late = keep & (fig.column("reported_at", pos) >= before.value)
+        if earlier and late.any():  # filed at the same instant, but earlier in its batch: it counts
+            late[late] = [i not in earlier for i in ids[late].tolist()]
+        keep &= ~late
     if may_see is not None and keep.any():
         keep[keep] = np.asarray(may_see(fig.values("category", pos[keep]), fig.values("grid_code", pos[keep])), bool)
     if exclude is not None:
