@@ -35,6 +35,13 @@ def radius_bbox(lon: float, lat: float, metres: float) -> tuple[float, float, fl
     return lon - dlon, lat - dlat, lon + dlon, lat + dlat
 
 
+def radius_boxes(lons: np.ndarray, lats: np.ndarray, metres: float) -> tuple[np.ndarray, ...]:
+    """radius_bbox for arrays of centres: (minx, miny, maxx, maxy) arrays."""
+    dlat = metres * 1.05 / _M_PER_DEG
+    dlon = metres * 1.05 / (_M_PER_DEG * np.maximum(np.cos(np.radians(np.minimum(np.abs(lats) + dlat, 89.9))), 1e-6))
+    return lons - dlon, lats - dlat, lons + dlon, lats + dlat
+
+
 class StaticIndex:
     """An STRtree over WGS84 geometries plus their metric projection, built once at load."""
 
@@ -93,6 +100,33 @@ class StaticIndex:
             d = shapely.distance(self.metric[cand], self.crs.to_metric(shapely.Point(lon, lat)))
         return _ascending(cand[d <= metres], d[d <= metres], distances)
 
+    def radius_many(self, lons, lats, metres: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """radius() around many centres in one vectorised pass: (centre number, id, metres) of every point within
+        `metres` of a centre, by centre then id."""
+        lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+        for lon, lat in zip(lons.tolist(), lats.tolist()):
+            _check_point(lon, lat)
+        _check_radius(metres)
+        none = np.empty(0, dtype=np.int64)
+        with self._lock:
+            if self._n == 0 or not len(lons):
+                return none, none, np.empty(0)
+            minx, miny, maxx, maxy = radius_boxes(lons, lats, metres)
+            k, pos = self._current_grid().boxes(minx, miny, maxx, maxy)
+            if self._grid.n < self._n:  # inserted since the grid was built: a pair with every centre
+                tail = np.arange(self._grid.n, self._n, dtype=np.int64)
+                k = np.concatenate([k, np.repeat(np.arange(len(lons)), len(tail))])
+                pos = np.concatenate([pos, np.tile(tail, len(lons))])
+            lon, lat = self._cols["lon"][pos], self._cols["lat"][pos]
+            inside = (lon >= minx[k]) & (lon <= maxx[k]) & (lat >= miny[k]) & (lat <= maxy[k])
+            k, pos = k[inside], pos[inside]
+            cx, cy = (np.atleast_1d(v) for v in self.crs.xy(lons, lats))
+            d = np.hypot(self._cols["x"][pos] - cx[k], self._cols["y"][pos] - cy[k])
+            near = d <= metres
+            k, ids, d = k[near], self._cols["id"][pos[near]], d[near]
+        order = np.lexsort((ids, k))
+        return k[order], ids[order], d[order]
+
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
         """Positions of the `k` geometries nearest to (lon, lat) in metres, nearest first (ties by position)."""
         _check_point(lon, lat)
@@ -149,6 +183,18 @@ class PointGrid:
         if not total:
             return np.empty(0, dtype=np.int64)
         return self.order[np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(total)]
+
+    def boxes(self, minx, miny, maxx, maxy) -> tuple[np.ndarray, np.ndarray]:
+        """box() for arrays of boxes at once: (box number, position) pairs, a superset of the points in each."""
+        cx0, cx1 = self._cells(minx, self.x0, self.nx), self._cells(maxx, self.x0, self.nx)
+        cy0, cy1 = self._cells(miny, self.y0, self.ny), self._cells(maxy, self.y0, self.ny)
+        rows = cy1 - cy0 + 1  # each box's rows of cells, then the run of positions of its cells in each row
+        box = np.repeat(np.arange(len(rows)), rows)
+        row = cy0[box] + np.arange(len(box)) - np.repeat(np.cumsum(rows) - rows, rows)
+        first, last = self.start[row * self.nx + cx0[box]], self.start[row * self.nx + cx1[box] + 1]
+        counts = last - first
+        at = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return np.repeat(box, counts), self.order[at]
 
 
 class LiveIndex:
@@ -284,6 +330,33 @@ class LiveIndex:
             d = self._metres(pos, lon, lat)
             return _ascending(self._cols["id"][pos[d <= metres]], d[d <= metres], distances)
 
+    def radius_many(self, lons, lats, metres: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """radius() around many centres in one vectorised pass: (centre number, id, metres) of every point within
+        `metres` of a centre, by centre then id."""
+        lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+        for lon, lat in zip(lons.tolist(), lats.tolist()):
+            _check_point(lon, lat)
+        _check_radius(metres)
+        none = np.empty(0, dtype=np.int64)
+        with self._lock:
+            if self._n == 0 or not len(lons):
+                return none, none, np.empty(0)
+            minx, miny, maxx, maxy = radius_boxes(lons, lats, metres)
+            k, pos = self._current_grid().boxes(minx, miny, maxx, maxy)
+            if self._grid.n < self._n:  # inserted since the grid was built: a pair with every centre
+                tail = np.arange(self._grid.n, self._n, dtype=np.int64)
+                k = np.concatenate([k, np.repeat(np.arange(len(lons)), len(tail))])
+                pos = np.concatenate([pos, np.tile(tail, len(lons))])
+            lon, lat = self._cols["lon"][pos], self._cols["lat"][pos]
+            inside = (lon >= minx[k]) & (lon <= maxx[k]) & (lat >= miny[k]) & (lat <= maxy[k])
+            k, pos = k[inside], pos[inside]
+            cx, cy = (np.atleast_1d(v) for v in self.crs.xy(lons, lats))
+            d = np.hypot(self._cols["x"][pos] - cx[k], self._cols["y"][pos] - cy[k])
+            near = d <= metres
+            k, ids, d = k[near], self._cols["id"][pos[near]], d[near]
+        order = np.lexsort((ids, k))
+        return k[order], ids[order], d[order]
+
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
         """Ids of the `k` points nearest to (lon, lat) in metres, nearest first (ties by id)."""
         _check_point(lon, lat)
@@ -307,13 +380,17 @@ class LiveIndex:
             keep = predicate(geom, self._cols["lon"][pos], self._cols["lat"][pos])
             return np.sort(self._cols["id"][pos[keep]])
 
+    def _current_grid(self) -> PointGrid:
+        grid = self._grid
+        if grid is None or self._n - grid.n > max(1024, grid.n // 32):
+            grid = self._grid = PointGrid(self._cols["lon"][: self._n], self._cols["lat"][: self._n])
+        return grid
+
     def _box_positions(self, box) -> np.ndarray:
         """Positions of the points in the box (edges included), unordered."""
         if self._n == 0:
             return np.empty(0, dtype=np.int64)
-        grid = self._grid
-        if grid is None or self._n - grid.n > max(1024, grid.n // 32):
-            grid = self._grid = PointGrid(self._cols["lon"][: self._n], self._cols["lat"][: self._n])
+        grid = self._current_grid()
         minx, miny, maxx, maxy = (float(v) for v in box)
         cand = grid.box(minx, miny, maxx, maxy)
         if grid.n < self._n:  # inserted since the grid was built

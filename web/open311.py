@@ -71,7 +71,7 @@ def post_request():
     """File a service request: lat, long, service_code, description (≤ 4,000), media_url, optional contact."""
     s = service()
     row = s.create(request_fields(body()), actor=current_principal().name)
-    resp = jsonify([acknowledgement(s, row, lang())])
+    resp = jsonify([acknowledgement(s, row, lang(), possible_duplicates(s, [row])[0])])
     resp.status_code = 201
     return resp
 
@@ -98,11 +98,8 @@ def post_batch():
             fields.append(exc)
     s, lg = service(), lang()
     rows = s.create_many(fields, actor=current_principal().name, urgent_first=False)
-    out, earlier = [], set()
-    for row in rows:
-        out.append(acknowledgement(s, row, lg, earlier))
-        earlier.add(row["incident_id"])
-    resp = jsonify(out)
+    found = possible_duplicates(s, rows)
+    resp = jsonify([acknowledgement(s, row, lg, near) for row, near in zip(rows, found)])
     resp.status_code = 201
     return resp
 
@@ -129,9 +126,8 @@ def request_fields(f, sources=None) -> dict:
     }
 
 
-def acknowledgement(s, row: dict, lg: str, earlier=()) -> dict:
-    """The GeoReport answer to one filed request: its id, where it went, possible duplicates (reported before it,
-    or `earlier` in the same batch)."""
+def acknowledgement(s, row: dict, lg: str, duplicates: list[str]) -> dict:
+    """The GeoReport answer to one filed request: its id, where it went, its possible duplicates."""
     worker = s.worker(row["grid_code"])
     # a new request's next limit is acceptance; timeliness() would say the same at ~100x the cost of this lookup
     within = _minutes(s.deadlines.seconds(row["category"], "accept"))
@@ -142,7 +138,7 @@ def acknowledgement(s, row: dict, lg: str, earlier=()) -> dict:
         else f"Sent to {where}; it will be accepted within {within} min"
     )
     item = {"service_request_id": row["incident_id"], "service_notice": notice, "account_id": None}
-    item["possible_duplicates"] = possible_duplicates(s, row, earlier)  # extension: open reports of the kind nearby
+    item["possible_duplicates"] = duplicates  # extension: open reports of the same kind nearby
     return item
 
 

@@ -408,23 +408,17 @@ class IncidentService:
             )
 
     # --- duplicates --------------------------------------------------------------------------------------------
-    def possible_duplicates(self, row: dict, radius_m: float, may_see=None, earlier=()) -> list[tuple[str, float]]:
-        """Open incidents of the same category within `radius_m` reported before `row` (or among the `earlier` ids,
-        filed before it in its batch at the same instant): [(id, metres)]; only those
+    def possible_duplicates(self, row: dict, radius_m: float, may_see=None) -> list[tuple[str, float]]:
+        """Open incidents of the same category within `radius_m` reported before `row`: [(id, metres)]; only those
         `may_see(categories, grid_codes) -> bools` passes, when given."""
-        from .duplicates import candidates
+        return self.possible_duplicates_many([row], radius_m, may_see)[0]
 
-        return candidates(
-            self,
-            row["category"],
-            row["lon"],
-            row["lat"],
-            radius_m,
-            exclude=row["incident_id"],
-            before=row["reported_at"],
-            may_see=may_see,
-            earlier=earlier,
-        )
+    def possible_duplicates_many(self, rows: list[dict], radius_m: float, may_see=None) -> list[list]:
+        """possible_duplicates() of each of a batch's `rows` (in filing order: an earlier row counts for a later
+        one filed at the same instant), in one vectorised pass."""
+        from .duplicates import candidates_many
+
+        return candidates_many(self, rows, radius_m, may_see)
 
     def mark_duplicate(self, incident_id, original_id, actor: str, note: str | None = None) -> dict:
         """Close an open incident as a duplicate of another (linked both ways); Conflict if it is not open."""
