@@ -100,33 +100,6 @@ class StaticIndex:
             d = shapely.distance(self.metric[cand], self.crs.to_metric(shapely.Point(lon, lat)))
         return _ascending(cand[d <= metres], d[d <= metres], distances)
 
-    def radius_many(self, lons, lats, metres: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """radius() around many centres in one vectorised pass: (centre number, id, metres) of every point within
-        `metres` of a centre, by centre then id."""
-        lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
-        for lon, lat in zip(lons.tolist(), lats.tolist()):
-            _check_point(lon, lat)
-        _check_radius(metres)
-        none = np.empty(0, dtype=np.int64)
-        with self._lock:
-            if self._n == 0 or not len(lons):
-                return none, none, np.empty(0)
-            minx, miny, maxx, maxy = radius_boxes(lons, lats, metres)
-            k, pos = self._current_grid().boxes(minx, miny, maxx, maxy)
-            if self._grid.n < self._n:  # inserted since the grid was built: a pair with every centre
-                tail = np.arange(self._grid.n, self._n, dtype=np.int64)
-                k = np.concatenate([k, np.repeat(np.arange(len(lons)), len(tail))])
-                pos = np.concatenate([pos, np.tile(tail, len(lons))])
-            lon, lat = self._cols["lon"][pos], self._cols["lat"][pos]
-            inside = (lon >= minx[k]) & (lon <= maxx[k]) & (lat >= miny[k]) & (lat <= maxy[k])
-            k, pos = k[inside], pos[inside]
-            cx, cy = (np.atleast_1d(v) for v in self.crs.xy(lons, lats))
-            d = np.hypot(self._cols["x"][pos] - cx[k], self._cols["y"][pos] - cy[k])
-            near = d <= metres
-            k, ids, d = k[near], self._cols["id"][pos[near]], d[near]
-        order = np.lexsort((ids, k))
-        return k[order], ids[order], d[order]
-
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
         """Positions of the `k` geometries nearest to (lon, lat) in metres, nearest first (ties by position)."""
         _check_point(lon, lat)
