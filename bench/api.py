@@ -65,7 +65,8 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 def _client_run(base: str, paths: list, concurrency: int, out):
     """Child process: `concurrency` threads, keep-alive connections, each sending its share of `paths`.
 
-    An item is a path to GET, or (method, path, form-encoded body bytes); any 2xx with a body counts as success.
+    An item is a path to GET, or (method, path, form-encoded body bytes[, headers]); any 2xx with a body counts as
+    success.
     """
     host = urlsplit(base)
     lat: list[float] = []
@@ -76,9 +77,9 @@ def _client_run(base: str, paths: list, concurrency: int, out):
         conn = http.client.HTTPConnection(host.hostname, host.port, timeout=120)
         mine = []
         for p in share:
-            method, path, data = ("GET", p, None) if isinstance(p, str) else p
+            method, path, data, *headers = ("GET", p, None) if isinstance(p, str) else p
             t = time.perf_counter()
-            conn.request(method, path, body=data, headers=FORM if data is not None else {})
+            conn.request(method, path, body=data, headers=headers[0] if headers else FORM if data is not None else {})
             r = conn.getresponse()
             body = r.read()
             mine.append(time.perf_counter() - t)

@@ -104,6 +104,7 @@ class Twin:
         self.live: dict = {}  # live layer name -> its service, attached at open by the kind's live_service
         boundary = layers["communities"].frame.geometry if "communities" in layers else None
         self.boundary = shapely.union_all(boundary.values) if boundary is not None and len(boundary) else None
+        self._metric_boundary = None  # the boundary in metres, made on the first check with a margin
 
     @property
     def incidents(self):
@@ -210,12 +211,22 @@ class Twin:
 
     def contains_point(self, lon: float, lat: float, margin_m: float = 0.0) -> bool:
         """Whether (lon, lat) lies inside the street (its communities), optionally widened by `margin_m` metres."""
+        return bool(self.contains_points([lon], [lat], margin_m)[0])
+
+    def contains_points(self, lons, lats, margin_m: float = 0.0) -> np.ndarray:
+        """contains_point for arrays of lon and lat (False where a coordinate is missing), in one vectorised call."""
+        lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
         if self.boundary is None:
-            return True
-        p = shapely.Point(lon, lat)
+            return np.ones(len(lons), dtype=bool)
         if margin_m <= 0:
-            return bool(self.boundary.intersects(p))
-        return bool(self.crs.to_metric(self.boundary).distance(self.crs.to_metric(p)) <= margin_m)
+            shapely.prepare(self.boundary)  # once; later calls find it prepared
+            return shapely.intersects_xy(self.boundary, lons, lats)
+        if self._metric_boundary is None:
+            self._metric_boundary = self.crs.to_metric(self.boundary)
+            shapely.prepare(self._metric_boundary)
+        ok = np.isfinite(lons) & np.isfinite(lats)
+        x, y = self.crs.xy(np.where(ok, lons, 0.0), np.where(ok, lats, 0.0))
+        return ok & (shapely.distance(self._metric_boundary, shapely.points(x, y)) <= margin_m)
 
     # --- queries (positions into the layer's frame) ------------------------------------------------------------
     def query_bbox(self, name: str, minx, miny, maxx, maxy) -> gpd.GeoDataFrame:

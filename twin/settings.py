@@ -174,6 +174,12 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         "A new report within this many metres of an open one of the same category is flagged as a possible duplicate.",
     ),
+    Setting(
+        "INTAKE_BATCH_MAX",
+        500,
+        int,
+        "Most requests in one POST /open311/v2/requests/batch.json (the hotline's and grid app's forwarded tickets).",
+    ),
     Setting("ALERT_POLL_SECONDS", 2, int, "How often open work-queue and dashboard pages ask for new alerts."),
 )
 

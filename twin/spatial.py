@@ -35,6 +35,13 @@ def radius_bbox(lon: float, lat: float, metres: float) -> tuple[float, float, fl
     return lon - dlon, lat - dlat, lon + dlon, lat + dlat
 
 
+def radius_boxes(lons: np.ndarray, lats: np.ndarray, metres: float) -> tuple[np.ndarray, ...]:
+    """radius_bbox for arrays of centres: (minx, miny, maxx, maxy) arrays."""
+    dlat = metres * 1.05 / _M_PER_DEG
+    dlon = metres * 1.05 / (_M_PER_DEG * np.maximum(np.cos(np.radians(np.minimum(np.abs(lats) + dlat, 89.9))), 1e-6))
+    return lons - dlon, lats - dlat, lons + dlon, lats + dlat
+
+
 class StaticIndex:
     """An STRtree over WGS84 geometries plus their metric projection, built once at load."""
 
@@ -150,6 +157,18 @@ class PointGrid:
             return np.empty(0, dtype=np.int64)
         return self.order[np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(total)]
 
+    def boxes(self, minx, miny, maxx, maxy) -> tuple[np.ndarray, np.ndarray]:
+        """box() for arrays of boxes at once: (box number, position) pairs, a superset of the points in each."""
+        cx0, cx1 = self._cells(minx, self.x0, self.nx), self._cells(maxx, self.x0, self.nx)
+        cy0, cy1 = self._cells(miny, self.y0, self.ny), self._cells(maxy, self.y0, self.ny)
+        rows = cy1 - cy0 + 1  # each box's rows of cells, then the run of positions of its cells in each row
+        box = np.repeat(np.arange(len(rows)), rows)
+        row = cy0[box] + np.arange(len(box)) - np.repeat(np.cumsum(rows) - rows, rows)
+        first, last = self.start[row * self.nx + cx0[box]], self.start[row * self.nx + cx1[box] + 1]
+        counts = last - first
+        at = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return np.repeat(box, counts), self.order[at]
+
 
 class LiveIndex:
     """An rtree index over points that takes insertions at run time (the incident layer); thread-safe.
@@ -157,7 +176,8 @@ class LiveIndex:
     Items are named by integer ids; the rtree itself holds row positions into growing coordinate arrays, so
     queries are vectorised and the metric coordinates are projected once, at insertion. Box queries (bbox,
     intersects, within, radius) read a PointGrid of the points instead, plus the points inserted since it was
-    built; it is rebuilt when those grow past a 32nd of it or a point moves.
+    built; it is rebuilt when those grow past a 32nd of it or a point moves. Only nearest() reads the rtree, so new
+    points join it when nearest() next asks (an rtree insert cost intake as much as its database insert).
     """
 
     def __init__(self, crs: MetricCRS):
@@ -168,6 +188,7 @@ class LiveIndex:
         self._max_id = None
         self._cols = {c: np.empty(0, dtype=np.int64 if c == "id" else float) for c in ("id", "lon", "lat", "x", "y")}
         self._grid: PointGrid | None = None
+        self._untreed = 0  # positions from here on are not yet in the rtree
 
     @classmethod
     def bulk(cls, ids, lons, lats, crs: MetricCRS) -> "LiveIndex":
@@ -199,6 +220,7 @@ class LiveIndex:
         pts = np.column_stack([lon, lat])
         self.tree = rtree_index.Index((np.arange(len(ids), dtype=np.int64), pts, pts))
         self._grid = PointGrid(lon, lat)
+        self._untreed = self._n
         return self
 
     def __len__(self) -> int:
@@ -222,25 +244,41 @@ class LiveIndex:
 
     def insert(self, item_id: int, lon: float, lat: float) -> None:
         """Add one point, or move it when `item_id` is already indexed."""
-        item_id = int(item_id)
-        _check_point(lon, lat)
-        lon, lat = float(lon), float(lat)
-        x, y = self.crs.xy(lon, lat)
+        self.insert_many([item_id], [lon], [lat])
+
+    def insert_many(self, ids, lons, lats) -> None:
+        """insert() for arrays of ids and coordinates, projected in one call."""
+        for lon, lat in zip(lons, lats):
+            _check_point(lon, lat)
+        ids = [int(i) for i in ids]
+        lons, lats = [float(v) for v in lons], [float(v) for v in lats]
+        xs, ys = (np.atleast_1d(v).tolist() for v in self.crs.xy(lons, lats))
         with self._lock:
-            pos = self._position(item_id)
-            if pos is None:
-                pos = self._n
-                self._grow(pos + 1)
-                self._n += 1
-            else:
-                old = (self._cols["lon"][pos], self._cols["lat"][pos])
-                self.tree.delete(pos, (*old, *old))
-                if self._grid is not None and pos < self._grid.n and old != (lon, lat):
-                    self._grid = None  # it moved: the grid is rebuilt on the next query
-            for c, v in (("id", item_id), ("lon", lon), ("lat", lat), ("x", float(x)), ("y", float(y))):
-                self._cols[c][pos] = v
-            self._max_id = item_id if self._max_id is None else max(self._max_id, item_id)
-            self.tree.insert(pos, (lon, lat, lon, lat))
+            for item_id, lon, lat, x, y in zip(ids, lons, lats, xs, ys):
+                pos = self._position(item_id)
+                if pos is None:
+                    pos = self._n
+                    self._grow(pos + 1)
+                    self._n += 1
+                else:
+                    old = (self._cols["lon"][pos], self._cols["lat"][pos])
+                    if pos < self._untreed:
+                        self.tree.delete(pos, (*old, *old))
+                        self.tree.insert(pos, (lon, lat, lon, lat))
+                    if self._grid is not None and pos < self._grid.n and old != (lon, lat):
+                        self._grid = None  # it moved: the grid is rebuilt on the next query
+                for c, v in (("id", item_id), ("lon", lon), ("lat", lat), ("x", x), ("y", y)):
+                    self._cols[c][pos] = v
+                self._max_id = item_id if self._max_id is None else max(self._max_id, item_id)
+
+    def _treed(self) -> rtree_index.Index:
+        """The rtree with every point in it (the ones inserted since the last call join it now)."""
+        if self._untreed < self._n:
+            lon, lat = self._cols["lon"], self._cols["lat"]
+            for pos in range(self._untreed, self._n):
+                self.tree.insert(pos, (lon[pos], lat[pos], lon[pos], lat[pos]))
+            self._untreed = self._n
+        return self.tree
 
     def bbox(self, minx, miny, maxx, maxy) -> np.ndarray:
         """Ids of points in the box (edges included), ascending."""
@@ -265,6 +303,33 @@ class LiveIndex:
             d = self._metres(pos, lon, lat)
             return _ascending(self._cols["id"][pos[d <= metres]], d[d <= metres], distances)
 
+    def radius_many(self, lons, lats, metres: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """radius() around many centres in one vectorised pass: (centre number, id, metres) of every point within
+        `metres` of a centre, by centre then id."""
+        lons, lats = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+        for lon, lat in zip(lons.tolist(), lats.tolist()):
+            _check_point(lon, lat)
+        _check_radius(metres)
+        none = np.empty(0, dtype=np.int64)
+        with self._lock:
+            if self._n == 0 or not len(lons):
+                return none, none, np.empty(0)
+            minx, miny, maxx, maxy = radius_boxes(lons, lats, metres)
+            k, pos = self._current_grid().boxes(minx, miny, maxx, maxy)
+            if self._grid.n < self._n:  # inserted since the grid was built: a pair with every centre
+                tail = np.arange(self._grid.n, self._n, dtype=np.int64)
+                k = np.concatenate([k, np.repeat(np.arange(len(lons)), len(tail))])
+                pos = np.concatenate([pos, np.tile(tail, len(lons))])
+            lon, lat = self._cols["lon"][pos], self._cols["lat"][pos]
+            inside = (lon >= minx[k]) & (lon <= maxx[k]) & (lat >= miny[k]) & (lat <= maxy[k])
+            k, pos = k[inside], pos[inside]
+            cx, cy = (np.atleast_1d(v) for v in self.crs.xy(lons, lats))
+            d = np.hypot(self._cols["x"][pos] - cx[k], self._cols["y"][pos] - cy[k])
+            near = d <= metres
+            k, ids, d = k[near], self._cols["id"][pos[near]], d[near]
+        order = np.lexsort((ids, k))
+        return k[order], ids[order], d[order]
+
     def nearest(self, lon: float, lat: float, k: int = 1) -> np.ndarray:
         """Ids of the `k` points nearest to (lon, lat) in metres, nearest first (ties by id)."""
         _check_point(lon, lat)
@@ -274,7 +339,7 @@ class LiveIndex:
                 return np.empty(0, dtype=np.int64)
             # rtree ranks by degrees, which are not square; take its k nearest, then every point within the
             # metric distance r of the farthest of them (a superset of the true k nearest), and rank in metres.
-            cand = np.fromiter(self.tree.nearest((lon, lat, lon, lat), k), dtype=np.int64)
+            cand = np.fromiter(self._treed().nearest((lon, lat, lon, lat), k), dtype=np.int64)
             r = float(self._metres(cand, lon, lat).max())
             pos = np.union1d(cand, self._box_positions(radius_bbox(lon, lat, r)))
             d = self._metres(pos, lon, lat)
@@ -288,13 +353,17 @@ class LiveIndex:
             keep = predicate(geom, self._cols["lon"][pos], self._cols["lat"][pos])
             return np.sort(self._cols["id"][pos[keep]])
 
+    def _current_grid(self) -> PointGrid:
+        grid = self._grid
+        if grid is None or self._n - grid.n > max(1024, grid.n // 32):
+            grid = self._grid = PointGrid(self._cols["lon"][: self._n], self._cols["lat"][: self._n])
+        return grid
+
     def _box_positions(self, box) -> np.ndarray:
         """Positions of the points in the box (edges included), unordered."""
         if self._n == 0:
             return np.empty(0, dtype=np.int64)
-        grid = self._grid
-        if grid is None or self._n - grid.n > max(1024, grid.n // 32):
-            grid = self._grid = PointGrid(self._cols["lon"][: self._n], self._cols["lat"][: self._n])
+        grid = self._current_grid()
         minx, miny, maxx, maxy = (float(v) for v in box)
         cand = grid.box(minx, miny, maxx, maxy)
         if grid.n < self._n:  # inserted since the grid was built

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +30,11 @@ _QUARTER = re.compile(r"(\d{4})-?[Qq]([1-4])")
 def utc_now() -> pd.Timestamp:
     """The current time, tz-aware UTC."""
     return pd.Timestamp.now(tz="UTC")
+
+
+def now_ms() -> pd.Timestamp:
+    """The current time to the millisecond (what the stores keep), tz-aware UTC."""
+    return pd.Timestamp(time.time_ns() // 1_000_000, unit="ms", tz="UTC")
 
 
 def to_utc(ts) -> pd.Timestamp:

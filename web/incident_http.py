@@ -25,10 +25,12 @@ def duplicate_radius_m() -> float:
     return float(current_app.config.get("DUPLICATE_RADIUS_M") or 50.0)
 
 
-def possible_duplicates(s, row: dict) -> list[str]:
-    """Ids of open incidents of the same category within DUPLICATE_RADIUS_M that the caller may see."""
+def possible_duplicates(s, rows: list[dict]) -> list[list[str]]:
+    """For each new report of `rows` (in filing order), the ids of open incidents of its category within
+    DUPLICATE_RADIUS_M that the caller may see, reported before it."""
     p = current_principal()
-    return [d for d, _m in s.possible_duplicates(row, duplicate_radius_m(), lambda c, g: may_see_incidents(p, c, g))]
+    found = s.possible_duplicates_many(rows, duplicate_radius_m(), lambda c, g: may_see_incidents(p, c, g))
+    return [[d for d, _m in near] for near in found]
 
 
 def incident_for_caller(incident_id, detail: bool = False) -> dict:

@@ -6,18 +6,18 @@ import logging
 import xml.etree.ElementTree as ET
 
 import pandas as pd
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from twin.access import may_see_contact, may_see_incidents
 from twin.errors import InvalidInput
 from twin.incidents import listing
-from twin.incidents.intake import FILEABLE, SHORT_MAX, choice, coordinate, text
+from twin.incidents.intake import FILEABLE, FORWARDED_SOURCES, SHORT_MAX, choice, coordinate, text
 from twin.incidents.timeliness import DONE_STAGES
 from twin.times import iso, iso_column, to_utc
 from twin.vocab import CATEGORY_GROUPS, ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_STAGES, SIX_NOS, label
 
 from .auth import current_principal, require
-from .http import body, lang
+from .http import body, lang, read_json
 from .incident_http import incident_for_caller, possible_duplicates, service, shown_to_caller
 
 log = logging.getLogger(__name__)
@@ -26,6 +26,7 @@ bp = Blueprint("open311", __name__)
 
 PAGE_SIZE, MAX_PAGE_SIZE = 100, 1000
 DEFAULT_WINDOW = pd.Timedelta(days=90)  # GeoReport v2: without dates, the most recent 90 days
+BATCH_ITEM_BYTES = 32 * 1024  # a 4,000-character description written as \\uXXXX escapes is 24 KB
 TIMES = ("reported_at", "accepted_at", "on_site_at", "resolved_at", "closed_at")
 
 
@@ -68,25 +69,65 @@ def service_definition(code):
 @bp.post("/open311/v2/requests.json")
 def post_request():
     """File a service request: lat, long, service_code, description (≤ 4,000), media_url, optional contact."""
-    f = body()
+    s = service()
+    row = s.create(request_fields(body()), actor=current_principal().name)
+    resp = jsonify([acknowledgement(s, row, lang(), possible_duplicates(s, [row])[0])])
+    resp.status_code = 201
+    return resp
+
+
+@bp.post("/open311/v2/requests/batch.json")
+@require("staff", "admin")
+def post_batch():
+    """File up to INTAKE_BATCH_MAX requests at once (a JSON array of requests.json's fields, plus an optional
+    `source`): every one is checked first; any bad one is a 400 naming each bad item's index and field, and nothing
+    is stored; else all are stored in one transaction and answered after the commit, ids in the array's order."""
+    limit = max(1, int(current_app.config.get("INTAKE_BATCH_MAX") or 500))
+    items = read_json(limit * BATCH_ITEM_BYTES, "the batch")
+    if not isinstance(items, list):
+        raise InvalidInput("send a JSON array of requests, each an object with the fields of requests.json")
+    if not items:
+        raise InvalidInput("the batch is empty: send at least one request")
+    if len(items) > limit:
+        raise InvalidInput(f"at most {limit} requests per batch, not {len(items)}; split it", limit=limit)
+    fields = []
+    for item in items:
+        try:
+            fields.append(request_fields(item, FORWARDED_SOURCES))
+        except InvalidInput as exc:  # handed on, so every item's problems are reported together
+            fields.append(exc)
+    s, lg = service(), lang()
+    rows = s.create_many(fields, actor=current_principal().name, urgent_first=False)
+    found = possible_duplicates(s, rows)
+    resp = jsonify([acknowledgement(s, row, lg, near) for row, near in zip(rows, found)])
+    resp.status_code = 201
+    return resp
+
+
+def request_fields(f, sources=None) -> dict:
+    """The incident fields of one GeoReport request (form or JSON object); InvalidInput naming the bad field.
+    With `sources`, the request may name its `source` among them (a forwarding system's batch)."""
+    if not isinstance(f, dict):
+        raise InvalidInput("a request must be an object of fields")
     lat = coordinate(f.get("lat"), "lat", -90, 90)
     lon = coordinate(f.get("long"), "long", -180, 180)
     code = choice(f.get("service_code"), FILEABLE, "service_code", "; see services.json")
     name = " ".join(filter(None, (text(f.get(k), k, SHORT_MAX) for k in ("first_name", "last_name"))))
-    fields = {
+    return {
         "category": code,
         "lon": lon,
         "lat": lat,
-        "source": "app",
+        "source": choice(f.get("source") or "app", sources, "source") if sources else "app",
         "description": f.get("description"),
         "media_url": f.get("media_url"),
         "contact_name": name or None,
         "contact_phone": f.get("phone"),
         "contact_email": f.get("email"),
     }
-    s = service()
-    row = s.create(fields, actor=current_principal().name)
-    lg = lang()
+
+
+def acknowledgement(s, row: dict, lg: str, duplicates: list[str]) -> dict:
+    """The GeoReport answer to one filed request: its id, where it went, its possible duplicates."""
     worker = s.worker(row["grid_code"])
     # a new request's next limit is acceptance; timeliness() would say the same at ~100x the cost of this lookup
     within = _minutes(s.deadlines.seconds(row["category"], "accept"))
@@ -97,10 +138,8 @@ def post_request():
         else f"Sent to {where}; it will be accepted within {within} min"
     )
     item = {"service_request_id": row["incident_id"], "service_notice": notice, "account_id": None}
-    item["possible_duplicates"] = possible_duplicates(s, row)  # extension: open reports of the same kind nearby
-    resp = jsonify([item])
-    resp.status_code = 201
-    return resp
+    item["possible_duplicates"] = duplicates  # extension: open reports of the same kind nearby
+    return item
 
 
 def _minutes(seconds: float) -> str:
@@ -112,6 +151,7 @@ def _minutes(seconds: float) -> str:
 def get_requests():
     """Requests filtered by service_request_id, service_code, status, start_date/end_date; paged (page, page_size)."""
     s = service()
+    s.refresh()  # a list read through this process shows what the others wrote too
     a = request.args
     ids = _csv(a.get("service_request_id"))
     page = _int(a.get("page"), "page", 1, 1, 10**9)

@@ -16,7 +16,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from twin import plans
 from twin.access import PLAN_ROLES
 from twin.errors import Conflict, InvalidInput
-from twin.times import now_of, office_today, zone_of
+from twin.times import local_midnight, now_of, office_today, zone_of
 
 from . import get_twin
 from .auth import current_principal, require
@@ -52,15 +52,21 @@ def today(app=None) -> dt.date:
 
 def sync(app=None) -> None:
     """Install the plan in force today: when the day changes, after each change, and every SYNC_SECONDS (another
-    process on the same store may have adopted or rolled back a plan)."""
+    process on the same store may have adopted or rolled back a plan). Every request asks, so the usual answer
+    ("same day, synced lately") compares one instant with the day's bounds and does no calendar arithmetic."""
     app = app or current_app
-    day = today(app)
+    service = getattr(app.extensions["twin"], "incidents", None)
+    now = now_of(service)
     seconds = app.config.get("SYNC_SECONDS", 2.0)
-    last = app.extensions.get("plans_synced")
-    stale = seconds is not None and seconds >= 0 and time.monotonic() - last[1] >= seconds if last else True
-    if last is None or last[0] != day or stale:
-        plans.sync(app.extensions["twin"], store(app), day)
-        app.extensions["plans_synced"] = (day, time.monotonic())
+    last = app.extensions.get("plans_synced")  # (the day's first instant, the next day's, when synced)
+    if last is not None and last[0] <= now < last[1]:
+        if seconds is None or seconds < 0 or time.monotonic() - last[2] < seconds:
+            return
+    tz = zone_of(service, app.config.get("TIMEZONE"))
+    day = office_today(tz, now)
+    plans.sync(app.extensions["twin"], store(app), day)
+    bounds = (local_midnight(day, tz), local_midnight(day + dt.timedelta(days=1), tz))
+    app.extensions["plans_synced"] = (*bounds, time.monotonic())
 
 
 @bp.record_once

@@ -104,7 +104,7 @@ def events():
     made = s.create_many([to_fields(e, i) for i, e in enumerate(items)], actor=f"sensor:{request.remote_addr}")
     expected = iso_column(s.timeliness(pd.DataFrame(made))["next_due"], s.timezone)
     out = []
-    for r, due in zip(made, expected):
+    for r, due, near in zip(made, expected, possible_duplicates(s, made)):
         w = s.worker(r["grid_code"])
         out.append(
             {
@@ -115,7 +115,7 @@ def events():
                 "building_id": r["building_id"],
                 "worker": w["worker"] if w else None,
                 "expected_datetime": due,
-                "possible_duplicates": possible_duplicates(s, r),
+                "possible_duplicates": near,
             }
         )
     resp = jsonify({"incidents": out})

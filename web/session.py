@@ -17,6 +17,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from twin.accounts import AccountStore, SqliteAccounts
 from twin.errors import Forbidden, InvalidInput, TwinError, Unauthorized
@@ -54,6 +55,7 @@ def _configure(state) -> None:
                 max_failures=app.config.get("LOGIN_MAX_FAILURES") or 10,
                 lock_minutes=app.config.get("LOGIN_LOCK_MINUTES") or 15,
             )
+    app.session_interface = CookieSessions()
     accounts = app.extensions.get("accounts")
     app.secret_key = app.config.get("SECRET_KEY") or (accounts.secret_key() if accounts else secrets.token_hex(32))
     app.config.update(
@@ -63,6 +65,17 @@ def _configure(state) -> None:
         PERMANENT_SESSION_LIFETIME=timedelta(hours=session_hours(app)),
         SESSION_REFRESH_EACH_REQUEST=False,
     )
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie sessions, but a request without the cookie (every machine's API call) gets an empty
+    session at once, without building the cookie's signer."""
+
+    def open_session(self, app, request):
+        """The session of the request's cookie; an empty one when it sent none."""
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
 
 
 def session_hours(app) -> int:

@@ -72,3 +72,16 @@ def test_the_twin_places_a_point_of_the_tiny_street(tiny_twin):
     many = place.place([114.8810, 114.8860], [40.8012, 40.8028])
     assert many["grid_code"].tolist() == [GA1, GB1]
     assert many["community_id"].tolist() == [A, B]
+
+
+def test_one_point_at_a_time_agrees_with_the_vectorised_pass(tiny_twin):
+    """place_one (scalar queries) and place_all (arrays) on seeded points over the tiny street and beyond, half of
+    them on the lattice of its edges (grid, community and compound borders, corners), where the tie rules decide."""
+    place = tiny_twin.incidents.placer
+    rng = np.random.default_rng(11)
+    lons = np.concatenate([rng.uniform(114.879, 114.889, 150), 114.879 + rng.integers(0, 11, 150) * 0.001])
+    lats = np.concatenate([rng.uniform(40.7995, 40.8035, 150), 40.7995 + rng.integers(0, 9, 150) * 0.0005])
+    many = place.place_all(lons, lats)
+    assert [place.place_one(x, y) for x, y in zip(lons.tolist(), lats.tolist())] == many
+    assert {m["grid_code"] for m in many} == {GA1, GA2, GB1, None}  # every case met
+    assert place.place(lons, lats).to_dict("records") == many

@@ -177,6 +177,19 @@ def test_live_radius(data, centre, metres):
 
 
 @PROPS
+@given(live_points(), st.lists(lon_lat(), min_size=1, max_size=6), radii)
+def test_live_radius_many_equals_one_radius_per_centre(data, centres, metres):
+    ids, pts, split = data
+    idx = build_live(ids, pts, split)
+    k, got, dist = idx.radius_many([c[0] for c in centres], [c[1] for c in centres], metres)
+    for j, centre in enumerate(centres):
+        want, want_d = idx.radius(*centre, metres, distances=True)
+        np.testing.assert_array_equal(got[k == j], want)
+        np.testing.assert_allclose(dist[k == j], want_d, atol=1e-6)
+    assert (np.diff(k) >= 0).all()
+
+
+@PROPS
 @given(live_points(), lon_lat(), st.integers(1, 70))
 def test_live_nearest(data, centre, k):
     ids, pts, split = data
@@ -206,6 +219,11 @@ def test_live_insert_moves_an_existing_id():
     assert idx.bbox(LON0 - 1e-6, LAT0 - 1e-6, LON0 + 1e-6, LAT0 + 1e-6).tolist() == []
     assert idx.nearest(LON0 + 0.005, LAT0 + 0.005, 1).tolist() == [1]
     assert idx.lon[1] == pytest.approx(LON0 + 0.005)
+    idx.insert(3, LON0 + 0.002, LAT0)  # not in the rtree until nearest() asks
+    assert idx.nearest(LON0 + 0.0021, LAT0, 1).tolist() == [3]
+    idx.insert(3, LON0 - 0.002, LAT0)  # now in it: moved there too
+    idx.insert(4, LON0 + 0.0022, LAT0)
+    assert idx.nearest(LON0 + 0.0021, LAT0, 2).tolist() == [4, 2] and len(idx) == 4
 
 
 def test_live_box_queries_stay_exact_across_grid_rebuilds_and_moves():
@@ -226,11 +244,20 @@ def test_live_box_queries_stay_exact_across_grid_rebuilds_and_moves():
             np.testing.assert_array_equal(idx.bbox(*b), want)
             np.testing.assert_array_equal(idx.intersects(box), want)
 
+    def check_radii(k):  # many centres at once, against brute force in metres
+        centres = pts[rng.choice(k, 30)] + STEP / 8
+        j, got, _d = idx.radius_many(centres[:, 0], centres[:, 1], 120.0)
+        for c, (x, y) in enumerate(centres):
+            d = metres_to(shapely.points(pts[:k]), x, y)
+            np.testing.assert_array_equal(got[j == c], sorted_ids(ids[:k], d <= 120.0))
+
     check(3000)
+    check_radii(3000)
     for k in range(3000, n):  # past max(1024, n / 32) inserted since the grid: rebuilt on a later query
         idx.insert(int(ids[k]), float(pts[k, 0]), float(pts[k, 1]))
         if k in (3050, 4500):
             check(k + 1)
+            check_radii(k + 1)
     check(n)
     for k in rng.choice(3000, 50, replace=False):  # moves inside the gridded part
         pts[k] = pts[k] + STEP * 7

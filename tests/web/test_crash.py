@@ -182,3 +182,43 @@ def test_sigkill_during_concurrent_stage_changes_keeps_every_acknowledged_one(
             assert stages[rid] == "accepted" and history[rid] == ["report", "accept"], rid
         else:  # cut off by the kill: committed or not, the row and its history agree
             assert (stages[rid], history[rid]) in [("reported", ["report"]), ("accepted", ["report", "accept"])]
+
+
+B, PER = 40, 10  # batches in flight at the kill, and requests in each
+
+
+def test_sigkill_during_concurrent_batches_keeps_each_batch_whole_or_absent(tiny_dir, tmp_path, monkeypatch):
+    """40 batches of 10 requests in flight (a hotline forwarder's), SIGKILL after 8 answered: after a restart every
+    answered batch is there in full with the ids it was given, and every other batch is there in full or not at all."""
+    state, hotline = tmp_path / "state", {"Authorization": "Bearer crash-hotline"}
+    monkeypatch.setenv("TWIN_TOKENS", '[{"role": "staff", "token": "crash-hotline", "name": "12345热线"}]')
+    proc, base = start_server(tiny_dir, state, tmp_path / "server-1.log")
+
+    def batch_call(b):
+        items = [
+            {"service_code": "garbage", "lat": "40.8011", "long": "114.8808", "description": f"楼道杂物 b{b:02d}-{i}"}
+            for i in range(PER)
+        ]
+        return lambda: requests.post(f"{base}/open311/v2/requests/batch.json", json=items, headers=hotline, timeout=60)
+
+    results = kill_during(proc, [batch_call(b) for b in range(B)], 201, B // 5)
+    acked = {b: [a["service_request_id"] for a in body] for b, (status, body) in results.items() if status == 201}
+    proc, base = start_server(tiny_dir, state, tmp_path / "server-2.log")
+    try:
+        listed = requests.get(f"{base}/open311/v2/requests.json?page_size=1000", timeout=30).json()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    found = collections.defaultdict(dict)  # batch -> {item: request id}
+    for x in listed:
+        b, i = map(int, re.search(r"b(\d{2})-(\d+)$", x["description"]).groups())
+        assert i not in found[b], "a request was stored twice"
+        found[b][i] = x["service_request_id"]
+    for b in range(B):
+        assert len(found.get(b, {})) in (0, PER), f"batch {b} is half there: {sorted(found[b])}"
+        if b in acked:
+            assert [found[b].get(i) for i in range(PER)] == acked[b], f"answered batch {b} was lost or changed"
+    with sqlite3.connect(state / "twin.sqlite") as db:
+        n_inc = db.execute("SELECT count(*) FROM incidents").fetchone()[0]
+        n_hist = db.execute("SELECT count(*) FROM history WHERE action = 'report'").fetchone()[0]
+    assert n_inc == n_hist == len(listed) == PER * len(found)

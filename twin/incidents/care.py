@@ -61,7 +61,7 @@ def record_call(service, household_id: str, answered: bool, actor: str, note: st
             household_id, day, now, answered, actor, note, service.care_threshold, make_visit
         )
         if visit is not None:
-            service._added(visit)
+            service._added_all([visit])
     if visit is not None:
         log.info(
             "care visit %s opened for household %s (grid %s)", visit["incident_id"], household_id, visit["grid_code"]

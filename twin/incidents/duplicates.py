@@ -23,25 +23,44 @@ def candidates(
 
     `exclude` leaves one id out (the report itself); `before` keeps only those reported before that time;
     `may_see(categories, grid_codes) -> bools` (the caller's view) keeps only those it passes.
-    Asked of the live rtree (its ids are positions), so it costs what lies around the point, not the open set:
+    """
+    row = {"category": category, "lon": lon, "lat": lat, "incident_id": exclude, "reported_at": before}
+    return candidates_many(service, [row], radius_m, may_see)[0]
+
+
+def candidates_many(service, rows: list[dict], radius_m: float, may_see=None) -> list[list]:
+    """candidates() of each of `rows` (reports in filing order: category, lon, lat, incident_id, reported_at) in one
+    vectorised pass: the open incidents of its category within `radius_m`, reported before it (an earlier row filed
+    at the same instant counts, the row itself and later ones do not), nearest first.
+
+    Asked of the live index (its ids are positions), so it costs what lies around the points, not the open set:
     rebuilding an open-set table per data version cost every report O(open incidents).
     """
-    pos, metres = service.index.radius(float(lon), float(lat), float(radius_m), distances=True)
+    lons = [float(r["lon"]) for r in rows]
+    k, pos, metres = service.index.radius_many(lons, [float(r["lat"]) for r in rows], float(radius_m))
     fig = service.figures
     keep = pos < len(fig)  # indexed, not yet in the figures: an insert under way
-    pos, metres = pos[keep], metres[keep]
-    keep = fig.rank(pos) < DONE_RANK
-    keep &= fig.column("category", pos) == fig.books["category"].code.get(category, -2)  # codes, not text
-    if before is not None:
-        keep &= fig.column("reported_at", pos) < before.value
+    k, pos, metres = k[keep], pos[keep], metres[keep]
+    book = fig.books["category"].code
+    wanted = np.array([book.get(r["category"], -2) for r in rows], dtype=np.int64)  # codes, not text
+    keep = (fig.rank(pos) < DONE_RANK) & (fig.column("category", pos) == wanted[k])
+    ids = service.table.cols["incident_id"][pos]
+    own = np.array([r.get("incident_id") for r in rows], dtype=object)
+    keep &= ids != own[k]
+    no_limit = np.iinfo("int64").max
+    before = np.array([no_limit if r.get("reported_at") is None else r["reported_at"].value for r in rows])
+    late = keep & (fig.column("reported_at", pos) >= before[k])
+    if late.any():  # reported at the same instant or after: only an earlier row of the same batch counts
+        rank = {r.get("incident_id"): j for j, r in enumerate(rows)}
+        late[late] = [rank.get(i, len(rows)) >= j for i, j in zip(ids[late].tolist(), k[late].tolist())]
+        keep &= ~late
     if may_see is not None and keep.any():
         keep[keep] = np.asarray(may_see(fig.values("category", pos[keep]), fig.values("grid_code", pos[keep])), bool)
-    ids = service.table.cols["incident_id"][pos]
-    if exclude is not None:
-        keep &= ids != exclude
-    ids, metres = ids[keep], metres[keep]
-    order = np.argsort(metres, kind="stable")
-    return [(ids[i], round(float(metres[i]), 1)) for i in order]
+    k, ids, metres = k[keep], ids[keep], metres[keep]
+    out: list[list] = [[] for _ in rows]
+    for j, i, m in zip(*(a[np.lexsort((metres, k))].tolist() for a in (k, ids, metres))):  # stable: ties by id
+        out[j].append((i, round(m, 1)))
+    return out
 
 
 class DuplicateLinks:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
+import time
 
-from twin.errors import InvalidInput
+from twin.errors import InvalidInput, TwinError
 from twin.vocab import ESCALATION_LEVELS, INCIDENT_CATEGORIES, INCIDENT_SOURCES
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,12 @@ PRIORITY = {
 DEFAULT_PRIORITY = 3
 INTERNAL = ("care_visit",)  # opened by the care checks, not by the public
 FILEABLE = frozenset(INCIDENT_CATEGORIES) - set(INTERNAL)  # the categories the public may file
+# the sources a forwarding system (12345 hotline, grid app) may name for a batch; devices have their own endpoint
+FORWARDED_SOURCES = frozenset(("hotline_12345", "hotline_local", "patrol", "app", "visit"))
 TEXT_FIELDS = ("description", "contact_name", "contact_phone", "contact_email", "media_url")
+OUTSIDE = "the point is outside the street's communities"
+ERRORS_IN_MESSAGE = 5  # a batch's message quotes this many of its bad items; details list all of them
+LOG_SECONDS = 60.0
 
 
 def priority_of(category: str) -> int:
@@ -133,3 +140,36 @@ def clean(fields: dict) -> dict:
         out["lon"] = coordinate(fields.get("lon"), "lon", -180, 180)
         out["lat"] = coordinate(fields.get("lat"), "lat", -90, 90)
     return out
+
+
+def batch_error(problems: list[tuple[int, TwinError]], total: int) -> InvalidInput:
+    """One InvalidInput for a batch: details.errors = [{index, field, message}] of every bad item, in order."""
+    errors = [{"index": i, "field": exc.details.get("field"), "message": exc.message} for i, exc in problems]
+    quoted = "; ".join(f"item {e['index']}: {e['message']}" for e in errors[:ERRORS_IN_MESSAGE])
+    more = f"; and {len(errors) - ERRORS_IN_MESSAGE} more" if len(errors) > ERRORS_IN_MESSAGE else ""
+    return InvalidInput(
+        f"{len(errors)} of {total} items are invalid and nothing was stored: {quoted}{more}",
+        index=errors[0]["index"],
+        field=errors[0]["field"],
+        errors=errors,
+    )
+
+
+class IntakeLog:
+    """Counts reported incidents and logs the count at INFO at most every LOG_SECONDS (each one goes to DEBUG):
+    a line per report cost a busy intake more than its placement."""
+
+    def __init__(self, logger: logging.Logger, seconds: float = LOG_SECONDS):
+        self.logger, self.seconds = logger, seconds
+        self._lock = threading.Lock()
+        self._count, self._since = 0, time.monotonic()
+
+    def add(self, n: int) -> None:
+        """Count `n` new reports; log the count once the interval has passed."""
+        with self._lock:
+            self._count += n
+            now = time.monotonic()
+            if now - self._since < self.seconds:
+                return
+            count, since, self._count, self._since = self._count, self._since, 0, now
+        self.logger.info("%d incident(s) reported in the last %.0f s", count, now - since)

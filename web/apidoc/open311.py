@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from twin.incidents.intake import FILEABLE
+from twin.incidents.intake import FILEABLE, FORWARDED_SOURCES
 from twin.incidents.lifecycle import ACTIONS
+from twin.settings import defaults
 
 from . import (
     BOOLEAN,
@@ -76,6 +77,17 @@ SCHEMAS = {
         },
         ("lat", "long", "service_code"),
     ),
+    "georeportBatch": {
+        "type": "array",
+        "minItems": 1,
+        "maxItems": defaults()["INTAKE_BATCH_MAX"],
+        "items": {
+            "allOf": [
+                ref("schemas", "georeportNewRequest"),
+                obj({"source": {"type": "string", "enum": sorted(FORWARDED_SOURCES), "default": "app"}}),
+            ]
+        },
+    },
     "incidentAction": obj(
         {
             "action": {"type": "string", "enum": list(ACTIONS)},
@@ -158,6 +170,20 @@ def paths() -> dict:
                 params=[RID, LANG],
             )
         }
+    out[f"{base}/requests/batch.json"] = {
+        "post": op(
+            "new-requests-batch",
+            TAG,
+            "file up to INTAKE_BATCH_MAX (500) requests at once, e.g. tickets forwarded by the 12345 hotline or the "
+            "grid app: staff and admin (an integration gets a staff token). Every item is checked first; if any is "
+            "bad: 400 with details.errors = [{index, field, message}] for each, nothing stored. Else all are stored "
+            "in one transaction and answered after the commit: 201 with one entry per item, in order",
+            {**ok(CREATED, "application/json", "filed", 201), **errors(400, 401, 403, 413)},
+            params=[LANG],
+            body=json_body(ref("schemas", "georeportBatch"), "a JSON array of requests (requests.json's fields)"),
+            security=STAFF,
+        )
+    }
     out["/api/incidents/{incident_id}/actions"] = {
         "post": op(
             "incident-action",

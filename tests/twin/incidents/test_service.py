@@ -33,6 +33,29 @@ def test_household_incident_sits_at_its_building(svc):
         svc.create({"category": "water_leak", "household_id": "H99"}, "meter")
 
 
+def test_what_create_returns_is_what_get_reads_back(svc):
+    made = [svc.create({"category": "garbage", "description": "楼道堆物", "contact_phone": "138 0000", **IN_B1}, "a")]
+    made += svc.create_many(
+        [{"category": "sos", **OPEN_GROUND}, {"category": "water_leak", "household_id": "H10"}], "b"
+    )
+    made += svc.create_many([{"category": "parking", **IN_B4, "priority": 0}], "c", urgent_first=False)
+    assert [m["category"] for m in made] == ["garbage", "sos", "water_leak", "parking"]
+    for m in made:
+        got = svc.get(m["incident_id"])
+        assert m == got and [type(v) for v in m.values()] == [type(v) for v in got.values()], m["incident_id"]
+
+
+def test_a_batch_names_every_bad_item_and_stores_nothing(svc):
+    items = [{"category": "garbage", **IN_B1}, {"category": "nope", **IN_B1}, "x", {"category": "sos", "lon": 116.4}]
+    items += [{"category": "water_leak", "household_id": "H99"}, {"category": "garbage", "lon": 116.4, "lat": 39.9}]
+    with pytest.raises(InvalidInput) as caught:
+        svc.create_many(items, "gateway")
+    errors = caught.value.details["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, "category"), (2, None), (3, "lat"), (4, None), (5, "lat")]
+    assert "household" in errors[3]["message"] and "outside the street" in errors[4]["message"]
+    assert svc.store.count() == 0 and len(svc) == 0
+
+
 @pytest.mark.parametrize(
     "fields",
     [
