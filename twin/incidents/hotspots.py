@@ -46,33 +46,68 @@ def hotspots(
     radius_m, min_count = check_params(radius_m, min_count)
     if not len(frame):
         return []
-    order, groups = report_order(frame)
-    lon, lat = (frame[c].to_numpy(dtype=float)[order] for c in ("lon", "lat"))
-    xy = np.column_stack(crs.xy(lon, lat))
-    building = pd.factorize(frame["building_id"], use_na_sentinel=True)[0][order]
-    label = labels(groups, xy, building, radius_m, min_count)
+    codes, values = {}, {}
+    for c in ("category", *PLACE_COLUMNS):
+        codes[c], uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        values[c] = list(uniques)
+    found = coded_hotspots(
+        codes,
+        values,
+        frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64"),
+        frame["incident_id"].astype(str).to_numpy(dtype=object),
+        frame["lon"].to_numpy(dtype=float),
+        frame["lat"].to_numpy(dtype=float),
+        crs,
+        radius_m,
+        min_count,
+    )
+    if not ns:
+        tz = frame["reported_at"].dt.tz
+        for h in found:
+            h["first_reported"] = pd.Timestamp(h["first_reported"], tz=tz)
+            h["last_reported"] = pd.Timestamp(h["last_reported"], tz=tz)
+    return found
+
+
+def coded_hotspots(
+    codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int
+) -> list[dict]:
+    """hotspots() of incidents given as arrays: `codes[c]` the integer codes (-1 missing) of the category and each
+    place column, `values[c]` the value of each code; report times as int nanoseconds (in the answer too), ids
+    as text. No frame of text is built, so the service hands over its coded columns as they are."""
+    order, groups = report_order(codes["category"], values["category"], reported_ns, ids)
+    if not len(order):
+        return []
+    xy = np.column_stack(crs.xy(np.asarray(lon, dtype=float)[order], np.asarray(lat, dtype=float)[order]))
+    label = labels(groups, xy, np.asarray(codes["building_id"])[order], radius_m, min_count)
     if not (label >= 0).any():
         return []
-    return _describe(frame, order, label, ns)
+    return _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat)
 
 
-def report_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(positions of `frame`'s rows sorted by category, report time, then id, as a stable sort_values gives; the
-    category of each in that order, as codes or values).
+def report_order(category, names, reported_ns, ids) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of the incidents with a category, sorted by category name, report time (missing last), then id;
+    each one's category rank in that order).
 
-    Frames usually come in report order already, so only the categories are sorted then (no text sort of the ids).
+    Incidents without a category never share a place with another. Ids are compared only where category and time
+    tie and the input order does not already settle them (rows usually come in report order).
     """
-    t = frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64")
-    ties = np.flatnonzero(t[1:] == t[:-1])
-    ids = frame["incident_id"]
-    cat, _ = pd.factorize(frame["category"], sort=True, use_na_sentinel=True)
-    plain = (cat >= 0).all() and (t != np.iinfo(np.int64).min).all()  # no missing category or time
-    if plain and (t[1:] >= t[:-1]).all() and np.all(ids.iloc[ties].to_numpy() < ids.iloc[ties + 1].to_numpy()):
-        order = np.argsort(cat, kind="stable")
-        return order, cat[order]
-    keys = ["category", "reported_at", "incident_id"]
-    order = frame.reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
-    return order, frame["category"].to_numpy(dtype=object)[order]
+    category = np.asarray(category, dtype=np.int64)
+    rank = np.full(len(names) + 1, -1, dtype=np.int64)
+    rank[:-1] = np.argsort(np.argsort(np.asarray(names, dtype=object), kind="stable"), kind="stable")
+    cat = rank[category]  # -1 picks the trailing -1
+    t = np.asarray(reported_ns, dtype=np.int64)
+    t = np.where(t == np.iinfo(np.int64).min, np.iinfo(np.int64).max, t)  # a missing time sorts last
+    keep = np.flatnonzero(cat >= 0)
+    order = keep[np.lexsort((t[keep], cat[keep]))]
+    c, tt = cat[order], t[order]
+    ties = np.flatnonzero((c[1:] == c[:-1]) & (tt[1:] == tt[:-1]))
+    if len(ties):
+        ids = np.asarray(ids, dtype=object)
+        if not np.all(ids[order[ties]] < ids[order[ties + 1]]):
+            id_rank = pd.factorize(ids[order], sort=True)[0]
+            order = order[np.lexsort((id_rank, tt, c))]
+    return order, cat[order]
 
 
 TREE_PER_GROUP_MAX = 64  # more groups than this share one tree (a tree per group costs Python per group)
@@ -95,17 +130,20 @@ def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: f
     rows = np.flatnonzero(sizes[gid] >= min_count)
     if not len(rows):
         return label
-    b = building[rows].astype(np.int64)
+    b = np.asarray(building, dtype=np.int64)[rows]
     codes = np.where(b >= 0, b * len(starts) + gid[rows], -1)
-    clusters = _clusters(xy[rows], gid[rows], codes, radius_m, min_count)
-    first_group = gid[rows[[m[0] for m in clusters]]]
-    numbered = [clusters[k] for k in np.argsort(first_group, kind="stable")]  # group by group, as found
-    members = np.fromiter((m for c in numbered for m in c), dtype=np.int64)
-    label[rows[members]] = np.repeat(np.arange(len(numbered)), [len(c) for c in numbered])
+    seeds, members = _clusters(xy[rows], gid[rows], codes, radius_m, min_count)
+    if not len(seeds):
+        return label
+    numbered = np.argsort(gid[rows[seeds]], kind="stable")  # group by group, as found
+    number = np.empty(len(seeds), dtype=np.int64)
+    number[numbered] = np.arange(len(seeds))
+    label[rows[members[1]]] = number[members[0]]
     return label
 
 
-def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> list[list[int]]:
+def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the seed of each hotspot in the order found; (hotspot, row) of every member) by the greedy rule."""
     n = len(xy)
     indptr, indices = _same_place(xy, groups, codes, radius_m)
     sizes = np.diff(indptr)  # same-place incidents of each, itself included
@@ -114,21 +152,48 @@ def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> list[list[i
     # plain ints and lists: the loop runs once per seed over a handful of neighbours, cheaper than numpy calls
     indptr, indices = indptr.tolist(), indices.tolist()
     done = bytearray(n)
-    clusters = []
+    found, hot, taken = [], [], []
     for seed in seeds:
         if done[seed]:
             continue
-        members = [m for m in indices[indptr[seed] : indptr[seed + 1]] if not done[m]]  # sorted, as indices
+        members = [m for m in indices[indptr[seed] : indptr[seed + 1]] if not done[m]]
         if len(members) >= min_count:
             for m in members:
                 done[m] = 1
-            clusters.append(members)
-    return clusters
+            hot.append(len(members))
+            taken += members
+            found.append(seed)
+    number = np.repeat(np.arange(len(found)), hot)
+    return np.array(found, dtype=np.int64), np.vstack([number, np.array(taken, dtype=np.int64)])
 
 
 def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """(indptr, indices) of the symmetric same-place relation, CSR with sorted indices: i and j are in one group
-    (rows sorted by group) and lie within `radius_m` or share a code (≥ 0); each row includes itself."""
+    """(indptr, indices) of the symmetric same-place relation, CSR (indices of a row in no particular order): i
+    and j are in one group (rows sorted by group) and lie within `radius_m` or share a code (≥ 0); each row
+    includes itself."""
+    n = len(xy)
+    near = _near_pairs(xy, groups, radius_m)
+    same = _same_code(codes)
+    if len(same):  # most pairs in one building are near too: keep only those the tree did not find
+        d2 = ((xy[same[:, 0]] - xy[same[:, 1]]) ** 2).sum(axis=1)
+        r2 = radius_m * radius_m
+        unsure = np.abs(d2 - r2) <= 1e-9 * max(r2, 1.0)  # on the circle: ask the tree's own answer
+        far = (d2 > r2) & ~unsure
+        if unsure.any():
+            known = np.sort(near[:, 0] * n + near[:, 1])
+            key = same[unsure].min(axis=1) * n + same[unsure].max(axis=1)
+            at = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+            far[np.flatnonzero(unsure)] = known[at] != key if len(known) else True
+        near = np.concatenate([near, same[far]])
+    src = np.concatenate([near[:, 0], near[:, 1], np.arange(n, dtype=np.int64)])
+    dst = np.concatenate([near[:, 1], near[:, 0], np.arange(n, dtype=np.int64)])
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    return indptr, dst[np.argsort(src)]  # no pair twice: the tree gives each once, the building pairs are the rest
+
+
+def _near_pairs(xy, groups, radius_m: float) -> np.ndarray:
+    """Every pair (i, j), i < j, of rows in one group (rows sorted by group) within `radius_m`, once."""
     from scipy.spatial import cKDTree  # here, not at import: the modules importing this one start without scipy
 
     n = len(xy)
@@ -144,15 +209,7 @@ def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndar
         shift = float(np.ptp(xy[:, 0])) + 2 * radius_m + 1.0
         moved = np.column_stack([xy[:, 0] + gid * shift, xy[:, 1]])
         near = [cKDTree(moved).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64)]
-    same = _same_code(codes)
-    pairs = np.concatenate([*near, same])
-    lo, hi = pairs.min(axis=1), pairs.max(axis=1)
-    key = np.sort(np.concatenate([lo * n + hi, hi * n + lo, np.arange(n, dtype=np.int64) * (n + 1)]))
-    key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # np.unique hashes: slower here
-    rows, cols = np.divmod(key, n)  # sorted by row, then column; no pair twice
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return indptr, cols
+    return np.concatenate([np.zeros((0, 2), dtype=np.int64), *near])
 
 
 def _same_code(codes: np.ndarray) -> np.ndarray:
@@ -171,68 +228,67 @@ def _same_code(codes: np.ndarray) -> np.ndarray:
     return np.column_stack([order[i], order[i + step]]).astype(np.int64)
 
 
-def _describe(frame: pd.DataFrame, order: np.ndarray, label: np.ndarray, ns: bool = False) -> list[dict]:
-    """One dict per hotspot of `frame` (`label` from labels() of its rows taken in `order`: by category, report
-    time, id), largest first."""
+def _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat) -> list[dict]:
+    """One dict per hotspot (`label` from labels() of the incidents taken in `order`, `groups` their category
+    ranks), largest first; report times as int nanoseconds."""
     k = np.flatnonzero(label >= 0)
     k = k[np.argsort(label[k], kind="stable")]  # keeps report order inside each hotspot
-    h, rows = label[k], order[k]  # rows of `frame`
+    h, rows = label[k], order[k]  # rows of the input arrays
     starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
     ends = np.concatenate([starts[1:], [len(h)]])
     count = ends - starts
-    reported = frame["reported_at"]
-    times = reported.to_numpy(dtype="datetime64[ns]").view("int64")[rows]
+    times = np.asarray(reported_ns, dtype=np.int64)[rows]
     first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
-    category = frame["category"].iloc[rows[starts]].to_numpy(dtype=object)
-    lon = np.round(np.add.reduceat(frame["lon"].to_numpy(dtype=float)[rows], starts) / count, 6)
-    lat = np.round(np.add.reduceat(frame["lat"].to_numpy(dtype=float)[rows], starts) / count, 6)
-    places = {}
-    for c in PLACE_COLUMNS:
-        mode = _mode(h, frame[c].iloc[rows]).reindex(h[starts]).to_numpy(dtype=object)
-        places[c] = np.where(pd.isna(mode), None, mode).tolist()
-    cat_rank = pd.factorize(category, sort=True)[0]
-    ranked = np.lexsort((first, cat_rank, -count))  # count desc, category, first report; stable
-    ids = frame["incident_id"].iloc[rows].astype(str).tolist()  # list slices are cheap
-    tz = reported.dt.tz
-    out = []
-    starts, ends, count, lon, lat = (a.tolist() for a in (starts, ends, count, lon, lat))
-    first, last, category = first.tolist(), last.tolist(), category.tolist()
-    for k in ranked.tolist():
-        out.append(
-            {
-                "category": category[k],
-                "count": count[k],
-                **{c: places[c][k] for c in PLACE_COLUMNS},
-                "lon": lon[k],
-                "lat": lat[k],
-                "first_reported": first[k] if ns else pd.Timestamp(first[k], tz=tz),
-                "last_reported": last[k] if ns else pd.Timestamp(last[k], tz=tz),
-                "incident_ids": ids[starts[k] : ends[k]],
-            }
-        )
-    return out
+    names = np.asarray(values["category"], dtype=object)
+    category = names[np.asarray(codes["category"])[rows[starts]]].tolist()
+    lon = np.round(np.add.reduceat(np.asarray(lon, dtype=float)[rows], starts) / count, 6).tolist()
+    lat = np.round(np.add.reduceat(np.asarray(lat, dtype=float)[rows], starts) / count, 6).tolist()
+    places = [_mode(h, starts, np.asarray(codes[c])[rows], values[c]) for c in PLACE_COLUMNS]
+    ranked = np.lexsort((first, groups[k[starts]], -count))  # count desc, category, first report; stable
+    members = np.asarray(ids, dtype=object)[rows].tolist()  # list slices are cheap
+    starts, ends, count = starts.tolist(), ends.tolist(), count.tolist()
+    first, last = first.tolist(), last.tolist()
+    building, compound, grid, community = places
+    return [
+        {
+            "category": category[k],
+            "count": count[k],
+            "building_id": building[k],
+            "compound_id": compound[k],
+            "grid_code": grid[k],
+            "community_id": community[k],
+            "lon": lon[k],
+            "lat": lat[k],
+            "first_reported": first[k],
+            "last_reported": last[k],
+            "incident_ids": members[starts[k] : ends[k]],
+        }
+        for k in ranked.tolist()
+    ]
 
 
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
 
 
-def _mode(hotspot: np.ndarray, values: pd.Series) -> pd.Series:
-    """Per hotspot, the most frequent non-null value (ties: the smallest), as text."""
-    if values.dtype != object and pd.api.types.is_string_dtype(values.dtype):
-        codes, uniques = pd.factorize(values, sort=True)  # text already: no copy to Python strings
-    else:  # values hashed as they are, then their few distinct ones as text (1 and "1" are one text)
-        codes, raw = pd.factorize(values.to_numpy(dtype=object))
-        if not len(raw):
-            return pd.Series([], dtype=object)
-        text, uniques = pd.factorize(np.asarray(raw, dtype=object).astype(str), sort=True)
-        codes = np.where(codes >= 0, text[codes], -1)
+def _mode(hotspot: np.ndarray, starts: np.ndarray, codes: np.ndarray, values) -> list:
+    """Per hotspot (`hotspot` sorted, each starting at `starts`), the most frequent non-null value of its coded
+    members (ties: the smallest), as text; None when it has none. Values with one text (1 and "1") are one value."""
+    out = [None] * len(starts)
     known = codes >= 0
     if not known.any():
-        return pd.Series([], dtype=object)
-    key = np.sort(hotspot[known] * len(uniques) + codes[known])
+        return out
+    used = np.unique(codes[known])
+    text, uniques = pd.factorize(np.array([str(values[c]) for c in used.tolist()], dtype=object), sort=True)
+    lookup = np.zeros(int(used[-1]) + 1, dtype=np.int64)
+    lookup[used] = text
+    width = len(uniques)
+    key = np.sort(hotspot[known] * width + lookup[codes[known]])
     at = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     keys, counts = key[at], np.diff(np.concatenate([at, [len(key)]]))
-    kh, kc = keys // len(uniques), keys % len(uniques)
-    order = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
-    first = order[np.concatenate([[True], kh[order][1:] != kh[order][:-1]])]
-    return pd.Series(np.asarray(uniques, dtype=object)[kc[first]], index=kh[first])
+    kh, kc = keys // width, keys % width
+    best = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
+    best = best[np.concatenate([[True], kh[best][1:] != kh[best][:-1]])]
+    uniques = np.asarray(uniques, dtype=object)
+    for number, value in zip(kh[best].tolist(), uniques[kc[best]].tolist()):
+        out[number] = value
+    return out
