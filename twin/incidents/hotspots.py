@@ -142,35 +142,92 @@ def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: f
     return label
 
 
+ROUNDS_SHARE = 16  # rounds go on while each decides at least 1/16 of the undecided seeds
+
+
 def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(the seed of each hotspot in the order found; (hotspot, row) of every member) by the greedy rule."""
+    """(the seed of each hotspot in the order the greedy rule finds them; (hotspot, row) of every member).
+
+    The rule is greedy (seed by seed, most same-place incidents first), but a seed's answer depends only on the
+    seeds ranked before it that share a same-place incident with it. So seeds are decided in rounds, as arrays:
+    a seed is decided once no undecided seed ranked before it shares an incident with it; seeds decided in one
+    round share none, so they are applied together. Seeds already taken, or left with fewer than `min_count`
+    untaken same-place incidents, can never take any and leave the rounds. The answer is the one-by-one greedy's.
+    """
     n = len(xy)
-    indptr, indices = _same_place(xy, groups, codes, radius_m)
-    sizes = np.diff(indptr)  # same-place incidents of each, itself included
-    order = np.lexsort((np.arange(n), -sizes))  # rows are in report order
-    seeds = order[sizes[order] >= min_count].tolist()
-    # plain ints and lists: the loop runs once per seed over a handful of neighbours, cheaper than numpy calls
-    indptr, indices = indptr.tolist(), indices.tolist()
-    done = bytearray(n)
-    found, hot, taken = [], [], []
-    for seed in seeds:
+    src, dst = _same_place(xy, groups, codes, radius_m)
+    size = np.bincount(src, minlength=n)  # same-place incidents of each, itself included
+    last = np.int64(n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), -size))] = np.arange(n)  # rows are in report order
+    undecided = size >= min_count
+    taken = np.zeros(n, dtype=bool)
+    keep = undecided[src] | undecided[dst]
+    src, dst = src[keep], dst[keep]
+    seeds, members = [], []
+    while len(src):
+        first = np.full(n, last)  # per incident: the best undecided seed holding it
+        near = undecided[dst]
+        np.minimum.at(first, src[near], rank[dst[near]])
+        out = undecided[src]
+        s, d = src[out], dst[out]
+        rival = np.full(n, last)  # per seed: the best undecided seed sharing an incident with it
+        np.minimum.at(rival, s, first[d])
+        ready = undecided & (rival == rank)
+        take = ready[s] & ~taken[d]
+        hot = ready & (np.bincount(s[take], minlength=n) >= min_count)
+        take &= hot[s]
+        seeds.append(s[take])
+        members.append(d[take])
+        taken[d[take]] = True
+        before = int(undecided.sum())
+        undecided &= ~ready & ~taken
+        undecided &= np.bincount(s[~taken[d]], minlength=n) >= min_count
+        keep = undecided[src] | undecided[dst]
+        src, dst = src[keep], dst[keep]
+        if len(src) and int(ready.sum()) * ROUNDS_SHARE < before:  # few decided (a chain of seeds): one by one
+            seeds_left, taken_left = _one_by_one(src, dst, undecided, rank, taken, min_count)
+            seeds.append(seeds_left)
+            members.append(taken_left)
+            break
+    seed_of = np.concatenate([np.zeros(0, dtype=np.int64), *seeds])
+    row = np.concatenate([np.zeros(0, dtype=np.int64), *members])
+    found = np.unique(seed_of)
+    found = found[np.argsort(rank[found])]  # as the one-by-one greedy finds them
+    number = np.empty(n, dtype=np.int64)
+    number[found] = np.arange(len(found))
+    return found, np.vstack([number[seed_of], row])
+
+
+def _one_by_one(src, dst, undecided, rank, taken, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(seed, member) of the hotspots the `undecided` seeds make, one seed at a time in `rank` order, given the
+    incidents already `taken` (the greedy rule as written)."""
+    n = len(rank)
+    out = undecided[src]
+    s, d = src[out], dst[out]
+    d = d[np.argsort(s, kind="stable")].tolist()
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
+    indptr = indptr.tolist()
+    cand = np.flatnonzero(undecided)
+    done = bytearray(taken.tobytes())
+    seeds, members = [], []
+    for seed in cand[np.argsort(rank[cand])].tolist():
         if done[seed]:
             continue
-        members = [m for m in indices[indptr[seed] : indptr[seed + 1]] if not done[m]]
-        if len(members) >= min_count:
-            for m in members:
+        near = [m for m in d[indptr[seed] : indptr[seed + 1]] if not done[m]]
+        if len(near) >= min_count:
+            for m in near:
                 done[m] = 1
-            hot.append(len(members))
-            taken += members
-            found.append(seed)
-    number = np.repeat(np.arange(len(found)), hot)
-    return np.array(found, dtype=np.int64), np.vstack([number, np.array(taken, dtype=np.int64)])
+            seeds += [seed] * len(near)
+            members += near
+    return np.array(seeds, dtype=np.int64), np.array(members, dtype=np.int64)
 
 
 def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """(indptr, indices) of the symmetric same-place relation, CSR (indices of a row in no particular order): i
-    and j are in one group (rows sorted by group) and lie within `radius_m` or share a code (≥ 0); each row
-    includes itself."""
+    """(src, dst) of the symmetric same-place relation, each pair once in each direction and each row with itself,
+    in no particular order: i and j are in one group (rows sorted by group) and lie within `radius_m` or share a
+    code (≥ 0)."""
     n = len(xy)
     near = _near_pairs(xy, groups, radius_m)
     same = _same_code(codes)
@@ -185,31 +242,32 @@ def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndar
             at = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
             far[np.flatnonzero(unsure)] = known[at] != key if len(known) else True
         near = np.concatenate([near, same[far]])
-    src = np.concatenate([near[:, 0], near[:, 1], np.arange(n, dtype=np.int64)])
-    dst = np.concatenate([near[:, 1], near[:, 0], np.arange(n, dtype=np.int64)])
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return indptr, dst[np.argsort(src)]  # no pair twice: the tree gives each once, the building pairs are the rest
+    itself = np.arange(n, dtype=np.int64)
+    return np.concatenate([near[:, 0], near[:, 1], itself]), np.concatenate([near[:, 1], near[:, 0], itself])
 
 
 def _near_pairs(xy, groups, radius_m: float) -> np.ndarray:
     """Every pair (i, j), i < j, of rows in one group (rows sorted by group) within `radius_m`, once."""
-    from scipy.spatial import cKDTree  # here, not at import: the modules importing this one start without scipy
-
     n = len(xy)
     starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
     ends = np.concatenate([starts[1:], [n]])
+    bounds = zip(starts.tolist(), ends.tolist())
     if len(starts) <= TREE_PER_GROUP_MAX:  # a few large groups (a report's categories): one tree each
-        near = [
-            cKDTree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64) + a
-            for a, b in zip(starts.tolist(), ends.tolist())
-        ]
+        near = [_tree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2) + a for a, b in bounds]
     else:  # thousands of small groups (six-nos: compound × category): one tree, each group moved apart along x
         gid = np.repeat(np.arange(len(starts)), ends - starts)
         shift = float(np.ptp(xy[:, 0])) + 2 * radius_m + 1.0
         moved = np.column_stack([xy[:, 0] + gid * shift, xy[:, 1]])
-        near = [cKDTree(moved).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64)]
-    return np.concatenate([np.zeros((0, 2), dtype=np.int64), *near])
+        near = [_tree(moved).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2)]
+    return np.concatenate([np.zeros((0, 2), dtype=np.int64), *near]).astype(np.int64, copy=False)
+
+
+def _tree(xy):
+    """A k-d tree of the points `xy` for one pair search: split at midpoints, not medians, and without shrinking
+    nodes to their points (half the build time; the pairs found are the same)."""
+    from scipy.spatial import cKDTree  # here, not at import: the modules importing this one start without scipy
+
+    return cKDTree(xy, balanced_tree=False, compact_nodes=False)
 
 
 def _same_code(codes: np.ndarray) -> np.ndarray:
