@@ -87,27 +87,32 @@ def coded_hotspots(
 
 def report_order(category, names, reported_ns, ids) -> tuple[np.ndarray, np.ndarray]:
     """(positions of the incidents with a category, sorted by category name, report time (missing last), then id;
-    each one's category rank in that order).
-
-    Incidents without a category never share a place with another. Ids are compared only where category and time
-    tie and the input order does not already settle them (rows usually come in report order).
-    """
-    category = np.asarray(category, dtype=np.int64)
+    each one's category rank in that order). Incidents without a category never share a place with another."""
     rank = np.full(len(names) + 1, -1, dtype=np.int64)
     rank[:-1] = np.argsort(np.argsort(np.asarray(names, dtype=object), kind="stable"), kind="stable")
-    cat = rank[category]  # -1 picks the trailing -1
+    cat = rank[np.asarray(category, dtype=np.int64)]  # -1 picks the trailing -1
+    keep = np.flatnonzero(cat >= 0)
+    order = keep[group_order(cat[keep], np.asarray(reported_ns, dtype=np.int64)[keep], np.asarray(ids)[keep])]
+    return order, cat[order]
+
+
+def group_order(keys, reported_ns, ids) -> np.ndarray:
+    """Positions sorted by `keys` (integers), report time (missing last), then id, as labels() takes its rows.
+
+    Ids are compared only where key and time tie and the given order does not settle them already (rows usually
+    come in report order), so no text is sorted.
+    """
     t = np.asarray(reported_ns, dtype=np.int64)
     t = np.where(t == np.iinfo(np.int64).min, np.iinfo(np.int64).max, t)  # a missing time sorts last
-    keep = np.flatnonzero(cat >= 0)
-    order = keep[np.lexsort((t[keep], cat[keep]))]
-    c, tt = cat[order], t[order]
-    ties = np.flatnonzero((c[1:] == c[:-1]) & (tt[1:] == tt[:-1]))
+    keys = np.asarray(keys, dtype=np.int64)
+    order = np.lexsort((t, keys))
+    k, tt = keys[order], t[order]
+    ties = np.flatnonzero((k[1:] == k[:-1]) & (tt[1:] == tt[:-1]))
     if len(ties):
         ids = np.asarray(ids, dtype=object)
         if not np.all(ids[order[ties]] < ids[order[ties + 1]]):
-            id_rank = pd.factorize(ids[order], sort=True)[0]
-            order = order[np.lexsort((id_rank, tt, c))]
-    return order, cat[order]
+            order = order[np.lexsort((pd.factorize(ids[order], sort=True)[0], tt, k))]
+    return order
 
 
 TREE_PER_GROUP_MAX = 64  # more groups than this share one tree (a tree per group costs Python per group)
