@@ -160,35 +160,33 @@ def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> tuple[np.nd
     untaken same-place incidents, can never take any and leave the rounds. The answer is the one-by-one greedy's.
     """
     n = len(xy)
-    src, dst = _same_place(xy, groups, codes, radius_m)
-    size = np.bincount(src, minlength=n)  # same-place incidents of each, itself included
+    i, j = _same_place(xy, groups, codes, radius_m).T
+    size = np.bincount(i, minlength=n) + np.bincount(j, minlength=n) + 1  # same-place incidents, itself included
     last = np.int64(n)
     rank = np.empty(n, dtype=np.int64)
     rank[np.lexsort((np.arange(n), -size))] = np.arange(n)  # rows are in report order
     undecided = size >= min_count
     taken = np.zeros(n, dtype=bool)
-    keep = undecided[src] | undecided[dst]
-    src, dst = src[keep], dst[keep]
+    a, b, itself = undecided[i], undecided[j], np.flatnonzero(undecided)
+    src = np.concatenate([i[a], j[b], itself])  # (src, dst): every pair from an undecided seed, itself included
+    dst = np.concatenate([j[a], i[b], itself])
     seeds, members = [], []
     while len(src):
         first = np.full(n, last)  # per incident: the best undecided seed holding it
-        near = undecided[dst]
-        np.minimum.at(first, src[near], rank[dst[near]])
-        out = undecided[src]
-        s, d = src[out], dst[out]
+        np.minimum.at(first, dst, rank[src])
         rival = np.full(n, last)  # per seed: the best undecided seed sharing an incident with it
-        np.minimum.at(rival, s, first[d])
+        np.minimum.at(rival, src, first[dst])
         ready = undecided & (rival == rank)
-        take = ready[s] & ~taken[d]
-        hot = ready & (np.bincount(s[take], minlength=n) >= min_count)
-        take &= hot[s]
-        seeds.append(s[take])
-        members.append(d[take])
-        taken[d[take]] = True
+        take = ready[src] & ~taken[dst]
+        hot = ready & (np.bincount(src[take], minlength=n) >= min_count)
+        take &= hot[src]
+        seeds.append(src[take])
+        members.append(dst[take])
+        taken[dst[take]] = True
         before = int(undecided.sum())
         undecided &= ~ready & ~taken
-        undecided &= np.bincount(s[~taken[d]], minlength=n) >= min_count
-        keep = undecided[src] | undecided[dst]
+        undecided &= np.bincount(src[~taken[dst]], minlength=n) >= min_count
+        keep = undecided[src]
         src, dst = src[keep], dst[keep]
         if len(src) and int(ready.sum()) * ROUNDS_SHARE < before:  # few decided (a chain of seeds): one by one
             seeds_left, taken_left = _one_by_one(src, dst, undecided, rank, taken, min_count)
@@ -205,14 +203,12 @@ def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> tuple[np.nd
 
 
 def _one_by_one(src, dst, undecided, rank, taken, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(seed, member) of the hotspots the `undecided` seeds make, one seed at a time in `rank` order, given the
-    incidents already `taken` (the greedy rule as written)."""
+    """(seed, member) of the hotspots the `undecided` seeds make (`src`, `dst`: every pair from one of them), one
+    seed at a time in `rank` order, given the incidents already `taken` (the greedy rule as written)."""
     n = len(rank)
-    out = undecided[src]
-    s, d = src[out], dst[out]
-    d = d[np.argsort(s, kind="stable")].tolist()
+    d = dst[np.argsort(src, kind="stable")].tolist()
     indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(s, minlength=n), out=indptr[1:])
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
     indptr = indptr.tolist()
     cand = np.flatnonzero(undecided)
     done = bytearray(taken.tobytes())
@@ -229,26 +225,25 @@ def _one_by_one(src, dst, undecided, rank, taken, min_count: int) -> tuple[np.nd
     return np.array(seeds, dtype=np.int64), np.array(members, dtype=np.int64)
 
 
-def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """(src, dst) of the symmetric same-place relation, each pair once in each direction and each row with itself,
-    in no particular order: i and j are in one group (rows sorted by group) and lie within `radius_m` or share a
-    code (≥ 0)."""
+def _same_place(xy, groups, codes, radius_m: float) -> np.ndarray:
+    """Every pair (i, j) of distinct rows at the same place, once, in no particular order: i and j are in one group
+    (rows sorted by group) and lie within `radius_m` or share a code (≥ 0)."""
     n = len(xy)
     near = _near_pairs(xy, groups, radius_m)
     same = _same_code(codes)
-    if len(same):  # most pairs in one building are near too: keep only those the tree did not find
-        d2 = ((xy[same[:, 0]] - xy[same[:, 1]]) ** 2).sum(axis=1)
-        r2 = radius_m * radius_m
-        unsure = np.abs(d2 - r2) <= 1e-9 * max(r2, 1.0)  # on the circle: ask the tree's own answer
-        far = (d2 > r2) & ~unsure
-        if unsure.any():
-            known = np.sort(near[:, 0] * n + near[:, 1])
-            key = same[unsure].min(axis=1) * n + same[unsure].max(axis=1)
-            at = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
-            far[np.flatnonzero(unsure)] = known[at] != key if len(known) else True
-        near = np.concatenate([near, same[far]])
-    itself = np.arange(n, dtype=np.int64)
-    return np.concatenate([near[:, 0], near[:, 1], itself]), np.concatenate([near[:, 1], near[:, 0], itself])
+    if not len(same):
+        return near
+    # most pairs in one building are near too: keep only those the tree did not find
+    d2 = ((xy[same[:, 0]] - xy[same[:, 1]]) ** 2).sum(axis=1)
+    r2 = radius_m * radius_m
+    unsure = np.abs(d2 - r2) <= 1e-9 * max(r2, 1.0)  # on the circle: ask the tree's own answer
+    far = (d2 > r2) & ~unsure
+    if unsure.any():
+        known = np.sort(near[:, 0] * n + near[:, 1])
+        key = same[unsure].min(axis=1) * n + same[unsure].max(axis=1)
+        at = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+        far[np.flatnonzero(unsure)] = known[at] != key if len(known) else True
+    return np.concatenate([near, same[far]])
 
 
 def _near_pairs(xy, groups, radius_m: float) -> np.ndarray:
@@ -302,15 +297,19 @@ def _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat) -
     count = ends - starts
     times = np.asarray(reported_ns, dtype=np.int64)[rows]
     first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
-    names = np.asarray(values["category"], dtype=object)
-    category = names[np.asarray(codes["category"])[rows[starts]]].tolist()
-    lon = np.round(np.add.reduceat(np.asarray(lon, dtype=float)[rows], starts) / count, 6).tolist()
-    lat = np.round(np.add.reduceat(np.asarray(lat, dtype=float)[rows], starts) / count, 6).tolist()
-    places = [_mode(h, starts, np.asarray(codes[c])[rows], values[c]) for c in PLACE_COLUMNS]
     ranked = np.lexsort((first, groups[k[starts]], -count))  # count desc, category, first report; stable
-    members = np.asarray(ids, dtype=object)[rows].tolist()  # list slices are cheap
-    starts, ends, count = starts.tolist(), ends.tolist(), count.tolist()
-    first, last = first.tolist(), last.tolist()
+    names = np.asarray(values["category"], dtype=object)
+    category = names[np.asarray(codes["category"])[rows[starts[ranked]]]].tolist()
+    lon = np.round(np.add.reduceat(np.asarray(lon, dtype=float)[rows], starts) / count, 6)[ranked].tolist()
+    lat = np.round(np.add.reduceat(np.asarray(lat, dtype=float)[rows], starts) / count, 6)[ranked].tolist()
+    places = [_mode(h, starts, np.asarray(codes[c])[rows], values[c])[ranked].tolist() for c in PLACE_COLUMNS]
+    # members laid out in the answer's order, so each hotspot's ids are the next slice (no jumping about)
+    size = count[ranked]
+    end = np.cumsum(size)
+    at = np.repeat(starts[ranked] - (end - size), size) + np.arange(len(h))
+    members = np.asarray(ids, dtype=object)[rows[at]].tolist()
+    first, last, count = first[ranked].tolist(), last[ranked].tolist(), size.tolist()
+    begin, end = (end - size).tolist(), end.tolist()
     building, compound, grid, community = places
     return [
         {
@@ -324,23 +323,23 @@ def _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat) -
             "lat": lat[k],
             "first_reported": first[k],
             "last_reported": last[k],
-            "incident_ids": members[starts[k] : ends[k]],
+            "incident_ids": members[begin[k] : end[k]],
         }
-        for k in ranked.tolist()
+        for k in range(len(count))
     ]
 
 
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
 
 
-def _mode(hotspot: np.ndarray, starts: np.ndarray, codes: np.ndarray, values) -> list:
+def _mode(hotspot: np.ndarray, starts: np.ndarray, codes: np.ndarray, values) -> np.ndarray:
     """Per hotspot (`hotspot` sorted, each starting at `starts`), the most frequent non-null value of its coded
     members (ties: the smallest), as text; None when it has none. Values with one text (1 and "1") are one value."""
-    out = [None] * len(starts)
+    out = np.full(len(starts), None, dtype=object)
     known = codes >= 0
     if not known.any():
         return out
-    used = np.unique(codes[known])
+    used = np.flatnonzero(np.bincount(codes[known]))
     text, uniques = pd.factorize(np.array([str(values[c]) for c in used.tolist()], dtype=object), sort=True)
     lookup = np.zeros(int(used[-1]) + 1, dtype=np.int64)
     lookup[used] = text
@@ -351,7 +350,5 @@ def _mode(hotspot: np.ndarray, starts: np.ndarray, codes: np.ndarray, values) ->
     kh, kc = keys // width, keys % width
     best = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
     best = best[np.concatenate([[True], kh[best][1:] != kh[best][:-1]])]
-    uniques = np.asarray(uniques, dtype=object)
-    for number, value in zip(kh[best].tolist(), uniques[kc[best]].tolist()):
-        out[number] = value
+    out[kh[best]] = np.asarray(uniques, dtype=object)[kc[best]]
     return out
