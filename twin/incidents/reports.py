@@ -64,8 +64,6 @@ def summary_for(service, pos, now, personal: bool = True) -> dict:
     return out
 
 
-HOTSPOT_COLUMNS = ("incident_id", "category", "reported_at", "lon", "lat", *PLACE_COLUMNS)
-
 # --- period reports ----------------------------------------------------------------------------------------------
 PLACES = (
     ("grid", "grids", "grid_code"),
@@ -150,7 +148,7 @@ def counts(values: pd.Series, vocab: list | None = None) -> dict:
 
 def period_hotspots(service, period: Period, pos, radius_m: float, min_count: int) -> list[dict]:
     """hotspots() of the incidents at `pos` (those of `period`), times as ISO text in the period's zone, kept per
-    category across calls.
+    category across calls. Found from the service's coded columns as they are (coded_hotspots): no frame of text.
 
     Hotspots never join two categories, and a category's incidents in a period only grow (place, category and
     report time never change), so a category's hotspots are recomputed (and formatted) only when its count in the
