@@ -46,33 +46,73 @@ def hotspots(
     radius_m, min_count = check_params(radius_m, min_count)
     if not len(frame):
         return []
-    order, groups = report_order(frame)
-    lon, lat = (frame[c].to_numpy(dtype=float)[order] for c in ("lon", "lat"))
-    xy = np.column_stack(crs.xy(lon, lat))
-    building = pd.factorize(frame["building_id"], use_na_sentinel=True)[0][order]
-    label = labels(groups, xy, building, radius_m, min_count)
+    codes, values = {}, {}
+    for c in ("category", *PLACE_COLUMNS):
+        codes[c], uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        values[c] = list(uniques)
+    found = coded_hotspots(
+        codes,
+        values,
+        frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64"),
+        frame["incident_id"].astype(str).to_numpy(dtype=object),
+        frame["lon"].to_numpy(dtype=float),
+        frame["lat"].to_numpy(dtype=float),
+        crs,
+        radius_m,
+        min_count,
+    )
+    if not ns:
+        tz = frame["reported_at"].dt.tz
+        for h in found:
+            h["first_reported"] = pd.Timestamp(h["first_reported"], tz=tz)
+            h["last_reported"] = pd.Timestamp(h["last_reported"], tz=tz)
+    return found
+
+
+def coded_hotspots(
+    codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int
+) -> list[dict]:
+    """hotspots() of incidents given as arrays: `codes[c]` the integer codes (-1 missing) of the category and each
+    place column, `values[c]` the value of each code; report times as int nanoseconds (in the answer too), ids
+    as text. No frame of text is built, so the service hands over its coded columns as they are."""
+    order, groups = report_order(codes["category"], values["category"], reported_ns, ids)
+    if not len(order):
+        return []
+    xy = np.column_stack(crs.xy(np.asarray(lon, dtype=float)[order], np.asarray(lat, dtype=float)[order]))
+    label = labels(groups, xy, np.asarray(codes["building_id"])[order], radius_m, min_count)
     if not (label >= 0).any():
         return []
-    return _describe(frame, order, label, ns)
+    return _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat)
 
 
-def report_order(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """(positions of `frame`'s rows sorted by category, report time, then id, as a stable sort_values gives; the
-    category of each in that order, as codes or values).
+def report_order(category, names, reported_ns, ids) -> tuple[np.ndarray, np.ndarray]:
+    """(positions of the incidents with a category, sorted by category name, report time (missing last), then id;
+    each one's category rank in that order). Incidents without a category never share a place with another."""
+    rank = np.full(len(names) + 1, -1, dtype=np.int64)
+    rank[:-1] = np.argsort(np.argsort(np.asarray(names, dtype=object), kind="stable"), kind="stable")
+    cat = rank[np.asarray(category, dtype=np.int64)]  # -1 picks the trailing -1
+    keep = np.flatnonzero(cat >= 0)
+    order = keep[group_order(cat[keep], np.asarray(reported_ns, dtype=np.int64)[keep], np.asarray(ids)[keep])]
+    return order, cat[order]
 
-    Frames usually come in report order already, so only the categories are sorted then (no text sort of the ids).
+
+def group_order(keys, reported_ns, ids) -> np.ndarray:
+    """Positions sorted by `keys` (integers), report time (missing last), then id, as labels() takes its rows.
+
+    Ids are compared only where key and time tie and the given order does not settle them already (rows usually
+    come in report order), so no text is sorted.
     """
-    t = frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64")
-    ties = np.flatnonzero(t[1:] == t[:-1])
-    ids = frame["incident_id"]
-    cat, _ = pd.factorize(frame["category"], sort=True, use_na_sentinel=True)
-    plain = (cat >= 0).all() and (t != np.iinfo(np.int64).min).all()  # no missing category or time
-    if plain and (t[1:] >= t[:-1]).all() and np.all(ids.iloc[ties].to_numpy() < ids.iloc[ties + 1].to_numpy()):
-        order = np.argsort(cat, kind="stable")
-        return order, cat[order]
-    keys = ["category", "reported_at", "incident_id"]
-    order = frame.reset_index(drop=True).sort_values(keys, kind="stable").index.to_numpy()
-    return order, frame["category"].to_numpy(dtype=object)[order]
+    t = np.asarray(reported_ns, dtype=np.int64)
+    t = np.where(t == np.iinfo(np.int64).min, np.iinfo(np.int64).max, t)  # a missing time sorts last
+    keys = np.asarray(keys, dtype=np.int64)
+    order = np.lexsort((t, keys))
+    k, tt = keys[order], t[order]
+    ties = np.flatnonzero((k[1:] == k[:-1]) & (tt[1:] == tt[:-1]))
+    if len(ties):
+        ids = np.asarray(ids, dtype=object)
+        if not np.all(ids[order[ties]] < ids[order[ties + 1]]):
+            order = order[np.lexsort((pd.factorize(ids[order], sort=True)[0], tt, k))]
+    return order
 
 
 TREE_PER_GROUP_MAX = 64  # more groups than this share one tree (a tree per group costs Python per group)
@@ -95,64 +135,139 @@ def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: f
     rows = np.flatnonzero(sizes[gid] >= min_count)
     if not len(rows):
         return label
-    b = building[rows].astype(np.int64)
+    b = np.asarray(building, dtype=np.int64)[rows]
     codes = np.where(b >= 0, b * len(starts) + gid[rows], -1)
-    clusters = _clusters(xy[rows], gid[rows], codes, radius_m, min_count)
-    first_group = gid[rows[[m[0] for m in clusters]]]
-    numbered = [clusters[k] for k in np.argsort(first_group, kind="stable")]  # group by group, as found
-    members = np.fromiter((m for c in numbered for m in c), dtype=np.int64)
-    label[rows[members]] = np.repeat(np.arange(len(numbered)), [len(c) for c in numbered])
+    seeds, members = _clusters(xy[rows], gid[rows], codes, radius_m, min_count)
+    if not len(seeds):
+        return label
+    numbered = np.argsort(gid[rows[seeds]], kind="stable")  # group by group, as found
+    number = np.empty(len(seeds), dtype=np.int64)
+    number[numbered] = np.arange(len(seeds))
+    label[rows[members[1]]] = number[members[0]]
     return label
 
 
-def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> list[list[int]]:
+ROUNDS_SHARE = 16  # rounds go on while each decides at least 1/16 of the undecided seeds
+
+
+def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the seed of each hotspot in the order the greedy rule finds them; (hotspot, row) of every member).
+
+    The rule is greedy (seed by seed, most same-place incidents first), but a seed's answer depends only on the
+    seeds ranked before it that share a same-place incident with it. So seeds are decided in rounds, as arrays:
+    a seed is decided once no undecided seed ranked before it shares an incident with it; seeds decided in one
+    round share none, so they are applied together. Seeds already taken, or left with fewer than `min_count`
+    untaken same-place incidents, can never take any and leave the rounds. The answer is the one-by-one greedy's.
+    """
     n = len(xy)
-    indptr, indices = _same_place(xy, groups, codes, radius_m)
-    sizes = np.diff(indptr)  # same-place incidents of each, itself included
-    order = np.lexsort((np.arange(n), -sizes))  # rows are in report order
-    seeds = order[sizes[order] >= min_count].tolist()
-    # plain ints and lists: the loop runs once per seed over a handful of neighbours, cheaper than numpy calls
-    indptr, indices = indptr.tolist(), indices.tolist()
-    done = bytearray(n)
-    clusters = []
-    for seed in seeds:
+    i, j = _same_place(xy, groups, codes, radius_m).T
+    size = np.bincount(i, minlength=n) + np.bincount(j, minlength=n) + 1  # same-place incidents, itself included
+    last = np.int64(n)
+    rank = np.empty(n, dtype=np.int64)
+    rank[np.lexsort((np.arange(n), -size))] = np.arange(n)  # rows are in report order
+    undecided = size >= min_count
+    taken = np.zeros(n, dtype=bool)
+    a, b, itself = undecided[i], undecided[j], np.flatnonzero(undecided)
+    src = np.concatenate([i[a], j[b], itself])  # (src, dst): every pair from an undecided seed, itself included
+    dst = np.concatenate([j[a], i[b], itself])
+    seeds, members = [], []
+    while len(src):
+        first = np.full(n, last)  # per incident: the best undecided seed holding it
+        np.minimum.at(first, dst, rank[src])
+        rival = np.full(n, last)  # per seed: the best undecided seed sharing an incident with it
+        np.minimum.at(rival, src, first[dst])
+        ready = undecided & (rival == rank)
+        take = ready[src] & ~taken[dst]
+        hot = ready & (np.bincount(src[take], minlength=n) >= min_count)
+        take &= hot[src]
+        seeds.append(src[take])
+        members.append(dst[take])
+        taken[dst[take]] = True
+        before = int(undecided.sum())
+        undecided &= ~ready & ~taken
+        undecided &= np.bincount(src[~taken[dst]], minlength=n) >= min_count
+        keep = undecided[src]
+        src, dst = src[keep], dst[keep]
+        if len(src) and int(ready.sum()) * ROUNDS_SHARE < before:  # few decided (a chain of seeds): one by one
+            seeds_left, taken_left = _one_by_one(src, dst, undecided, rank, taken, min_count)
+            seeds.append(seeds_left)
+            members.append(taken_left)
+            break
+    seed_of = np.concatenate([np.zeros(0, dtype=np.int64), *seeds])
+    row = np.concatenate([np.zeros(0, dtype=np.int64), *members])
+    found = np.unique(seed_of)
+    found = found[np.argsort(rank[found])]  # as the one-by-one greedy finds them
+    number = np.empty(n, dtype=np.int64)
+    number[found] = np.arange(len(found))
+    return found, np.vstack([number[seed_of], row])
+
+
+def _one_by_one(src, dst, undecided, rank, taken, min_count: int) -> tuple[np.ndarray, np.ndarray]:
+    """(seed, member) of the hotspots the `undecided` seeds make (`src`, `dst`: every pair from one of them), one
+    seed at a time in `rank` order, given the incidents already `taken` (the greedy rule as written)."""
+    n = len(rank)
+    d = dst[np.argsort(src, kind="stable")].tolist()
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    indptr = indptr.tolist()
+    cand = np.flatnonzero(undecided)
+    done = bytearray(taken.tobytes())
+    seeds, members = [], []
+    for seed in cand[np.argsort(rank[cand])].tolist():
         if done[seed]:
             continue
-        members = [m for m in indices[indptr[seed] : indptr[seed + 1]] if not done[m]]  # sorted, as indices
-        if len(members) >= min_count:
-            for m in members:
+        near = [m for m in d[indptr[seed] : indptr[seed + 1]] if not done[m]]
+        if len(near) >= min_count:
+            for m in near:
                 done[m] = 1
-            clusters.append(members)
-    return clusters
+            seeds += [seed] * len(near)
+            members += near
+    return np.array(seeds, dtype=np.int64), np.array(members, dtype=np.int64)
 
 
-def _same_place(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """(indptr, indices) of the symmetric same-place relation, CSR with sorted indices: i and j are in one group
-    (rows sorted by group) and lie within `radius_m` or share a code (≥ 0); each row includes itself."""
-    from scipy.spatial import cKDTree  # here, not at import: the modules importing this one start without scipy
+def _same_place(xy, groups, codes, radius_m: float) -> np.ndarray:
+    """Every pair (i, j) of distinct rows at the same place, once, in no particular order: i and j are in one group
+    (rows sorted by group) and lie within `radius_m` or share a code (≥ 0)."""
+    n = len(xy)
+    near = _near_pairs(xy, groups, radius_m)
+    same = _same_code(codes)
+    if not len(same):
+        return near
+    # most pairs in one building are near too: keep only those the tree did not find
+    d2 = ((xy[same[:, 0]] - xy[same[:, 1]]) ** 2).sum(axis=1)
+    r2 = radius_m * radius_m
+    unsure = np.abs(d2 - r2) <= 1e-9 * max(r2, 1.0)  # on the circle: ask the tree's own answer
+    far = (d2 > r2) & ~unsure
+    if unsure.any():
+        known = np.sort(near[:, 0] * n + near[:, 1])
+        key = same[unsure].min(axis=1) * n + same[unsure].max(axis=1)
+        at = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
+        far[np.flatnonzero(unsure)] = known[at] != key if len(known) else True
+    return np.concatenate([near, same[far]])
 
+
+def _near_pairs(xy, groups, radius_m: float) -> np.ndarray:
+    """Every pair (i, j), i < j, of rows in one group (rows sorted by group) within `radius_m`, once."""
     n = len(xy)
     starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
     ends = np.concatenate([starts[1:], [n]])
+    bounds = zip(starts.tolist(), ends.tolist())
     if len(starts) <= TREE_PER_GROUP_MAX:  # a few large groups (a report's categories): one tree each
-        near = [
-            cKDTree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64) + a
-            for a, b in zip(starts.tolist(), ends.tolist())
-        ]
+        near = [_tree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2) + a for a, b in bounds]
     else:  # thousands of small groups (six-nos: compound × category): one tree, each group moved apart along x
         gid = np.repeat(np.arange(len(starts)), ends - starts)
         shift = float(np.ptp(xy[:, 0])) + 2 * radius_m + 1.0
         moved = np.column_stack([xy[:, 0] + gid * shift, xy[:, 1]])
-        near = [cKDTree(moved).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2).astype(np.int64)]
-    same = _same_code(codes)
-    pairs = np.concatenate([*near, same])
-    lo, hi = pairs.min(axis=1), pairs.max(axis=1)
-    key = np.sort(np.concatenate([lo * n + hi, hi * n + lo, np.arange(n, dtype=np.int64) * (n + 1)]))
-    key = key[np.concatenate([[True], key[1:] != key[:-1]])]  # np.unique hashes: slower here
-    rows, cols = np.divmod(key, n)  # sorted by row, then column; no pair twice
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return indptr, cols
+        near = [_tree(moved).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2)]
+    return np.concatenate([np.zeros((0, 2), dtype=np.int64), *near]).astype(np.int64, copy=False)
+
+
+def _tree(xy):
+    """A k-d tree of the points `xy` for one pair search: split at midpoints, not medians, and without shrinking
+    nodes to their points (half the build time; the pairs found are the same)."""
+    from scipy.spatial import cKDTree  # here, not at import: the modules importing this one start without scipy
+
+    return cKDTree(xy, balanced_tree=False, compact_nodes=False)
 
 
 def _same_code(codes: np.ndarray) -> np.ndarray:
@@ -171,68 +286,69 @@ def _same_code(codes: np.ndarray) -> np.ndarray:
     return np.column_stack([order[i], order[i + step]]).astype(np.int64)
 
 
-def _describe(frame: pd.DataFrame, order: np.ndarray, label: np.ndarray, ns: bool = False) -> list[dict]:
-    """One dict per hotspot of `frame` (`label` from labels() of its rows taken in `order`: by category, report
-    time, id), largest first."""
+def _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat) -> list[dict]:
+    """One dict per hotspot (`label` from labels() of the incidents taken in `order`, `groups` their category
+    ranks), largest first; report times as int nanoseconds."""
     k = np.flatnonzero(label >= 0)
     k = k[np.argsort(label[k], kind="stable")]  # keeps report order inside each hotspot
-    h, rows = label[k], order[k]  # rows of `frame`
+    h, rows = label[k], order[k]  # rows of the input arrays
     starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
     ends = np.concatenate([starts[1:], [len(h)]])
     count = ends - starts
-    reported = frame["reported_at"]
-    times = reported.to_numpy(dtype="datetime64[ns]").view("int64")[rows]
+    times = np.asarray(reported_ns, dtype=np.int64)[rows]
     first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
-    category = frame["category"].iloc[rows[starts]].to_numpy(dtype=object)
-    lon = np.round(np.add.reduceat(frame["lon"].to_numpy(dtype=float)[rows], starts) / count, 6)
-    lat = np.round(np.add.reduceat(frame["lat"].to_numpy(dtype=float)[rows], starts) / count, 6)
-    places = {}
-    for c in PLACE_COLUMNS:
-        mode = _mode(h, frame[c].iloc[rows]).reindex(h[starts]).to_numpy(dtype=object)
-        places[c] = np.where(pd.isna(mode), None, mode).tolist()
-    cat_rank = pd.factorize(category, sort=True)[0]
-    ranked = np.lexsort((first, cat_rank, -count))  # count desc, category, first report; stable
-    ids = frame["incident_id"].iloc[rows].astype(str).tolist()  # list slices are cheap
-    tz = reported.dt.tz
-    out = []
-    starts, ends, count, lon, lat = (a.tolist() for a in (starts, ends, count, lon, lat))
-    first, last, category = first.tolist(), last.tolist(), category.tolist()
-    for k in ranked.tolist():
-        out.append(
-            {
-                "category": category[k],
-                "count": count[k],
-                **{c: places[c][k] for c in PLACE_COLUMNS},
-                "lon": lon[k],
-                "lat": lat[k],
-                "first_reported": first[k] if ns else pd.Timestamp(first[k], tz=tz),
-                "last_reported": last[k] if ns else pd.Timestamp(last[k], tz=tz),
-                "incident_ids": ids[starts[k] : ends[k]],
-            }
-        )
-    return out
+    ranked = np.lexsort((first, groups[k[starts]], -count))  # count desc, category, first report; stable
+    names = np.asarray(values["category"], dtype=object)
+    category = names[np.asarray(codes["category"])[rows[starts[ranked]]]].tolist()
+    lon = np.round(np.add.reduceat(np.asarray(lon, dtype=float)[rows], starts) / count, 6)[ranked].tolist()
+    lat = np.round(np.add.reduceat(np.asarray(lat, dtype=float)[rows], starts) / count, 6)[ranked].tolist()
+    places = [_mode(h, starts, np.asarray(codes[c])[rows], values[c])[ranked].tolist() for c in PLACE_COLUMNS]
+    # members laid out in the answer's order, so each hotspot's ids are the next slice (no jumping about)
+    size = count[ranked]
+    end = np.cumsum(size)
+    at = np.repeat(starts[ranked] - (end - size), size) + np.arange(len(h))
+    members = np.asarray(ids, dtype=object)[rows[at]].tolist()
+    first, last, count = first[ranked].tolist(), last[ranked].tolist(), size.tolist()
+    begin, end = (end - size).tolist(), end.tolist()
+    building, compound, grid, community = places
+    return [
+        {
+            "category": category[k],
+            "count": count[k],
+            "building_id": building[k],
+            "compound_id": compound[k],
+            "grid_code": grid[k],
+            "community_id": community[k],
+            "lon": lon[k],
+            "lat": lat[k],
+            "first_reported": first[k],
+            "last_reported": last[k],
+            "incident_ids": members[begin[k] : end[k]],
+        }
+        for k in range(len(count))
+    ]
 
 
 PLACE_COLUMNS = ("building_id", "compound_id", "grid_code", "community_id")
 
 
-def _mode(hotspot: np.ndarray, values: pd.Series) -> pd.Series:
-    """Per hotspot, the most frequent non-null value (ties: the smallest), as text."""
-    if values.dtype != object and pd.api.types.is_string_dtype(values.dtype):
-        codes, uniques = pd.factorize(values, sort=True)  # text already: no copy to Python strings
-    else:  # values hashed as they are, then their few distinct ones as text (1 and "1" are one text)
-        codes, raw = pd.factorize(values.to_numpy(dtype=object))
-        if not len(raw):
-            return pd.Series([], dtype=object)
-        text, uniques = pd.factorize(np.asarray(raw, dtype=object).astype(str), sort=True)
-        codes = np.where(codes >= 0, text[codes], -1)
+def _mode(hotspot: np.ndarray, starts: np.ndarray, codes: np.ndarray, values) -> np.ndarray:
+    """Per hotspot (`hotspot` sorted, each starting at `starts`), the most frequent non-null value of its coded
+    members (ties: the smallest), as text; None when it has none. Values with one text (1 and "1") are one value."""
+    out = np.full(len(starts), None, dtype=object)
     known = codes >= 0
     if not known.any():
-        return pd.Series([], dtype=object)
-    key = np.sort(hotspot[known] * len(uniques) + codes[known])
+        return out
+    used = np.flatnonzero(np.bincount(codes[known]))
+    text, uniques = pd.factorize(np.array([str(values[c]) for c in used.tolist()], dtype=object), sort=True)
+    lookup = np.zeros(int(used[-1]) + 1, dtype=np.int64)
+    lookup[used] = text
+    width = len(uniques)
+    key = np.sort(hotspot[known] * width + lookup[codes[known]])
     at = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
     keys, counts = key[at], np.diff(np.concatenate([at, [len(key)]]))
-    kh, kc = keys // len(uniques), keys % len(uniques)
-    order = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
-    first = order[np.concatenate([[True], kh[order][1:] != kh[order][:-1]])]
-    return pd.Series(np.asarray(uniques, dtype=object)[kc[first]], index=kh[first])
+    kh, kc = keys // width, keys % width
+    best = np.lexsort((kc, -counts, kh))  # per hotspot: most frequent first, then the smallest value
+    best = best[np.concatenate([[True], kh[best][1:] != kh[best][:-1]])]
+    out[kh[best]] = np.asarray(uniques, dtype=object)[kc[best]]
+    return out

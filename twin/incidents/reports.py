@@ -16,7 +16,7 @@ from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, l
 
 from .deadlines import LIMITS
 from .figures import FigureIndex
-from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, hotspots
+from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, coded_hotspots
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,6 @@ def summary_for(service, pos, now, personal: bool = True) -> dict:
         out["by_category"][code] = protect(len(ids), code, tuple(ids))
     return out
 
-
-HOTSPOT_COLUMNS = ("incident_id", "category", "reported_at", "lon", "lat", *PLACE_COLUMNS)
 
 # --- period reports ----------------------------------------------------------------------------------------------
 PLACES = (
@@ -150,7 +148,7 @@ def counts(values: pd.Series, vocab: list | None = None) -> dict:
 
 def period_hotspots(service, period: Period, pos, radius_m: float, min_count: int) -> list[dict]:
     """hotspots() of the incidents at `pos` (those of `period`), times as ISO text in the period's zone, kept per
-    category across calls.
+    category across calls. Found from the service's coded columns as they are (coded_hotspots): no frame of text.
 
     Hotspots never join two categories, and a category's incidents in a period only grow (place, category and
     report time never change), so a category's hotspots are recomputed (and formatted) only when its count in the
@@ -169,23 +167,41 @@ def period_hotspots(service, period: Period, pos, radius_m: float, min_count: in
     dirty = [int(c) for c, n in zip(codes, counts) if kept.get(int(c), (None,))[0] != n]
     if dirty:
         with collection_paused():  # many small dicts and lists at once: no full collections walking the heap
-            found: dict = {c: [] for c in dirty}
-            book = fig.books["category"]
-            rows = service.rows(pos[np.isin(cats, dirty)], HOTSPOT_COLUMNS)
-            spots = hotspots(rows, service.twin.crs, radius_m, min_count, ns=True)
-            first = isos([h["first_reported"] for h in spots], tz)
-            last = isos([h["last_reported"] for h in spots], tz)
-            for h, a, b in zip(spots, first, last):
-                order = (-h["count"], h["category"], h["first_reported"])  # as hotspots() sorts
+            p = pos[np.isin(cats, dirty)]
+            columns = ("category", *PLACE_COLUMNS)
+            cols = service.table.cols
+            spots = coded_hotspots(
+                {c: fig.column(c, p) for c in columns},
+                {c: fig.books[c].values for c in columns},
+                fig.column("reported_at", p),
+                cols["incident_id"][p],
+                cols["lon"][p],
+                cols["lat"][p],
+                service.twin.crs,
+                radius_m,
+                min_count,
+            )
+            first = np.array([h["first_reported"] for h in spots], dtype=np.int64)
+            sizes = np.array([h["count"] for h in spots], dtype=np.int64)
+            for h, a, b in zip(spots, isos(first, tz), isos([h["last_reported"] for h in spots], tz)):
                 h["first_reported"], h["last_reported"] = a, b
-                found[book.code.get(h["category"], -1)].append((order, h))
+            code = fig.books["category"].code
+            of = np.array([code.get(h["category"], -1) for h in spots], dtype=np.int64)
+            found = {}
+            for c in dirty:
+                at = np.flatnonzero(of == c)
+                found[c] = ([spots[k] for k in at.tolist()], sizes[at], first[at])
         for c, n in zip(codes.tolist(), counts.tolist()):
             if c in found:
-                kept[c] = (n, found[c])
+                kept[c] = (n, *found[c])
     names = fig.books["category"].values
     order = sorted(codes.tolist(), key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values
-    merged = [h for c in order for h in kept[c][1]]
-    return [h for _, h in sorted(merged, key=lambda oh: oh[0])]  # stable, as hotspots()
+    parts = [kept[c] for c in order]
+    rank = np.repeat(np.arange(len(parts)), [len(part[1]) for part in parts])
+    sizes = np.concatenate([np.zeros(0, dtype=np.int64), *(part[2] for part in parts)])
+    first = np.concatenate([np.zeros(0, dtype=np.int64), *(part[3] for part in parts)])
+    merged = [h for part in parts for h in part[1]]
+    return [merged[k] for k in np.lexsort((first, rank, -sizes)).tolist()]  # as hotspots() sorts
 
 
 def place_names(twin) -> dict:

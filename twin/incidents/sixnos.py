@@ -26,7 +26,7 @@ import pandas as pd
 from twin.times import Period, iso
 from twin.vocab import INCIDENT_CATEGORIES, SIX_NOS, label
 
-from .hotspots import MIN_COUNT, RADIUS_M, check_params, labels
+from .hotspots import MIN_COUNT, RADIUS_M, check_params, group_order, labels
 from .timeliness import DONE_RANK, NAT
 
 log = logging.getLogger(__name__)
@@ -217,13 +217,16 @@ def repeats(service, quarter: Period, pos, radius_m: float, min_count: int) -> n
     if dirty:
         rows = np.isin(group, dirty)
         p, g = pos[rows], group[rows]
-        order = np.lexsort((service.table.cols["incident_id"][p].astype(str), fig.column("reported_at", p), g))
+        order = group_order(g, fig.column("reported_at", p), service.table.cols["incident_id"][p])
         p, g = p[order], g[order]
         xy = np.column_stack(service.twin.crs.xy(service.table.cols["lon"][p], service.table.cols["lat"][p]))
         label = labels(g, xy, fig.column("building_id", p), radius_m, min_count)
         starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
-        for start, members, hot in zip(starts, np.split(p, starts[1:]), np.split(label >= 0, starts[1:])):
-            groups[int(g[start])] = (len(members), members[hot])
+        ends = np.concatenate([starts[1:], [len(g)]])
+        hot = label >= 0
+        hot_p, before = p[hot], np.concatenate([[0], np.cumsum(hot)])  # hot members before each row
+        for start, end in zip(starts.tolist(), ends.tolist()):
+            groups[int(g[start])] = (end - start, hot_p[before[start] : before[end]])
     kept = [groups[g][1] for g in uniq[big].tolist()]
     return np.isin(pos, np.concatenate(kept)) if kept else np.zeros(len(pos), dtype=bool)
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from twin.crs import MetricCRS
+from twin.incidents import hotspots as module
 from twin.incidents.hotspots import hotspots
 
 CRS = MetricCRS.for_lonlat(114.88, 40.80)
@@ -100,3 +101,44 @@ def test_many_groups_share_one_tree_with_the_same_labels(seed, monkeypatch):
     assert (shared >= 0).sum() > n // 10
     hot = shared >= 0
     assert all(len(set(groups[hot][shared[hot] == k])) == 1 for k in np.unique(shared[hot]))
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_a_chain_of_overlapping_seeds_follows_the_rule(shuffled):
+    """Incidents 30 m apart along a street, reported in street order: every seed overlaps the next, so the seeds
+    are decided one after another (the rounds hand over to the one-by-one greedy)."""
+    n = 400
+    x0, y0 = CRS.xy(114.88, 40.80)
+    lon, lat = CRS.lonlat(x0 + 30.0 * np.arange(n), np.full(n, y0))
+    frame = pd.DataFrame(
+        {
+            "incident_id": [f"GD{k:04d}" for k in range(n)],
+            "category": "drain",
+            "reported_at": pd.Timestamp("2026-03-01", tz="UTC") + pd.to_timedelta(np.arange(n), unit="min"),
+            "lon": lon,
+            "lat": lat,
+            "building_id": None,
+            "compound_id": "C1",
+            "grid_code": "g1",
+            "community_id": "c",
+        }
+    )
+    if shuffled:
+        frame = frame.sample(frac=1, random_state=3)
+    got = hotspots(frame, CRS, 50, 3)
+    want = brute(frame, 50, 3)
+    assert [(h["category"], h["count"], h["incident_ids"], h["building_id"]) for h in got] == want
+    assert len(want) > 100
+
+
+@pytest.mark.parametrize("share", [0, 10**9])
+@pytest.mark.parametrize("seed", range(3))
+def test_rounds_alone_and_one_by_one_alone_give_the_rule(seed, share, monkeypatch):
+    """Seeds decided one by one after the first round (share 0) or all in rounds (share huge): one answer."""
+    monkeypatch.setattr(module, "ROUNDS_SHARE", share)
+    frame = layout(seed, 200, True, object)
+    for radius, min_count in ((25, 3), (40, 4)):
+        got = hotspots(frame, CRS, radius, min_count)
+        assert [(h["category"], h["count"], h["incident_ids"], h["building_id"]) for h in got] == brute(
+            frame, radius, min_count
+        )
