@@ -50,7 +50,7 @@ class LiveTable:
             self.cols[c] = arr
         self.pos = IdPositions(self, n)
         kept = np.arange(n) if texts is None else np.flatnonzero(figures.rank(slice(0, n)) < DONE_RANK)
-        values = [frame[c].to_numpy(dtype=object)[kept] for c in TEXT] if n else [[] for _ in TEXT]
+        values = [frame[c].take(kept).to_numpy(dtype=object) for c in TEXT] if n else [[] for _ in TEXT]
         self._all_text: tuple[int, list[np.ndarray]] | None = None  # every incident's text, once a full frame asked
         self.text: dict[int, tuple] = {
             i: tuple(None if _missing(v) else v for v in row) for i, row in zip(kept.tolist(), zip(*values))
