@@ -26,6 +26,8 @@ from .store import Storage, open_storage
 
 log = logging.getLogger(__name__)
 
+MAPPED_FROM_ROWS = 20_000  # a first start with a layer this large continues on its fresh snapshot
+
 
 class Layer:
     """One static layer: its kind, its rows (WGS84, RangeIndex), its spatial index and content version.
@@ -163,6 +165,12 @@ class Twin:
             )
             if snapshot:
                 snapshot.write(twin)
+                if max((len(f) for f in frames.values()), default=0) >= MAPPED_FROM_ROWS:
+                    # as a later start has it: layers mapped from the snapshot just written, not the parsed frames
+                    # (a Python string per text value: 300 MB of households at a district's volume)
+                    twin = snapshot.load(cls, store, settings) or twin
+                    del frames
+                    release(freeze=False)
         if live:
             for k in kinds.values():
                 if k.live and k.live_service:

@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import gc
 import logging
+import sys
 from contextlib import contextmanager
 
 log = logging.getLogger(__name__)
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 def release(freeze: bool = True) -> None:
     """Collect garbage, set what survived start-up aside from later collections (gc.freeze, when `freeze`: for a
-    large twin only), and return freed heap pages to the OS (glibc malloc_trim; nothing where there is no glibc).
+    large twin only), and return freed heap pages to the OS (Arrow's pool, and glibc's malloc_trim where it is).
 
     Start-up leaves close to a million long-lived objects (layers, search keys, incident ids); without the freeze
     every full collection walks them all, a pause of a few hundred ms that lands on whichever report allocates.
@@ -26,6 +27,8 @@ def release(freeze: bool = True) -> None:
     gc.collect()
     if freeze:
         gc.freeze()
+    if "pyarrow" in sys.modules:  # Arrow's allocator (mimalloc or jemalloc) keeps freed pages too
+        sys.modules["pyarrow"].default_memory_pool().release_unused()
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
         libc.malloc_trim(0)

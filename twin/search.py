@@ -35,6 +35,7 @@ LAYER_OF = {
 LIMIT = 10
 SCAN = 200  # keys looked at per sorted list and query: enough to fill LIMIT after ranking and role rules
 MAX_QUERY = 64
+PACK_CHUNK = 65_536  # keys packed per step
 APART_BUILDINGS = 10_000  # from this many buildings on, pinyin initials are worked out in a child process
 _SPACE = re.compile(r"\s+")
 
@@ -162,10 +163,17 @@ class PackedKeys:
     rooms or incident numbers cost tens of MB, not a Python string each); prefix lookup by binary search. Keys
     added later wait in a small sorted list beside it."""
 
-    def __init__(self, keys: np.ndarray, refs: np.ndarray):
-        order = pd.Series(keys, dtype=object).sort_values(kind="stable").index.to_numpy()
-        packed = np.array([k.encode("utf-8") for k in np.asarray(keys, dtype=object)[order]] or [b""], dtype="S")
-        packed = packed[: len(order)]
+    def __init__(self, keys, refs: np.ndarray):
+        """`keys`: text (a sequence, or Arrow text, which is packed without a Python string per key)."""
+        import pyarrow.compute as pc
+
+        text = keys if isinstance(keys, pa.Array) else pa.array(np.asarray(keys, dtype=object), type=pa.large_string())
+        order = pc.sort_indices(text).to_numpy()  # stable; UTF-8 bytes sort as Python compares text
+        text = text.take(pa.array(order))
+        width = max(1, pc.max(pc.binary_length(text)).as_py() or 0) if len(text) else 1
+        packed = np.empty(len(text), dtype=f"S{width}")
+        for lo in range(0, len(text), PACK_CHUNK):  # a chunk of Python strings at a time, not a million at once
+            packed[lo : lo + PACK_CHUNK] = [k.encode("utf-8") for k in text.slice(lo, PACK_CHUNK).to_pylist()]
         self.keys, self.refs = packed, np.asarray(refs, dtype=np.int64)[order]
         self.extra = SortedKeys([])
 
@@ -344,7 +352,7 @@ class SearchIndex:
         pos = np.arange(self._incidents_seen, n)
         new = service.rows(pos, ["incident_id"])["incident_id"].astype(str)  # the ids only, not every column
         if not len(self.incident_keys):
-            self.incident_keys = PackedKeys(new.str.lower().to_numpy(), pos)
+            self.incident_keys = PackedKeys(pa.array(new.str.lower(), type=pa.large_string()), pos)
         else:
             for i_pos, iid in zip(pos.tolist(), new):
                 self.incident_keys.add(iid.lower(), i_pos)

@@ -9,7 +9,7 @@ import pandas as pd
 import twin.incidents.snapshot as incident_snapshot
 from layers import open_twin
 from tests.tiny import GA1, A
-from twin import area, area_input
+from twin import area, area_input, core
 from twin.access import Principal
 
 ADMIN = Principal("admin", name="t")
@@ -38,6 +38,22 @@ def test_second_start_reads_the_snapshot_lazily_and_answers_the_same(tiny_dir, t
         a = area.figures(first, area.query(first, area_input.from_id(first, *where), now=NOW), ADMIN)
         b = area.figures(second, area.query(second, area_input.from_id(second, *where), now=NOW), ADMIN)
         assert a == b and a["buildings"]["count"] > 0
+
+
+def test_a_large_first_start_continues_on_the_snapshot_it_wrote(tiny_dir, tmp_path, monkeypatch):
+    parsed = open_twin(tiny_dir, state_dir=tmp_path / "a")  # a small twin keeps the frames it parsed
+    assert parsed.layers["households"]._load is None
+    monkeypatch.setattr(core, "MAPPED_FROM_ROWS", 1)  # every layer counts as large
+    mapped = open_twin(tiny_dir, state_dir=tmp_path / "b")
+    assert (tmp_path / "b" / "snapshot" / "manifest.json").exists()
+    assert all(layer._load is not None for layer in mapped.layers.values())  # rows read from the snapshot
+    assert mapped.frame("households")["household_id"].dtype != object  # Arrow text, not a Python str per value
+    for name in parsed.layers:
+        frames_equal(parsed.frame(name), mapped.frame(name))
+        assert parsed.layers[name].version == mapped.layers[name].version
+    a = area.figures(parsed, area.query(parsed, area_input.from_id(parsed, "grid", GA1), now=NOW), ADMIN)
+    b = area.figures(mapped, area.query(mapped, area_input.from_id(mapped, "grid", GA1), now=NOW), ADMIN)
+    assert a == b and a["buildings"]["count"] > 0
 
 
 def test_a_changed_file_remakes_the_snapshot(tiny_dir, tmp_path):

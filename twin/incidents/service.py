@@ -210,8 +210,8 @@ class IncidentService:
 
     def positions_of(self, incident_ids) -> np.ndarray:
         """Positions (ascending) of the incidents with these ids (unknown ids are left out)."""
-        pos = self.table.pos
-        return np.array(sorted({pos[i] for i in incident_ids if i in pos}), dtype=np.int64)
+        pos = self.table.pos.many(incident_ids)
+        return np.unique(pos[pos >= 0])
 
     def ids(self, positions) -> list:
         """The incident ids at `positions` (the inverse of positions_of)."""

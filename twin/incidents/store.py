@@ -19,6 +19,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api.types import union_categoricals
 
 from twin.errors import NotFound
@@ -165,8 +166,10 @@ class SqliteIncidentStore:
                 data[name] = utc_series(np.concatenate(chunks))
             elif name in INT_FIELDS:
                 data[name] = pd.Series(pd.array(np.concatenate(chunks), dtype="Float64").astype("Int64"))
+            elif all(isinstance(c, pa.Array) for c in chunks):
+                data[name] = pa.chunked_array(chunks, type=pa.large_string()).to_pandas()  # as the snapshot reads
             else:
-                data[name] = pd.Series(np.concatenate(chunks), dtype=chunks[0].dtype)
+                data[name] = pd.Series(np.concatenate([np.asarray(c, dtype=object) for c in chunks]), dtype=object)
         return pd.DataFrame(data)
 
     def changes_since(self, token, mine: bool = True) -> tuple[int, pd.DataFrame]:
@@ -539,8 +542,8 @@ def text_columns(columns) -> list[str]:
 CODED_FIELDS = ("stage", "category", "source", "level", "grid_code", "community_id", "compound_id", "building_id")
 
 
-def _column(name: str, values) -> np.ndarray | pd.Categorical:
-    """One chunk of a stored column as an array: ns int64 times (NaT missing), floats, categoricals or objects."""
+def _column(name: str, values) -> np.ndarray | pd.Categorical | pa.Array:
+    """One chunk of a stored column as an array: ns int64 times (NaT missing), floats, categoricals or Arrow text."""
     if name in TIME_FIELDS:
         ms = np.array(values, dtype=np.float64)  # None → nan; milliseconds are exact in a float64
         return np.where(np.isnan(ms), np.iinfo("int64").min, np.nan_to_num(ms).astype(np.int64) * 1_000_000)
@@ -548,7 +551,10 @@ def _column(name: str, values) -> np.ndarray | pd.Categorical:
         return np.array(values, dtype=np.float64)
     if name in CODED_FIELDS:
         return pd.Categorical(np.array(values, dtype=object))
-    return np.array(values, dtype=object)
+    try:  # text in Arrow buffers: a chunk's Python strings die with the chunk instead of pinning the heap
+        return pa.array(values, type=pa.large_string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):  # a value stored as another type
+        return np.array(values, dtype=object)
 
 
 def incident_frame(rows) -> pd.DataFrame:

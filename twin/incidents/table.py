@@ -48,9 +48,9 @@ class LiveTable:
                 arr = np.full(cap, None, dtype=object)
                 arr[:n] = frame[c].astype(object).where(frame[c].notna(), None).to_numpy(dtype=object)
             self.cols[c] = arr
-        self.pos = {v: i for i, v in enumerate(self.cols["incident_id"][:n].tolist())}
+        self.pos = IdPositions(self, n)
         kept = np.arange(n) if texts is None else np.flatnonzero(figures.rank(slice(0, n)) < DONE_RANK)
-        values = [frame[c].to_numpy(dtype=object)[kept] for c in TEXT] if n else [[] for _ in TEXT]
+        values = [frame[c].take(kept).to_numpy(dtype=object) for c in TEXT] if n else [[] for _ in TEXT]
         self._all_text: tuple[int, list[np.ndarray]] | None = None  # every incident's text, once a full frame asked
         self.text: dict[int, tuple] = {
             i: tuple(None if _missing(v) else v for v in row) for i, row in zip(kept.tolist(), zip(*values))
@@ -193,6 +193,61 @@ class LiveTable:
         texts = self._texts(np.array([i]), list(TEXT))
         out.update({c: texts[k][0] for k, c in enumerate(TEXT)})
         return {c: out[c] for c in COLUMNS}
+
+
+class IdPositions:
+    """Incident id → position, answered as a dict would (`in`, `[]`, get, a new id set): the ids loaded at start are
+    found by binary search in the table's id column through a sorted int32 order (4 bytes an incident; a dict entry
+    and its int cost about 60), the ids added since in a small dict. Ids and positions never change."""
+
+    def __init__(self, table: LiveTable, n: int):
+        self._table, self._n, self._added = table, n, {}
+        ids = table.cols["incident_id"][:n]
+        ascending = n < 2 or bool((ids[1:] > ids[:-1]).all())  # the usual case: ids grow with time
+        self._order = None if ascending else _text_order(ids)
+
+    def get(self, incident_id, default=None):
+        """The position of `incident_id`, else `default`."""
+        found = self._added.get(incident_id)
+        if found is not None or not self._n or not isinstance(incident_id, str):
+            return default if found is None else found
+        p = int(self.many([incident_id])[0])
+        return default if p < 0 else p
+
+    def many(self, incident_ids) -> np.ndarray:
+        """The position of each of `incident_ids` (-1 for an unknown id), in their order."""
+        keys = np.asarray(list(incident_ids), dtype=object)
+        out = np.array([self._added.get(k, -1) if isinstance(k, str) else -1 for k in keys.tolist()], dtype=np.int64)
+        ask = np.flatnonzero((out < 0) & np.array([isinstance(k, str) for k in keys.tolist()], dtype=bool))
+        if self._n and len(ask):
+            ids = self._table.cols["incident_id"][: self._n]
+            k = np.minimum(np.searchsorted(ids, keys[ask], sorter=self._order), self._n - 1)
+            p = k if self._order is None else self._order[k].astype(np.int64)
+            out[ask] = np.where(ids[p] == keys[ask], p, -1)
+        return out
+
+    def __contains__(self, incident_id) -> bool:
+        return self.get(incident_id) is not None
+
+    def __getitem__(self, incident_id) -> int:
+        p = self.get(incident_id)
+        if p is None:
+            raise KeyError(incident_id)
+        return p
+
+    def __setitem__(self, incident_id, position: int) -> None:
+        self._added[incident_id] = position
+
+    def __len__(self) -> int:
+        return self._n + len(self._added)
+
+
+def _text_order(ids: np.ndarray) -> np.ndarray:
+    """The int32 order sorting `ids` (text) as Python compares text (Arrow sorts UTF-8 bytes: the same order)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    return pc.sort_indices(pa.array(ids, type=pa.large_string())).to_numpy().astype(np.int32)
 
 
 def _missing(v) -> bool:
