@@ -2,7 +2,7 @@
 
 The reports keep their answers per period and grow them by their tail as writes arrive, so the call that costs
 is the first one for a period. For each data directory given (smallest first), a child process opens the twin
-from a copy of its state directory, sets the incident clock to the end of the demo year, writes one incident,
+from a copy of its state directory, waits for start-up's background work, sets the incident clock to the end of the demo year, writes one incident,
 then times each report (weekly, monthly, quarterly of the last full periods, six-nos of that quarter) `--repeat`
 times, dropping the answers the reports keep (service.memo) before each call: the first call is wholly cold
 (the positions of the period's range are found too), the others redo everything but that range. The growth of
@@ -40,9 +40,10 @@ def measure(data: str, state: str, repeat: int) -> dict:
     from twin.times import parse_quarter, period_of
     from web import create_app
 
-    from .volume import StepClock
+    from .volume import StepClock, startup_work_done
 
     app = create_app({"DATA_DIR": data, "STATE_DIR": state})
+    startup_work_done()
     twin = app.extensions["twin"]
     s = twin.incidents
     s.clock = StepClock(END.tz_convert("UTC") - pd.Timedelta(hours=2))

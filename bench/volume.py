@@ -47,6 +47,13 @@ def resident_mb() -> dict[str, float]:
     return out
 
 
+def startup_work_done() -> None:
+    """Wait for start-up's background work (the search index, built in a thread that holds the GIL while it runs)."""
+    for thread in threading.enumerate():
+        if thread.name == "search-index":
+            thread.join()
+
+
 class StepClock:
     """A clock standing at `start` that moves on by `step` each time it is read (time passes between writes)."""
 
@@ -81,9 +88,7 @@ def main(argv=None) -> dict:
         t0 = time.perf_counter()
         app = create_app({"DATA_DIR": args.data, "STATE_DIR": state})
         start_s = time.perf_counter() - t0
-        for thread in threading.enumerate():  # start-up's background work (the search index) ends before timing
-            if thread.name == "search-index":
-                thread.join()
+        startup_work_done()
         ready_s = time.perf_counter() - t0
         twin = app.extensions["twin"]
         s = twin.incidents
