@@ -3,9 +3,10 @@
 The reports keep their answers per period and grow them by their tail as writes arrive, so the call that costs
 is the first one for a period. For each data directory given (smallest first), a child process opens the twin
 from a copy of its state directory, waits for start-up's background work, sets the incident clock to the end of
-the demo year, writes one incident, then times each report (weekly, monthly, quarterly of the last full periods, six-nos of that quarter) `--repeat`
-times, dropping the answers the reports keep (service.memo) before each call: the first call is wholly cold
-(the positions of the period's range are found too), the others redo everything but that range. The growth of
+the demo year, writes one incident, then times each report (weekly, monthly, quarterly of the last full periods,
+six-nos of that quarter) `--repeat` times, dropping the answers the reports keep (service.memo) before each
+call: the first call is wholly cold (the positions of the period's range are found too), the others redo
+everything but that range. The growth of
 each figure from the first data directory to the last is printed beside the growth of the incidents and of the
 answer (hotspots and the incidents listed in them), all measured in this run.
 

@@ -2,11 +2,12 @@
 
     /reports                      the page (no data in it; web/static/reports.js asks the API below with the
                                   bearer token the reader types in)
-    /api/reports/page             one period's report (period_report, as /api/reports/<period>), the trend of the
+    /api/reports/page             one period's report (period_report, as /api/reports/<period> but listing only the
+                                  PAGE_HOTSPOTS largest repeat hotspots, with hotspots_total), the trend of the
                                   TREND_PERIODS periods up to it (summarize(), as each period's report) and the
                                   quarter's six-nos rating (as /api/reports/sixnos): ?period=weekly|monthly|quarterly
                                   &date=YYYY-MM-DD
-    /api/reports/page.xlsx        the same as a workbook (summary, trend, categories, grids, six-nos)
+    /api/reports/page.xlsx        the same as a workbook (summary, trend, categories, grids, hotspots, six-nos)
 
 Planners and admins only. Counts of the care categories (SOS, visits to elderly people living alone) of 1 or 2
 are not shown to planners (twin.access.suppress), and neither are hotspots of those categories: they point at
@@ -80,6 +81,9 @@ def trend(s, last, n: int) -> list[dict]:
     return out
 
 
+PAGE_HOTSPOTS = 20  # the page lists the largest repeat hotspots; a district's quarter has tens of thousands
+
+
 def hide_small(doc: dict, role: str) -> dict:
     """Care-category counts of 1 or 2 → None, and care hotspots dropped, unless the caller is an admin."""
     if role == "admin":
@@ -106,7 +110,10 @@ def page_data() -> dict:
         "names": place_names(get_twin()),
         "suppressed_categories": [],
     }
-    return hide_small(doc, p.role)
+    doc = hide_small(doc, p.role)
+    found = doc["report"]["hotspots"]  # all of them stay in /api/reports/<period> and its CSV
+    doc["report"]["hotspots"], doc["report"]["hotspots_total"] = found[:PAGE_HOTSPOTS], len(found)
+    return doc
 
 
 @bp.get("/api/reports/page")
@@ -127,7 +134,8 @@ def page_xlsx():
 
 
 def workbook(doc: dict, lang: str) -> bytes:
-    """Sheets: summary, trend, by category, by grid, six-nos (failed "nos" with the incidents behind them)."""
+    """Sheets: summary, trend, by category, by grid, the page's hotspots, six-nos (failed "nos" with the incidents
+    behind them)."""
     from openpyxl import Workbook
 
     zh = lang == "zh"
@@ -173,6 +181,32 @@ def workbook(doc: dict, lang: str) -> bytes:
     ws.append(["网格" if zh else "Grid", "编码" if zh else "Code", "事件数" if zh else "Incidents"])
     for code, n in sorted(rep["by_grid"].items(), key=lambda kv: -kv[1]):
         ws.append([names.get("grid", {}).get(code, code), code, n])
+    ws = wb.create_sheet("重复热点" if zh else "Hotspots")
+    ws.append(
+        [
+            "类别" if zh else "Category",
+            "小区" if zh else "Compound",
+            "网格" if zh else "Grid",
+            "事件数" if zh else "Incidents",
+            "首次上报" if zh else "First reported",
+            "最近上报" if zh else "Last reported",
+            "事件编号" if zh else "Incident ids",
+        ]
+    )
+    for h in rep["hotspots"]:
+        place = [
+            names.get(dim, {}).get(h[key], h[key]) for dim, key in (("compound", "compound_id"), ("grid", "grid_code"))
+        ]
+        ws.append(
+            [
+                vocab.label(vocab.INCIDENT_CATEGORIES, h["category"], lang),
+                *place,
+                h["count"],
+                h["first_reported"],
+                h["last_reported"],
+                ", ".join(h["incident_ids"]),
+            ]
+        )
     ws = wb.create_sheet("六无" if zh else "Six nos")
     six = doc["sixnos"]
     ws.append(

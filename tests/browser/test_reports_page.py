@@ -110,6 +110,23 @@ def test_the_charts_show_the_api_numbers(server):
             for lim in ("accept", "on_site", "resolve"):
                 assert trend[f"trend.{i}.on_time.{lim}"] == as_text(rep["on_time"][lim]), (label, lim)
 
+        # repeat hotspots: the page lists the API's, largest first; "export all" downloads the report's CSV
+        listed = page.evaluate(
+            "[...document.querySelectorAll('#rp-hotspots-table tbody tr[data-category]')]"
+            ".map((tr) => [tr.dataset.category, +tr.dataset.count, tr.dataset.ids])"
+        )
+        assert listed == [[h["category"], h["count"], " ".join(h["incident_ids"])] for h in weekly["hotspots"]]
+        assert listed and page.locator("#rp-hotspots-meta").get_attribute("data-total") == str(len(listed))
+        with page.expect_download() as got:
+            page.click("#rp-csv")
+        csv_text = open(got.value.path(), encoding="utf-8-sig").read()
+        assert got.value.suggested_filename == "report-2026-W10.csv"
+        hotspot_rows = [line for line in csv_text.splitlines() if ",hotspot," in line]
+        assert len(hotspot_rows) == len(weekly["hotspots"])
+        assert sorted(int(float(line.rsplit(",", 1)[1])) for line in hotspot_rows) == sorted(
+            h["count"] for h in weekly["hotspots"]
+        )
+
         # six-nos: the failing compounds of Q1 with the incidents behind each failed "no"
         six = api(server, "/api/reports/sixnos?quarter=2026Q1")
         meta = page.locator("#rp-sixnos-meta")

@@ -44,7 +44,8 @@ def test_the_same_figures_as_the_report_api(open_filled, period, n):  # noqa: F8
     client, _ = open_filled(SIX_NOS)
     doc = client.get(f"/api/reports/page?period={period}&date=2026-03-04", headers=ADMIN).get_json()
     api = client.get(f"/api/reports/{period}?date=2026-03-04", headers=ADMIN).get_json()
-    assert doc["report"] == api
+    assert {k: v for k, v in doc["report"].items() if k != "hotspots_total"} == api
+    assert doc["report"]["hotspots_total"] == len(api["hotspots"])
     assert doc["sixnos"] == client.get("/api/reports/sixnos?quarter=2026Q1", headers=ADMIN).get_json()
     trend = doc["trend"]
     assert len(trend) == n and trend[-1]["period"] == api["period"]
@@ -88,7 +89,7 @@ def test_xlsx_export(open_filled):  # noqa: F811
     assert r.status_code == 200 and r.mimetype.endswith("spreadsheetml.sheet")
     assert 'filename="report-2026-W10.xlsx"' in r.headers["Content-Disposition"]
     wb = load_workbook(io.BytesIO(r.data))
-    assert wb.sheetnames == ["概况", "趋势", "类别", "网格", "六无"]
+    assert wb.sheetnames == ["概况", "趋势", "类别", "网格", "重复热点", "六无"]
     summary = {row[0]: row[1] for row in wb["概况"].iter_rows(values_only=True)}
     assert summary["事件总数"] == 9 and summary["按时受理率"] == 0.4444 and summary["报告期"] == "2026-W10"
     trend = list(wb["趋势"].iter_rows(values_only=True))
@@ -97,3 +98,21 @@ def test_xlsx_export(open_filled):  # noqa: F811
     assert cats["garbage"] == 3 and cats["parking"] == 4
     en = load_workbook(io.BytesIO(client.get("/api/reports/page.xlsx?date=2026-03-04&lang=en", headers=PLANNER).data))
     assert en.sheetnames[0] == "Summary"
+
+
+def test_the_page_lists_the_largest_hotspots_and_counts_them_all(open_filled, monkeypatch):  # noqa: F811
+    from openpyxl import load_workbook
+
+    import web.report_page
+
+    client, _ = open_filled(SIX_NOS)
+    api = client.get("/api/reports/quarterly?date=2026-03-04", headers=PLANNER).get_json()
+    assert len(api["hotspots"]) == 3  # garbage at B1 and at B4, parking on the street (P1-P4)
+    monkeypatch.setattr(web.report_page, "PAGE_HOTSPOTS", 1)
+    doc = client.get("/api/reports/page?period=quarterly&date=2026-03-04", headers=PLANNER).get_json()
+    assert doc["report"]["hotspots"] == api["hotspots"][:1] and doc["report"]["hotspots_total"] == 3
+    wb = load_workbook(
+        io.BytesIO(client.get("/api/reports/page.xlsx?period=quarterly&date=2026-03-04", headers=PLANNER).data)
+    )
+    rows = list(wb["重复热点"].iter_rows(min_row=2, values_only=True))
+    assert [(r[3], r[6]) for r in rows] == [(h["count"], ", ".join(h["incident_ids"])) for h in api["hotspots"][:1]]

@@ -15,6 +15,9 @@
       rp_passed: "达标", rp_yes: "达标", rp_no: "未达标", rp_sixnos_meta: "{quarter}：{passed} / {total} 个小区达标；下表列出未达标小区及其背后的事件。",
       rp_all_passed: "全部小区达标。", rp_more_grids: "另有 {n} 个网格，见 XLSX 导出。",
       rp_suppressed: "求助、关爱走访等涉及住户的类别，1–2 件时显示为 <3，其热点不列出。",
+      rp_hotspots_meta: "同类问题在同一楼栋或 {radius} 米内反复上报（至少 {min} 件）：共 {total} 处，下表列出最大的 {shown} 处；全部见“导出全部 CSV”。",
+      rp_no_hotspots: "本期没有重复热点。", rp_category: "类别", rp_grid: "网格", rp_count: "事件数",
+      rp_first: "首次上报", rp_last: "最近上报",
       rp_need_token: "请输入令牌。", rp_loading: "加载中…", rp_weekly: "周报", rp_monthly: "月报", rp_quarterly: "季度考核",
     },
     en: {
@@ -25,6 +28,9 @@
       rp_sixnos_meta: "{quarter}: {passed} of {total} compounds pass; the table lists those that fail and the incidents behind each failure.",
       rp_all_passed: "Every compound passes.", rp_more_grids: "{n} more grids in the XLSX export.",
       rp_suppressed: "Categories about a household (SOS, care visits) show 1–2 as <3; their hotspots are not listed.",
+      rp_hotspots_meta: "The same problem reported again and again in one building or within {radius} m (at least {min}): {total} places; the {shown} largest are listed; all of them in “Export all (CSV)”.",
+      rp_no_hotspots: "No repeat hotspot in this period.", rp_category: "Category", rp_grid: "Grid",
+      rp_count: "Incidents", rp_first: "First reported", rp_last: "Last reported",
       rp_need_token: "Type a token first.", rp_loading: "Loading…", rp_weekly: "Weekly report",
       rp_monthly: "Monthly report", rp_quarterly: "Quarterly assessment",
     },
@@ -125,6 +131,37 @@
     }));
   }
 
+  function hotspots(rep, names) {
+    const rule = rep.hotspot_rule, list = rep.hotspots;
+    const meta = $("rp-hotspots-meta");
+    meta.textContent = t("rp_hotspots_meta", { radius: rule.radius_m, min: rule.min_count,
+      total: f.int(rep.hotspots_total), shown: f.int(list.length) });
+    Object.assign(meta.dataset, { total: rep.hotspots_total, shown: list.length });
+    const head = Twin.el("tr");
+    for (const key of ["rp_category", "rp_compound", "rp_grid", "rp_count", "rp_first", "rp_last"]) head.appendChild(Twin.el("th", null, t(key)));
+    const table = $("rp-hotspots-table");
+    table.tHead.replaceChildren(head);
+    const place = (dim, code) => (code == null ? "–" : (names[dim] || {})[code] || code);
+    const rows = list.map((h) => {
+      const tr = Twin.el("tr");
+      Object.assign(tr.dataset, { category: h.category, count: h.count, ids: h.incident_ids.join(" ") });
+      tr.appendChild(Twin.el("td", null, Twin.label("incident_categories", h.category)));
+      tr.appendChild(Twin.el("td", "rp-name", place("compound", h.compound_id)));
+      tr.appendChild(Twin.el("td", null, place("grid", h.grid_code)));
+      tr.appendChild(Twin.el("td", "num", f.int(h.count)));
+      tr.appendChild(Twin.el("td", null, h.first_reported.slice(0, 16).replace("T", " ")));
+      tr.appendChild(Twin.el("td", null, h.last_reported.slice(0, 16).replace("T", " ")));
+      return tr;
+    });
+    if (!rows.length) {
+      const tr = Twin.el("tr"), td = Twin.el("td", null, t("rp_no_hotspots"));
+      td.colSpan = 6;
+      tr.appendChild(td);
+      rows.push(tr);
+    }
+    table.tBodies[0].replaceChildren(...rows);
+  }
+
   function sixNos(six) {
     const s = six.summary, nos = Object.keys(s.failed_by_no); // the rating's order of the six "nos"
     $("rp-sixnos-meta").textContent = t("rp_sixnos_meta", { quarter: six.quarter.label, passed: f.int(s.passed), total: f.int(s.compounds) });
@@ -172,6 +209,7 @@
     const grids = Object.entries(rep.by_grid).sort((a, b) => b[1] - a[1]);
     barChart($("rp-grid"), grids.slice(0, TOP_GRIDS).map(([code, n]) => ({
       key: `by_grid.${code}`, label: (doc.names.grid || {})[code] || code, value: n })));
+    hotspots(rep, doc.names);
     sixNos(doc.sixnos);
     const notes = [];
     if (grids.length > TOP_GRIDS) notes.push(t("rp_more_grids", { n: f.int(grids.length - TOP_GRIDS) }));
@@ -181,6 +219,7 @@
     $("rp-body").hidden = false;
     $("rp-print").disabled = false;
     $("rp-xlsx").disabled = false;
+    $("rp-csv").disabled = false;
     state.rendered++;
   }
 
@@ -212,13 +251,13 @@
     }
   }
 
-  async function exportXlsx() {
+  async function download(path, ext) {
     const headers = auth();
     if (!headers) return;
-    const resp = await fetch("/api/reports/page.xlsx?" + query(), { headers });
+    const resp = await fetch(path, { headers });
     if (!resp.ok) { Twin.showError(new Error(resp.statusText)); return; }
     const url = URL.createObjectURL(await resp.blob());
-    const a = Object.assign(document.createElement("a"), { href: url, download: `report-${state.doc.report.period.label}.xlsx` });
+    const a = Object.assign(document.createElement("a"), { href: url, download: `report-${state.doc.report.period.label}.${ext}` });
     document.body.appendChild(a);
     a.click();
     a.remove();
@@ -241,7 +280,12 @@
     $("rp-load").addEventListener("click", load);
     $("rp-token").addEventListener("keydown", (e) => { if (e.key === "Enter") load(); });
     $("rp-print").addEventListener("click", () => window.print());
-    $("rp-xlsx").addEventListener("click", exportXlsx);
+    $("rp-xlsx").addEventListener("click", () => download("/api/reports/page.xlsx?" + query(), "xlsx"));
+    $("rp-csv").addEventListener("click", () => {
+      const q = new URLSearchParams({ f: "csv", lang: Twin.lang });
+      if ($("rp-date").value) q.set("date", $("rp-date").value);
+      download(`/api/reports/${period}?${q}`, "csv");
+    });
     if ($("rp-token").value) load();
   }
 
