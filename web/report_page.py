@@ -159,39 +159,37 @@ def workbook(doc: dict, lang: str) -> bytes:
         ("resolve", "按时办结率", "On time: resolve"),
     ):
         ws.append([zh_name if zh else en_name, rep["on_time"][lim]])
-    ws = wb.create_sheet("趋势" if zh else "Trend")
-    ws.append(
-        [
-            "报告期" if zh else "Period",
-            "事件数" if zh else "Incidents",
-            "按时受理率" if zh else "Accept on time",
-            "按时到场率" if zh else "On site on time",
-            "按时办结率" if zh else "Resolved on time",
-            "办结率" if zh else "Closure rate",
-        ]
+    ws = sheet(
+        wb,
+        zh,
+        ("趋势", "Trend"),
+        ("报告期", "Period"),
+        ("事件数", "Incidents"),
+        ("按时受理率", "Accept on time"),
+        ("按时到场率", "On site on time"),
+        ("按时办结率", "Resolved on time"),
+        ("办结率", "Closure rate"),
     )
     for t in doc["trend"]:
         ot = t["on_time"]
         ws.append([t["period"]["label"], t["total"], ot["accept"], ot["on_site"], ot["resolve"], t["closure_rate"]])
-    ws = wb.create_sheet("类别" if zh else "Categories")
-    ws.append(["类别" if zh else "Category", "代码" if zh else "Code", "事件数" if zh else "Incidents"])
+    ws = sheet(wb, zh, ("类别", "Categories"), ("类别", "Category"), ("代码", "Code"), ("事件数", "Incidents"))
     for code, n in rep["by_category"].items():
         ws.append([vocab.label(vocab.INCIDENT_CATEGORIES, code, lang), code, "<3" if n is None else n])
-    ws = wb.create_sheet("网格" if zh else "Grids")
-    ws.append(["网格" if zh else "Grid", "编码" if zh else "Code", "事件数" if zh else "Incidents"])
+    ws = sheet(wb, zh, ("网格", "Grids"), ("网格", "Grid"), ("编码", "Code"), ("事件数", "Incidents"))
     for code, n in sorted(rep["by_grid"].items(), key=lambda kv: -kv[1]):
         ws.append([names.get("grid", {}).get(code, code), code, n])
-    ws = wb.create_sheet("重复热点" if zh else "Hotspots")
-    ws.append(
-        [
-            "类别" if zh else "Category",
-            "小区" if zh else "Compound",
-            "网格" if zh else "Grid",
-            "事件数" if zh else "Incidents",
-            "首次上报" if zh else "First reported",
-            "最近上报" if zh else "Last reported",
-            "事件编号" if zh else "Incident ids",
-        ]
+    ws = sheet(
+        wb,
+        zh,
+        ("重复热点", "Hotspots"),
+        ("类别", "Category"),
+        ("小区", "Compound"),
+        ("网格", "Grid"),
+        ("事件数", "Incidents"),
+        ("首次上报", "First reported"),
+        ("最近上报", "Last reported"),
+        ("事件编号", "Incident ids"),
     )
     for h in rep["hotspots"]:
         place = [
@@ -219,3 +217,10 @@ def workbook(doc: dict, lang: str) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def sheet(wb, zh: bool, title: tuple[str, str], *columns: tuple[str, str]):
+    """A new sheet named by (zh, en) `title` with a header row of (zh, en) `columns`, in the page's language."""
+    ws = wb.create_sheet(title[0] if zh else title[1])
+    ws.append([c[0] if zh else c[1] for c in columns])
+    return ws
