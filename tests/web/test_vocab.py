@@ -17,6 +17,7 @@ OTHER_MEANING = {
     "redraw.js": {"社区"},  # "community {id}" in the progress
     "drilldown.js": {"在办事件"},  # the heading over a household's open incidents
     "work.js": {"网格"},  # the grid filter's and the detail's field name
+    "reports.js": {"网格"},  # the hotspot table's grid column
 }
 
 
