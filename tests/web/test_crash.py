@@ -187,10 +187,15 @@ def test_sigkill_during_concurrent_stage_changes_keeps_every_acknowledged_one(
 B, PER = 40, 10  # batches in flight at the kill, and requests in each
 
 
-def test_sigkill_during_concurrent_batches_keeps_each_batch_whole_or_absent(tiny_dir, tmp_path, monkeypatch):
+def test_sigkill_during_concurrent_batches_keeps_each_batch_whole_or_absent(
+    tiny_dir, tmp_path, monkeypatch, backend, request
+):
     """40 batches of 10 requests in flight (a hotline forwarder's), SIGKILL after 8 answered: after a restart every
     answered batch is there in full with the ids it was given, and every other batch is there in full or not at all."""
     state, hotline = tmp_path / "state", {"Authorization": "Bearer crash-hotline"}
+    url = request.getfixturevalue("tiny_database_url") if backend == "postgres" else None
+    if url:  # the same guarantee with the live tables in PostgreSQL
+        monkeypatch.setenv("TWIN_DATABASE_URL", url)
     monkeypatch.setenv("TWIN_TOKENS", '[{"role": "staff", "token": "crash-hotline", "name": "12345热线"}]')
     proc, base = start_server(tiny_dir, state, tmp_path / "server-1.log")
 
@@ -218,7 +223,17 @@ def test_sigkill_during_concurrent_batches_keeps_each_batch_whole_or_absent(tiny
         assert len(found.get(b, {})) in (0, PER), f"batch {b} is half there: {sorted(found[b])}"
         if b in acked:
             assert [found[b].get(i) for i in range(PER)] == acked[b], f"answered batch {b} was lost or changed"
-    with sqlite3.connect(state / "twin.sqlite") as db:
-        n_inc = db.execute("SELECT count(*) FROM incidents").fetchone()[0]
-        n_hist = db.execute("SELECT count(*) FROM history WHERE action = 'report'").fetchone()[0]
+    n_inc, n_hist = stored_counts(state, url)
     assert n_inc == n_hist == len(listed) == PER * len(found)
+
+
+def stored_counts(state, url) -> tuple[int, int]:
+    """(incidents, 'report' history events) as stored: in the SQLite state file, or in PostgreSQL at `url`."""
+    queries = ("SELECT count(*) FROM incidents", "SELECT count(*) FROM history WHERE action = 'report'")
+    if url is None:
+        with sqlite3.connect(state / "twin.sqlite") as db:
+            return tuple(db.execute(q).fetchone()[0] for q in queries)
+    import psycopg
+
+    with psycopg.connect(url) as db:
+        return tuple(db.execute(q).fetchone()[0] for q in queries)
