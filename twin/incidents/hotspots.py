@@ -230,13 +230,14 @@ def _same_place(xy, groups, codes, radius_m: float) -> np.ndarray:
     (rows sorted by group) and lie within `radius_m` or share a code (≥ 0)."""
     n = len(xy)
     near = _near_pairs(xy, groups, radius_m)
-    same = _same_code(codes)
+    r2 = radius_m * radius_m
+    band = 1e-9 * max(r2, 1.0)  # distances this close to the radius are on the circle: the tree's answer decides
+    same = _same_code(codes, xy, r2 - band)
     if not len(same):
         return near
-    # most pairs in one building are near too: keep only those the tree did not find
+    # most pairs sharing a code are near too: keep only those the tree did not find
     d2 = ((xy[same[:, 0]] - xy[same[:, 1]]) ** 2).sum(axis=1)
-    r2 = radius_m * radius_m
-    unsure = np.abs(d2 - r2) <= 1e-9 * max(r2, 1.0)  # on the circle: ask the tree's own answer
+    unsure = np.abs(d2 - r2) <= band
     far = (d2 > r2) & ~unsure
     if unsure.any():
         known = np.sort(near[:, 0] * n + near[:, 1])
@@ -270,20 +271,31 @@ def _tree(xy):
     return cKDTree(xy, balanced_tree=False, compact_nodes=False)
 
 
-def _same_code(codes: np.ndarray) -> np.ndarray:
-    """Every pair (i, j) of rows sharing a code ≥ 0, once, without a loop over the codes."""
+def _same_code(codes: np.ndarray, xy: np.ndarray, within2: float) -> np.ndarray:
+    """Every pair (i, j) of rows sharing a code ≥ 0, once, without a loop over the codes; codes whose rows all lie
+    within a box of squared diagonal below `within2` are left out (every pair of theirs is near for sure)."""
     idx = np.flatnonzero(codes >= 0)
-    order = idx[np.argsort(codes[idx], kind="stable")]
-    c = codes[order]
-    if not len(c):
+    if len(idx) < 2:
         return np.zeros((0, 2), dtype=np.int64)
+    n = len(codes)
+    if int(codes.max()) < np.iinfo(np.int64).max // n - 1:  # code and row in one integer: a plain sort
+        key = np.sort(codes[idx] * n + idx)
+        c, order = key // n, key % n
+    else:
+        order = idx[np.argsort(codes[idx], kind="stable")]
+        c = codes[order]
     starts = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
     sizes = np.diff(np.concatenate([starts, [len(c)]]))
-    group = np.repeat(np.arange(len(starts)), sizes)
-    later = sizes[group] - 1 - (np.arange(len(c)) - starts[group])  # members after each one in its group
-    i = np.repeat(np.arange(len(c)), later)
-    step = np.arange(len(i)) - np.repeat(np.cumsum(later) - later, later) + 1
-    return np.column_stack([order[i], order[i + step]]).astype(np.int64)
+    x, y = xy[order, 0], xy[order, 1]
+    dx = np.maximum.reduceat(x, starts) - np.minimum.reduceat(x, starts)
+    dy = np.maximum.reduceat(y, starts) - np.minimum.reduceat(y, starts)
+    wide = (sizes > 1) & (dx * dx + dy * dy >= within2)
+    starts, sizes = starts[wide], sizes[wide]
+    local = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # place in its code's run
+    later = np.repeat(sizes, sizes) - 1 - local  # members after each one in its run
+    at = np.repeat(np.repeat(starts, sizes) + local, later)
+    step = np.arange(len(at)) - np.repeat(np.cumsum(later) - later, later) + 1
+    return np.column_stack([order[at], order[at + step]]).astype(np.int64)
 
 
 def _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat) -> list[dict]:

@@ -142,3 +142,15 @@ def test_rounds_alone_and_one_by_one_alone_give_the_rule(seed, share, monkeypatc
         assert [(h["category"], h["count"], h["incident_ids"], h["building_id"]) for h in got] == brute(
             frame, radius, min_count
         )
+
+
+def test_pairs_sharing_a_code_whatever_the_codes_size():
+    """Rows sharing a code are paired once, apart from codes whose rows all lie well within the radius; codes too
+    large to sort beside their row number give the same pairs."""
+    codes = np.array([3, -1, 3, 7, 3, 7, 9])
+    xy = np.array([[0, 0], [1, 1], [100, 0], [0, 0], [0, 60], [0, 5], [0, 0]], dtype=float)
+    want = {(0, 2), (0, 4), (2, 4)}  # code 3 spreads 100 m; code 7's rows are 5 m apart; code 9 has one row
+    assert {tuple(sorted(p)) for p in module._same_code(codes, xy, 50.0**2).tolist()} == want
+    big = np.where(codes >= 0, codes + np.iinfo(np.int64).max // 2, -1)
+    assert {tuple(sorted(p)) for p in module._same_code(big, xy, 50.0**2).tolist()} == want
+    assert len(module._same_code(codes, xy, -1.0)) == 4  # nothing left out: code 7's pair too
