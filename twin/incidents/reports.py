@@ -9,6 +9,7 @@ import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
 from twin.analytics import analytics, ordered_counts, report_summary
+from twin.errors import InvalidInput
 from twin.heap import collection_paused
 from twin.placement import grid_at
 from twin.times import Period, iso, isos
@@ -65,6 +66,7 @@ def summary_for(service, pos, now, personal: bool = True) -> dict:
 
 
 # --- period reports ----------------------------------------------------------------------------------------------
+REPORT_HOTSPOTS, REPORT_HOTSPOTS_MAX = 100, 5000  # hotspots a report lists when not told, and at most (the API's)
 PLACES = (
     ("grid", "grids", "grid_code"),
     ("community", "communities", "community_id"),
@@ -175,6 +177,8 @@ def period_hotspots(
     report page costs its page, not the tens of thousands of hotspots of a district's quarter.
     """
     radius_m, min_count = check_params(radius_m, min_count)
+    if offset < 0 or (limit is not None and limit < 0):
+        raise InvalidInput(f"hotspots limit and offset must be ≥ 0, not {limit}, {offset}", parameter="hotspots_limit")
     cache = service.memo.setdefault("report_hotspots", {})
     tz = period.start.tz
     key = (period.start_utc.value, period.end_utc.value, str(tz), radius_m, min_count)
