@@ -177,8 +177,9 @@ def period_hotspots(
     report page costs its page, not the tens of thousands of hotspots of a district's quarter.
     """
     radius_m, min_count = check_params(radius_m, min_count)
-    if offset < 0 or (limit is not None and limit < 0):
-        raise InvalidInput(f"hotspots limit and offset must be ≥ 0, not {limit}, {offset}", parameter="hotspots_limit")
+    for name, value in (("hotspots_limit", limit), ("hotspots_offset", offset)):
+        if value is not None and value < 0:
+            raise InvalidInput(f"{name} must be at least 0, not {value}", parameter=name)
     cache = service.memo.setdefault("report_hotspots", {})
     tz = period.start.tz
     key = (period.start_utc.value, period.end_utc.value, str(tz), radius_m, min_count)

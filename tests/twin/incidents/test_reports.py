@@ -205,11 +205,12 @@ def test_hidden_categories_are_neither_listed_nor_counted(paged):
     assert period_report(svc, q1, personal=False)["hotspots_total"] == 5
 
 
-@pytest.mark.parametrize("limit, offset", [(-1, 0), (1, -1)])
-def test_a_negative_page_is_refused(paged, limit, offset):
+@pytest.mark.parametrize("limit, offset, parameter", [(-1, 0, "hotspots_limit"), (1, -1, "hotspots_offset")])
+def test_a_negative_page_is_refused(paged, limit, offset, parameter):
     svc, _ = paged
-    with pytest.raises(InvalidInput):
+    with pytest.raises(InvalidInput) as refused:
         period_report(svc, parse_quarter("2026Q1", TZ), hotspots_limit=limit, hotspots_offset=offset)
+    assert refused.value.details["parameter"] == parameter
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------------
