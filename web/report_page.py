@@ -85,35 +85,33 @@ PAGE_HOTSPOTS = 20  # the page lists the largest repeat hotspots; a district's q
 
 
 def hide_small(doc: dict, role: str) -> dict:
-    """Care-category counts of 1 or 2 → None, and care hotspots dropped, unless the caller is an admin."""
+    """Care-category counts of 1 or 2 → None unless the caller is an admin (page_data leaves out care hotspots)."""
     if role == "admin":
         return doc
     for part in [doc["report"], *doc["trend"]]:
         for code in PERSONAL_CATEGORIES:
             if code in part["by_category"]:
                 part["by_category"][code] = suppress(part["by_category"][code])
-    doc["report"]["hotspots"] = [h for h in doc["report"]["hotspots"] if h["category"] not in PERSONAL_CATEGORIES]
     doc["suppressed_categories"] = sorted(PERSONAL_CATEGORIES)
     return doc
 
 
 def page_data() -> dict:
-    """report, trend, sixnos and names for the chosen period (see the module docstring), small counts hidden."""
+    """report, trend, sixnos and names for the chosen period (see the module docstring), small counts hidden and
+    care hotspots neither listed nor counted unless the caller is an admin."""
     p = check_role(*PAGE_READERS)
     s = service()
     period = chosen_period()
     quarter = period_of("quarterly", period.start, s.timezone)
+    hidden = () if p.role == "admin" else PERSONAL_CATEGORIES
     doc = {
-        "report": period_report(s, period, *hotspot_rule()),
+        "report": period_report(s, period, *hotspot_rule(), hotspots_limit=PAGE_HOTSPOTS, hidden_hotspots=hidden),
         "trend": trend(s, period, TREND_PERIODS[period.kind]),
         "sixnos": six_nos(s, quarter, *hotspot_rule()),
         "names": place_names(get_twin()),
         "suppressed_categories": [],
     }
-    doc = hide_small(doc, p.role)
-    found = doc["report"]["hotspots"]  # all of them stay in /api/reports/<period> and its CSV
-    doc["report"]["hotspots"], doc["report"]["hotspots_total"] = found[:PAGE_HOTSPOTS], len(found)
-    return doc
+    return hide_small(doc, p.role)
 
 
 @bp.get("/api/reports/page")

@@ -14,13 +14,13 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from twin.cells import safe_frame
 from twin.errors import InvalidInput
 from twin.incidents.hotspots import check_params
-from twin.incidents.reports import period_report, place_names, report_rows
+from twin.incidents.reports import REPORT_HOTSPOTS, REPORT_HOTSPOTS_MAX, period_report, place_names, report_rows
 from twin.incidents.sixnos import six_nos, six_nos_rows
 from twin.times import PERIODS, parse_date, parse_quarter, period_of
 
 from . import get_twin
 from .auth import current_principal, require
-from .http import lang
+from .http import lang, parse_int
 from .incident_http import service
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,13 @@ def plan_grids():
     return store().grids(pid)
 
 
+def hotspot_page() -> tuple[int, int]:
+    """(limit, offset) of the hotspots a report lists: ?hotspots_limit= (REPORT_HOTSPOTS when absent, 0 to
+    REPORT_HOTSPOTS_MAX) and ?hotspots_offset= (0 when absent)."""
+    limit = parse_int(request.args, "hotspots_limit", REPORT_HOTSPOTS, 0, REPORT_HOTSPOTS_MAX)
+    return limit, parse_int(request.args, "hotspots_offset", 0, 0, None)
+
+
 @bp.get("/api/reports/sixnos")
 @require(*READERS)
 def sixnos():
@@ -85,16 +92,27 @@ def sixnos():
 @require(*READERS)
 def report(period):
     """The weekly, monthly or quarterly report of the period holding ?date=YYYY-MM-DD (today when absent);
-    ?plan=ID counts by_grid by that grid plan (incidents placed by location) instead of the grid reported in."""
+    ?plan=ID counts by_grid by that grid plan (incidents placed by location) instead of the grid reported in.
+    The JSON lists one page of the hotspots (?hotspots_limit=&hotspots_offset=) and hotspots_total; the CSV
+    lists them all (the report page's full export)."""
     if period not in PERIODS:
         raise InvalidInput(
             f"period must be one of {', '.join(PERIODS)} (or sixnos), not {period[:40]!r}", parameter="period"
         )
     f = out_format()
+    limit, offset = hotspot_page()
+    if f == "csv":
+        limit, offset = None, 0
     s = service()
     p = period_of(period, parse_date(request.args.get("date"), s.timezone, s.now()), s.timezone)
     rep = period_report(
-        s, p, *hotspot_rule(from_query=True), personal=current_principal().sees_all_personal, grids=plan_grids()
+        s,
+        p,
+        *hotspot_rule(from_query=True),
+        personal=current_principal().sees_all_personal,
+        grids=plan_grids(),
+        hotspots_limit=limit,
+        hotspots_offset=offset,
     )
     if f == "csv":
         return csv_response(report_rows(rep, place_names(get_twin()), lang()), f"report-{p.label}")

@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from tests.twin.incidents.report_fixture import B2, INCIDENTS, SIX_NOS
+from tests.twin.incidents.report_fixture import B2, INCIDENTS, PAGED, PAGED_ORDER, SIX_NOS
 from tests.web.test_reports import PLANNER, STAFF, filled, open_filled  # noqa: F401 (fixtures)
 
 ADMIN = {"Authorization": "Bearer admin-t"}
@@ -44,8 +44,7 @@ def test_the_same_figures_as_the_report_api(open_filled, period, n):  # noqa: F8
     client, _ = open_filled(SIX_NOS)
     doc = client.get(f"/api/reports/page?period={period}&date=2026-03-04", headers=ADMIN).get_json()
     api = client.get(f"/api/reports/{period}?date=2026-03-04", headers=ADMIN).get_json()
-    assert {k: v for k, v in doc["report"].items() if k != "hotspots_total"} == api
-    assert doc["report"]["hotspots_total"] == len(api["hotspots"])
+    assert doc["report"] == api and doc["report"]["hotspots_total"] == len(api["hotspots"])
     assert doc["sixnos"] == client.get("/api/reports/sixnos?quarter=2026Q1", headers=ADMIN).get_json()
     trend = doc["trend"]
     assert len(trend) == n and trend[-1]["period"] == api["period"]
@@ -116,3 +115,19 @@ def test_the_page_lists_the_largest_hotspots_and_counts_them_all(open_filled, mo
     )
     rows = list(wb["重复热点"].iter_rows(min_row=2, values_only=True))
     assert [(r[3], r[6]) for r in rows] == [(h["count"], ", ".join(h["incident_ids"])) for h in api["hotspots"][:1]]
+
+
+def test_planners_page_neither_lists_nor_counts_care_hotspots(open_filled, monkeypatch):  # noqa: F811
+    import web.report_page
+
+    client, _ = open_filled(PAGED)
+    monkeypatch.setattr(web.report_page, "PAGE_HOTSPOTS", 5)
+    url = "/api/reports/page?period=quarterly&date=2026-03-04"
+    admin = client.get(url, headers=ADMIN).get_json()["report"]
+    plan = client.get(url, headers=PLANNER).get_json()["report"]
+    assert [(h["category"], h["count"]) for h in admin["hotspots"]] == PAGED_ORDER[:5] and admin["hotspots_total"] == 6
+    # the planner's page is still full (five non-care hotspots), and the hidden sos hotspot is not in its total
+    assert [(h["category"], h["count"]) for h in plan["hotspots"]] == PAGED_ORDER[:5] and plan["hotspots_total"] == 5
+    monkeypatch.setattr(web.report_page, "PAGE_HOTSPOTS", 6)
+    assert "sos" not in [h["category"] for h in client.get(url, headers=PLANNER).get_json()["report"]["hotspots"]]
+    assert client.get(url, headers=ADMIN).get_json()["report"]["hotspots"][-1]["category"] == "sos"

@@ -9,7 +9,7 @@ import pytest
 from tests.postgres import BACKENDS  # noqa: F401 - every test here runs on both backends
 from tests.tiny import GA2
 from tests.twin.incidents.conftest import Clock
-from tests.twin.incidents.report_fixture import INCIDENTS, SIX_NOS, fill
+from tests.twin.incidents.report_fixture import INCIDENTS, PAGED, PAGED_ORDER, SIX_NOS, fill
 from web import create_app
 
 TOKENS = [
@@ -139,6 +139,12 @@ def test_six_nos_hotspot_rule_comes_from_the_settings(open_filled):
         ("/api/reports/weekly?radius_m=far", "radius_m"),
         ("/api/reports/weekly?radius_m=5000", "radius_m"),
         ("/api/reports/weekly?min_count=1", "min_count"),
+        ("/api/reports/weekly?hotspots_limit=ten", "hotspots_limit"),
+        ("/api/reports/weekly?hotspots_limit=-1", "hotspots_limit"),
+        ("/api/reports/weekly?hotspots_limit=5001", "hotspots_limit"),
+        ("/api/reports/weekly?hotspots_limit=1.5", "hotspots_limit"),
+        ("/api/reports/weekly?hotspots_offset=-1", "hotspots_offset"),
+        ("/api/reports/weekly?hotspots_offset=&f=csv", "hotspots_offset"),
         ("/api/reports/sixnos?quarter=2026Q5", "quarter"),
         ("/api/reports/sixnos?quarter=2026Q1&f=pdf", "f"),
     ],
@@ -149,6 +155,24 @@ def test_bad_requests_are_400(filled, url, parameter):
     assert r.status_code == 400
     body = r.get_json()
     assert body["code"] == "invalid_input" and body["details"]["parameter"] == parameter
+
+
+def test_the_report_lists_a_page_of_hotspots_and_counts_them_all(open_filled, monkeypatch):
+    import web.reports
+
+    client, _ = open_filled(PAGED)
+    url = "/api/reports/quarterly?date=2026-03-04"
+    full = client.get(url, headers=STAFF).get_json()  # REPORT_HOTSPOTS (100) is more than the six
+    assert [(h["category"], h["count"]) for h in full["hotspots"]] == PAGED_ORDER and full["hotspots_total"] == 6
+    for limit, offset in ((2, 0), (2, 3), (4, 4), (1, 5), (0, 0), (3, 6), (3, 60)):
+        page = client.get(f"{url}&hotspots_limit={limit}&hotspots_offset={offset}", headers=STAFF).get_json()
+        assert page["hotspots"] == full["hotspots"][offset : offset + limit] and page["hotspots_total"] == 6
+        assert {k: v for k, v in page.items() if k != "hotspots"} == {k: v for k, v in full.items() if k != "hotspots"}
+    monkeypatch.setattr(web.reports, "REPORT_HOTSPOTS", 2)  # the default when not told
+    assert client.get(url, headers=STAFF).get_json()["hotspots"] == full["hotspots"][:2]
+    # the CSV is the full export: every hotspot, whatever the page asked
+    t = csv_of(client.get(f"{url}&f=csv&hotspots_limit=1&hotspots_offset=2", headers=STAFF))
+    assert (t["dimension"] == "hotspot").sum() == 6
 
 
 def test_reports_are_for_planner_staff_admin(filled):

@@ -10,6 +10,7 @@ one building, and no incident belongs to two hotspots.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -75,14 +76,70 @@ def coded_hotspots(
     """hotspots() of incidents given as arrays: `codes[c]` the integer codes (-1 missing) of the category and each
     place column, `values[c]` the value of each code; report times as int nanoseconds (in the answer too), ids
     as text. No frame of text is built, so the service hands over its coded columns as they are."""
+    found = find_hotspots(codes, values, reported_ns, ids, lon, lat, crs, radius_m, min_count)
+    rows = found.rows
+    members = {c: np.asarray(codes[c])[rows] for c in PLACE_COLUMNS}
+    return describe(
+        found, members, values, np.asarray(ids, dtype=object)[rows], np.asarray(lon)[rows], np.asarray(lat)[rows]
+    )
+
+
+@dataclass(frozen=True)
+class Found:
+    """Hotspots as arrays, in the answer's order (count desc, category, first report): found, not yet described."""
+
+    rows: np.ndarray  # every member's row, hotspot after hotspot, each hotspot's in report order
+    starts: np.ndarray  # hotspot k holds rows[starts[k] : starts[k + 1]]
+    category: np.ndarray  # each hotspot's category code
+    rank: np.ndarray  # its category's rank (category names in order)
+    first: np.ndarray  # first and last report times, int nanoseconds
+    last: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.category)
+
+    @property
+    def count(self) -> np.ndarray:
+        """Incidents in each hotspot."""
+        return np.diff(self.starts)
+
+    def take(self, which) -> Found:
+        """The hotspots at `which` (indexes, in that order), their members laid out afresh."""
+        which = np.asarray(which, dtype=np.int64)
+        size = self.count[which]
+        starts = np.zeros(len(which) + 1, dtype=np.int64)
+        np.cumsum(size, out=starts[1:])
+        at = np.repeat(self.starts[which] - starts[:-1], size) + np.arange(starts[-1])
+        return Found(self.rows[at], starts, self.category[which], self.rank[which], self.first[which], self.last[which])
+
+    def moved(self, rows: np.ndarray) -> Found:
+        """The same hotspots with each member row r read as rows[r] (e.g. a subset's rows as the table's)."""
+        return Found(np.asarray(rows)[self.rows], self.starts, self.category, self.rank, self.first, self.last)
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+NONE_FOUND = Found(_EMPTY, np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+
+
+def find_hotspots(codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int) -> Found:
+    """The hotspots of coded_hotspots() as arrays (rows of the given arrays), nothing described yet."""
     order, groups = report_order(codes["category"], values["category"], reported_ns, ids)
     if not len(order):
-        return []
+        return NONE_FOUND
     xy = np.column_stack(crs.xy(np.asarray(lon, dtype=float)[order], np.asarray(lat, dtype=float)[order]))
     label = labels(groups, xy, np.asarray(codes["building_id"])[order], radius_m, min_count)
-    if not (label >= 0).any():
-        return []
-    return _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat)
+    k = np.flatnonzero(label >= 0)
+    if not len(k):
+        return NONE_FOUND
+    k = k[np.argsort(label[k], kind="stable")]  # keeps report order inside each hotspot
+    h, rows = label[k], order[k]  # rows of the input arrays
+    starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
+    ends = np.concatenate([starts[1:], [len(h)]])
+    times = np.asarray(reported_ns, dtype=np.int64)[rows]
+    first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
+    category = np.asarray(codes["category"], dtype=np.int64)[rows[starts]]
+    found = Found(rows, np.append(starts, len(h)), category, groups[k[starts]], first, last)
+    return found.take(np.lexsort((first, found.rank, -found.count)))  # count desc, category, first report; stable
 
 
 def report_order(category, names, reported_ns, ids) -> tuple[np.ndarray, np.ndarray]:
@@ -298,35 +355,27 @@ def _same_code(codes: np.ndarray, xy: np.ndarray, within2: float) -> np.ndarray:
     return np.column_stack([order[at], order[at + step]]).astype(np.int64)
 
 
-def _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat) -> list[dict]:
-    """One dict per hotspot (`label` from labels() of the incidents taken in `order`, `groups` their category
-    ranks), largest first; report times as int nanoseconds."""
-    k = np.flatnonzero(label >= 0)
-    k = k[np.argsort(label[k], kind="stable")]  # keeps report order inside each hotspot
-    h, rows = label[k], order[k]  # rows of the input arrays
-    starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
-    ends = np.concatenate([starts[1:], [len(h)]])
-    count = ends - starts
-    times = np.asarray(reported_ns, dtype=np.int64)[rows]
-    first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
-    ranked = np.lexsort((first, groups[k[starts]], -count))  # count desc, category, first report; stable
-    names = np.asarray(values["category"], dtype=object)
-    category = names[np.asarray(codes["category"])[rows[starts[ranked]]]].tolist()
-    lon = np.round(np.add.reduceat(np.asarray(lon, dtype=float)[rows], starts) / count, 6)[ranked].tolist()
-    lat = np.round(np.add.reduceat(np.asarray(lat, dtype=float)[rows], starts) / count, 6)[ranked].tolist()
-    places = [_mode(h, starts, np.asarray(codes[c])[rows], values[c])[ranked].tolist() for c in PLACE_COLUMNS]
-    # members laid out in the answer's order, so each hotspot's ids are the next slice (no jumping about)
-    size = count[ranked]
-    end = np.cumsum(size)
-    at = np.repeat(starts[ranked] - (end - size), size) + np.arange(len(h))
-    members = np.asarray(ids, dtype=object)[rows[at]].tolist()
-    first, last, count = first[ranked].tolist(), last[ranked].tolist(), size.tolist()
-    begin, end = (end - size).tolist(), end.tolist()
-    building, compound, grid, community = places
+def describe(found: Found, codes: dict, values: dict, ids, lon, lat) -> list[dict]:
+    """One dict per hotspot of `found`, in its order, given its members' columns laid out as found.rows (`codes[c]`
+    of each place column, ids, lon, lat); report times as int nanoseconds."""
+    n = len(found)
+    if not n:
+        return []
+    starts, count = found.starts[:-1], found.count
+    hotspot = np.repeat(np.arange(n), count)
+    category = np.asarray(values["category"], dtype=object)[found.category].tolist()
+    lon = np.round(np.add.reduceat(np.asarray(lon, dtype=float), starts) / count, 6).tolist()
+    lat = np.round(np.add.reduceat(np.asarray(lat, dtype=float), starts) / count, 6).tolist()
+    building, compound, grid, community = (
+        _mode(hotspot, starts, np.asarray(codes[c]), values[c]).tolist() for c in PLACE_COLUMNS
+    )
+    members = np.asarray(ids, dtype=object).tolist()
+    first, last, size = found.first.tolist(), found.last.tolist(), count.tolist()
+    bounds = found.starts.tolist()
     return [
         {
             "category": category[k],
-            "count": count[k],
+            "count": size[k],
             "building_id": building[k],
             "compound_id": compound[k],
             "grid_code": grid[k],
@@ -335,9 +384,9 @@ def _describe(order, groups, label, codes, values, reported_ns, ids, lon, lat) -
             "lat": lat[k],
             "first_reported": first[k],
             "last_reported": last[k],
-            "incident_ids": members[begin[k] : end[k]],
+            "incident_ids": members[bounds[k] : bounds[k + 1]],
         }
-        for k in range(len(count))
+        for k in range(n)
     ]
 
 

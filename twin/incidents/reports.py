@@ -9,6 +9,7 @@ import pandas as pd
 
 from twin.access import PERSONAL_CATEGORIES, protect
 from twin.analytics import analytics, ordered_counts, report_summary
+from twin.errors import InvalidInput
 from twin.heap import collection_paused
 from twin.placement import grid_at
 from twin.times import Period, iso, isos
@@ -16,7 +17,7 @@ from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, l
 
 from .deadlines import LIMITS
 from .figures import FigureIndex
-from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, coded_hotspots
+from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, describe, find_hotspots
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ def summary_for(service, pos, now, personal: bool = True) -> dict:
 
 
 # --- period reports ----------------------------------------------------------------------------------------------
+REPORT_HOTSPOTS, REPORT_HOTSPOTS_MAX = 100, 5000  # hotspots a report lists when not told, and at most (the API's)
 PLACES = (
     ("grid", "grids", "grid_code"),
     ("community", "communities", "community_id"),
@@ -79,6 +81,9 @@ def period_report(
     min_count: int = MIN_COUNT,
     personal: bool = True,
     grids=None,
+    hotspots_limit: int | None = None,
+    hotspots_offset: int = 0,
+    hidden_hotspots=(),
 ) -> dict:
     """The report of the incidents reported in `period`: summarize() figures, counts per place, repeat hotspots.
 
@@ -88,6 +93,9 @@ def period_report(
     With `personal=False` care incidents are left out of every figure but their protected counts (summarize_for).
     Incidents count in the grid they were reported in; with `grids` (another grid plan's polygons) by_grid reads
     them by that plan instead, each placed by its location.
+
+    `hotspots` lists `hotspots_limit` hotspots (all when None) from `hotspots_offset` on, `hotspots_total` counts
+    them all; hotspots of the categories in `hidden_hotspots` are neither listed nor counted.
     """
     now = service.now()
     pos = service.positions(start=period.start_utc, end=period.end_utc)
@@ -112,7 +120,10 @@ def period_report(
         else:
             out[f"by_{dim}"] = service.figures.counts(pos, column, codes)
     out["hotspot_rule"] = {"radius_m": float(radius_m), "min_count": int(min_count)}
-    out["hotspots"] = regrid_hotspots(service, period_hotspots(service, period, pos, radius_m, min_count), grids)
+    found, out["hotspots_total"] = period_hotspots(
+        service, period, pos, radius_m, min_count, hotspots_limit, hotspots_offset, hidden_hotspots
+    )
+    out["hotspots"] = regrid_hotspots(service, found, grids)
     return out
 
 
@@ -146,15 +157,29 @@ def counts(values: pd.Series, vocab: list | None = None) -> dict:
     return out
 
 
-def period_hotspots(service, period: Period, pos, radius_m: float, min_count: int) -> list[dict]:
-    """hotspots() of the incidents at `pos` (those of `period`), times as ISO text in the period's zone, kept per
-    category across calls. Found from the service's coded columns as they are (coded_hotspots): no frame of text.
+def period_hotspots(
+    service,
+    period: Period,
+    pos,
+    radius_m: float,
+    min_count: int,
+    limit: int | None = None,
+    offset: int = 0,
+    hidden=(),
+) -> tuple[list[dict], int]:
+    """(`limit` hotspots (all when None) from `offset` on of hotspots() of the incidents at `pos` (those of
+    `period`), times as ISO text in the period's zone; how many there are), leaving out the categories in `hidden`.
 
     Hotspots never join two categories, and a category's incidents in a period only grow (place, category and
-    report time never change), so a category's hotspots are recomputed (and formatted) only when its count in the
-    period changed; the others are served as kept.
+    report time never change), so a category's hotspots are found again only when its count in the period changed;
+    the others are served as kept. They are kept as arrays (find_hotspots, members as table positions, which never
+    change) and a hotspot is described (modes, means, ids, times) only once it is asked for, then kept so too: a
+    report page costs its page, not the tens of thousands of hotspots of a district's quarter.
     """
     radius_m, min_count = check_params(radius_m, min_count)
+    for name, value in (("hotspots_limit", limit), ("hotspots_offset", offset)):
+        if value is not None and value < 0:
+            raise InvalidInput(f"{name} must be at least 0, not {value}", parameter=name)
     cache = service.memo.setdefault("report_hotspots", {})
     tz = period.start.tz
     key = (period.start_utc.value, period.end_utc.value, str(tz), radius_m, min_count)
@@ -166,42 +191,58 @@ def period_hotspots(service, period: Period, pos, radius_m: float, min_count: in
     codes, counts = np.unique(cats, return_counts=True)
     dirty = [int(c) for c, n in zip(codes, counts) if kept.get(int(c), (None,))[0] != n]
     if dirty:
-        with collection_paused():  # many small dicts and lists at once: no full collections walking the heap
-            p = pos[np.isin(cats, dirty)]
-            columns = ("category", *PLACE_COLUMNS)
-            cols = service.table.cols
-            spots = coded_hotspots(
-                {c: fig.column(c, p) for c in columns},
-                {c: fig.books[c].values for c in columns},
-                fig.column("reported_at", p),
-                cols["incident_id"][p],
-                cols["lon"][p],
-                cols["lat"][p],
-                service.twin.crs,
-                radius_m,
-                min_count,
-            )
-            first = np.array([h["first_reported"] for h in spots], dtype=np.int64)
-            sizes = np.array([h["count"] for h in spots], dtype=np.int64)
-            for h, a, b in zip(spots, isos(first, tz), isos([h["last_reported"] for h in spots], tz)):
-                h["first_reported"], h["last_reported"] = a, b
-            code = fig.books["category"].code
-            of = np.array([code.get(h["category"], -1) for h in spots], dtype=np.int64)
-            found = {}
-            for c in dirty:
-                at = np.flatnonzero(of == c)
-                found[c] = ([spots[k] for k in at.tolist()], sizes[at], first[at])
+        p = pos[np.isin(cats, dirty)]
+        columns = ("category", *PLACE_COLUMNS)
+        cols = service.table.cols
+        found = find_hotspots(
+            {c: fig.column(c, p) for c in columns},
+            {c: fig.books[c].values for c in columns},
+            fig.column("reported_at", p),
+            cols["incident_id"][p],
+            cols["lon"][p],
+            cols["lat"][p],
+            service.twin.crs,
+            radius_m,
+            min_count,
+        ).moved(p)
         for c, n in zip(codes.tolist(), counts.tolist()):
-            if c in found:
-                kept[c] = (n, *found[c])
+            if c in dirty:
+                kept[c] = (n, found.take(np.flatnonzero(found.category == c)), {})
     names = fig.books["category"].values
-    order = sorted(codes.tolist(), key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values
-    parts = [kept[c] for c in order]
-    rank = np.repeat(np.arange(len(parts)), [len(part[1]) for part in parts])
-    sizes = np.concatenate([np.zeros(0, dtype=np.int64), *(part[2] for part in parts)])
-    first = np.concatenate([np.zeros(0, dtype=np.int64), *(part[3] for part in parts)])
-    merged = [h for part in parts for h in part[1]]
-    return [merged[k] for k in np.lexsort((first, rank, -sizes)).tolist()]  # as hotspots() sorts
+    shown = [c for c in codes.tolist() if c < 0 or names[c] not in hidden]
+    order = sorted(shown, key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values
+    parts = [kept[c][1:] for c in order]
+    sizes = [len(found) for found, _ in parts]
+    part = np.repeat(np.arange(len(parts)), sizes)
+    local = np.concatenate([np.zeros(0, dtype=np.int64), *(np.arange(n) for n in sizes)])
+    count = np.concatenate([np.zeros(0, dtype=np.int64), *(found.count for found, _ in parts)])
+    first = np.concatenate([np.zeros(0, dtype=np.int64), *(found.first for found, _ in parts)])
+    ranked = np.lexsort((first, part, -count))  # as hotspots() sorts
+    page = ranked[offset:] if limit is None else ranked[offset : offset + limit]
+    for j in np.unique(part[page]).tolist():
+        found, described = parts[j]
+        wanted = local[page][part[page] == j].tolist()
+        new = [k for k in wanted if k not in described]
+        if new:
+            with collection_paused():  # many small dicts and lists at once: no full collections walking the heap
+                described.update(zip(new, describe_at(service, found.take(new), tz)))
+    return [parts[j][1][k] for j, k in zip(part[page].tolist(), local[page].tolist())], len(ranked)
+
+
+def describe_at(service, found, tz) -> list[dict]:
+    """describe() the hotspots `found` (members as table positions), report times as ISO text in zone `tz`."""
+    fig, cols, rows = service.figures, service.table.cols, found.rows
+    out = describe(
+        found,
+        {c: fig.column(c, rows) for c in PLACE_COLUMNS},
+        {c: fig.books[c].values for c in ("category", *PLACE_COLUMNS)},
+        cols["incident_id"][rows],
+        cols["lon"][rows],
+        cols["lat"][rows],
+    )
+    for h, a, b in zip(out, isos(found.first, tz), isos(found.last, tz)):
+        h["first_reported"], h["last_reported"] = a, b
+    return out
 
 
 def place_names(twin) -> dict:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from twin.incidents.reports import REPORT_HOTSPOTS, REPORT_HOTSPOTS_MAX
+
 from . import STAFF, STRING, errors, op, path, query
 
 FORMAT = query("f", {"type": "string", "enum": ["json", "csv"]}, "json (default) or csv")
@@ -45,6 +47,16 @@ def paths() -> dict:
                     query("date", STRING, "YYYY-MM-DD (today when absent)"),
                     query("radius_m", {"type": "number"}, "repeat-hotspot radius in metres"),
                     query("min_count", {"type": "integer"}, "incidents that make a repeat hotspot"),
+                    query(
+                        "hotspots_limit",
+                        {"type": "integer", "minimum": 0, "maximum": REPORT_HOTSPOTS_MAX, "default": REPORT_HOTSPOTS},
+                        "repeat hotspots listed, largest first (hotspots_total counts them all; CSV lists all)",
+                    ),
+                    query(
+                        "hotspots_offset",
+                        {"type": "integer", "minimum": 0, "default": 0},
+                        "repeat hotspots to skip (past the end: none listed)",
+                    ),
                     FORMAT,
                     LANG,
                 ],

@@ -84,6 +84,23 @@ SIX_NOS = INCIDENTS + [
     ("s", "security", "app", B1, "2026-04-01 20:00", [("accept", 0.5)]),
 ]
 
+# PAGED adds three more 2026Q1 hotspots to SIX_NOS's three, for paging through them: the quarter's six are, in order,
+# garbage at B1 (5: p0, a, b, c, n), fire_hazard at B5 (4), then the threes by category: elevator at B3,
+# garbage at B4 (r1, r3, r4), parking on the street (p1-p3), sos at B2 (a care category).
+PAGED = SIX_NOS + [
+    *((f"fire{k}", "fire_hazard", "app", B5, f"2026-03-1{k} 06:00", []) for k in range(4)),
+    *((f"lift{k}", "elevator", "patrol", B3, f"2026-03-2{k} 06:00", []) for k in range(3)),
+    *((f"sos{k}", "sos", "app", B2, f"2026-03-1{k} 09:00", []) for k in range(3)),
+]
+PAGED_ORDER = [
+    ("garbage", 5),
+    ("fire_hazard", 4),
+    ("elevator", 3),
+    ("garbage", 3),
+    ("parking", 3),
+    ("sos", 3),
+]
+
 
 def fill(svc, clock, rows=INCIDENTS) -> dict:
     """File every incident of `rows` (and its actions) through `svc`; name → incident id. Clock ends at AS_OF."""

@@ -4,12 +4,13 @@ import pandas as pd
 import pytest
 
 from tests.tiny import GA1, GA2, GB1, A, B
+from twin.access import PERSONAL_CATEGORIES
 from twin.errors import InvalidInput
 from twin.incidents.hotspots import hotspots
 from twin.incidents.reports import period_report, place_names, report_rows
 from twin.times import iso, isos, parse_date, parse_quarter, period_of
 
-from .report_fixture import fill
+from .report_fixture import PAGED, PAGED_ORDER, fill
 
 TZ = "Asia/Shanghai"
 
@@ -153,6 +154,63 @@ def test_an_incident_joins_one_hotspot_only():
         }
     )
     assert [h["incident_ids"] for h in hotspots(frame, crs, 25, 3)] == [["v", "w", "x"]]
+
+
+# --- paged hotspots -------------------------------------------------------------------------------------------------
+def full_list(svc, period) -> list[dict]:
+    """Every hotspot of `period` by hotspots() on the frame of its incidents (the brute-force reference)."""
+    frame = svc.select(start=period.start_utc, end=period.end_utc)
+    spots = hotspots(frame, svc.twin.crs)
+    return [
+        {**h, "first_reported": iso(h["first_reported"], TZ), "last_reported": iso(h["last_reported"], TZ)}
+        for h in spots
+    ]
+
+
+@pytest.fixture
+def paged(svc, clock):
+    return svc, fill(svc, clock, PAGED)
+
+
+def test_a_page_of_hotspots_is_that_slice_of_the_full_list(paged):
+    svc, ids = paged
+    q1 = parse_quarter("2026Q1", TZ)
+    full = full_list(svc, q1)
+    assert [(h["category"], h["count"]) for h in full] == PAGED_ORDER
+    assert full[3]["incident_ids"] == [ids["r1"], ids["r3"], ids["r4"]]
+    assert period_report(svc, q1)["hotspots"] == full  # no limit: all of them
+    for limit in (0, 1, 2, 5, 6, 7):
+        for offset in (0, 1, 4, 5, 6, 9):
+            r = period_report(svc, q1, hotspots_limit=limit, hotspots_offset=offset)
+            assert r["hotspots"] == full[offset : offset + limit] and r["hotspots_total"] == 6
+
+
+def test_hotspots_described_page_by_page_equal_those_described_at_once(paged):
+    svc, _ = paged
+    q1 = parse_quarter("2026Q1", TZ)
+    full = full_list(svc, q1)
+    svc.memo.clear()  # nothing kept: the fourth hotspot alone is described first, then the rest as asked
+    assert period_report(svc, q1, hotspots_limit=1, hotspots_offset=3)["hotspots"] == full[3:4]
+    assert period_report(svc, q1, hotspots_limit=3, hotspots_offset=2)["hotspots"] == full[2:5]
+    assert period_report(svc, q1)["hotspots"] == full
+
+
+def test_hidden_categories_are_neither_listed_nor_counted(paged):
+    svc, _ = paged
+    q1 = parse_quarter("2026Q1", TZ)
+    full = [h for h in full_list(svc, q1) if h["category"] not in PERSONAL_CATEGORIES]
+    r = period_report(svc, q1, hotspots_limit=10, hotspots_offset=2, hidden_hotspots=PERSONAL_CATEGORIES)
+    assert r["hotspots"] == full[2:] and r["hotspots_total"] == 5 and r["hotspots"][-1]["category"] == "parking"
+    # who may not see every household gets no care incident in any figure, so no care hotspot either
+    assert period_report(svc, q1, personal=False)["hotspots_total"] == 5
+
+
+@pytest.mark.parametrize("limit, offset, parameter", [(-1, 0, "hotspots_limit"), (1, -1, "hotspots_offset")])
+def test_a_negative_page_is_refused(paged, limit, offset, parameter):
+    svc, _ = paged
+    with pytest.raises(InvalidInput) as refused:
+        period_report(svc, parse_quarter("2026Q1", TZ), hotspots_limit=limit, hotspots_offset=offset)
+    assert refused.value.details["parameter"] == parameter
 
 
 # --- CSV ----------------------------------------------------------------------------------------------------------
