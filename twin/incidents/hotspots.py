@@ -51,37 +51,18 @@ def hotspots(
     for c in ("category", *PLACE_COLUMNS):
         codes[c], uniques = pd.factorize(frame[c], use_na_sentinel=True)
         values[c] = list(uniques)
-    found = coded_hotspots(
-        codes,
-        values,
-        frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64"),
-        frame["incident_id"].astype(str).to_numpy(dtype=object),
-        frame["lon"].to_numpy(dtype=float),
-        frame["lat"].to_numpy(dtype=float),
-        crs,
-        radius_m,
-        min_count,
-    )
+    ids = frame["incident_id"].astype(str).to_numpy(dtype=object)
+    lon, lat = frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
+    reported_ns = frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64")
+    spots = find_hotspots(codes, values, reported_ns, ids, lon, lat, crs, radius_m, min_count)
+    rows = spots.rows
+    found = describe(spots, {c: codes[c][rows] for c in PLACE_COLUMNS}, values, ids[rows], lon[rows], lat[rows])
     if not ns:
         tz = frame["reported_at"].dt.tz
         for h in found:
             h["first_reported"] = pd.Timestamp(h["first_reported"], tz=tz)
             h["last_reported"] = pd.Timestamp(h["last_reported"], tz=tz)
     return found
-
-
-def coded_hotspots(
-    codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int
-) -> list[dict]:
-    """hotspots() of incidents given as arrays: `codes[c]` the integer codes (-1 missing) of the category and each
-    place column, `values[c]` the value of each code; report times as int nanoseconds (in the answer too), ids
-    as text. No frame of text is built, so the service hands over its coded columns as they are."""
-    found = find_hotspots(codes, values, reported_ns, ids, lon, lat, crs, radius_m, min_count)
-    rows = found.rows
-    members = {c: np.asarray(codes[c])[rows] for c in PLACE_COLUMNS}
-    return describe(
-        found, members, values, np.asarray(ids, dtype=object)[rows], np.asarray(lon)[rows], np.asarray(lat)[rows]
-    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +103,10 @@ NONE_FOUND = Found(_EMPTY, np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY, _EMPTY, 
 
 
 def find_hotspots(codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int) -> Found:
-    """The hotspots of coded_hotspots() as arrays (rows of the given arrays), nothing described yet."""
+    """The hotspots of incidents given as arrays, as arrays (rows of the given arrays), nothing described yet:
+    `codes[c]` the integer codes (-1 missing) of the category and each place column, `values[c]` the value of each
+    code; report times as int nanoseconds, ids as text. No frame of text is needed, so the service hands over its
+    coded columns as they are."""
     order, groups = report_order(codes["category"], values["category"], reported_ns, ids)
     if not len(order):
         return NONE_FOUND
