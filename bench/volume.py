@@ -49,9 +49,12 @@ def resident_mb() -> dict[str, float]:
 
 
 def startup_work_done() -> None:
-    """Wait for start-up's background work (the search index, built in a thread that holds the GIL while it runs)."""
+    """Wait for start-up's background work (the search index and the compiled loops, loaded in threads that hold
+    the GIL while they run)."""
+    from web import WARM_THREAD
+
     for thread in threading.enumerate():
-        if thread.name == "search-index":
+        if thread.name in ("search-index", WARM_THREAD):
             thread.join()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import threading
 
 from flask import Flask
 
@@ -58,7 +59,21 @@ def create_app(config: dict | None = None) -> Flask:
     for name in BLUEPRINTS:
         module = importlib.import_module(f"{__name__}.{name}")
         app.register_blueprint(module.bp)
+    threading.Thread(target=_warm_kernels, name=WARM_THREAD).start()  # joined at exit: never cut off inside LLVM
     return app
+
+
+WARM_THREAD = "kernels-warm"
+
+
+def _warm_kernels() -> None:
+    """Load the reports' compiled loops in the background, so the first report does not wait for them."""
+    try:
+        from twin.incidents import hotspot_kernel
+
+        hotspot_kernel.warm()
+    except Exception:  # noqa: BLE001 - the first report loads them itself and says why if it cannot
+        log.debug("compiled loops not loaded in the background", exc_info=True)
 
 
 def get_twin():

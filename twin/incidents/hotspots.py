@@ -156,15 +156,12 @@ def group_order(keys, reported_ns, ids) -> np.ndarray:
     return order
 
 
-TREE_PER_GROUP_MAX = 64  # more groups than this share one tree (a tree per group costs Python per group)
-
-
 def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
     """The hotspot number of each row (-1 for none); rows sorted by group (the category), report time, then id.
 
     xy are metric coordinates, building codes ≥ 0 (-1 for none); hotspots never join two groups. Every group is
-    clustered in one pass: neighbours are searched group by group, so no two groups are ever near, and the greedy
-    seeds of different groups never compete for an incident.
+    clustered in one pass: no two groups share a cell of the pair search, so the greedy seeds of different groups
+    never compete for an incident.
     """
     n = len(groups)
     label = np.full(n, -1, dtype=np.int64)
@@ -178,7 +175,10 @@ def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: f
         return label
     b = np.asarray(building, dtype=np.int64)[rows]
     codes = np.where(b >= 0, b * len(starts) + gid[rows], -1)
-    seeds, members = _clusters(xy[rows], gid[rows], codes, radius_m, min_count)
+    from twin.incidents import hotspot_kernel  # here, not at import: it loads numba
+
+    indptr, neighbours = hotspot_kernel.same_place_graph(xy[rows], gid[rows], codes, radius_m)
+    seeds, members = hotspot_kernel.greedy(indptr, neighbours, min_count)
     if not len(seeds):
         return label
     numbered = np.argsort(gid[rows[seeds]], kind="stable")  # group by group, as found
@@ -186,157 +186,6 @@ def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: f
     number[numbered] = np.arange(len(seeds))
     label[rows[members[1]]] = number[members[0]]
     return label
-
-
-ROUNDS_SHARE = 16  # rounds go on while each decides at least 1/16 of the undecided seeds
-
-
-def _clusters(xy, groups, codes, radius_m: float, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(the seed of each hotspot in the order the greedy rule finds them; (hotspot, row) of every member).
-
-    The rule is greedy (seed by seed, most same-place incidents first), but a seed's answer depends only on the
-    seeds ranked before it that share a same-place incident with it. So seeds are decided in rounds, as arrays:
-    a seed is decided once no undecided seed ranked before it shares an incident with it; seeds decided in one
-    round share none, so they are applied together. Seeds already taken, or left with fewer than `min_count`
-    untaken same-place incidents, can never take any and leave the rounds. The answer is the one-by-one greedy's.
-    """
-    n = len(xy)
-    i, j = _same_place(xy, groups, codes, radius_m).T
-    size = np.bincount(i, minlength=n) + np.bincount(j, minlength=n) + 1  # same-place incidents, itself included
-    last = np.int64(n)
-    rank = np.empty(n, dtype=np.int64)
-    rank[np.lexsort((np.arange(n), -size))] = np.arange(n)  # rows are in report order
-    undecided = size >= min_count
-    taken = np.zeros(n, dtype=bool)
-    a, b, itself = undecided[i], undecided[j], np.flatnonzero(undecided)
-    src = np.concatenate([i[a], j[b], itself])  # (src, dst): every pair from an undecided seed, itself included
-    dst = np.concatenate([j[a], i[b], itself])
-    seeds, members = [], []
-    while len(src):
-        first = np.full(n, last)  # per incident: the best undecided seed holding it
-        np.minimum.at(first, dst, rank[src])
-        rival = np.full(n, last)  # per seed: the best undecided seed sharing an incident with it
-        np.minimum.at(rival, src, first[dst])
-        ready = undecided & (rival == rank)
-        take = ready[src] & ~taken[dst]
-        hot = ready & (np.bincount(src[take], minlength=n) >= min_count)
-        take &= hot[src]
-        seeds.append(src[take])
-        members.append(dst[take])
-        taken[dst[take]] = True
-        before = int(undecided.sum())
-        undecided &= ~ready & ~taken
-        undecided &= np.bincount(src[~taken[dst]], minlength=n) >= min_count
-        keep = undecided[src]
-        src, dst = src[keep], dst[keep]
-        if len(src) and int(ready.sum()) * ROUNDS_SHARE < before:  # few decided (a chain of seeds): one by one
-            seeds_left, taken_left = _one_by_one(src, dst, undecided, rank, taken, min_count)
-            seeds.append(seeds_left)
-            members.append(taken_left)
-            break
-    seed_of = np.concatenate([np.zeros(0, dtype=np.int64), *seeds])
-    row = np.concatenate([np.zeros(0, dtype=np.int64), *members])
-    found = np.unique(seed_of)
-    found = found[np.argsort(rank[found])]  # as the one-by-one greedy finds them
-    number = np.empty(n, dtype=np.int64)
-    number[found] = np.arange(len(found))
-    return found, np.vstack([number[seed_of], row])
-
-
-def _one_by_one(src, dst, undecided, rank, taken, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(seed, member) of the hotspots the `undecided` seeds make (`src`, `dst`: every pair from one of them), one
-    seed at a time in `rank` order, given the incidents already `taken` (the greedy rule as written)."""
-    n = len(rank)
-    d = dst[np.argsort(src, kind="stable")].tolist()
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    indptr = indptr.tolist()
-    cand = np.flatnonzero(undecided)
-    done = bytearray(taken.tobytes())
-    seeds, members = [], []
-    for seed in cand[np.argsort(rank[cand])].tolist():
-        if done[seed]:
-            continue
-        near = [m for m in d[indptr[seed] : indptr[seed + 1]] if not done[m]]
-        if len(near) >= min_count:
-            for m in near:
-                done[m] = 1
-            seeds += [seed] * len(near)
-            members += near
-    return np.array(seeds, dtype=np.int64), np.array(members, dtype=np.int64)
-
-
-def _same_place(xy, groups, codes, radius_m: float) -> np.ndarray:
-    """Every pair (i, j) of distinct rows at the same place, once, in no particular order: i and j are in one group
-    (rows sorted by group) and lie within `radius_m` or share a code (≥ 0)."""
-    n = len(xy)
-    near = _near_pairs(xy, groups, radius_m)
-    r2 = radius_m * radius_m
-    band = 1e-9 * max(r2, 1.0)  # distances this close to the radius are on the circle: the tree's answer decides
-    same = _same_code(codes, xy, r2 - band)
-    if not len(same):
-        return near
-    # most pairs sharing a code are near too: keep only those the tree did not find
-    d2 = ((xy[same[:, 0]] - xy[same[:, 1]]) ** 2).sum(axis=1)
-    unsure = np.abs(d2 - r2) <= band
-    far = (d2 > r2) & ~unsure
-    if unsure.any():
-        known = np.sort(near[:, 0] * n + near[:, 1])
-        key = same[unsure].min(axis=1) * n + same[unsure].max(axis=1)
-        at = np.minimum(np.searchsorted(known, key), max(len(known) - 1, 0))
-        far[np.flatnonzero(unsure)] = known[at] != key if len(known) else True
-    return np.concatenate([near, same[far]])
-
-
-def _near_pairs(xy, groups, radius_m: float) -> np.ndarray:
-    """Every pair (i, j), i < j, of rows in one group (rows sorted by group) within `radius_m`, once."""
-    n = len(xy)
-    starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
-    ends = np.concatenate([starts[1:], [n]])
-    bounds = zip(starts.tolist(), ends.tolist())
-    if len(starts) <= TREE_PER_GROUP_MAX:  # a few large groups (a report's categories): one tree each
-        near = [_tree(xy[a:b]).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2) + a for a, b in bounds]
-    else:  # thousands of small groups (six-nos: compound × category): one tree, each group moved apart along x
-        gid = np.repeat(np.arange(len(starts)), ends - starts)
-        shift = float(np.ptp(xy[:, 0])) + 2 * radius_m + 1.0
-        moved = np.column_stack([xy[:, 0] + gid * shift, xy[:, 1]])
-        near = [_tree(moved).query_pairs(radius_m, output_type="ndarray").reshape(-1, 2)]
-    return np.concatenate([np.zeros((0, 2), dtype=np.int64), *near]).astype(np.int64, copy=False)
-
-
-def _tree(xy):
-    """A k-d tree of the points `xy` for one pair search: split at midpoints, not medians, and without shrinking
-    nodes to their points (half the build time; the pairs found are the same)."""
-    from scipy.spatial import cKDTree  # here, not at import: the modules importing this one start without scipy
-
-    return cKDTree(xy, balanced_tree=False, compact_nodes=False)
-
-
-def _same_code(codes: np.ndarray, xy: np.ndarray, within2: float) -> np.ndarray:
-    """Every pair (i, j) of rows sharing a code ≥ 0, once, without a loop over the codes; codes whose rows all lie
-    within a box of squared diagonal below `within2` are left out (every pair of theirs is near for sure)."""
-    idx = np.flatnonzero(codes >= 0)
-    if len(idx) < 2:
-        return np.zeros((0, 2), dtype=np.int64)
-    n = len(codes)
-    if int(codes.max()) < np.iinfo(np.int64).max // n - 1:  # code and row in one integer: a plain sort
-        key = np.sort(codes[idx] * n + idx)
-        c, order = key // n, key % n
-    else:
-        order = idx[np.argsort(codes[idx], kind="stable")]
-        c = codes[order]
-    starts = np.flatnonzero(np.concatenate([[True], c[1:] != c[:-1]]))
-    sizes = np.diff(np.concatenate([starts, [len(c)]]))
-    x, y = xy[order, 0], xy[order, 1]
-    dx = np.maximum.reduceat(x, starts) - np.minimum.reduceat(x, starts)
-    dy = np.maximum.reduceat(y, starts) - np.minimum.reduceat(y, starts)
-    wide = (sizes > 1) & (dx * dx + dy * dy >= within2)
-    starts, sizes = starts[wide], sizes[wide]
-    local = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # place in its code's run
-    later = np.repeat(sizes, sizes) - 1 - local  # members after each one in its run
-    at = np.repeat(np.repeat(starts, sizes) + local, later)
-    step = np.arange(len(at)) - np.repeat(np.cumsum(later) - later, later) + 1
-    return np.column_stack([order[at], order[at + step]]).astype(np.int64)
 
 
 def describe(found: Found, codes: dict, values: dict, ids, lon, lat) -> list[dict]:

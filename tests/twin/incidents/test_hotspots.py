@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from twin.crs import MetricCRS
+from twin.incidents import hotspot_kernel
 from twin.incidents import hotspots as module
 from twin.incidents.hotspots import hotspots
 
@@ -85,28 +86,31 @@ def test_hotspots_follow_the_rule_pair_by_pair(seed, shuffled, text):
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_many_groups_share_one_tree_with_the_same_labels(seed, monkeypatch):
-    """Six-nos clusters thousands of (compound, category) groups: one tree with the groups moved apart gives the
-    labels a tree per group gives (the way checked pair by pair above), groups never joined."""
-    from twin.incidents import hotspots as hs
-
+def test_many_groups_in_one_pass_give_each_groups_own_labels(seed):
+    """Six-nos clusters thousands of (compound, category) groups in one pass: each group's hotspots are the ones it
+    has alone (the way checked pair by pair above), groups never joined."""
     rng = np.random.default_rng(seed)
     n = 3000
-    groups = np.sort(rng.integers(0, 200, n))  # 200 groups > TREE_PER_GROUP_MAX, all in one 300 m square
+    groups = np.sort(rng.integers(0, 200, n))  # 200 groups, all in one 300 m square
     xy = rng.uniform(0, 300, (n, 2))
     building = rng.integers(-3, 5, n)
-    shared = hs.labels(groups, xy, building, 25.0, 3)
-    monkeypatch.setattr(hs, "TREE_PER_GROUP_MAX", 10**9)
-    assert np.array_equal(shared, hs.labels(groups, xy, building, 25.0, 3))
+    shared = module.labels(groups, xy, building, 25.0, 3)
     assert (shared >= 0).sum() > n // 10
-    hot = shared >= 0
-    assert all(len(set(groups[hot][shared[hot] == k])) == 1 for k in np.unique(shared[hot]))
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        alone = module.labels(groups[rows], xy[rows], building[rows], 25.0, 3)
+        assert members(shared[rows]) == members(alone)
+
+
+def members(label: np.ndarray) -> set[frozenset]:
+    """Each hotspot's rows, whatever its number."""
+    return {frozenset(np.flatnonzero(label == k).tolist()) for k in np.unique(label[label >= 0])}
 
 
 @pytest.mark.parametrize("shuffled", [False, True])
 def test_a_chain_of_overlapping_seeds_follows_the_rule(shuffled):
-    """Incidents 30 m apart along a street, reported in street order: every seed overlaps the next, so the seeds
-    are decided one after another (the rounds hand over to the one-by-one greedy)."""
+    """Incidents 30 m apart along a street, reported in street order: every seed overlaps the next, so each seed's
+    answer depends on the one before it."""
     n = 400
     x0, y0 = CRS.xy(114.88, 40.80)
     lon, lat = CRS.lonlat(x0 + 30.0 * np.arange(n), np.full(n, y0))
@@ -131,26 +135,66 @@ def test_a_chain_of_overlapping_seeds_follows_the_rule(shuffled):
     assert len(want) > 100
 
 
-@pytest.mark.parametrize("share", [0, 10**9])
-@pytest.mark.parametrize("seed", range(3))
-def test_rounds_alone_and_one_by_one_alone_give_the_rule(seed, share, monkeypatch):
-    """Seeds decided one by one after the first round (share 0) or all in rounds (share huge): one answer."""
-    monkeypatch.setattr(module, "ROUNDS_SHARE", share)
-    frame = layout(seed, 200, True, object)
-    for radius, min_count in ((25, 3), (40, 4)):
-        got = hotspots(frame, CRS, radius, min_count)
-        assert [(h["category"], h["count"], h["incident_ids"], h["building_id"]) for h in got] == brute(
-            frame, radius, min_count
-        )
+def graph_pairs(xy, groups, codes, radius_m) -> set[tuple[int, int]]:
+    """The same-place pairs of hotspot_kernel.same_place_graph, each as (low row, high row)."""
+    indptr, neighbours = hotspot_kernel.same_place_graph(np.asarray(xy, dtype=float), groups, codes, radius_m)
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    pairs = {(min(i, j), max(i, j)) for i, j in zip(rows.tolist(), neighbours.tolist())}
+    assert len(neighbours) == 2 * len(pairs)  # every pair once each way
+    return pairs
 
 
-def test_pairs_sharing_a_code_whatever_the_codes_size():
-    """Rows sharing a code are paired once, apart from codes whose rows all lie well within the radius; codes too
-    large to sort beside their row number give the same pairs."""
-    codes = np.array([3, -1, 3, 7, 3, 7, 9])
-    xy = np.array([[0, 0], [1, 1], [100, 0], [0, 0], [0, 60], [0, 5], [0, 0]], dtype=float)
-    want = {(0, 2), (0, 4), (2, 4)}  # code 3 spreads 100 m; code 7's rows are 5 m apart; code 9 has one row
-    assert {tuple(sorted(p)) for p in module._same_code(codes, xy, 50.0**2).tolist()} == want
-    big = np.where(codes >= 0, codes + np.iinfo(np.int64).max // 2, -1)
-    assert {tuple(sorted(p)) for p in module._same_code(big, xy, 50.0**2).tolist()} == want
-    assert len(module._same_code(codes, xy, -1.0)) == 4  # nothing left out: code 7's pair too
+def test_same_place_pairs_by_hand():
+    """Near (on the circle counts, as math.hypot measures), or sharing a code whatever the distance; never across
+    groups; cells are no border."""
+    xy = [[0, 0], [30, 40], [100, 0], [0, 0], [0, 60], [49.9, 0], [300, 0], [0, 0]]
+    groups = np.array([0, 0, 0, 0, 0, 0, 0, 1])
+    codes = np.array([3, -1, 3, -1, 3, -1, 3, 3])
+    want = {(0, 1), (0, 3), (1, 3), (0, 5), (1, 5), (3, 5), (4, 1)[::-1]}  # 50 m exactly: (0, 1), (1, 3)
+    want |= {(0, 2), (0, 4), (2, 4), (0, 6), (2, 6), (4, 6)}  # code 3 spreads 300 m; row 7 is another group's
+    assert graph_pairs(xy, groups, codes, 50.0) == want
+    assert graph_pairs(xy, groups, np.full(8, -1), 0.0) == {(0, 3)}
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("radius", [0.0, 7.5, 40.0])
+@pytest.mark.parametrize("group_scale", [1, 2**40])
+def test_same_place_pairs_against_every_pair(seed, radius, group_scale):
+    """Seeded layouts (points on one spot, on cell borders, far apart; group numbers small or huge, which makes the
+    cells coarse): the graph holds exactly the pairs a check of every pair finds."""
+    rng = np.random.default_rng(seed)
+    n = 300
+    xy = np.round(rng.uniform(0, 400, (n, 2)) / 7.5) * 7.5  # many on the grid lines and at one distance
+    xy[rng.random(n) < 0.1] = [4e6 + 0.5, 3e6]  # far off: a city-wide span
+    groups = np.sort(rng.integers(0, 4, n)) * group_scale
+    codes = np.where(rng.random(n) < 0.5, rng.integers(0, 20, n), -1)
+    want = {
+        (i, j)
+        for i in range(n)
+        for j in range(i + 1, n)
+        if groups[i] == groups[j]
+        and (math.hypot(*(xy[i] - xy[j])) <= radius or (codes[i] >= 0 and codes[i] == codes[j]))
+    }
+    assert graph_pairs(xy, groups, codes, radius) == want
+
+
+def test_the_greedy_by_hand():
+    """Seeds by most same-place rows, ties by row; a taken row is no seed; a seed left with too few free rows
+    takes none."""
+    # 0-1-2-3 a path, 4 joined to 2: sizes (itself included) 2, 3, 4, 2, 2
+    pairs = [(0, 1), (1, 2), (2, 3), (2, 4)]
+    n = 5
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    adjacency = [[] for _ in range(n)]
+    for i, j in pairs:
+        adjacency[i].append(j)
+        adjacency[j].append(i)
+    np.cumsum([len(a) for a in adjacency], out=indptr[1:])
+    neighbours = np.array([j for a in adjacency for j in a], dtype=np.int64)
+    seeds, taken = hotspot_kernel.greedy(indptr, neighbours, 3)
+    assert seeds.tolist() == [2]  # 2 takes 1, 3, 4; then 1 (size 3) has only 0 free: no hotspot
+    assert sorted(taken[1].tolist()) == [1, 2, 3, 4] and set(taken[0].tolist()) == {0}
+    seeds, taken = hotspot_kernel.greedy(indptr, neighbours, 2)
+    assert seeds.tolist() == [2] and sorted(taken[1].tolist()) == [1, 2, 3, 4]  # 0 alone is not enough
+    seeds, taken = hotspot_kernel.greedy(indptr, neighbours, 5)
+    assert len(seeds) == 0 and taken.shape == (2, 0)
