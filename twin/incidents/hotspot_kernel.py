@@ -33,11 +33,21 @@ def same_place_graph(xy, groups, codes, radius_m: float) -> tuple[np.ndarray, np
     if not len(xy):
         return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
     key, nx = cell_keys(xy, groups, radius_m)
-    order = np.argsort(key)  # rows of a cell in any order: a pair is a pair either way
+    skey, order = _sort_rows(key, np.arange(len(key)))
     coded = np.flatnonzero(codes >= 0)
-    by_code = coded[np.argsort(codes[coded])]
-    args = (key[order], order, xy[order], xy, groups, nx, float(radius_m))
-    return _graph(*args, codes[by_code].astype(np.int64), by_code)
+    ccode, crow = _sort_rows(codes[coded].astype(np.int64), coded)
+    return _graph(skey, order, xy[order], xy, groups, nx, float(radius_m), ccode, crow)
+
+
+def _sort_rows(key: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(key sorted, the rows in that order; rows of one key in any order): one plain sort of key·n + row when that
+    fits in an int64 (keys ≥ 0), else an argsort."""
+    n = int(rows.max()) + 1 if len(rows) else 1
+    if len(key) and int(key.max()) < np.iinfo(np.int64).max // n - 1:
+        both = np.sort(key * n + rows)
+        return both // n, both % n
+    order = np.argsort(key)
+    return key[order], rows[order]
 
 
 def warm() -> None:
@@ -47,11 +57,14 @@ def warm() -> None:
     greedy(*same_place_graph(xy, np.zeros(3, dtype=np.int64), np.array([0, -1, 0]), 2.0), 2)
 
 
-def greedy(indptr, neighbours, min_count: int) -> tuple[np.ndarray, np.ndarray]:
-    """(seeds in the order taken; (hotspot, row) of every member): seeds by most same-place rows, then row order;
-    an untaken seed with at least `min_count` untaken same-place rows, itself included, takes them."""
+def greedy(indptr, neighbours, min_count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(seeds in the order taken; members; starts): hotspot k (seed k) holds members[starts[k] : starts[k + 1]],
+    in row order. Seeds by most same-place rows, then row order; an untaken seed with at least `min_count`
+    untaken same-place rows, itself included, takes them."""
+    from twin.incidents.hotspots import stable_order
+
     size = np.diff(indptr) + 1
-    order = np.argsort(-size, kind="stable")
+    order = stable_order(int(size.max(initial=0)) - size)  # most first, then row order
     return _greedy(indptr, neighbours, size, order, int(min_count))
 
 
@@ -173,8 +186,8 @@ def _greedy(indptr, neighbours, size, order, min_count):
     n = len(size)
     taken = np.zeros(n, dtype=np.bool_)
     seeds = np.empty(n, dtype=np.int64)
-    hotspot = np.empty(n, dtype=np.int64)
-    member = np.empty(n, dtype=np.int64)
+    starts = np.zeros(n + 1, dtype=np.int64)
+    members = np.empty(n, dtype=np.int64)
     n_seeds = 0
     k = 0
     for s in order:
@@ -189,19 +202,16 @@ def _greedy(indptr, neighbours, size, order, min_count):
         if free < min_count:
             continue
         taken[s] = True
-        hotspot[k] = n_seeds
-        member[k] = s
+        members[k] = s
         k += 1
         for p in range(indptr[s], indptr[s + 1]):
             j = neighbours[p]
             if not taken[j]:
                 taken[j] = True
-                hotspot[k] = n_seeds
-                member[k] = j
+                members[k] = j
                 k += 1
+        members[starts[n_seeds] : k].sort()
         seeds[n_seeds] = s
         n_seeds += 1
-    members = np.empty((2, k), dtype=np.int64)
-    members[0] = hotspot[:k]
-    members[1] = member[:k]
-    return seeds[:n_seeds].copy(), members
+        starts[n_seeds] = k
+    return seeds[:n_seeds].copy(), members[:k].copy(), starts[: n_seeds + 1].copy()

@@ -111,18 +111,14 @@ def find_hotspots(codes: dict, values: dict, reported_ns, ids, lon, lat, crs, ra
     if not len(order):
         return NONE_FOUND
     xy = np.column_stack(crs.xy(np.asarray(lon, dtype=float)[order], np.asarray(lat, dtype=float)[order]))
-    label = labels(groups, xy, np.asarray(codes["building_id"])[order], radius_m, min_count)
-    k = np.flatnonzero(label >= 0)
-    if not len(k):
+    members, starts = clusters(groups, xy, np.asarray(codes["building_id"])[order], radius_m, min_count)
+    if len(starts) < 2:
         return NONE_FOUND
-    k = k[np.argsort(label[k], kind="stable")]  # keeps report order inside each hotspot
-    h, rows = label[k], order[k]  # rows of the input arrays
-    starts = np.flatnonzero(np.concatenate([[True], h[1:] != h[:-1]]))
-    ends = np.concatenate([starts[1:], [len(h)]])
-    times = np.asarray(reported_ns, dtype=np.int64)[rows]
-    first, last = times[starts], times[ends - 1]  # report order inside a hotspot (one category): first is the earliest
-    category = np.asarray(codes["category"], dtype=np.int64)[rows[starts]]
-    found = Found(rows, np.append(starts, len(h)), category, groups[k[starts]], first, last)
+    rows = order[members]  # rows of the input arrays
+    times = np.asarray(reported_ns, dtype=np.int64)
+    first, last = times[rows[starts[:-1]]], times[rows[starts[1:] - 1]]  # report order inside a hotspot
+    category = np.asarray(codes["category"], dtype=np.int64)[rows[starts[:-1]]]
+    found = Found(rows, starts, category, groups[members[starts[:-1]]], first, last)
     return found.take(np.lexsort((first, found.rank, -found.count)))  # count desc, category, first report; stable
 
 
@@ -146,7 +142,10 @@ def group_order(keys, reported_ns, ids) -> np.ndarray:
     t = np.asarray(reported_ns, dtype=np.int64)
     t = np.where(t == np.iinfo(np.int64).min, np.iinfo(np.int64).max, t)  # a missing time sorts last
     keys = np.asarray(keys, dtype=np.int64)
-    order = np.lexsort((t, keys))
+    if np.all(t[1:] >= t[:-1]):  # given in report order, as a period's positions usually are: sort by key alone
+        order = stable_order(keys)
+    else:
+        order = np.lexsort((t, keys))
     k, tt = keys[order], t[order]
     ties = np.flatnonzero((k[1:] == k[:-1]) & (tt[1:] == tt[:-1]))
     if len(ties):
@@ -156,36 +155,53 @@ def group_order(keys, reported_ns, ids) -> np.ndarray:
     return order
 
 
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort(keys, kind="stable"), in one radix pass when the keys are small whole numbers ≥ 0."""
+    keys = np.asarray(keys)
+    if len(keys) and keys.min() >= 0 and keys.max() < 1 << 16:
+        keys = keys.astype(np.uint16)
+    return np.argsort(keys, kind="stable")
+
+
 def labels(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int) -> np.ndarray:
-    """The hotspot number of each row (-1 for none); rows sorted by group (the category), report time, then id.
+    """The hotspot number of each row (-1 for none), hotspots numbered group by group in the order found; rows and
+    arguments as clusters() takes them."""
+    members, starts = clusters(groups, xy, building, radius_m, min_count)
+    label = np.full(len(groups), -1, dtype=np.int64)
+    size = np.diff(starts)
+    first = members[starts[:-1]]
+    numbered = stable_order(groups[first])  # group by group, as found
+    number = np.empty(len(first), dtype=np.int64)
+    number[numbered] = np.arange(len(first))
+    label[members] = np.repeat(number, size)
+    return label
+
+
+def clusters(groups: np.ndarray, xy: np.ndarray, building: np.ndarray, radius_m: float, min_count: int):
+    """(members, starts): hotspot k holds rows members[starts[k] : starts[k + 1]] in row order, hotspots in the
+    order the greedy rule finds them; rows sorted by group (the category), report time, then id.
 
     xy are metric coordinates, building codes ≥ 0 (-1 for none); hotspots never join two groups. Every group is
     clustered in one pass: no two groups share a cell of the pair search, so the greedy seeds of different groups
     never compete for an incident.
     """
     n = len(groups)
-    label = np.full(n, -1, dtype=np.int64)
+    none = (np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64))
     if not n:
-        return label
+        return none
     starts = np.flatnonzero(np.concatenate([[True], groups[1:] != groups[:-1]]))
     sizes = np.diff(np.concatenate([starts, [n]]))
     gid = np.repeat(np.arange(len(starts)), sizes)
     rows = np.flatnonzero(sizes[gid] >= min_count)
     if not len(rows):
-        return label
+        return none
     b = np.asarray(building, dtype=np.int64)[rows]
     codes = np.where(b >= 0, b * len(starts) + gid[rows], -1)
     from twin.incidents import hotspot_kernel  # here, not at import: it loads numba
 
     indptr, neighbours = hotspot_kernel.same_place_graph(xy[rows], gid[rows], codes, radius_m)
-    seeds, members = hotspot_kernel.greedy(indptr, neighbours, min_count)
-    if not len(seeds):
-        return label
-    numbered = np.argsort(gid[rows[seeds]], kind="stable")  # group by group, as found
-    number = np.empty(len(seeds), dtype=np.int64)
-    number[numbered] = np.arange(len(seeds))
-    label[rows[members[1]]] = number[members[0]]
-    return label
+    _, members, starts = hotspot_kernel.greedy(indptr, neighbours, min_count)
+    return rows[members], starts
 
 
 def describe(found: Found, codes: dict, values: dict, ids, lon, lat) -> list[dict]:

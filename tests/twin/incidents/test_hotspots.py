@@ -191,10 +191,10 @@ def test_the_greedy_by_hand():
         adjacency[j].append(i)
     np.cumsum([len(a) for a in adjacency], out=indptr[1:])
     neighbours = np.array([j for a in adjacency for j in a], dtype=np.int64)
-    seeds, taken = hotspot_kernel.greedy(indptr, neighbours, 3)
-    assert seeds.tolist() == [2]  # 2 takes 1, 3, 4; then 1 (size 3) has only 0 free: no hotspot
-    assert sorted(taken[1].tolist()) == [1, 2, 3, 4] and set(taken[0].tolist()) == {0}
-    seeds, taken = hotspot_kernel.greedy(indptr, neighbours, 2)
-    assert seeds.tolist() == [2] and sorted(taken[1].tolist()) == [1, 2, 3, 4]  # 0 alone is not enough
-    seeds, taken = hotspot_kernel.greedy(indptr, neighbours, 5)
-    assert len(seeds) == 0 and taken.shape == (2, 0)
+    seeds, members, starts = hotspot_kernel.greedy(indptr, neighbours, 3)
+    assert seeds.tolist() == [2] and starts.tolist() == [0, 4]  # then 1 (size 3) has only 0 free: no hotspot
+    assert members.tolist() == [1, 2, 3, 4]  # in row order
+    seeds, members, starts = hotspot_kernel.greedy(indptr, neighbours, 2)
+    assert seeds.tolist() == [2] and members.tolist() == [1, 2, 3, 4]  # 0 alone is not enough
+    seeds, members, starts = hotspot_kernel.greedy(indptr, neighbours, 5)
+    assert len(seeds) == 0 and len(members) == 0 and starts.tolist() == [0]
