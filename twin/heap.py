@@ -36,6 +36,12 @@ def release(freeze: bool = True) -> None:
         log.debug("malloc_trim is not available here")
 
 
+def frozen() -> bool:
+    """Whether start-up set its heap aside (release with freeze): later start-up work then sets its own aside too,
+    or the next full collection walks it on a user's request."""
+    return gc.get_freeze_count() > 0
+
+
 @contextmanager
 def collection_paused():
     """Garbage collection paused inside (as it was after): for a step that makes many short-lived acyclic objects

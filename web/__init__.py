@@ -69,9 +69,12 @@ WARM_THREAD = "kernels-warm"
 def _warm_kernels() -> None:
     """Load the reports' compiled loops in the background, so the first report does not wait for them."""
     try:
+        from twin import heap
         from twin.incidents import hotspot_kernel
 
         hotspot_kernel.warm()
+        if heap.frozen():  # numba's modules (~90,000 objects) join a frozen start-up heap
+            heap.release(freeze=True)
     except Exception:  # noqa: BLE001 - the first report loads them itself and says why if it cannot
         log.debug("compiled loops not loaded in the background", exc_info=True)
 

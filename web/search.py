@@ -35,7 +35,7 @@ def _build(state) -> None:
             with app.extensions["search_lock"]:
                 if app.extensions.get("search") is None:
                     app.extensions["search"] = SearchIndex(twin)
-            heap.release(freeze=False)  # the build's scratch
+            heap.release(freeze=heap.frozen())  # the build's scratch; the index joins a frozen start-up heap
         except Exception:  # noqa: BLE001 - e.g. the app is closed meanwhile; the first search builds it and says why
             log.debug("search index not built in the background", exc_info=True)
 

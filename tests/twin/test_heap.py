@@ -10,8 +10,8 @@ def test_release_freezes_survivors_only_when_asked():
     kept = [[i] for i in range(1000)]  # long-lived containers, as a twin's start-up leaves
     try:
         heap.release(freeze=False)
-        assert gc.get_freeze_count() == 0
+        assert gc.get_freeze_count() == 0 and not heap.frozen()
         heap.release()
-        assert gc.get_freeze_count() >= len(kept)
+        assert gc.get_freeze_count() >= len(kept) and heap.frozen()
     finally:
         gc.unfreeze()

@@ -1,9 +1,11 @@
 """The hotspot rule's inner loops, compiled: the same-place pairs on a grid of cells and the greedy seeds.
 
 A report's hotspots read every same-place pair, and a denser district has more pairs per incident; as array
-operations each pair costs several passes over memory (a tree query, sorts, rounds of scatter-min). Compiled with
-numba, each pair is looked at twice: once to count, once to store. Imported only where hotspots are found (its
-compile cache lives beside this file; the first import of numba costs about a quarter of a second).
+operations each pair cost several passes over memory (a tree query, sorts, rounds of scatter-min). Compiled with
+numba, the rows are sorted once by cell and each candidate pair in the same or the next cells is looked at once
+(twice only in a period with more than four pairs per incident), and the greedy walks the seeds once. Imported only
+where hotspots are found: numba's import and the compile cache beside this file cost about half a second, which a
+web process pays in the background at start-up (warm()).
 """
 
 from __future__ import annotations
