@@ -73,6 +73,7 @@ def measure(data: str, state: str, repeat: int) -> dict:
             out["figures"][name]["hotspots"] = answer["hotspots_total"]
             out["figures"][name]["shown"] = len(answer["hotspots"])
             out["figures"][name]["listed"] = sum(h["count"] for h in answer["hotspots"])
+        del answer  # as a server drops an answer once sent: kept, it would be walked by the next report's collections
     s.close()
     return out
 

@@ -212,7 +212,13 @@ def _greedy(indptr, neighbours, size, order, min_count):
                 taken[j] = True
                 members[k] = j
                 k += 1
-        members[starts[n_seeds] : k].sort()
+        for a in range(starts[n_seeds] + 1, k):  # into row order: an insertion sort, hotspots are small
+            row = members[a]
+            b = a - 1
+            while b >= starts[n_seeds] and members[b] > row:
+                members[b + 1] = members[b]
+                b -= 1
+            members[b + 1] = row
         seeds[n_seeds] = s
         n_seeds += 1
         starts[n_seeds] = k

@@ -93,6 +93,18 @@ class Found:
         at = np.repeat(self.starts[which] - starts[:-1], size) + np.arange(starts[-1])
         return Found(self.rows[at], starts, self.category[which], self.rank[which], self.first[which], self.last[which])
 
+    def part(self, a: int, b: int) -> Found:
+        """Hotspots a to b - 1, in this order, their members not copied."""
+        s = self.starts[a : b + 1]
+        rows = self.rows[s[0] : s[-1]]
+        return Found(rows, s - s[0], self.category[a:b], self.rank[a:b], self.first[a:b], self.last[a:b])
+
+    def by_category(self) -> dict[int, Found]:
+        """category code → its hotspots, in this order; for hotspots laid out category by category."""
+        cut = np.flatnonzero(np.diff(self.category)) + 1
+        bounds = np.concatenate([[0], cut, [len(self)]]).tolist() if len(self) else []
+        return {int(self.category[a]): self.part(a, b) for a, b in zip(bounds[:-1], bounds[1:])}
+
     def moved(self, rows: np.ndarray) -> Found:
         """The same hotspots with each member row r read as rows[r] (e.g. a subset's rows as the table's)."""
         return Found(np.asarray(rows)[self.rows], self.starts, self.category, self.rank, self.first, self.last)
@@ -102,11 +114,14 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 NONE_FOUND = Found(_EMPTY, np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY, _EMPTY, _EMPTY)
 
 
-def find_hotspots(codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int) -> Found:
+def find_hotspots(
+    codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int, ordered: bool = True
+) -> Found:
     """The hotspots of incidents given as arrays, as arrays (rows of the given arrays), nothing described yet:
     `codes[c]` the integer codes (-1 missing) of the category and each place column, `values[c]` the value of each
     code; report times as int nanoseconds, ids as text. No frame of text is needed, so the service hands over its
-    coded columns as they are."""
+    coded columns as they are. In the answer's order; without `ordered`, category by category (names in order),
+    each category's in the order found, which a stable sort by (count desc, first report) makes the answer's."""
     order, groups = report_order(codes["category"], values["category"], reported_ns, ids)
     if not len(order):
         return NONE_FOUND
@@ -119,6 +134,8 @@ def find_hotspots(codes: dict, values: dict, reported_ns, ids, lon, lat, crs, ra
     first, last = times[rows[starts[:-1]]], times[rows[starts[1:] - 1]]  # report order inside a hotspot
     category = np.asarray(codes["category"], dtype=np.int64)[rows[starts[:-1]]]
     found = Found(rows, starts, category, groups[members[starts[:-1]]], first, last)
+    if not ordered:
+        return found.take(stable_order(found.rank))
     return found.take(np.lexsort((first, found.rank, -found.count)))  # count desc, category, first report; stable
 
 

@@ -17,7 +17,7 @@ from twin.vocab import INCIDENT_CATEGORIES, INCIDENT_SOURCES, INCIDENT_STAGES, l
 
 from .deadlines import LIMITS
 from .figures import FigureIndex
-from .hotspots import MIN_COUNT, PLACE_COLUMNS, RADIUS_M, check_params, describe, find_hotspots
+from .hotspots import MIN_COUNT, NONE_FOUND, PLACE_COLUMNS, RADIUS_M, check_params, describe, find_hotspots
 
 log = logging.getLogger(__name__)
 
@@ -204,10 +204,12 @@ def period_hotspots(
             service.twin.crs,
             radius_m,
             min_count,
+            ordered=False,  # category by category: the page below orders them
         ).moved(p)
+        per_category = found.by_category()
         for c, n in zip(codes.tolist(), counts.tolist()):
             if c in dirty:
-                kept[c] = (n, found.take(np.flatnonzero(found.category == c)), {})
+                kept[c] = (n, per_category.get(c, NONE_FOUND), {})
     names = fig.books["category"].values
     shown = [c for c in codes.tolist() if c < 0 or names[c] not in hidden]
     order = sorted(shown, key=lambda c: (c < 0, str(names[c]) if c >= 0 else ""))  # as sort_values

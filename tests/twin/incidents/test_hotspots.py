@@ -198,3 +198,33 @@ def test_the_greedy_by_hand():
     assert seeds.tolist() == [2] and members.tolist() == [1, 2, 3, 4]  # 0 alone is not enough
     seeds, members, starts = hotspot_kernel.greedy(indptr, neighbours, 5)
     assert len(seeds) == 0 and len(members) == 0 and starts.tolist() == [0]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_unordered_hotspots_come_category_by_category_in_the_order_found(seed):
+    """find_hotspots(ordered=False), split by category and each part sorted stably by (count desc, first report),
+    gives each category's hotspots as the ordered answer lists them."""
+    frame = layout(seed, 200, True, object)
+    codes, values = {}, {}
+    for c in ("category", *module.PLACE_COLUMNS):
+        codes[c], uniques = pd.factorize(frame[c], use_na_sentinel=True)
+        values[c] = list(uniques)
+    args = (
+        codes,
+        values,
+        frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64"),
+        frame["incident_id"].to_numpy(dtype=object),
+        frame["lon"].to_numpy(dtype=float),
+        frame["lat"].to_numpy(dtype=float),
+        CRS,
+        25.0,
+        3,
+    )
+    ordered = module.find_hotspots(*args)
+    parts = module.find_hotspots(*args, ordered=False).by_category()
+    assert sorted(parts) == sorted(set(ordered.category.tolist())) and len(parts) > 1
+    for c, part in parts.items():
+        want = ordered.take(np.flatnonzero(ordered.category == c))
+        got = part.take(np.lexsort((part.first, -part.count)))
+        assert got.count.tolist() == want.count.tolist() and got.rows.tolist() == want.rows.tolist()
+        assert (got.first.tolist(), got.last.tolist()) == (want.first.tolist(), want.last.tolist())
