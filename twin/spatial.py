@@ -242,6 +242,19 @@ class LiveIndex:
             lon, lat = self._cols["lon"][: self._n], self._cols["lat"][: self._n]
             return [float(lon.min()), float(lat.min()), float(lon.max()), float(lat.max())] if self._n else None
 
+    def xy(self, ids) -> np.ndarray:
+        """Metric coordinates (rows of x, y) of the points with these ids, as projected at insertion."""
+        ids = np.asarray(ids, dtype=np.int64)
+        with self._lock:
+            have = self._cols["id"][: self._n]
+            pos = ids
+            if len(ids) and (ids.min() < 0 or ids.max() >= self._n or not np.array_equal(have[ids], ids)):
+                order = np.argsort(have, kind="stable")  # ids not their own positions: look each one up
+                pos = order[np.minimum(np.searchsorted(have[order], ids), max(self._n - 1, 0))]
+                if not np.array_equal(have[pos], ids):
+                    raise InvalidInput(f"id {int(ids[have[pos] != ids][0])} is not indexed")
+            return np.column_stack([self._cols["x"][pos], self._cols["y"][pos]])
+
     def insert(self, item_id: int, lon: float, lat: float) -> None:
         """Add one point, or move it when `item_id` is already indexed."""
         self.insert_many([item_id], [lon], [lat])

@@ -320,3 +320,18 @@ def test_bulk_rejects_duplicate_ids_and_missing_coordinates():
         LiveIndex.bulk([1, 1], [LON0, LON0], [LAT0, LAT0], CRS)
     with pytest.raises(InvalidInput, match="finite"):
         LiveIndex.bulk([1, 2], [LON0, np.nan], [LAT0, LAT0], CRS)
+
+
+def test_live_index_keeps_each_points_metric_coordinates():
+    """xy() answers the projection made at insertion, by id whether or not ids are positions; a moved point's anew."""
+    lon, lat = LON0 + np.array([0.0, 0.001, 0.002]), LAT0 + np.array([0.0, 0.001, -0.001])
+    idx = LiveIndex.bulk([0, 1, 2], lon, lat, CRS)
+    idx.insert(3, LON0 + 0.003, LAT0)
+    want = np.column_stack(CRS.xy(np.append(lon, LON0 + 0.003), np.append(lat, LAT0)))
+    assert np.array_equal(idx.xy([3, 0, 2]), want[[3, 0, 2]])
+    idx.insert(1, LON0 - 0.004, LAT0)  # moved
+    assert np.allclose(idx.xy([1]), np.column_stack(CRS.xy([LON0 - 0.004], [LAT0])))
+    named = LiveIndex.bulk([10, 3, 7], lon, lat, CRS)  # ids that are not positions
+    assert np.array_equal(named.xy([7, 10]), want[[2, 0]])
+    with pytest.raises(InvalidInput, match="id 5 is not indexed"):
+        named.xy([5])

@@ -115,17 +115,31 @@ NONE_FOUND = Found(_EMPTY, np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY, _EMPTY, 
 
 
 def find_hotspots(
-    codes: dict, values: dict, reported_ns, ids, lon, lat, crs, radius_m: float, min_count: int, ordered: bool = True
+    codes: dict,
+    values: dict,
+    reported_ns,
+    ids,
+    lon,
+    lat,
+    crs,
+    radius_m: float,
+    min_count: int,
+    ordered: bool = True,
+    xy=None,
 ) -> Found:
     """The hotspots of incidents given as arrays, as arrays (rows of the given arrays), nothing described yet:
     `codes[c]` the integer codes (-1 missing) of the category and each place column, `values[c]` the value of each
     code; report times as int nanoseconds, ids as text. No frame of text is needed, so the service hands over its
     coded columns as they are. In the answer's order; without `ordered`, category by category (names in order),
-    each category's in the order found, which a stable sort by (count desc, first report) makes the answer's."""
+    each category's in the order found, which a stable sort by (count desc, first report) makes the answer's.
+    `xy`: the metric coordinates where they are at hand (the incident index keeps them), else projected here."""
     order, groups = report_order(codes["category"], values["category"], reported_ns, ids)
     if not len(order):
         return NONE_FOUND
-    xy = np.column_stack(crs.xy(np.asarray(lon, dtype=float)[order], np.asarray(lat, dtype=float)[order]))
+    if xy is None:
+        xy = np.column_stack(crs.xy(np.asarray(lon, dtype=float)[order], np.asarray(lat, dtype=float)[order]))
+    else:
+        xy = np.asarray(xy, dtype=float)[order]
     members, starts = clusters(groups, xy, np.asarray(codes["building_id"])[order], radius_m, min_count)
     if len(starts) < 2:
         return NONE_FOUND
