@@ -205,7 +205,7 @@ def period_hotspots(
             radius_m,
             min_count,
             ordered=False,  # category by category: the page below orders them
-            xy=service.index.xy(p),  # projected once, at intake
+            xy=service.xy(p),  # projected once, at intake
         ).moved(p)
         per_category = found.by_category()
         for c, n in zip(codes.tolist(), counts.tolist()):

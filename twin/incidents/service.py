@@ -89,6 +89,12 @@ class IncidentService:
         """Take in what other processes wrote to a shared store (at most every sync_seconds), before a read."""
         self._sync.follow()
 
+    def xy(self, positions) -> np.ndarray:
+        """Metric coordinates (rows of x, y) of the incidents at `positions`, projected once at intake. Under the
+        lock: a position already in the figures is in the index once a writer lets go of it."""
+        with self._lock:
+            return self.index.xy(positions)
+
     def now(self) -> pd.Timestamp:
         """The service's clock, tz-aware UTC."""
         if self.clock is utc_now:  # the wall clock: milliseconds straight from the system (pandas costs 20 us)

@@ -219,7 +219,7 @@ def repeats(service, quarter: Period, pos, radius_m: float, min_count: int) -> n
         p, g = pos[rows], group[rows]
         order = group_order(g, fig.column("reported_at", p), service.table.cols["incident_id"][p])
         p, g = p[order], g[order]
-        xy = service.index.xy(p)  # projected once, at intake
+        xy = service.xy(p)  # projected once, at intake
         label = labels(g, xy, fig.column("building_id", p), radius_m, min_count)
         starts = np.flatnonzero(np.concatenate([[True], g[1:] != g[:-1]]))
         ends = np.concatenate([starts[1:], [len(g)]])
