@@ -54,7 +54,7 @@ def hotspots(
     ids = frame["incident_id"].astype(str).to_numpy(dtype=object)
     lon, lat = frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float)
     reported_ns = frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64")
-    spots = find_hotspots(codes, values, reported_ns, ids, lon, lat, crs, radius_m, min_count)
+    spots = find_hotspots(codes, values, reported_ns, ids, np.column_stack(crs.xy(lon, lat)), radius_m, min_count)
     rows = spots.rows
     found = describe(spots, {c: codes[c][rows] for c in PLACE_COLUMNS}, values, ids[rows], lon[rows], lat[rows])
     if not ns:
@@ -115,32 +115,19 @@ NONE_FOUND = Found(_EMPTY, np.zeros(1, dtype=np.int64), _EMPTY, _EMPTY, _EMPTY, 
 
 
 def find_hotspots(
-    codes: dict,
-    values: dict,
-    reported_ns,
-    ids,
-    lon,
-    lat,
-    crs,
-    radius_m: float,
-    min_count: int,
-    ordered: bool = True,
-    xy=None,
+    codes: dict, values: dict, reported_ns, ids, xy, radius_m: float, min_count: int, ordered: bool = True
 ) -> Found:
     """The hotspots of incidents given as arrays, as arrays (rows of the given arrays), nothing described yet:
     `codes[c]` the integer codes (-1 missing) of the category and each place column, `values[c]` the value of each
     code; report times as int nanoseconds, ids as text. No frame of text is needed, so the service hands over its
     coded columns as they are. In the answer's order; without `ordered`, category by category (names in order),
     each category's in the order found, which a stable sort by (count desc, first report) makes the answer's.
-    `xy`: the metric coordinates where they are at hand (the incident index keeps them), else projected here."""
+    `xy`: metric coordinates, a row per incident."""
     order, groups = report_order(codes["category"], values["category"], reported_ns, ids)
     if not len(order):
         return NONE_FOUND
-    if xy is None:
-        xy = np.column_stack(crs.xy(np.asarray(lon, dtype=float)[order], np.asarray(lat, dtype=float)[order]))
-    else:
-        xy = np.asarray(xy, dtype=float)[order]
-    members, starts = clusters(groups, xy, np.asarray(codes["building_id"])[order], radius_m, min_count)
+    xy, building = np.asarray(xy, dtype=float)[order], np.asarray(codes["building_id"])[order]
+    members, starts = clusters(groups, xy, building, radius_m, min_count)
     if len(starts) < 2:
         return NONE_FOUND
     rows = order[members]  # rows of the input arrays

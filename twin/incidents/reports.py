@@ -199,13 +199,10 @@ def period_hotspots(
             {c: fig.books[c].values for c in columns},
             fig.column("reported_at", p),
             cols["incident_id"][p],
-            cols["lon"][p],
-            cols["lat"][p],
-            service.twin.crs,
+            service.xy(p),  # projected once, at intake
             radius_m,
             min_count,
             ordered=False,  # category by category: the page below orders them
-            xy=service.xy(p),  # projected once, at intake
         ).moved(p)
         per_category = found.by_category()
         for c, n in zip(codes.tolist(), counts.tolist()):

@@ -214,9 +214,7 @@ def test_unordered_hotspots_come_category_by_category_in_the_order_found(seed):
         values,
         frame["reported_at"].to_numpy(dtype="datetime64[ns]").view("int64"),
         frame["incident_id"].to_numpy(dtype=object),
-        frame["lon"].to_numpy(dtype=float),
-        frame["lat"].to_numpy(dtype=float),
-        CRS,
+        np.column_stack(CRS.xy(frame["lon"].to_numpy(dtype=float), frame["lat"].to_numpy(dtype=float))),
         25.0,
         3,
     )
