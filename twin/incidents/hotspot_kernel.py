@@ -128,17 +128,9 @@ def _near(dx, dy, r2_low, r2_high, radius):
 
 
 @njit(cache=True, nogil=True)
-def _put(pi, pj, k, i, j):
-    """Pair k is (i, j): written if it fits, counted either way."""
-    if k < len(pi):
-        pi[k] = i
-        pj[k] = j
-    return k + 1
-
-
-@njit(cache=True, nogil=True)
 def _pairs(skey, order, sxy, xy, groups, nx, radius, ccode, crow, pi, pj):
     """The number of same-place pairs, each once; (row, row) of as many as fit written into `pi`, `pj`."""
+    room = len(pi)
     r2 = radius * radius
     r2_low, r2_high = r2 * (1 - 1e-12), r2 * (1 + 1e-12) + 1e-300
     k = 0
@@ -158,10 +150,18 @@ def _pairs(skey, order, sxy, xy, groups, nx, radius, ccode, crow, pi, pj):
             up_hi += 1
         for a in range(s, e):
             x, y = sxy[a, 0], sxy[a, 1]
-            for lo, hi in ((a + 1, right), (up_lo, up_hi)):
-                for b in range(lo, hi):
-                    if _near(x - sxy[b, 0], y - sxy[b, 1], r2_low, r2_high, radius):
-                        k = _put(pi, pj, k, order[a], order[b])
+            for b in range(a + 1, right):
+                if _near(x - sxy[b, 0], y - sxy[b, 1], r2_low, r2_high, radius):
+                    if k < room:
+                        pi[k] = order[a]
+                        pj[k] = order[b]
+                    k += 1
+            for b in range(up_lo, up_hi):
+                if _near(x - sxy[b, 0], y - sxy[b, 1], r2_low, r2_high, radius):
+                    if k < room:
+                        pi[k] = order[a]
+                        pj[k] = order[b]
+                    k += 1
         s = e
     m = len(ccode)
     s = 0
@@ -175,7 +175,10 @@ def _pairs(skey, order, sxy, xy, groups, nx, radius, ccode, crow, pi, pj):
                 if groups[i] != groups[j]:
                     continue
                 if not _near(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1], r2_low, r2_high, radius):
-                    k = _put(pi, pj, k, i, j)
+                    if k < room:
+                        pi[k] = i
+                        pj[k] = j
+                    k += 1
         s = e
     return k
 
